@@ -1,0 +1,33 @@
+# tritonpack: the two commands a fresh machine needs are `make demo` and `make test`.
+SWIFT ?= swift
+TRITONPACK := .build/debug/tritonpack
+SAMPLE := samples/oneflow/fast_neural_style/model
+
+.PHONY: setup build demo test bench clean regenerate-proto
+
+setup:
+	scripts/setup.sh
+
+build: setup
+	$(SWIFT) build
+
+# The main job on the bundled sample: OneFlow's deployment-guide model packed into a repository.
+demo: build
+	rm -rf demo-repository
+	$(TRITONPACK) pack $(SAMPLE) --repo demo-repository --name fast_neural_style
+	@echo "--- demo-repository/fast_neural_style/config.pbtxt"
+	@cat demo-repository/fast_neural_style/config.pbtxt
+	@find demo-repository -maxdepth 3 | sort | head -n 12
+
+test: setup
+	$(SWIFT) test
+
+bench: setup
+	$(SWIFT) build -c release
+	scripts/bench-pack.sh
+
+regenerate-proto:
+	scripts/regenerate-proto.sh
+
+clean:
+	rm -rf .build demo-repository bench-work

@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "tritonpack",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "tritonpack", targets: ["tritonpack"]),
+        .library(name: "TritonPackKit", targets: ["TritonPackKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+    ],
+    targets: [
+        .target(
+            name: "CProtobufBridge",
+            linkerSettings: [.linkedLibrary("protobuf")]
+        ),
+        .target(
+            name: "TritonPackKit",
+            dependencies: [
+                "CProtobufBridge",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .executableTarget(
+            name: "tritonpack",
+            dependencies: [
+                "TritonPackKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "TritonPackKitTests",
+            dependencies: ["TritonPackKit"],
+            path: "Tests/TritonPackKitTests"
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["TritonPackKit", "tritonpack"],
+            path: "Tests/IntegrationTests"
+        ),
+    ],
+    cxxLanguageStandard: .cxx17
+)

@@ -1,0 +1,111 @@
+/// Builds a complete config.pbtxt message from a model's signature and the user's options.
+public enum ConfigGenerator {
+    /// The config for a saved OneFlow graph served by the `oneflow` backend.
+    public static func oneflow(_ signature: Signature, options: ConfigOptions) throws -> Inference_ModelConfig {
+        var config = Inference_ModelConfig()
+        config.name = options.name
+        config.backend = OneFlowBackend.backendName
+        let batch = try batchSize(for: signature, requested: options.maxBatchSize)
+        config.maxBatchSize = batch
+        config.input = signature.inputs.map { spec in
+            var input = Inference_ModelInput()
+            input.name = spec.name
+            input.dataType = spec.dataType
+            input.dims = batch > 0 ? Array(spec.shape.dropFirst()) : spec.shape
+            return input
+        }
+        config.output = signature.outputs.map { spec in
+            var output = Inference_ModelOutput()
+            output.name = spec.name
+            output.dataType = spec.dataType
+            output.dims = batch > 0 ? Array(spec.shape.dropFirst()) : spec.shape
+            return output
+        }
+        config.instanceGroup = (options.instanceGroups.isEmpty ? [.guideDefault] : options.instanceGroups).map(\.message)
+        try applyBatching(options, maxBatchSize: batch, to: &config)
+        if let xrt = options.xrt {
+            guard OneFlowBackend.xrtValues.contains(xrt) else {
+                throw TritonPackError.usage(
+                    "--xrt '\(xrt)' is not one of \(OneFlowBackend.xrtValues.joined(separator: ", "))")
+            }
+            var parameter = Inference_ModelParameter()
+            parameter.stringValue = xrt
+            config.parameters["xrt"] = parameter
+        }
+        if let policy = options.versionPolicy { config.versionPolicy = policy.message }
+        return config
+    }
+
+    /// The saved graph's batch dimension when every input and output shares it (and keeps at least
+    /// one dimension besides it); otherwise 0, meaning `dims` are the full saved shapes.
+    static func batchSize(for signature: Signature, requested: Int32?) throws -> Int32 {
+        let tensors = signature.inputs + signature.outputs
+        let shared = signature.sharedLeadingDimension
+        let batchable = shared != nil && tensors.allSatisfy { $0.shape.count >= 2 }
+        guard let requested else {
+            guard batchable, let shared, let value = Int32(exactly: shared) else { return 0 }
+            return value
+        }
+        guard requested >= 0 else { throw TritonPackError.usage("--max-batch-size must be >= 0") }
+        if requested == 0 { return 0 }
+        guard shared != nil else {
+            let shapes = tensors.map(\.summary).joined(separator: "; ")
+            throw TritonPackError.refused(
+                nil,
+                "--max-batch-size \(requested) needs a batch dimension shared by every input and output as their first dimension, but they do not share one: \(shapes)"
+            )
+        }
+        if let short = tensors.first(where: { $0.shape.count < 2 }) {
+            throw TritonPackError.refused(
+                nil,
+                "--max-batch-size \(requested) leaves \(short.name) (shape \(short.shape)) without dims: Triton requires at least one dimension besides the batch; use --max-batch-size 0"
+            )
+        }
+        return requested
+    }
+
+    static func applyBatching(_ options: ConfigOptions, maxBatchSize: Int32, to config: inout Inference_ModelConfig)
+        throws
+    {
+        let wantsBatching =
+            options.dynamicBatching || !options.preferredBatchSizes.isEmpty || options.maxQueueDelayMicroseconds != nil
+        guard wantsBatching else { return }
+        guard maxBatchSize > 0 else {
+            throw TritonPackError.usage("dynamic batching needs max_batch_size > 0 (this config has max_batch_size 0)")
+        }
+        var batching = Inference_ModelDynamicBatching()
+        for size in options.preferredBatchSizes {
+            guard size > 0 else { throw TritonPackError.usage("preferred batch size \(size) must be positive") }
+            guard size <= maxBatchSize else {
+                throw TritonPackError.usage("preferred batch size \(size) exceeds max_batch_size \(maxBatchSize)")
+            }
+        }
+        batching.preferredBatchSize = options.preferredBatchSizes
+        if let delay = options.maxQueueDelayMicroseconds { batching.maxQueueDelayMicroseconds = delay }
+        config.dynamicBatching = batching
+    }
+
+    /// The part of a config that must agree with the model: batching, and each tensor's name, type
+    /// and shape. Two configs with equal interfaces serve the same clients.
+    public static func interface(of config: Inference_ModelConfig) -> Inference_ModelConfig {
+        var interface = Inference_ModelConfig()
+        interface.maxBatchSize = config.maxBatchSize
+        interface.input = config.input.map { input in
+            var copy = Inference_ModelInput()
+            copy.name = input.name
+            copy.dataType = input.dataType
+            copy.dims = input.dims
+            if input.hasReshape { copy.reshape = input.reshape }
+            return copy
+        }
+        interface.output = config.output.map { output in
+            var copy = Inference_ModelOutput()
+            copy.name = output.name
+            copy.dataType = output.dataType
+            copy.dims = output.dims
+            if output.hasReshape { copy.reshape = output.reshape }
+            return copy
+        }
+        return interface
+    }
+}

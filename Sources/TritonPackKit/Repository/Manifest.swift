@@ -1,0 +1,75 @@
+import Crypto
+import Foundation
+
+/// The record of what a version folder holds: every file's size and SHA-256.
+/// It lives in the version folder as `tritonpack-manifest.json`, which Triton ignores.
+public struct Manifest: Codable, Equatable, Sendable {
+    public static let fileName = "tritonpack-manifest.json"
+    public static let formatName = "tritonpack-manifest/1"
+
+    public struct Entry: Codable, Equatable, Sendable {
+        /// Relative to the version folder, e.g. `model/m.fc.weight/out`.
+        public var path: String
+        public var size: Int64
+        public var sha256: String
+    }
+
+    public struct Source: Codable, Equatable, Sendable {
+        /// `oneflow` or `onnx`.
+        public var kind: String
+        public var path: String
+    }
+
+    public var format: String
+    public var model: String
+    public var version: Int64
+    public var createdAt: String
+    public var tool: String
+    public var source: Source
+    public var signature: Signature
+    public var files: [Entry]
+    /// SHA-256 over the sorted `<sha256>  <path>` lines of `files`: one value naming the content.
+    public var digest: String
+
+    public init(
+        model: String, version: Int64, source: Source, signature: Signature, files: [Entry],
+        createdAt: Date = Date()
+    ) {
+        format = Self.formatName
+        self.model = model
+        self.version = version
+        self.createdAt = ISO8601DateFormatter().string(from: createdAt)
+        tool = "tritonpack \(TritonPack.version)"
+        self.source = source
+        self.signature = signature
+        self.files = files.sorted { $0.path < $1.path }
+        digest = Self.digest(of: self.files)
+    }
+
+    public static func digest(of files: [Entry]) -> String {
+        let lines = files.sorted { $0.path < $1.path }.map { "\($0.sha256)  \($0.path)\n" }.joined()
+        return SHA256.hash(data: Data(lines.utf8)).hexString
+    }
+
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self) + Data("\n".utf8)
+    }
+
+    public static func read(from versionDirectory: URL) throws -> Manifest {
+        let path = versionDirectory.appendingPathComponent(fileName).path
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TritonPackError.refused(path, "missing: this version was not packed by tritonpack or lost its manifest")
+        }
+        do {
+            return try JSONDecoder().decode(Manifest.self, from: data)
+        } catch {
+            throw TritonPackError.refused(path, "not a readable manifest: \(error)")
+        }
+    }
+}
+
+public enum TritonPack {
+    public static let version = "0.1.0"
+}

@@ -1,0 +1,256 @@
+import Foundation
+
+/// A model ready to be placed into a repository: its files, where they go inside a version
+/// folder, its signature and the config generated for it.
+public struct PackableModel: Sendable {
+    public var sourceKind: String
+    public var sourceDirectory: URL
+    public var files: [ModelFile]
+    /// The path inside the version folder that the source files go under (`model` for OneFlow).
+    public var placement: String
+    public var signature: Signature
+    public var config: Inference_ModelConfig
+
+    public init(
+        sourceKind: String, sourceDirectory: URL, files: [ModelFile], placement: String, signature: Signature,
+        config: Inference_ModelConfig
+    ) {
+        self.sourceKind = sourceKind
+        self.sourceDirectory = sourceDirectory
+        self.files = files
+        self.placement = placement
+        self.signature = signature
+        self.config = config
+    }
+
+    /// Reads a saved OneFlow graph, refusing it if anything is wrong, and generates its config.
+    public static func oneflow(at directory: URL, options: ConfigOptions) throws -> PackableModel {
+        let graph = try OneFlowSavedGraph.read(at: directory)
+        if !graph.problems.isEmpty {
+            throw SavedGraphRefused(directory: directory.path, problems: graph.problems)
+        }
+        let config = try ConfigGenerator.oneflow(graph.signature, options: options)
+        return PackableModel(
+            sourceKind: "oneflow", sourceDirectory: directory, files: graph.files,
+            placement: OneFlowBackend.modelFolder, signature: graph.signature, config: config)
+    }
+}
+
+/// A saved graph that cannot be served, with every reason.
+public struct SavedGraphRefused: Error, CustomStringConvertible, Sendable {
+    public var directory: String
+    public var problems: [GraphProblem]
+
+    public var description: String {
+        problems.map { "\(directory)/\($0.description)" }.joined(separator: "\n")
+    }
+}
+
+public struct PackRequest: Sendable {
+    public var repository: ModelRepository
+    public var version: Int64?
+    public var updateConfig: Bool
+    public var link: Bool
+    public var lockTimeout: Double
+
+    public init(
+        repository: ModelRepository, version: Int64? = nil, updateConfig: Bool = false, link: Bool = false,
+        lockTimeout: Double = 60
+    ) {
+        self.repository = repository
+        self.version = version
+        self.updateConfig = updateConfig
+        self.link = link
+        self.lockTimeout = lockTimeout
+    }
+}
+
+public struct PackResult: Codable, Sendable, Equatable {
+    public enum ConfigAction: String, Codable, Sendable {
+        case created, updated, kept
+    }
+
+    public var model: String
+    public var version: Int64
+    public var modelDirectory: String
+    public var versionDirectory: String
+    public var config: ConfigAction
+    public var files: Int
+    public var bytes: Int64
+    public var digest: String
+    public var linked: Bool
+    public var notes: [String]
+}
+
+/// Places a model into a repository as a new version, as one transaction: nothing appears in the
+/// repository until it is complete, an existing version is never touched, and concurrent writers
+/// are serialized by the repository lock.
+public struct Packer: Sendable {
+    public var request: PackRequest
+    public var onWait: @Sendable (String) -> Void
+
+    public init(_ request: PackRequest, onWait: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.request = request
+        self.onWait = onWait
+    }
+
+    public func pack(_ model: PackableModel) throws -> PackResult {
+        let name = model.config.name
+        try ModelName.validate(name)
+        if let version = request.version, version < 0 {
+            throw TritonPackError.usage("version \(version) is negative; versions are numbers >= 0")
+        }
+        let repository = request.repository
+        try repository.create()
+        let lock = try RepositoryLock(repository: repository, timeout: request.lockTimeout, onWait: onWait)
+        defer { withExtendedLifetime(lock) {} }
+
+        let modelDirectory = repository.modelDirectory(name)
+        let modelExists = POSIXFiles.exists(modelDirectory.path)
+        if modelExists && !POSIXFiles.isDirectory(modelDirectory.path) {
+            throw TritonPackError.refused(modelDirectory.path, "exists but is not a model folder")
+        }
+        let existing = try repository.versions(of: name)
+        let version = request.version ?? ((existing.last ?? 0) + 1)
+        let versionDirectory = modelDirectory.appendingPathComponent(String(version))
+        if POSIXFiles.exists(versionDirectory.path) {
+            throw TritonPackError.refused(
+                versionDirectory.path, "version \(version) of '\(name)' already exists; versions are never overwritten")
+        }
+        var notes: [String] = []
+        let configAction = try decideConfig(for: model, at: repository.configPath(name), notes: &notes)
+
+        let staging = StagingArea.choose(for: repository, model: name)
+        staging.removeStaleStages()
+        if staging.isInsideRepository {
+            notes.append("staged inside the repository at \(staging.root.path): no writable folder beside it on the same filesystem")
+        }
+        let stage = try staging.makeStage(model: name)
+        defer {
+            POSIXFiles.removeTree(stage.path)
+            staging.removeIfEmpty()
+        }
+
+        let stagedModel = stage.appendingPathComponent(name)
+        let stagedVersion = (modelExists ? stage : stagedModel).appendingPathComponent(String(version))
+        let placementRoot = stagedVersion.appendingPathComponent(model.placement)
+        let directories = Set(model.files.map { ($0.relativePath as NSString).deletingLastPathComponent })
+        try FileManager.default.createDirectory(at: placementRoot, withIntermediateDirectories: true)
+        for directory in directories.sorted() where !directory.isEmpty {
+            try POSIXFiles.makeDirectory(placementRoot.appendingPathComponent(directory).path)
+        }
+        let jobs = model.files.map { file in
+            FileCopyJob(
+                source: model.sourceDirectory.appendingPathComponent(file.relativePath).path,
+                destination: placementRoot.appendingPathComponent(file.relativePath).path, size: file.size)
+        }
+        let copier = FileCopier(mode: request.link ? .hardLink : .copy)
+        let copied = try copier.run(jobs)
+        if copied.copiedInsteadOfLinked > 0 {
+            notes.append("\(copied.copiedInsteadOfLinked) file(s) copied: hard links are impossible across filesystems")
+        }
+
+        let entries = model.files.map { file in
+            Manifest.Entry(
+                path: "\(model.placement)/\(file.relativePath)", size: file.size,
+                sha256: copied.digests[placementRoot.appendingPathComponent(file.relativePath).path]!)
+        }
+        let manifest = Manifest(
+            model: name, version: version,
+            source: .init(kind: model.sourceKind, path: model.sourceDirectory.path),
+            signature: model.signature, files: entries)
+        try POSIXFiles.write(try manifest.encoded(), to: stagedVersion.appendingPathComponent(Manifest.fileName).path)
+        let configText = Data(model.config.pbtxt.utf8)
+        if !modelExists {
+            try POSIXFiles.write(configText, to: stagedModel.appendingPathComponent(ModelRepository.configFileName).path)
+        }
+        try syncDirectories(under: modelExists ? stagedVersion : stagedModel)
+
+        if modelExists {
+            try POSIXFiles.rename(stagedVersion.path, to: versionDirectory.path)
+            if configAction == .updated || configAction == .created {
+                try POSIXFiles.writeAtomically(configText, to: repository.configPath(name).path)
+            }
+            try POSIXFiles.fsync(path: modelDirectory.path)
+        } else {
+            try POSIXFiles.rename(stagedModel.path, to: modelDirectory.path)
+            try POSIXFiles.fsync(path: repository.root.path)
+        }
+        return PackResult(
+            model: name, version: version, modelDirectory: modelDirectory.path,
+            versionDirectory: versionDirectory.path, config: configAction, files: model.files.count,
+            bytes: model.files.reduce(0) { $0 + $1.size }, digest: manifest.digest,
+            linked: request.link && copied.copiedInsteadOfLinked < model.files.count, notes: notes)
+    }
+
+    /// Whether the model's config.pbtxt is created, kept, or (with --update-config) replaced.
+    private func decideConfig(for model: PackableModel, at path: URL, notes: inout [String]) throws
+        -> PackResult.ConfigAction
+    {
+        guard let data = FileManager.default.contents(atPath: path.path) else { return .created }
+        let existing: Inference_ModelConfig
+        do {
+            existing = try Inference_ModelConfig.parse(bytes: Array(data)).message
+        } catch let error as TextProtoSyntaxError {
+            guard request.updateConfig else {
+                throw TritonPackError.refused(
+                    "\(path.path):\(error.position.line):\(error.position.column)",
+                    "existing config does not parse (\(error.message)); fix it or pass --update-config to replace it")
+            }
+            return .updated
+        }
+        let wanted = ConfigGenerator.interface(of: model.config)
+        let current = ConfigGenerator.interface(of: existing)
+        if wanted != current {
+            guard request.updateConfig else {
+                let differences = ConfigComparison.differences(current: current, packed: wanted)
+                throw TritonPackError.refused(
+                    path.path,
+                    "the model's signature differs from this config (\(differences.joined(separator: "; "))); clients of the served versions would break. Pass --update-config to replace the config"
+                )
+            }
+            return .updated
+        }
+        if request.updateConfig && existing != model.config { return .updated }
+        if existing != model.config {
+            notes.append("kept the existing \(path.lastPathComponent): it matches the model's signature; pass --update-config to regenerate it from the options")
+        }
+        return .kept
+    }
+
+    private func syncDirectories(under root: URL) throws {
+        var directories = [root.path]
+        if let enumerator = FileManager.default.enumerator(atPath: root.path) {
+            for case let relative as String in enumerator {
+                let path = root.appendingPathComponent(relative).path
+                if POSIXFiles.isDirectory(path) { directories.append(path) }
+            }
+        }
+        for directory in directories { try POSIXFiles.fsync(path: directory) }
+    }
+}
+
+/// Human-readable differences between two config interfaces.
+public enum ConfigComparison {
+    public static func differences(current: Inference_ModelConfig, packed: Inference_ModelConfig) -> [String] {
+        var found: [String] = []
+        if current.maxBatchSize != packed.maxBatchSize {
+            found.append("max_batch_size \(current.maxBatchSize) -> \(packed.maxBatchSize)")
+        }
+        func describe(_ name: String, _ type: Inference_DataType, _ dims: [Int64]) -> String {
+            "\(name) \(type.configName) \(dims)"
+        }
+        let currentInputs = current.input.map { describe($0.name, $0.dataType, $0.dims) }
+        let packedInputs = packed.input.map { describe($0.name, $0.dataType, $0.dims) }
+        if currentInputs != packedInputs {
+            found.append("inputs [\(currentInputs.joined(separator: ", "))] -> [\(packedInputs.joined(separator: ", "))]")
+        }
+        let currentOutputs = current.output.map { describe($0.name, $0.dataType, $0.dims) }
+        let packedOutputs = packed.output.map { describe($0.name, $0.dataType, $0.dims) }
+        if currentOutputs != packedOutputs {
+            found.append("outputs [\(currentOutputs.joined(separator: ", "))] -> [\(packedOutputs.joined(separator: ", "))]")
+        }
+        if found.isEmpty { found.append("reshape settings differ") }
+        return found
+    }
+}

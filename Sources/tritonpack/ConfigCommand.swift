@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import TritonPackKit
+
+struct ConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config",
+        abstract: "Print the config.pbtxt generated for a saved OneFlow graph.")
+
+    @Argument(help: "The folder flow.save(graph, dir) wrote (model.mlir + variable folders).")
+    var model: String
+
+    @OptionGroup var flags: ConfigFlags
+
+    @Option(help: "text: the config.pbtxt; json: the config text with the model's signature.")
+    var format: OutputFormat = .text
+
+    func run() throws {
+        try reportingFailures(format: format) {
+            let directory = URL(fileURLWithPath: model)
+            let options = try flags.options(defaultName: ModelNaming.defaultName(forModelAt: directory))
+            try ModelName.validate(options.name)
+            let packable = try PackableModel.oneflow(at: directory, options: options)
+            switch format {
+            case .text:
+                print(packable.config.pbtxt, terminator: "")
+            case .json:
+                struct Output: Encodable {
+                    var ok = true
+                    var name: String
+                    var config: String
+                    var signature: Signature
+                }
+                try printJSON(Output(name: options.name, config: packable.config.pbtxt, signature: packable.signature))
+            }
+        }
+    }
+}

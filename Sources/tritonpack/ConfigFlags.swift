@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import TritonPackKit
+
+/// The options that shape a generated config.pbtxt, shared by `config` and `pack`.
+struct ConfigFlags: ParsableArguments {
+    @Option(help: "Model name (default: the saved graph's folder name, skipping 'model' and version folders).")
+    var name: String?
+
+    @Option(help: "max_batch_size; default: the batch dimension all inputs and outputs share, else 0. 0 = dims are full shapes.")
+    var maxBatchSize: Int32?
+
+    @Option(
+        name: .customLong("instance-group"),
+        help: "KIND[:COUNT[:GPU,...]] such as gpu:1:0, gpu:2:0,1 or cpu:2; repeat for several groups (default gpu:1:0).")
+    var instanceGroups: [String] = []
+
+    @Flag(help: "Add dynamic_batching.")
+    var dynamicBatching = false
+
+    @Option(
+        name: .customLong("preferred-batch-size"), parsing: .upToNextOption,
+        help: "dynamic_batching preferred sizes (implies --dynamic-batching).")
+    var preferredBatchSizes: [Int32] = []
+
+    @Option(name: .customLong("max-queue-delay-us"), help: "dynamic_batching max_queue_delay_microseconds.")
+    var maxQueueDelayMicroseconds: UInt64?
+
+    @Option(help: "The OneFlow backend's xrt parameter: oneflow, tensorrt, openvino or xla.")
+    var xrt: String?
+
+    @Option(help: "version_policy: latest:N, all or specific:V[,V...] (Triton's default: latest:1).")
+    var versionPolicy: String?
+
+    func options(defaultName: String) throws -> ConfigOptions {
+        ConfigOptions(
+            name: name ?? defaultName, maxBatchSize: maxBatchSize,
+            instanceGroups: try instanceGroups.map(InstanceGroupSpec.init(parsing:)),
+            dynamicBatching: dynamicBatching, preferredBatchSizes: preferredBatchSizes,
+            maxQueueDelayMicroseconds: maxQueueDelayMicroseconds, xrt: xrt,
+            versionPolicy: try versionPolicy.map(VersionPolicySpec.init(parsing:)))
+    }
+}

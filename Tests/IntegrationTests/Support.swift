@@ -1,0 +1,104 @@
+import Foundation
+import XCTest
+
+@testable import TritonPackKit
+
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+func sample(_ name: String) -> URL {
+    packageRoot.appendingPathComponent("samples/oneflow/\(name)/model")
+}
+
+/// The `tritonpack` executable built beside the tests.
+let tritonpackExecutable: URL = {
+    let besideTests = Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("tritonpack")
+    if FileManager.default.isExecutableFile(atPath: besideTests.path) { return besideTests }
+    let inBundle = Bundle.main.bundleURL.appendingPathComponent("tritonpack")
+    if FileManager.default.isExecutableFile(atPath: inBundle.path) { return inBundle }
+    return packageRoot.appendingPathComponent(".build/debug/tritonpack")
+}()
+
+func temporaryDirectory(_ test: XCTestCase) throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("tritonpack-it-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    test.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+    return url
+}
+
+struct ProcessOutcome {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs a program to completion, capturing its output (through files, so large output cannot block).
+@discardableResult
+func runProcess(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws -> ProcessOutcome {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    if let environment { process.environment = environment }
+    let directory = FileManager.default.temporaryDirectory
+    let out = directory.appendingPathComponent("out-\(UUID().uuidString)")
+    let err = directory.appendingPathComponent("err-\(UUID().uuidString)")
+    FileManager.default.createFile(atPath: out.path, contents: nil)
+    FileManager.default.createFile(atPath: err.path, contents: nil)
+    defer {
+        try? FileManager.default.removeItem(at: out)
+        try? FileManager.default.removeItem(at: err)
+    }
+    process.standardOutput = try FileHandle(forWritingTo: out)
+    process.standardError = try FileHandle(forWritingTo: err)
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    return ProcessOutcome(
+        status: process.terminationStatus,
+        stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+        stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+}
+
+func tritonpack(_ arguments: String...) throws -> ProcessOutcome {
+    try runProcess(tritonpackExecutable, arguments)
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago.
+func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+    }
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// Every version folder's manifest matches the files on disk.
+func assertVersionsVerify(_ modelDirectory: URL, file: StaticString = #filePath, line: UInt = #line) throws {
+    let repository = ModelRepository(root: modelDirectory.deletingLastPathComponent())
+    for version in try repository.versions(of: modelDirectory.lastPathComponent) {
+        let versionDirectory = modelDirectory.appendingPathComponent(String(version))
+        let manifest = try Manifest.read(from: versionDirectory)
+        let digests = try FileCopier().hashFiles(manifest.files.map { versionDirectory.appendingPathComponent($0.path).path })
+        for entry in manifest.files {
+            XCTAssertEqual(
+                digests[versionDirectory.appendingPathComponent(entry.path).path], entry.sha256,
+                "\(versionDirectory.path)/\(entry.path)", file: file, line: line)
+        }
+        let onDisk = FileManager.default.enumerator(atPath: versionDirectory.path)!.compactMap { item -> String? in
+            let path = item as! String
+            return POSIXFiles.isDirectory(versionDirectory.appendingPathComponent(path).path) ? nil : path
+        }
+        XCTAssertEqual(
+            Set(onDisk), Set(manifest.files.map(\.path) + [Manifest.fileName]), "files of \(versionDirectory.path)",
+            file: file, line: line)
+    }
+}

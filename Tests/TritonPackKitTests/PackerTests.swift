@@ -1,0 +1,155 @@
+import Foundation
+import XCTest
+
+@testable import TritonPackKit
+
+final class PackerTests: XCTestCase {
+    func pack(
+        _ name: String, into repository: URL, as model: String? = nil, version: Int64? = nil,
+        options: ConfigOptions? = nil, updateConfig: Bool = false, link: Bool = false, source: URL? = nil
+    ) throws -> PackResult {
+        let packable = try PackableModel.oneflow(
+            at: source ?? sample(name), options: options ?? ConfigOptions(name: model ?? name))
+        let request = PackRequest(
+            repository: ModelRepository(root: repository), version: version, updateConfig: updateConfig, link: link)
+        return try Packer(request).pack(packable)
+    }
+
+    func testPackGivesTheGuidesLayoutWithIdenticalFiles() throws {
+        let root = try temporaryDirectory(self)
+        let repository = root.appendingPathComponent("model_repository")
+        let result = try pack("fast_neural_style", into: repository)
+        XCTAssertEqual(result.version, 1)
+        XCTAssertEqual(result.config, .created)
+
+        let modelDirectory = repository.appendingPathComponent("fast_neural_style")
+        XCTAssertEqual(try POSIXFiles.entries(of: modelDirectory.path), ["1", "config.pbtxt"])
+        XCTAssertEqual(try POSIXFiles.entries(of: modelDirectory.appendingPathComponent("1").path), ["model", Manifest.fileName])
+        let source = snapshot(sample("fast_neural_style"))
+        let packed = snapshot(modelDirectory.appendingPathComponent("1/model"))
+        XCTAssertEqual(packed, source)
+        XCTAssertEqual(source.count, 1 + 62 + 62 * 2)  // model.mlir, 62 variable folders, meta + out in each
+
+        let config = try Inference_ModelConfig.parse(
+            String(contentsOf: modelDirectory.appendingPathComponent("config.pbtxt"), encoding: .utf8)).message
+        XCTAssertEqual(config, try Inference_ModelConfig.parse(ConfigGeneratorTests.guideConfig).message)
+        // nothing but the repository and its lock is left behind
+        XCTAssertEqual(try POSIXFiles.entries(of: root.path), ["model_repository"])
+        XCTAssertEqual(try POSIXFiles.entries(of: repository.path), [".tritonpack.lock", "fast_neural_style"])
+    }
+
+    func testManifestRecordsEveryFilesDigest() throws {
+        let repository = try temporaryDirectory(self).appendingPathComponent("r")
+        let result = try pack("multi_io", into: repository)
+        let versionDirectory = URL(fileURLWithPath: result.versionDirectory)
+        let manifest = try Manifest.read(from: versionDirectory)
+        XCTAssertEqual(manifest.model, "multi_io")
+        XCTAssertEqual(manifest.version, 1)
+        XCTAssertEqual(manifest.digest, result.digest)
+        XCTAssertEqual(manifest.files.count, 11)
+        for entry in manifest.files {
+            let url = versionDirectory.appendingPathComponent(entry.path)
+            XCTAssertEqual(sha256(of: url), entry.sha256, entry.path)
+            XCTAssertEqual(POSIXFiles.fileSize(url.path), entry.size)
+        }
+        XCTAssertEqual(manifest.signature.inputs.map(\.name), ["INPUT_0", "INPUT_1"])
+    }
+
+    func testNextVersionIsTheNextFreeNumberAndConfigIsKept() throws {
+        let repository = try temporaryDirectory(self).appendingPathComponent("r")
+        _ = try pack("tiny_mlp", into: repository)
+        let configBefore = sha256(of: repository.appendingPathComponent("tiny_mlp/config.pbtxt"))
+        let second = try pack("tiny_mlp", into: repository)
+        XCTAssertEqual(second.version, 2)
+        XCTAssertEqual(second.config, .kept)
+        let fifth = try pack("tiny_mlp", into: repository, version: 5)
+        XCTAssertEqual(fifth.version, 5)
+        XCTAssertEqual(try pack("tiny_mlp", into: repository).version, 6)
+        XCTAssertEqual(sha256(of: repository.appendingPathComponent("tiny_mlp/config.pbtxt")), configBefore)
+    }
+
+    func testExistingVersionIsNeverOverwritten() throws {
+        let repository = try temporaryDirectory(self).appendingPathComponent("r")
+        _ = try pack("tiny_mlp", into: repository)
+        let before = snapshot(repository)
+        XCTAssertThrowsError(try pack("tiny_mlp", into: repository, version: 1)) { error in
+            XCTAssertEqual((error as? TritonPackError)?.kind, .refused)
+            XCTAssertTrue(String(describing: error).contains("tiny_mlp/1"))
+        }
+        XCTAssertEqual(snapshot(repository), before)
+    }
+
+    func testChangedSignatureIsRefusedUnlessUpdateConfig() throws {
+        let repository = try temporaryDirectory(self).appendingPathComponent("r")
+        _ = try pack("tiny_mlp", into: repository, as: "net")
+        let before = snapshot(repository)
+        XCTAssertThrowsError(try pack("multi_io", into: repository, as: "net")) { error in
+            let text = String(describing: error)
+            XCTAssertTrue(text.contains("net/config.pbtxt"), text)
+            XCTAssertTrue(text.contains("max_batch_size 1 -> 2"), text)
+            XCTAssertTrue(text.contains("--update-config"), text)
+        }
+        XCTAssertEqual(snapshot(repository), before)
+
+        let updated = try pack("multi_io", into: repository, as: "net", updateConfig: true)
+        XCTAssertEqual(updated.config, .updated)
+        XCTAssertEqual(updated.version, 2)
+        let config = try Inference_ModelConfig.parse(
+            String(contentsOf: repository.appendingPathComponent("net/config.pbtxt"), encoding: .utf8)).message
+        XCTAssertEqual(config.input.count, 2)
+    }
+
+    func testBadNamesAreRefusedAndNothingIsWritten() throws {
+        let root = try temporaryDirectory(self)
+        let repository = root.appendingPathComponent("r")
+        for name in ["../x", "a/b", "", ".."] {
+            XCTAssertThrowsError(try pack("tiny_mlp", into: repository, as: name), name) { error in
+                XCTAssertEqual((error as? TritonPackError)?.kind, .usage)
+            }
+        }
+        XCTAssertEqual(try POSIXFiles.entries(of: root.path), [])
+    }
+
+    func testCorruptGraphIsRefusedAndRepositoryUnchanged() throws {
+        let root = try temporaryDirectory(self)
+        let repository = root.appendingPathComponent("r")
+        _ = try pack("tiny_mlp", into: repository)
+        let before = snapshot(repository)
+        let graph = try copyOfSample("tiny_mlp", into: root)
+        try Data(count: 3).write(to: graph.appendingPathComponent("m.fc1.bias/out"))
+        XCTAssertThrowsError(try pack("tiny_mlp", into: repository, source: graph)) { error in
+            XCTAssertTrue(String(describing: error).contains("m.fc1.bias/out: holds 3 bytes"), String(describing: error))
+        }
+        XCTAssertEqual(snapshot(repository), before)
+    }
+
+    func testLinkModeSharesInodes() throws {
+        let root = try temporaryDirectory(self)
+        let graph = try copyOfSample("tiny_mlp", into: root)
+        let result = try pack("tiny_mlp", into: root.appendingPathComponent("r"), link: true, source: graph)
+        XCTAssertTrue(result.linked)
+        let source = try FileManager.default.attributesOfItem(atPath: graph.appendingPathComponent("m.fc1.weight/out").path)
+        let packed = try FileManager.default.attributesOfItem(
+            atPath: result.versionDirectory + "/model/m.fc1.weight/out")
+        XCTAssertEqual(source[.systemFileNumber] as? UInt64, packed[.systemFileNumber] as? UInt64)
+        XCTAssertEqual(try Manifest.read(from: URL(fileURLWithPath: result.versionDirectory)).digest, result.digest)
+    }
+
+    func testStaleStagingFromAnInterruptedRunIsCleaned() throws {
+        let root = try temporaryDirectory(self)
+        let repository = root.appendingPathComponent("r")
+        let stale = root.appendingPathComponent(".tritonpack-staging-r/tiny_mlp.1.dead/1/model")
+        try FileManager.default.createDirectory(at: stale, withIntermediateDirectories: true)
+        _ = try pack("tiny_mlp", into: repository)
+        XCTAssertEqual(try POSIXFiles.entries(of: root.path), ["r"])
+    }
+
+    func testRepositoryThatIsAFileIsRefused() throws {
+        let root = try temporaryDirectory(self)
+        let file = root.appendingPathComponent("r")
+        try Data("x".utf8).write(to: file)
+        XCTAssertThrowsError(try pack("tiny_mlp", into: file)) { error in
+            XCTAssertEqual((error as? TritonPackError)?.file, file.path)
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import Crypto
+import Foundation
+import XCTest
+
+@testable import TritonPackKit
+
+/// The package root, found from this file's location.
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+func sample(_ name: String) -> URL {
+    packageRoot.appendingPathComponent("samples/oneflow/\(name)/model")
+}
+
+/// A fresh temporary folder, removed when the test ends.
+func temporaryDirectory(_ test: XCTestCase) throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("tritonpack-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    test.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+    return url
+}
+
+/// A writable copy of a sample graph (the shared samples are read-only).
+func copyOfSample(_ name: String, into directory: URL) throws -> URL {
+    let target = directory.appendingPathComponent("\(name)-graph")
+    try FileManager.default.copyItem(at: sample(name), to: target)
+    try makeWritable(target)
+    return target
+}
+
+func makeWritable(_ url: URL) throws {
+    try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
+    let enumerator = FileManager.default.enumerator(atPath: url.path)!
+    for case let relative as String in enumerator {
+        let path = url.appendingPathComponent(relative).path
+        let isDirectory = POSIXFiles.isDirectory(path)
+        try FileManager.default.setAttributes([.posixPermissions: isDirectory ? 0o755 : 0o644], ofItemAtPath: path)
+    }
+}
+
+/// Every file and folder under `root` with each file's SHA-256: equal snapshots mean an unchanged tree.
+func snapshot(_ root: URL) -> [String: String] {
+    var result: [String: String] = [:]
+    guard let enumerator = FileManager.default.enumerator(atPath: root.path) else { return result }
+    for case let relative as String in enumerator {
+        let path = root.appendingPathComponent(relative).path
+        if POSIXFiles.isDirectory(path) {
+            result[relative] = "dir"
+        } else {
+            let data = FileManager.default.contents(atPath: path) ?? Data()
+            result[relative] = SHA256.hash(data: data).hexString
+        }
+    }
+    return result
+}
+
+func sha256(of url: URL) -> String {
+    SHA256.hash(data: FileManager.default.contents(atPath: url.path) ?? Data()).hexString
+}
+
+/// signature.json of a sample: [[shape, "oneflow.float32"], ...] for inputs and outputs.
+struct SampleSignature: Decodable {
+    var inputs: [[JSONValue]]
+    var outputs: [[JSONValue]]
+
+    enum JSONValue: Decodable {
+        case shape([Int64])
+        case type(String)
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let shape = try? container.decode([Int64].self) { self = .shape(shape) } else {
+                self = .type(try container.decode(String.self))
+            }
+        }
+    }
+
+    static func load(_ name: String) throws -> SampleSignature {
+        let url = packageRoot.appendingPathComponent("samples/oneflow/\(name)/signature.json")
+        return try JSONDecoder().decode(SampleSignature.self, from: Data(contentsOf: url))
+    }
+
+    /// As (shape, Triton type) pairs.
+    static func tensors(_ list: [[JSONValue]]) -> [([Int64], Inference_DataType)] {
+        let types: [String: Inference_DataType] = [
+            "oneflow.float32": .typeFp32, "oneflow.float64": .typeFp64, "oneflow.int64": .typeInt64,
+            "oneflow.int32": .typeInt32, "oneflow.int8": .typeInt8, "oneflow.uint8": .typeUint8,
+            "oneflow.float16": .typeFp16,
+        ]
+        return list.map { pair in
+            guard case .shape(let shape) = pair[0], case .type(let type) = pair[1] else { fatalError("bad signature.json") }
+            return (shape, types[type] ?? .typeInvalid)
+        }
+    }
+}

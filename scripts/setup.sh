@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what tritonpack needs on a fresh Debian machine, idempotently:
+#   - system libraries: libprotobuf (the parser Triton uses), protoc, libzip, libonnx
+#   - a project venv (.venv) with the nvidia-pytriton wheel, which ships tritonserver 2.51 and
+#     the Python backend, plus the Python backend stub for the venv's Python
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(libprotobuf-dev protobuf-compiler libzip-dev libonnx-dev libonnx-testdata)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q "${missing[@]}"
+fi
+
+pytriton_version=0.7.0
+python=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv"
+  "$python" -m venv .venv
+fi
+if ! .venv/bin/python -c "import pytriton, numpy" >/dev/null 2>&1; then
+  echo "setup: installing nvidia-pytriton $pytriton_version into .venv"
+  .venv/bin/pip install -q --disable-pip-version-check "nvidia-pytriton==$pytriton_version" onnx
+fi
+
+site=$(.venv/bin/python -c 'import pytriton, os; print(os.path.dirname(pytriton.__file__))')
+pyver=$(.venv/bin/python -c 'import sys; print(f"{sys.version_info.major}.{sys.version_info.minor}")')
+stub="$site/tritonserver/python_backend_stubs/$pyver/triton_python_backend_stub"
+target="$site/tritonserver/backends/python/triton_python_backend_stub"
+if [ ! -x "$target" ]; then
+  [ -x "$stub" ] || { echo "setup: no Python backend stub for Python $pyver in the wheel" >&2; exit 1; }
+  cp "$stub" "$target"
+fi
+echo "setup: ready ($(scripts/tritonserver --version 2>/dev/null | head -n 1 || echo 'tritonserver installed'))"
