@@ -29,6 +29,9 @@ struct PackCommand: ParsableCommand {
     @Flag(help: "Hard-link files instead of copying them (same filesystem only; falls back to copying).")
     var link = false
 
+    @Flag(help: "Skip fsync before publishing (faster; for throw-away repositories: a power loss may then leave a version with missing data).")
+    var noSync = false
+
     @Option(help: "Seconds to wait for another tritonpack writing the same repository.")
     var lockTimeout: Double = 60
 
@@ -43,7 +46,7 @@ struct PackCommand: ParsableCommand {
             let packable = try PackableModel.oneflow(at: directory, options: options)
             let request = PackRequest(
                 repository: ModelRepository(root: URL(fileURLWithPath: repo)), version: version,
-                updateConfig: updateConfig, link: link, lockTimeout: lockTimeout)
+                updateConfig: updateConfig, link: link, lockTimeout: lockTimeout, durable: !noSync)
             let result = try Packer(request, onWait: { printError($0) }).pack(packable)
             switch format {
             case .json:

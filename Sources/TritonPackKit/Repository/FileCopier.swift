@@ -27,7 +27,7 @@ public struct FileCopier: Sendable {
     /// fsync every written file before returning, so a later rename publishes durable data.
     public var syncFiles: Bool
 
-    public init(mode: Mode = .copy, bufferSize: Int = 8 << 20, workers: Int? = nil, syncFiles: Bool = true) {
+    public init(mode: Mode = .copy, bufferSize: Int = 1 << 20, workers: Int? = nil, syncFiles: Bool = true) {
         self.mode = mode
         self.bufferSize = bufferSize
         self.workers = max(1, workers ?? ProcessInfo.processInfo.activeProcessorCount)
@@ -99,11 +99,11 @@ public struct FileCopier: Sendable {
         }
         defer { close(output) }
         var hasher = SHA256()
-        let total = try Self.stream(job.source, buffer: &buffer) { chunk in
+        let write: (UnsafeRawBufferPointer) throws -> Void = { chunk in
             hasher.update(bufferPointer: chunk)
             var written = 0
             while written < chunk.count {
-                let result = write(output, chunk.baseAddress! + written, chunk.count - written)
+                let result = Glibc.write(output, chunk.baseAddress! + written, chunk.count - written)
                 if result < 0 {
                     if errno == EINTR { continue }
                     throw TritonPackError.io(job.destination, "write failed: \(POSIXFiles.errnoMessage())")
@@ -111,6 +111,7 @@ public struct FileCopier: Sendable {
                 written += result
             }
         }
+        let total = try Self.stream(job.source, buffer: &buffer, write)
         if total != job.size {
             throw TritonPackError.io(job.source, "changed while being copied (\(job.size) bytes expected, \(total) read)")
         }

@@ -52,16 +52,20 @@ public struct PackRequest: Sendable {
     public var updateConfig: Bool
     public var link: Bool
     public var lockTimeout: Double
+    /// fsync every file and folder before publishing, so a power loss cannot leave a published
+    /// version with missing data. Off only for throw-away repositories.
+    public var durable: Bool
 
     public init(
         repository: ModelRepository, version: Int64? = nil, updateConfig: Bool = false, link: Bool = false,
-        lockTimeout: Double = 60
+        lockTimeout: Double = 60, durable: Bool = true
     ) {
         self.repository = repository
         self.version = version
         self.updateConfig = updateConfig
         self.link = link
         self.lockTimeout = lockTimeout
+        self.durable = durable
     }
 }
 
@@ -144,7 +148,7 @@ public struct Packer: Sendable {
                 source: model.sourceDirectory.appendingPathComponent(file.relativePath).path,
                 destination: placementRoot.appendingPathComponent(file.relativePath).path, size: file.size)
         }
-        let copier = FileCopier(mode: request.link ? .hardLink : .copy)
+        let copier = FileCopier(mode: request.link ? .hardLink : .copy, syncFiles: request.durable)
         let copied = try copier.run(jobs)
         if copied.copiedInsteadOfLinked > 0 {
             notes.append("\(copied.copiedInsteadOfLinked) file(s) copied: hard links are impossible across filesystems")
@@ -164,7 +168,7 @@ public struct Packer: Sendable {
         if !modelExists {
             try POSIXFiles.write(configText, to: stagedModel.appendingPathComponent(ModelRepository.configFileName).path)
         }
-        try syncDirectories(under: modelExists ? stagedVersion : stagedModel)
+        if request.durable { try syncDirectories(under: modelExists ? stagedVersion : stagedModel) }
 
         if modelExists {
             try POSIXFiles.rename(stagedVersion.path, to: versionDirectory.path)

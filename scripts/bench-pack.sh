@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Benchmark for `tritonpack pack` (not a test): packs a synthetic saved graph of >= 1 GiB and times
+# it in the same run against (a) `cp -r` of the same folder and (b) what pack does, done by hand:
+# `cp -r`, then SHA-256 of every file on both cores (`openssl dgst -sha256` through `xargs -P2`).
+# Reports the median of RUNS runs each, with a warm page cache. `pack` fsyncs every file before
+# publishing (durability); `pack --no-sync` is the like-for-like comparison with cp, which does not.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=${BENCH_WORK:-bench-work}
+bytes=${BENCH_BYTES:-$((1 << 30))}
+runs=${RUNS:-3}
+bin=.build/release/tritonpack
+[ -x "$bin" ] || swift build -c release
+mkdir -p "$work"
+graph="$work/graph"
+if [ ! -f "$graph/model.mlir" ]; then
+  echo "bench: writing a synthetic saved graph of $bytes bytes to $graph"
+  python3 scripts/make_synthetic_graph.py "$graph" "$bytes" 96
+fi
+size=$(du -sb "$graph" | cut -f1)
+cat "$graph"/*/out > /dev/null  # warm the page cache
+
+seconds() { local start end; start=$(date +%s.%N); "$@" >/dev/null; end=$(date +%s.%N); echo "$end - $start" | bc -l; }
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+time_runs() {  # name, command...
+  local name=$1; shift
+  local samples=()
+  for _ in $(seq "$runs"); do
+    rm -rf "$work/out"
+    sync  # start each run without the previous run's dirty pages
+    samples+=("$(seconds "$@")")
+  done
+  rm -rf "$work/out"
+  printf '%s\n' "${samples[@]}" | median
+}
+cp_only() { cp -r "$graph" "$work/out"; }
+cp_then_sync() { cp -r "$graph" "$work/out" && sync; }
+cp_then_hash() { cp -r "$graph" "$work/out" && find "$work/out" -type f -print0 | xargs -0 -P2 -n 16 openssl dgst -sha256 >/dev/null; }
+pack_copy() { "$bin" pack "$graph" --repo "$work/out" --name bench; }
+pack_nosync() { "$bin" pack "$graph" --repo "$work/out" --name bench --no-sync; }
+pack_link() { "$bin" pack "$graph" --repo "$work/out" --name bench --link; }
+
+a=$(time_runs "cp -r" cp_only)
+b=$(time_runs "cp -r + sha256" cp_then_hash)
+c=$(time_runs "cp -r + sync" cp_then_sync)
+p=$(time_runs "tritonpack pack" pack_copy)
+n=$(time_runs "tritonpack pack --no-sync" pack_nosync)
+l=$(time_runs "tritonpack pack --link" pack_link)
+gib=$(echo "$size / 1073741824" | bc -l)
+printf 'graph: %.2f GiB in %s files, %s runs each, median seconds (per GiB)\n' "$gib" "$(find "$graph" -type f | wc -l)" "$runs"
+printf '  (a) cp -r                  %6.3f s  (%.3f s/GiB)\n' "$a" "$(echo "$a / $gib" | bc -l)"
+printf '  (b) cp -r + openssl -P2    %6.3f s  (%.3f s/GiB)\n' "$b" "$(echo "$b / $gib" | bc -l)"
+printf '  (c) cp -r + sync           %6.3f s  (%.3f s/GiB)\n' "$c" "$(echo "$c / $gib" | bc -l)"
+printf '  tritonpack pack            %6.3f s  (%.3f s/GiB)  pack/(a) = %.2f  pack/(b) = %.2f  pack/(c) = %.2f\n' "$p" "$(echo "$p / $gib" | bc -l)" "$(echo "$p / $a" | bc -l)" "$(echo "$p / $b" | bc -l)" "$(echo "$p / $c" | bc -l)"
+printf '  tritonpack pack --no-sync  %6.3f s  (%.3f s/GiB)  no-sync/(a) = %.2f  no-sync/(b) = %.2f\n' "$n" "$(echo "$n / $gib" | bc -l)" "$(echo "$n / $a" | bc -l)" "$(echo "$n / $b" | bc -l)"
+printf '  tritonpack pack --link     %6.3f s  (%.3f s/GiB)\n' "$l" "$(echo "$l / $gib" | bc -l)"
