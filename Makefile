@@ -20,7 +20,7 @@ demo: build
 	@find demo-repository -maxdepth 3 | sort | head -n 12
 
 test: setup
-	$(SWIFT) test
+	$(SWIFT) test --disable-swift-testing
 
 bench: setup
 	$(SWIFT) build -c release

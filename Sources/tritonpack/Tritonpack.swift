@@ -12,7 +12,7 @@ struct Tritonpack: ParsableCommand {
             or in the JSON with --format json); 2 usage error; 3 an I/O or environment failure.
             """,
         version: TritonPack.version,
-        subcommands: [ConfigCommand.self, PackCommand.self]
+        subcommands: [ConfigCommand.self, PackCommand.self, LintCommand.self, RulesCommand.self]
     )
 
     static func main() {

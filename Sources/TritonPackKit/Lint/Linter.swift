@@ -1,0 +1,164 @@
+import Foundation
+import Glibc
+
+/// What linting a path found.
+public struct LintReport: Codable, Sendable {
+    public var path: String
+    public var models: [String]
+    public var diagnostics: [Diagnostic]
+
+    public var errorCount: Int { diagnostics.filter { $0.severity == .error }.count }
+    public var warningCount: Int { diagnostics.filter { $0.severity == .warning }.count }
+}
+
+/// Validates a model repository (or one model folder) the way Triton loads it.
+public struct Linter: Sendable {
+    public var options: LintOptions
+
+    public init(options: LintOptions = LintOptions()) { self.options = options }
+
+    public func lint(path: URL) -> LintReport {
+        let root = path.standardizedFileURL
+        guard POSIXFiles.isDirectory(root.path) else {
+            let diagnostic = Diagnostic(
+                severity: .error, rule: "repository-path", message: "repository path is not a valid directory",
+                model: nil, file: root.path)
+            return LintReport(path: root.path, models: [], diagnostics: [diagnostic])
+        }
+        let repositoryRoot: URL
+        let targets: [String]
+        var displayPaths: [String: String] = [:]
+        if Self.looksLikeModelDirectory(root) {
+            repositoryRoot = root.deletingLastPathComponent()
+            targets = [root.lastPathComponent]
+            displayPaths[root.lastPathComponent] = ""
+        } else {
+            repositoryRoot = root
+            targets = ((try? POSIXFiles.entries(of: root.path)) ?? []).filter {
+                POSIXFiles.isDirectory(root.appendingPathComponent($0).path)
+            }
+        }
+        // Every model of the repository is loaded: ensembles refer to their neighbours.
+        let names = ((try? POSIXFiles.entries(of: repositoryRoot.path)) ?? []).filter {
+            POSIXFiles.isDirectory(repositoryRoot.appendingPathComponent($0).path)
+        }
+        var repository: [String: ModelUnderLint] = [:]
+        for name in names {
+            repository[name] = ModelLoader.load(
+                name: name, directory: repositoryRoot.appendingPathComponent(name),
+                displayPath: displayPaths[name] ?? name, options: options)
+        }
+        var diagnostics: [Diagnostic] = []
+        for name in targets {
+            guard let model = repository[name] else { continue }
+            let context = LintContext(model: model, repository: repository, options: options)
+            diagnostics += Self.run(RuleRegistry.ordered(autoComplete: options.autoComplete), on: context)
+        }
+        return LintReport(path: root.path, models: targets, diagnostics: diagnostics)
+    }
+
+    /// A folder with a config file or a numeric subfolder is a model, not a repository.
+    static func looksLikeModelDirectory(_ url: URL) -> Bool {
+        let entries = (try? POSIXFiles.entries(of: url.path)) ?? []
+        return entries.contains(ModelRepository.configFileName)
+            || entries.contains { ModelRepository.canonicalVersion($0) != nil && POSIXFiles.isDirectory(url.appendingPathComponent($0).path) }
+    }
+
+    static func run(_ rules: [any LintRule], on context: LintContext) -> [Diagnostic] {
+        var sink = DiagnosticSink(model: context.model)
+        let broken = !context.model.isUsable
+        for rule in rules {
+            let description = rule.description
+            if broken && description.identifier != ConfigSyntaxRule.description.identifier { continue }
+            if context.model.backendDetectionError != nil
+                && ![ConfigSyntaxRule.description.identifier, BackendUndeterminedRule.description.identifier,
+                    HiddenModelDirectoryRule.description.identifier].contains(description.identifier)
+            {
+                continue
+            }
+            sink.rule = description.identifier
+            sink.severity = description.severity
+            rule.check(context, &sink)
+        }
+        return sink.diagnostics
+    }
+
+    /// The message Triton would fail a (composing) model with, if any.
+    static func firstError(of model: ModelUnderLint, context: LintContext) -> String? {
+        let rules = RuleRegistry.ordered(autoComplete: context.options.autoComplete).filter {
+            $0.description.identifier != EnsembleDependencyRule.description.identifier
+        }
+        let inner = LintContext(model: model, repository: context.repository, options: context.options)
+        return run(rules, on: inner).first { $0.severity == .error }?.message
+    }
+}
+
+/// Reads one model folder: its entries, config file, parse, and Triton's normalization.
+enum ModelLoader {
+    static func load(name: String, directory: URL, displayPath: String, options: LintOptions) -> ModelUnderLint {
+        let entries = (try? POSIXFiles.entries(of: directory.path)) ?? []
+        var configFile: String?
+        if let custom = options.modelConfigName,
+            POSIXFiles.exists(directory.appendingPathComponent("configs/\(custom).pbtxt").path)
+        {
+            configFile = "configs/\(custom).pbtxt"
+        } else if entries.contains(ModelRepository.configFileName) {
+            configFile = ModelRepository.configFileName
+        }
+        var model = ModelUnderLint(
+            name: name, directory: directory, displayPath: displayPath, entries: entries, configFile: configFile,
+            configText: nil, document: nil, syntaxError: nil, readError: nil, written: Inference_ModelConfig(),
+            config: Inference_ModelConfig(), backendDetectionError: nil)
+        if let configFile {
+            let path = directory.appendingPathComponent(configFile).path
+            switch readRegularFile(path) {
+            case .success(let bytes):
+                model.configText = bytes
+                do {
+                    let document = try Inference_ModelConfig.parse(bytes: bytes)
+                    model.document = document
+                    model.written = document.message
+                } catch let error as TextProtoSyntaxError {
+                    model.syntaxError = error
+                } catch {
+                    model.readError = "failed to read text proto from \(path): \(error)"
+                }
+            case .failure(let message):
+                model.readError = message
+            }
+        }
+        var config = model.written
+        model.backendDetectionError = BackendDetection.complete(&config, modelName: name, directory: directory)
+        ConfigNormalization.normalize(&config)
+        model.config = config
+        return model
+    }
+
+    enum ReadResult {
+        case success([UInt8])
+        case failure(String)
+    }
+
+    /// Reads a file without blocking on FIFOs or following it into devices.
+    static func readRegularFile(_ path: String) -> ReadResult {
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return .failure("failed to open text file for read \(path): \(POSIXFiles.errnoMessage())") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            return .failure("failed to open text file for read \(path): not a regular file")
+        }
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        var offset = 0
+        while offset < bytes.count {
+            let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if count < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                return .failure("failed to read text proto from \(path): \(POSIXFiles.errnoMessage())")
+            }
+            if count == 0 { break }
+            offset += count
+        }
+        return .success(Array(bytes[0..<offset]))
+    }
+}

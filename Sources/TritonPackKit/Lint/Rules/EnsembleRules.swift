@@ -1,0 +1,297 @@
+import Foundation
+
+/// The dataflow graph of an ensemble: which steps produce and consume each ensemble tensor.
+struct EnsembleGraph {
+    struct Tensor {
+        var producers: [Int] = []
+        var consumers: [Int] = []
+        var ready = false
+    }
+
+    var tensors: [String: Tensor] = [:]
+    var steps: [Inference_ModelEnsembling.Step]
+    /// Steps in the order they become runnable from the ensemble inputs.
+    var firingOrder: [Int] = []
+
+    init(steps: [Inference_ModelEnsembling.Step]) { self.steps = steps }
+
+    /// Marks the ensemble inputs ready and propagates through the steps.
+    mutating func propagate(from inputs: [String]) {
+        var remaining = steps.map { Set($0.inputMap.values).count }
+        var queue = inputs.filter { tensors[$0] != nil }
+        for name in queue { tensors[name]!.ready = true }
+        while !queue.isEmpty {
+            let name = queue.removeFirst()
+            for step in Set(tensors[name]!.consumers).sorted() {
+                remaining[step] -= 1
+                guard remaining[step] == 0 else { continue }
+                firingOrder.append(step)
+                for output in steps[step].outputMap.values.sorted() where tensors[output]?.ready == false {
+                    tensors[output]!.ready = true
+                    queue.append(output)
+                }
+            }
+        }
+    }
+}
+
+/// R57-R66: ValidateEnsembleSchedulingConfig, the ensemble's own structure.
+public struct EnsembleStructureRule: LintRule {
+    public static let description = RuleDescription(
+        identifier: "ensemble-structure", name: "Ensemble structure", severity: .error,
+        catalog: ["R57", "R58", "R59", "R60", "R61", "R62", "R63", "R64", "R65", "R66"],
+        summary: "An ensemble has no instance_group, optimization or model_warmup; every step names a model and maps inputs and outputs; each tensor is produced once; every input is used, every output written, every intermediate tensor both produced and consumed.",
+        tritonMessage: "ensemble tensor '{t}' is unused in ensemble '{model}'",
+        triggering: [
+            LintExample(files: ["config.pbtxt": "platform: \"ensemble\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] } ]\nensemble_scheduling { }", "1/.keep": ""]),
+            LintExample(files: ["config.pbtxt": "platform: \"ensemble\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] } ]\nensemble_scheduling { step [ { model_name: \"a\" model_version: -1 input_map { key: \"i\" value: \"x\" } output_map { key: \"o\" value: \"t\" } } ] }", "1/.keep": ""]),
+        ],
+        nonTriggering: [
+            LintExample(
+                files: ["config.pbtxt": "platform: \"ensemble\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] } ]\nensemble_scheduling { step [ { model_name: \"a\" model_version: -1 input_map { key: \"i\" value: \"x\" } output_map { key: \"o\" value: \"y\" } } ] }", "1/.keep": ""],
+                otherModels: ["a": ["config.pbtxt": "backend: \"python\"\ninput [ { name: \"i\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"o\" data_type: TYPE_FP32 dims: [ 1 ] } ]", "1/model.py": ""]])
+        ])
+
+    public init() {}
+
+    public func check(_ context: LintContext, _ report: inout DiagnosticSink) {
+        let config = context.model.config
+        guard config.platform == "ensemble", case .ensembleScheduling(let scheduling)? = config.schedulingChoice else { return }
+        if let message = Self.firstError(config, scheduling) { report.report(message, at: "ensemble_scheduling") }
+    }
+
+    static func firstError(_ config: Inference_ModelConfig, _ scheduling: Inference_ModelEnsembling) -> String? {
+        let name = config.name
+        if !config.instanceGroup.isEmpty { return "instance group should not be specified for ensemble '\(name)'" }
+        if config.hasOptimization { return "optimization should not be specified for ensemble '\(name)'" }
+        if !config.modelWarmup.isEmpty { return "model_warmup can not be specified for ensemble '\(name)'" }
+        if scheduling.step.isEmpty { return "must specify 'step' for ensemble '\(name)'" }
+        var graph = EnsembleGraph(steps: scheduling.step)
+        for (index, step) in scheduling.step.enumerated() {
+            if step.modelName.isEmpty { return "must specify 'model_name' in step \(index) of ensemble '\(name)'" }
+            if step.inputMap.isEmpty { return "must specify 'input_map' in step \(index) of ensemble '\(name)'" }
+            if step.outputMap.isEmpty { return "must specify 'output_map' in step \(index) of ensemble '\(name)'" }
+            for tensor in step.outputMap.values.sorted() {
+                if graph.tensors[tensor]?.producers.isEmpty == false {
+                    return "ensemble tensor '\(tensor)' can appear in an output map only once for ensemble '\(name)' step \(index)"
+                }
+                graph.tensors[tensor, default: .init()].producers.append(index)
+            }
+            for tensor in Set(step.inputMap.values).sorted() {
+                graph.tensors[tensor, default: .init()].consumers.append(index)
+            }
+        }
+        for input in config.input where graph.tensors[input.name]?.consumers.isEmpty != false {
+            return "ensemble input '\(input.name)' for ensemble \(name)' is not used"
+        }
+        for output in config.output where graph.tensors[output.name] == nil {
+            return "ensemble output '\(output.name)' for ensemble \(name)' is not used"
+        }
+        graph.propagate(from: config.input.map(\.name))
+        for output in config.output where graph.tensors[output.name]?.ready != true {
+            var message = "output '\(output.name)' for ensemble '\(name)' is not written"
+            if let root = unconnectedSource(of: output.name, in: graph) {
+                message += ": at least one of its depending tensors, '\(root)', is not connected"
+            }
+            return message
+        }
+        let outputs = Set(config.output.map(\.name))
+        for (tensor, state) in graph.tensors.sorted(by: { $0.key < $1.key }) {
+            if !state.ready || (state.consumers.isEmpty && !outputs.contains(tensor)) {
+                return "ensemble tensor '\(tensor)' is unused in ensemble '\(name)'"
+            }
+        }
+        return nil
+    }
+
+    /// A tensor upstream of `tensor` that no step produces and that is not ready.
+    static func unconnectedSource(of tensor: String, in graph: EnsembleGraph) -> String? {
+        var visited = Set<String>()
+        var queue = [tensor]
+        while !queue.isEmpty {
+            let current = queue.removeFirst()
+            guard visited.insert(current).inserted, let state = graph.tensors[current] else { continue }
+            if state.producers.isEmpty && !state.ready && current != tensor { return current }
+            for producer in state.producers {
+                queue.append(contentsOf: graph.steps[producer].inputMap.values.sorted())
+            }
+        }
+        return nil
+    }
+}
+
+/// R67-R78: an ensemble against the models it composes.
+public struct EnsembleDependencyRule: LintRule {
+    public static let description = RuleDescription(
+        identifier: "ensemble-dependencies", name: "Ensemble composing models", severity: .error,
+        catalog: ["R67", "R68", "R69", "R70", "R71", "R72", "R73", "R74", "R75", "R76", "R77", "R78"],
+        summary: "Composing models exist in the repository, load, serve the required version, allow the ensemble's batch size, have the mapped inputs and outputs, and agree on each tensor's type and shape; no cycles; no step joins outputs of different decoupled models.",
+        tritonMessage: "ensemble {e} contains models that are not available or ambiguous: {m1}, {m2}",
+        triggering: [
+            LintExample(files: ["config.pbtxt": "platform: \"ensemble\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] } ]\nensemble_scheduling { step [ { model_name: \"a\" model_version: -1 input_map { key: \"i\" value: \"x\" } output_map { key: \"o\" value: \"y\" } } ] }", "1/.keep": ""]),
+            LintExample(
+                files: ["config.pbtxt": "platform: \"ensemble\"\ninput [ { name: \"x\" data_type: TYPE_INT32 dims: [ 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] } ]\nensemble_scheduling { step [ { model_name: \"a\" model_version: -1 input_map { key: \"i\" value: \"x\" } output_map { key: \"o\" value: \"y\" } } ] }", "1/.keep": ""],
+                otherModels: ["a": ["config.pbtxt": "backend: \"python\"\ninput [ { name: \"i\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"o\" data_type: TYPE_FP32 dims: [ 1 ] } ]", "1/model.py": ""]]),
+        ],
+        nonTriggering: [
+            LintExample(
+                files: ["config.pbtxt": "platform: \"ensemble\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] } ]\nensemble_scheduling { step [ { model_name: \"a\" model_version: -1 input_map { key: \"i\" value: \"x\" } output_map { key: \"o\" value: \"y\" } } ] }", "1/.keep": ""],
+                otherModels: ["a": ["config.pbtxt": "backend: \"python\"\ninput [ { name: \"i\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"o\" data_type: TYPE_FP32 dims: [ 1 ] } ]", "1/model.py": ""]])
+        ])
+
+    public init() {}
+
+    public func check(_ context: LintContext, _ report: inout DiagnosticSink) {
+        let model = context.model
+        guard model.config.platform == "ensemble", case .ensembleScheduling(let scheduling)? = model.config.schedulingChoice,
+            EnsembleStructureRule.firstError(model.config, scheduling) == nil
+        else { return }
+        if let message = firstError(model, scheduling, context) { report.report(message, at: "ensemble_scheduling") }
+    }
+
+    func firstError(_ model: ModelUnderLint, _ scheduling: Inference_ModelEnsembling, _ context: LintContext) -> String? {
+        let name = model.config.name
+        let missing = Set(scheduling.step.map(\.modelName).filter { context.repository[$0] == nil }).sorted()
+        if !missing.isEmpty {
+            return "ensemble \(name) contains models that are not available or ambiguous: \(missing.joined(separator: ", "))"
+        }
+        if let cycle = cycle(from: model.name, context: context) {
+            return "circular dependency between ensembles: \(cycle)"
+        }
+        for step in scheduling.step {
+            let composing = context.repository[step.modelName]!
+            if let failure = Linter.firstError(of: composing, context: context) {
+                return "ensemble '\(name)' depends on '\(step.modelName)' which is not valid. Model '\(step.modelName)' failed with error: \(failure)"
+            }
+            if composing.servedVersions.isEmpty {
+                return "ensemble '\(name)' depends on '\(step.modelName)' which has no loaded version."
+            }
+            if step.modelVersion != -1 && !composing.servedVersions.contains(step.modelVersion) {
+                return "ensemble '\(name)' depends on '\(step.modelName)' whose required version \(step.modelVersion) is not loaded."
+            }
+        }
+        return validateTensors(model.config, scheduling, context)
+    }
+
+    /// A path back to `start` through ensemble steps, printed as Triton does.
+    func cycle(from start: String, context: LintContext) -> String? {
+        func composing(_ name: String) -> [String] {
+            guard let model = context.repository[name], model.config.platform == "ensemble",
+                case .ensembleScheduling(let scheduling)? = model.config.schedulingChoice
+            else { return [] }
+            return scheduling.step.map(\.modelName)
+        }
+        var visited = Set<String>()
+        var stack: [(String, String)] = composing(start).map { ($0, start) }
+        while let (current, parent) = stack.popLast() {
+            if current == start { return "\(start) -> ... -> \(parent) -> \(start)" }
+            guard visited.insert(current).inserted else { continue }
+            stack.append(contentsOf: composing(current).map { ($0, current) })
+        }
+        return nil
+    }
+
+    struct Inferred {
+        var dataType: Inference_DataType
+        var dims: [Int64]
+        var batching: Bool
+        var model: String
+
+        var fullDims: [Int64] { batching ? [-1] + dims : dims }
+    }
+
+    func validateTensors(
+        _ config: Inference_ModelConfig, _ scheduling: Inference_ModelEnsembling, _ context: LintContext
+    ) -> String? {
+        let name = config.name
+        var tensors: [String: Inferred] = [:]
+        for input in config.input {
+            tensors[input.name] = Inferred(
+                dataType: input.dataType, dims: input.hasReshape ? input.reshape.shape : input.dims,
+                batching: config.maxBatchSize > 0, model: name)
+        }
+        for output in config.output {
+            tensors[output.name] = Inferred(
+                dataType: output.dataType, dims: output.hasReshape ? output.reshape.shape : output.dims,
+                batching: config.maxBatchSize > 0, model: name)
+        }
+        func merge(_ tensor: String, _ inferred: Inferred) -> String? {
+            guard let existing = tensors[tensor] else {
+                tensors[tensor] = inferred
+                return nil
+            }
+            if existing.dataType != inferred.dataType {
+                return "in ensemble \(name), ensemble tensor \(tensor): inconsistent data type: \(existing.dataType.configName) is inferred from model \(existing.model) while \(inferred.dataType.configName) is inferred from model \(inferred.model)"
+            }
+            if !compatible(existing.dims, inferred.dims) && !compatible(existing.fullDims, inferred.fullDims) {
+                func show(_ dims: [Int64]) -> String { "[\(dims.map(String.init).joined(separator: ","))]" }
+                return "in ensemble \(name), ensemble tensor \(tensor): inconsistent shape: \(show(existing.fullDims)) is inferred from model \(existing.model) while \(show(inferred.fullDims)) is inferred from model \(inferred.model)"
+            }
+            return nil
+        }
+        for step in scheduling.step {
+            let composing = context.repository[step.modelName]!.config
+            let batching = composing.maxBatchSize > 0
+            if composing.maxBatchSize != 0 && composing.maxBatchSize < config.maxBatchSize {
+                return "ensemble \(name) allows maximum batch size \(config.maxBatchSize), but it contains model \(step.modelName) which only allows maximum batch size to be \(composing.maxBatchSize)"
+            }
+            let inputs = Dictionary(composing.input.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+            for (key, tensor) in step.inputMap.sorted(by: { $0.key < $1.key }) {
+                guard let input = inputs[key] else {
+                    return "in ensemble \(name), ensemble tensor \(tensor) is mapping to non-existing input \(key) in model \(step.modelName)"
+                }
+                let dims = input.hasReshape ? input.reshape.shape : input.dims
+                if let error = merge(tensor, Inferred(dataType: input.dataType, dims: dims, batching: batching, model: step.modelName)) {
+                    return error
+                }
+            }
+            for input in composing.input where !input.optional && step.inputMap[input.name] == nil {
+                return "in ensemble \(name), input \(input.name) in model \(step.modelName) is not mapped to any ensemble tensors"
+            }
+            let outputs = Dictionary(composing.output.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+            for (key, tensor) in step.outputMap.sorted(by: { $0.key < $1.key }) {
+                guard let output = outputs[key] else {
+                    return "in ensemble \(name), ensemble tensor \(tensor) is mapped from non-existing output \(key) in model \(step.modelName)"
+                }
+                let dims = output.hasReshape ? output.reshape.shape : output.dims
+                if let error = merge(tensor, Inferred(dataType: output.dataType, dims: dims, batching: batching, model: step.modelName)) {
+                    return error
+                }
+            }
+        }
+        return decoupledBranching(config, scheduling, context)
+    }
+
+    func compatible(_ a: [Int64], _ b: [Int64]) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { $0 == $1 || $0 == -1 || $1 == -1 }
+    }
+
+    /// R78: a step (or the ensemble's outputs) must not join tensors from different decoupled models.
+    func decoupledBranching(
+        _ config: Inference_ModelConfig, _ scheduling: Inference_ModelEnsembling, _ context: LintContext
+    ) -> String? {
+        var graph = EnsembleGraph(steps: scheduling.step)
+        for (index, step) in scheduling.step.enumerated() {
+            for tensor in step.outputMap.values { graph.tensors[tensor, default: .init()].producers.append(index) }
+            for tensor in Set(step.inputMap.values) { graph.tensors[tensor, default: .init()].consumers.append(index) }
+        }
+        graph.propagate(from: config.input.map(\.name))
+        var origin: [String: Int] = [:]
+        func origins(_ tensors: some Sequence<String>) -> Set<Int> { Set(tensors.compactMap { origin[$0] }) }
+        for index in graph.firingOrder {
+            let step = scheduling.step[index]
+            let incoming = origins(step.inputMap.values)
+            if incoming.count > 1 {
+                return "in ensemble \(config.name), step of model '\(step.modelName)' receives inputs originated from different decoupled models"
+            }
+            let decoupled = context.repository[step.modelName]?.config.modelTransactionPolicy.decoupled == true
+            for tensor in step.outputMap.values {
+                origin[tensor] = decoupled ? index : incoming.first
+            }
+        }
+        if origins(config.output.map(\.name)).count > 1 {
+            return "in ensemble \(config.name), step of model '\(config.name)' receives inputs originated from different decoupled models"
+        }
+        return nil
+    }
+}

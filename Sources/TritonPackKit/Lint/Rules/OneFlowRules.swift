@@ -1,0 +1,200 @@
+import Foundation
+
+extension LintContext {
+    var isOneFlow: Bool { model.config.backend == OneFlowBackend.backendName }
+
+    /// The saved graphs of the served versions (`<version>/model/`), read once per rule call.
+    func oneflowGraphs() -> [(version: Int64, graph: OneFlowSavedGraph)] {
+        model.servedVersions.compactMap { version in
+            let folder = model.directory.appendingPathComponent("\(version)/\(OneFlowBackend.modelFolder)")
+            guard let graph = try? OneFlowSavedGraph.read(at: folder) else { return nil }
+            return (version, graph)
+        }
+    }
+}
+
+/// A minimal saved graph for the rules' examples: one FP32 [2] input, one FP32 [2] output.
+enum OneFlowExample {
+    static let graph = """
+        module {
+          oneflow.job @G_0(%arg0: tensor<2xf32>) -> tensor<2xf32> {
+            %output = "oneflow.input"(%arg0) {data_type = 2 : i32, op_name = "_G_0_input.0.0_1", shape = [2 : si64]} : (tensor<2xf32>) -> tensor<2xf32>
+            %output_0 = "oneflow.output"(%output) {data_type = 2 : i32, op_name = "_G_0_output.0.0_2", shape = [2 : si64]} : (tensor<2xf32>) -> tensor<2xf32>
+            oneflow.return %output_0 : tensor<2xf32>
+          }
+        }
+        """
+
+    /// A OneFlow model on CPU with the given input and output entries.
+    static func model(input: String = "name: \"INPUT_0\" data_type: TYPE_FP32 dims: [ 2 ]",
+                      output: String = "name: \"OUTPUT_0\" data_type: TYPE_FP32 dims: [ 2 ]",
+                      extra: String = "instance_group [ { kind: KIND_CPU } ]") -> LintExample {
+        .config(
+            "backend: \"oneflow\"\ninput [ { \(input) } ]\noutput [ { \(output) } ]\n\(extra)",
+            extra: ["1/model/model.mlir": graph])
+    }
+}
+
+/// The OneFlow backend's naming rules: `INPUT_<i>` / `OUTPUT_<i>` with i in range.
+public struct OneFlowTensorNamesRule: LintRule {
+    public static let description = RuleDescription(
+        identifier: "oneflow-tensor-names", name: "OneFlow tensor names", severity: .error,
+        summary: "The OneFlow backend requires inputs named INPUT_<i> and outputs OUTPUT_<i>, with i the position in the graph's input/output list (read with atoi: INPUT_x silently becomes 0).",
+        tritonMessage: "input name should start with INPUT_",
+        triggering: [
+            OneFlowExample.model(input: "name: \"x\" data_type: TYPE_FP32 dims: [ 2 ]"),
+            OneFlowExample.model(input: "name: \"INPUT_3\" data_type: TYPE_FP32 dims: [ 2 ]"),
+        ],
+        nonTriggering: [OneFlowExample.model()])
+
+    public init() {}
+
+    public func check(_ context: LintContext, _ report: inout DiagnosticSink) {
+        guard context.isOneFlow else { return }
+        let config = context.model.config
+        let graph = context.oneflowGraphs().first?.graph
+        let sides: [(String, String, [String], Int, String)] = [
+            ("input", "INPUT_", config.input.map(\.name), graph?.inputs.count ?? config.input.count,
+             "input index should be in range [0, input_size)"),
+            ("output", "OUTPUT_", config.output.map(\.name), graph?.outputs.count ?? config.output.count,
+             "output index should be in the range [0, output_size)"),
+        ]
+        for (kind, prefix, names, size, rangeMessage) in sides {
+            for (index, name) in names.enumerated() {
+                let field = "\(kind)[\(index)].name"
+                guard name.hasPrefix(prefix) else {
+                    report.report("\(kind) name should start with \(prefix) ('\(name)')", at: field)
+                    continue
+                }
+                let suffix = name.dropFirst(prefix.count)
+                guard let position = Int(suffix) else {
+                    report.report(
+                        "'\(name)': the OneFlow backend reads the index with atoi, so this names \(kind) \(atoi(String(suffix)))",
+                        at: field, severity: .warning)
+                    continue
+                }
+                if position < 0 || position >= size {
+                    report.report("\(rangeMessage): '\(name)' with \(size) \(kind)s in the graph", at: field)
+                }
+            }
+        }
+    }
+}
+
+/// The OneFlow backend serves UINT8, INT8, INT32, INT64, FP16, FP32, FP64 only.
+public struct OneFlowDataTypeRule: LintRule {
+    public static let description = RuleDescription(
+        identifier: "oneflow-data-type", name: "OneFlow data types", severity: .error,
+        summary: "The OneFlow backend serves only TYPE_UINT8, TYPE_INT8, TYPE_INT32, TYPE_INT64, TYPE_FP16, TYPE_FP32 and TYPE_FP64.",
+        triggering: [OneFlowExample.model(input: "name: \"INPUT_0\" data_type: TYPE_BOOL dims: [ 2 ]")],
+        nonTriggering: [OneFlowExample.model()])
+
+    public init() {}
+
+    public func check(_ context: LintContext, _ report: inout DiagnosticSink) {
+        guard context.isOneFlow else { return }
+        for tensor in IOTensor.all(context.model.config)
+        where tensor.dataType != .typeInvalid && !OneFlowBackend.servableTypes.contains(tensor.dataType) {
+            report.report(
+                "\(tensor.isInput ? "input" : "output") '\(tensor.name)' has type \(tensor.dataType.configName), which the OneFlow backend cannot serve",
+                at: "\(tensor.field).data_type")
+        }
+    }
+}
+
+/// Cross-check: the config against each served saved graph, and the graph's own files.
+public struct OneFlowGraphRule: LintRule {
+    public static let description = RuleDescription(
+        identifier: "oneflow-graph", name: "Config matches the saved graph", severity: .error,
+        summary: "Each served version's saved graph is complete (variables with matching meta and exact out sizes) and its inputs and outputs match the config in count, type and shape (without the batch dimension when max_batch_size > 0). The backend never checks types: a mismatch serves garbage.",
+        triggering: [
+            OneFlowExample.model(input: "name: \"INPUT_0\" data_type: TYPE_INT64 dims: [ 2 ]"),
+            OneFlowExample.model(output: "name: \"OUTPUT_0\" data_type: TYPE_FP32 dims: [ 3 ]"),
+            OneFlowExample.model(extra: "max_batch_size: 2\ninstance_group [ { kind: KIND_CPU } ]"),
+        ],
+        nonTriggering: [OneFlowExample.model()])
+
+    public init() {}
+
+    public func check(_ context: LintContext, _ report: inout DiagnosticSink) {
+        guard context.isOneFlow else { return }
+        let model = context.model
+        let config = model.config
+        for version in model.servedVersions {
+            let folder = "\(version)/\(OneFlowBackend.modelFolder)"
+            let graph: OneFlowSavedGraph
+            do {
+                graph = try OneFlowSavedGraph.read(at: model.directory.appendingPathComponent(folder))
+            } catch let error as TritonPackError {
+                if POSIXFiles.exists(model.directory.appendingPathComponent(folder).path) {
+                    report.report(error.message, file: "\(folder)/\(OneFlowSavedGraph.graphFileName)")
+                }
+                continue
+            } catch {
+                continue
+            }
+            for problem in graph.problems {
+                report.report(problem.message, file: "\(folder)/\(problem.file)", line: problem.line)
+            }
+            compare(config, graph.signature, folder: folder, &report)
+        }
+    }
+
+    func compare(_ config: Inference_ModelConfig, _ signature: Signature, folder: String, _ report: inout DiagnosticSink) {
+        let batching = config.maxBatchSize > 0
+        let sides: [(String, [TensorSpec], [(name: String, type: Inference_DataType, dims: [Int64])])] = [
+            ("input", signature.inputs, config.input.map { ($0.name, $0.dataType, $0.dims) }),
+            ("output", signature.outputs, config.output.map { ($0.name, $0.dataType, $0.dims) }),
+        ]
+        for (kind, graphTensors, configTensors) in sides {
+            if graphTensors.count != configTensors.count {
+                report.report(
+                    "the config has \(configTensors.count) \(kind)s but the saved graph in \(folder) has \(graphTensors.count)",
+                    at: kind)
+            }
+            for (index, tensor) in configTensors.enumerated() {
+                let field = "\(kind)[\(index)]"
+                guard let spec = graphTensors.first(where: { $0.name == tensor.name }) else { continue }
+                if tensor.type != spec.dataType {
+                    report.report(
+                        "\(tensor.name) is \(tensor.type.configName) in the config but \(spec.dataType.configName) in the saved graph (\(folder)); the OneFlow backend does not check this and would serve garbage",
+                        at: "\(field).data_type")
+                }
+                let expected = batching ? Array(spec.shape.dropFirst()) : spec.shape
+                if tensor.dims != expected || (batching && spec.shape.isEmpty) {
+                    let note = batching ? " (max_batch_size > 0: dims exclude the batch dimension)" : ""
+                    report.report(
+                        "\(tensor.name) has dims \(tensor.dims) in the config but the saved graph's shape is \(spec.shape), so dims should be \(expected)\(note)",
+                        at: "\(field).dims")
+                }
+            }
+        }
+    }
+}
+
+/// Known limits of the OneFlow backend worth a warning.
+public struct OneFlowInstancesRule: LintRule {
+    public static let description = RuleDescription(
+        identifier: "oneflow-instances", name: "OneFlow backend limits", severity: .warning,
+        summary: "The OneFlow backend cannot execute several model instances concurrently (its README's known issue), and accepts only the xrt values oneflow, tensorrt, openvino, xla.",
+        triggering: [OneFlowExample.model(extra: "instance_group [ { kind: KIND_CPU count: 2 } ]")],
+        nonTriggering: [OneFlowExample.model(extra: "instance_group [ { kind: KIND_CPU count: 1 } ]")])
+
+    public init() {}
+
+    public func check(_ context: LintContext, _ report: inout DiagnosticSink) {
+        guard context.isOneFlow else { return }
+        let config = context.model.config
+        let instances = config.instanceGroup.reduce(0) { $0 + max(Int($1.count), 1) * max($1.gpus.count, 1) }
+        if instances > 1 {
+            report.report(
+                "\(instances) instances of a OneFlow model: the OneFlow backend cannot execute several instances concurrently",
+                at: "instance_group")
+        }
+        if let xrt = config.parameters["xrt"]?.stringValue, !OneFlowBackend.xrtValues.contains(xrt) {
+            report.report(
+                "xrt '\(xrt)' is not one of \(OneFlowBackend.xrtValues.joined(separator: ", ")); the backend falls back to plain OneFlow",
+                at: "parameters")
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+
+/// P0/P1: the config must parse with libprotobuf's text-format parser, as Triton reads it.
+public struct ConfigSyntaxRule: LintRule {
+    public static let description = RuleDescription(
+        identifier: "config-syntax", name: "Config syntax", severity: .error, catalog: ["P0", "P1"],
+        summary: "config.pbtxt must parse as inference.ModelConfig text format (unknown fields, bad values, repeated singular fields and oneof conflicts are refused).",
+        tritonMessage: "failed to read text proto from {path}",
+        triggering: [
+            .config("name: \"m\"\nnme: \"x\"\nbackend: \"python\""),
+            .config("backend: \"python\"\ninput { data_type: TYPE_FLOAT }"),
+            .config("backend: \"python\"\ndynamic_batching {}\nsequence_batching {}"),
+        ],
+        nonTriggering: [.config("backend: \"python\" # comment\nmax_batch_size: 0, max_batch_size: 2")])
+
+    public init() {}
+
+    public func check(_ context: LintContext, _ report: inout DiagnosticSink) {
+        let model = context.model
+        guard let file = model.configFile else { return }
+        if let readError = model.readError {
+            report.report(readError, file: file)
+        } else if let error = model.syntaxError {
+            report.report(
+                "Error parsing text-format inference.ModelConfig: \(error.position.line):\(error.position.column): \(error.message) (Triton: failed to read text proto from \(model.directory.appendingPathComponent(file).path))",
+                file: file, line: error.position.line, column: error.position.column)
+        }
+    }
+}
+
+/// L5/R55: a model needs a config unless auto-complete is on and its backend can derive one.
+public struct MissingConfigRule: LintRule {
+    public static let description = RuleDescription(
+        identifier: "config-missing", name: "Missing config", severity: .error, catalog: ["L5", "R55"],
+        summary: "Without config.pbtxt, only the TensorRT, ONNX Runtime, OpenVINO and Python backends can derive a config (and only with auto-complete on); the OneFlow backend's auto-complete numbers inputs in hash-map order.",
+        tritonMessage: "model configuration is not provided for model '{model}'",
+        triggering: [LintExample(model: "m.custom", files: ["1/model.custom": ""])],
+        nonTriggering: [LintExample(files: ["1/model.py": ""])])
+
+    static let canDerive: Set<String> = ["tensorrt", "onnxruntime", "openvino", "python"]
+
+    public init() {}
+
+    public func check(_ context: LintContext, _ report: inout DiagnosticSink) {
+        let model = context.model
+        guard model.configFile == nil, model.backendDetectionError == nil else { return }
+        let path = model.directory.appendingPathComponent(ModelRepository.configFileName).path
+        if !context.options.autoComplete {
+            report.report("failed to open text file for read \(path): No such file or directory", file: ModelRepository.configFileName)
+        } else if !Self.canDerive.contains(model.config.backend) {
+            report.report(
+                "model configuration is not provided for model '\(model.name)'", file: ModelRepository.configFileName)
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import XCTest
+
+@testable import TritonPackKit
+
+/// Every rule's documented examples are its tests: triggering ones must fire it, the others must not.
+final class LintRuleExampleTests: XCTestCase {
+    func testEveryRuleHasExamplesOrAnExplicitTest() {
+        let explicitlyTested: Set<String> = []
+        for rule in RuleRegistry.all {
+            let description = rule.description
+            if explicitlyTested.contains(description.identifier) { continue }
+            XCTAssertFalse(description.triggering.isEmpty, "\(description.identifier) has no triggering example")
+            XCTAssertFalse(description.nonTriggering.isEmpty, "\(description.identifier) has no non-triggering example")
+        }
+        XCTAssertEqual(Set(RuleRegistry.all.map { $0.description.identifier }).count, RuleRegistry.all.count)
+    }
+
+    func testTriggeringExamplesFire() throws {
+        for rule in RuleRegistry.all {
+            let identifier = rule.description.identifier
+            for (index, example) in rule.description.triggering.enumerated() {
+                let diagnostics = try lint(example, in: self)
+                XCTAssertTrue(
+                    diagnostics.contains { $0.rule == identifier && $0.severity == rule.description.severity },
+                    "\(identifier) triggering example \(index) did not fire: \(diagnostics.map(\.compilerStyle))")
+            }
+        }
+    }
+
+    func testNonTriggeringExamplesStayQuiet() throws {
+        for rule in RuleRegistry.all {
+            let identifier = rule.description.identifier
+            for (index, example) in rule.description.nonTriggering.enumerated() {
+                let diagnostics = try lint(example, in: self)
+                XCTAssertFalse(
+                    diagnostics.contains { $0.rule == identifier },
+                    "\(identifier) non-triggering example \(index) fired: \(diagnostics.map(\.compilerStyle))")
+            }
+        }
+    }
+
+    func testRuleReferenceIsUpToDate() throws {
+        let committed = try String(
+            contentsOf: packageRoot.appendingPathComponent("docs/lint-rules.md"), encoding: .utf8)
+        XCTAssertEqual(committed, LintReporter.ruleReference(), "regenerate with: tritonpack rules > docs/lint-rules.md")
+    }
+}
