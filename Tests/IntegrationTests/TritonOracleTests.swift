@@ -1,0 +1,195 @@
+import Foundation
+import XCTest
+
+@testable import TritonPackKit
+
+/// The real tritonserver as the oracle for lint: each config variant is loaded through the HTTP
+/// repository API (explicit model control, --disable-auto-complete-config, Python backend), and
+/// lint's verdict and message must agree with the server's.
+final class TritonOracleTests: XCTestCase {
+    static let modelPy = """
+        import triton_python_backend_utils as pb_utils
+
+
+        class TritonPythonModel:
+            def initialize(self, args):
+                pass
+
+            def execute(self, requests):
+                return [pb_utils.InferenceResponse(output_tensors=[]) for _ in requests]
+        """
+
+    static let io = """
+        input [ { name: "INPUT0" data_type: TYPE_FP32 dims: [ 4 ] } ]
+        output [ { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 4 ] } ]
+        """
+
+    /// (label, config, extra files). Valid and broken variants across the config's areas.
+    static let variants: [(String, String, [String: String])] = [
+        ("valid", "backend: \"python\"\nmax_batch_size: 4\n\(io)instance_group [ { kind: KIND_CPU } ]", [:]),
+        ("valid_nobatch", "backend: \"python\"\n\(io)", [:]),
+        ("valid_dynamic", "backend: \"python\"\nmax_batch_size: 8\n\(io)dynamic_batching { preferred_batch_size: [ 2, 8 ] max_queue_delay_microseconds: 100 }", [:]),
+        ("valid_reshape", "backend: \"python\"\nmax_batch_size: 2\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ 2, 2 ] reshape { shape: [ 4 ] } } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ -1 ] } ]", [:]),
+        ("valid_scalar_reshape", "backend: \"python\"\nmax_batch_size: 2\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ 1 ] reshape { } } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 1 ] } ]", [:]),
+        ("valid_sequence", "backend: \"python\"\nmax_batch_size: 2\n\(io)sequence_batching { control_input [ { name: \"START\" control [ { kind: CONTROL_SEQUENCE_START int32_false_true: [ 0, 1 ] } ] } ] }", [:]),
+        ("valid_warmup", "backend: \"python\"\nmax_batch_size: 4\n\(io)model_warmup [ { name: \"w\" batch_size: 1 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ 4 ] zero_data: true } } } ]", [:]),
+        ("valid_policy", "backend: \"python\"\n\(io)version_policy { all { } }", [:]),
+        ("syntax_unknown_field", "backend: \"python\"\nmax_batch_sise: 4\n\(io)", [:]),
+        ("syntax_bad_enum", "backend: \"python\"\ninput [ { name: \"INPUT0\" data_type: TYPE_FLOAT dims: [ 4 ] } ]", [:]),
+        ("syntax_bad_number", "backend: \"python\"\nmax_batch_size: four\n\(io)", [:]),
+        ("syntax_unterminated", "backend: \"python\"\ninput [ { name: \"INPUT0\" ", [:]),
+        ("syntax_oneof", "backend: \"python\"\n\(io)dynamic_batching { }\nsequence_batching { }", [:]),
+        ("syntax_repeated_message", "backend: \"python\"\n\(io)version_policy { all { } }\nversion_policy { latest { num_versions: 1 } }", [:]),
+        ("negative_batch", "backend: \"python\"\nmax_batch_size: -2\n\(io)", [:]),
+        ("missing_dims", "backend: \"python\"\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]", [:]),
+        ("missing_type", "backend: \"python\"\ninput [ { name: \"INPUT0\" dims: [ 4 ] } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]", [:]),
+        ("missing_name", "backend: \"python\"\ninput [ { data_type: TYPE_FP32 dims: [ 4 ] } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]", [:]),
+        ("zero_dim", "backend: \"python\"\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ 4, 0 ] } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]", [:]),
+        ("negative_dim", "backend: \"python\"\n\(io.replacingOccurrences(of: "dims: [ 4 ] } ]\noutput", with: "dims: [ -3 ] } ]\noutput"))", [:]),
+        ("reshape_count", "backend: \"python\"\nmax_batch_size: 2\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ 2, 2 ] reshape { shape: [ 5 ] } } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]", [:]),
+        ("reshape_empty_nobatch", "backend: \"python\"\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ 1 ] reshape { } } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]", [:]),
+        ("reshape_variable", "backend: \"python\"\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ -1, 2 ] reshape { shape: [ 2, -1, -1 ] } } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]", [:]),
+        ("format_dims", "backend: \"python\"\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 format: FORMAT_NHWC dims: [ 4 ] } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]", [:]),
+        ("shape_tensor", "backend: \"python\"\ninput [ { name: \"INPUT0\" data_type: TYPE_INT32 dims: [ 4 ] is_shape_tensor: true } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]", [:]),
+        ("preferred_over_max", "backend: \"python\"\nmax_batch_size: 4\n\(io)dynamic_batching { preferred_batch_size: [ 8 ] }", [:]),
+        ("preferred_zero", "backend: \"python\"\nmax_batch_size: 4\n\(io)dynamic_batching { preferred_batch_size: [ 0 ] }", [:]),
+        ("priority_default", "backend: \"python\"\nmax_batch_size: 4\n\(io)dynamic_batching { priority_levels: 2 default_priority_level: 5 }", [:]),
+        ("sequence_no_value", "backend: \"python\"\nmax_batch_size: 2\n\(io)sequence_batching { control_input [ { name: \"READY\" control [ { kind: CONTROL_SEQUENCE_READY } ] } ] }", [:]),
+        ("sequence_two_values", "backend: \"python\"\nmax_batch_size: 2\n\(io)sequence_batching { control_input [ { name: \"S\" control [ { kind: CONTROL_SEQUENCE_START int32_false_true: [ 0, 1 ] fp32_false_true: [ 0, 1 ] } ] } ] }", [:]),
+        ("sequence_three_entries", "backend: \"python\"\nmax_batch_size: 2\n\(io)sequence_batching { control_input [ { name: \"S\" control [ { kind: CONTROL_SEQUENCE_END int32_false_true: [ 0, 1, 2 ] } ] } ] }", [:]),
+        ("sequence_corrid_type", "backend: \"python\"\nmax_batch_size: 2\n\(io)sequence_batching { control_input [ { name: \"C\" control [ { kind: CONTROL_SEQUENCE_CORRID data_type: TYPE_FP32 } ] } ] }", [:]),
+        ("sequence_duplicate_tensor", "backend: \"python\"\nmax_batch_size: 2\n\(io)sequence_batching { control_input [ { name: \"S\" control [ { kind: CONTROL_SEQUENCE_START int32_false_true: [ 0, 1 ] } ] }, { name: \"S\" control [ { kind: CONTROL_SEQUENCE_END int32_false_true: [ 0, 1 ] } ] } ] }", [:]),
+        ("warmup_variable_dim", "backend: \"python\"\nmax_batch_size: 4\n\(io)model_warmup [ { name: \"w\" batch_size: 1 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ -1 ] zero_data: true } } } ]", [:]),
+        ("warmup_no_data", "backend: \"python\"\nmax_batch_size: 4\n\(io)model_warmup [ { name: \"w\" batch_size: 1 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ 4 ] } } } ]", [:]),
+        ("warmup_missing_file", "backend: \"python\"\nmax_batch_size: 4\n\(io)model_warmup [ { name: \"w\" batch_size: 1 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ 4 ] input_data_file: \"nope.bin\" } } } ]", [:]),
+        ("warmup_short_file", "backend: \"python\"\nmax_batch_size: 4\n\(io)model_warmup [ { name: \"w\" batch_size: 1 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ 4 ] input_data_file: \"short.bin\" } } } ]", ["warmup/short.bin": "abc"]),
+        ("name_mismatch", "name: \"other_name\"\nbackend: \"python\"\n\(io)", [:]),
+        ("platform_pair", "platform: \"onnxruntime_onnx\"\nbackend: \"python\"\n\(io)", [:]),
+        ("unknown_platform", "platform: \"tensorflw\"\n\(io)", [:]),
+        ("policy_latest_zero", "backend: \"python\"\n\(io)version_policy { latest { } }", [:]),
+        ("policy_missing_version", "backend: \"python\"\n\(io)version_policy { specific { versions: [ 7 ] } }", [:]),
+        ("cpu_with_gpus", "backend: \"python\"\n\(io)instance_group [ { kind: KIND_CPU gpus: [ 0 ] } ]", [:]),
+        ("gpu_on_cpu_server", "backend: \"python\"\n\(io)instance_group [ { kind: KIND_GPU gpus: [ 0 ] } ]", [:]),
+        ("model_with_gpus", "backend: \"python\"\n\(io)instance_group [ { kind: KIND_MODEL gpus: [ 0 ] } ]", [:]),
+        ("profile_not_trt", "backend: \"python\"\n\(io)instance_group [ { kind: KIND_CPU profile: [ \"0\" ] } ]", [:]),
+        ("label_missing", "backend: \"python\"\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] label_filename: \"labels.txt\" } ]", [:]),
+        ("batch_input_source", "backend: \"python\"\nmax_batch_size: 4\n\(io)batch_input [ { kind: BATCH_ELEMENT_COUNT target_name: \"B\" data_type: TYPE_FP32 } ]", [:]),
+        ("response_cache_sequence", "backend: \"python\"\nmax_batch_size: 2\n\(io)sequence_batching { }\nresponse_cache { enable: true }", [:]),
+        ("ensemble_on_python", "backend: \"python\"\n\(io)ensemble_scheduling { step [ { model_name: \"x\" } ] }", [:]),
+    ]
+
+    func testLintAgreesWithTheServer() throws {
+        let launcher = packageRoot.appendingPathComponent("scripts/tritonserver")
+        guard FileManager.default.fileExists(atPath: packageRoot.appendingPathComponent(".venv/bin/python").path) else {
+            XCTFail("the project venv with tritonserver is missing: run `make setup` (make test does)")
+            return
+        }
+        let root = try temporaryDirectory(self)
+        let repository = root.appendingPathComponent("repo")
+        try FileManager.default.createDirectory(at: repository, withIntermediateDirectories: true)
+        for (index, (label, config, extra)) in Self.variants.enumerated() {
+            let name = "v\(index)_\(label)"
+            let directory = repository.appendingPathComponent(name)
+            var files = ["config.pbtxt": config, "1/model.py": Self.modelPy]
+            files.merge(extra) { $1 }
+            for (path, content) in files {
+                let url = directory.appendingPathComponent(path)
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try Data(content.utf8).write(to: url)
+            }
+        }
+        let report = Linter(options: LintOptions(gpus: 0, autoComplete: false)).lint(path: repository)
+
+        let server = try TritonProcess(launcher: launcher, repository: repository, log: root.appendingPathComponent("server.log"))
+        defer { server.stop() }
+        try server.waitUntilReady()
+
+        var agreed = 0
+        var disagreements: [String] = []
+        for (index, (label, _, _)) in Self.variants.enumerated() {
+            let name = "v\(index)_\(label)"
+            let logBefore = server.logText().count
+            let (status, body) = try server.post("/v2/repository/models/\(name)/load")
+            let loaded = status == 200
+            if loaded { _ = try server.post("/v2/repository/models/\(name)/unload") }
+            let serverText = body + "\n" + String(server.logText().dropFirst(logBefore))
+            let lintError = report.diagnostics.first { $0.model == name && $0.severity == .error }
+            var agrees = loaded == (lintError == nil)
+            if agrees, let lintError {
+                // The server's words contain lint's (lint adds the parser's detail to syntax errors).
+                let core = lintError.rule == "config-syntax"
+                    ? String(lintError.message.split(separator: ":", maxSplits: 3).last ?? "").components(separatedBy: " (Triton:")[0]
+                        .trimmingCharacters(in: .whitespaces)
+                    : lintError.message
+                agrees = serverText.contains(core)
+            }
+            print("  \(name): server \(loaded ? "loaded" : "refused"), lint \(lintError == nil ? "no error" : "error [\(lintError!.rule)]")")
+            if agrees {
+                agreed += 1
+            } else {
+                let serverLines = serverText.split(separator: "\n").filter { $0.contains(name) || $0.contains("rror") }.prefix(4)
+                disagreements.append(
+                    "\(name): server \(loaded ? "loaded it" : "refused it"); lint: \(lintError?.message ?? "no error")\n    server: \(serverLines.joined(separator: "\n            "))")
+            }
+        }
+        print("lint vs tritonserver: \(agreed)/\(Self.variants.count) variants agree")
+        XCTAssertEqual(agreed, Self.variants.count, disagreements.joined(separator: "\n"))
+    }
+}
+
+/// A tritonserver started by the project's launcher on free loopback ports, stopped with SIGTERM.
+final class TritonProcess {
+    let process = Process()
+    let logURL: URL
+    let httpPort = freePort()
+
+    init(launcher: URL, repository: URL, log: URL, extraArguments: [String] = []) throws {
+        logURL = log
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.executableURL = launcher
+        process.arguments = [
+            "--model-repository", repository.path, "--model-control-mode=explicit", "--disable-auto-complete-config",
+            "--http-port", String(httpPort), "--grpc-port", String(freePort()), "--metrics-port", String(freePort()),
+            "--log-verbose=0",
+        ] + extraArguments
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    func logText() -> String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+
+    func waitUntilReady(timeout: TimeInterval = 60) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if !process.isRunning { throw TritonPackError.io(nil, "tritonserver exited:\n\(logText())") }
+            if let (status, _) = try? get("/v2/health/live"), status == 200 { return }
+            usleep(200_000)
+        }
+        throw TritonPackError.io(nil, "tritonserver not live after \(timeout) s:\n\(logText())")
+    }
+
+    func get(_ path: String) throws -> (Int, String) { try curl(["-X", "GET", url(path)]) }
+    func post(_ path: String) throws -> (Int, String) { try curl(["-X", "POST", url(path)]) }
+
+    private func url(_ path: String) -> String { "http://127.0.0.1:\(httpPort)\(path)" }
+
+    private func curl(_ arguments: [String]) throws -> (Int, String) {
+        let outcome = try runProcess(
+            URL(fileURLWithPath: "/usr/bin/curl"), ["-s", "-m", "60", "-w", "\n%{http_code}"] + arguments)
+        var lines = outcome.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        let status = Int(lines.popLast() ?? "") ?? 0
+        return (status, lines.joined(separator: "\n"))
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(30)
+        while process.isRunning && Date() < deadline { usleep(100_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+}
