@@ -25,6 +25,7 @@ test: setup
 bench: setup
 	$(SWIFT) build -c release
 	scripts/bench-pack.sh
+	scripts/bench-lint.sh
 
 regenerate-proto:
 	scripts/regenerate-proto.sh
