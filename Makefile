@@ -15,6 +15,7 @@ build: setup
 demo: build
 	rm -rf demo-repository
 	$(TRITONPACK) pack $(SAMPLE) --repo demo-repository --name fast_neural_style
+	$(TRITONPACK) lint demo-repository --disable-auto-complete-config
 	@echo "--- demo-repository/fast_neural_style/config.pbtxt"
 	@cat demo-repository/fast_neural_style/config.pbtxt
 	@find demo-repository -maxdepth 3 | sort | head -n 12
@@ -26,6 +27,7 @@ bench: setup
 	$(SWIFT) build -c release
 	scripts/bench-pack.sh
 	scripts/bench-lint.sh
+	scripts/bench-onnx.sh
 
 regenerate-proto:
 	scripts/regenerate-proto.sh

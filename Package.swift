@@ -19,9 +19,15 @@ let package = Package(
             linkerSettings: [.linkedLibrary("protobuf")]
         ),
         .target(
+            name: "COnnxBridge",
+            cxxSettings: [.define("ONNX_ML", to: "1"), .define("ONNX_NAMESPACE", to: "onnx")],
+            linkerSettings: [.linkedLibrary("onnx"), .linkedLibrary("onnx_proto"), .linkedLibrary("protobuf")]
+        ),
+        .target(
             name: "TritonPackKit",
             dependencies: [
                 "CProtobufBridge",
+                "COnnxBridge",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

@@ -5,6 +5,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/descriptor.pb.h>
@@ -123,6 +124,12 @@ class DocumentationStylePrinter {
   }
 
   void PrintMessageBlock(const pb::Message &message, int depth) {
+    std::vector<const pb::FieldDescriptor *> set_fields;
+    message.GetReflection()->ListFields(message, &set_fields);
+    if (set_fields.empty()) {
+      out_ += "{ }";
+      return;
+    }
     out_ += "{\n";
     PrintFields(message, depth + 1);
     Indent(depth);

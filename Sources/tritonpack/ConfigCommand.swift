@@ -5,9 +5,9 @@ import TritonPackKit
 struct ConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
-        abstract: "Print the config.pbtxt generated for a saved OneFlow graph.")
+        abstract: "Print the config.pbtxt generated for a saved OneFlow graph or an ONNX model.")
 
-    @Argument(help: "The folder flow.save(graph, dir) wrote (model.mlir + variable folders).")
+    @Argument(help: "The folder flow.save(graph, dir) wrote (model.mlir + variable folders), or an ONNX file.")
     var model: String
 
     @OptionGroup var flags: ConfigFlags
@@ -20,7 +20,7 @@ struct ConfigCommand: ParsableCommand {
             let directory = URL(fileURLWithPath: model)
             let options = try flags.options(defaultName: ModelNaming.defaultName(forModelAt: directory))
             try ModelName.validate(options.name)
-            let packable = try PackableModel.oneflow(at: directory, options: options)
+            let packable = try PackableModel.read(at: directory, options: options)
             switch format {
             case .text:
                 print(packable.config.pbtxt, terminator: "")

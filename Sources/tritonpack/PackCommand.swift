@@ -5,14 +5,15 @@ import TritonPackKit
 struct PackCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pack",
-        abstract: "Pack a saved OneFlow graph into a Triton model repository as a new version.",
+        abstract: "Pack a saved OneFlow graph or an ONNX model into a Triton model repository as a new version.",
         discussion: """
-            Writes <repo>/<name>/<version>/model/ (every file byte-identical, with a SHA-256 manifest)
+            Writes <repo>/<name>/<version>/model/ for a OneFlow graph, <version>/model.onnx (or the folder form
+            model.onnx/ with external data) for ONNX (every file byte-identical, with a SHA-256 manifest)
             and <repo>/<name>/config.pbtxt. Everything is staged beside the repository and renamed into
             place, so a polling server never sees a partial version; existing versions are never overwritten.
             """)
 
-    @Argument(help: "The folder flow.save(graph, dir) wrote (model.mlir + variable folders).")
+    @Argument(help: "The folder flow.save(graph, dir) wrote (model.mlir + variable folders), or an ONNX file.")
     var model: String
 
     @Option(help: "The model repository (created if missing).")
@@ -43,7 +44,7 @@ struct PackCommand: ParsableCommand {
             let directory = URL(fileURLWithPath: model)
             let options = try flags.options(defaultName: ModelNaming.defaultName(forModelAt: directory))
             try ModelName.validate(options.name)
-            let packable = try PackableModel.oneflow(at: directory, options: options)
+            let packable = try PackableModel.read(at: directory, options: options)
             let request = PackRequest(
                 repository: ModelRepository(root: URL(fileURLWithPath: repo)), version: version,
                 updateConfig: updateConfig, link: link, lockTimeout: lockTimeout, durable: !noSync)

@@ -18,6 +18,11 @@ func writeModel(_ name: String, files: [String: String], into repository: URL) t
 func lint(_ example: LintExample, in test: XCTestCase, autoComplete: Bool = true) throws -> [Diagnostic] {
     let repository = try temporaryDirectory(test).appendingPathComponent("repo")
     try writeModel(example.model, files: example.files, into: repository)
+    for (path, bytes) in example.binaryFiles {
+        let url = repository.appendingPathComponent("\(example.model)/\(path)")
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(bytes).write(to: url)
+    }
     for (name, files) in example.otherModels { try writeModel(name, files: files, into: repository) }
     let report = Linter(options: LintOptions(gpus: example.gpus, autoComplete: autoComplete)).lint(path: repository)
     return report.diagnostics.filter { $0.model == example.model }

@@ -8,7 +8,7 @@ final class PackerTests: XCTestCase {
         _ name: String, into repository: URL, as model: String? = nil, version: Int64? = nil,
         options: ConfigOptions? = nil, updateConfig: Bool = false, link: Bool = false, source: URL? = nil
     ) throws -> PackResult {
-        let packable = try PackableModel.oneflow(
+        let packable = try PackableModel.read(
             at: source ?? sample(name), options: options ?? ConfigOptions(name: model ?? name))
         let request = PackRequest(
             repository: ModelRepository(root: repository), version: version, updateConfig: updateConfig, link: link)

@@ -93,4 +93,35 @@ final class TritonQATests: XCTestCase {
         print("triton-qa autofill_noplatform ensemble/common/custom: \(passed)/\(total) refused with Triton's wording")
         XCTAssertEqual(passed, total, failures.joined(separator: "\n"))
     }
+
+    /// The ONNX Runtime cases, with fixture models shaped like the ones Triton's script copies in.
+    func testONNXRuntimeCasesAreRefusedWithTheBackendsWording() throws {
+        try requireQA()
+        let fixtures = packageRoot.appendingPathComponent("Tests/Fixtures/onnx")
+        let groupDirectory = qa.appendingPathComponent("autofill_noplatform/onnx")
+        var passed = 0
+        var failures: [String] = []
+        let cases = try POSIXFiles.entries(of: groupDirectory.path)
+        for name in cases {
+            let caseDirectory = groupDirectory.appendingPathComponent(name)
+            let expected = try expectations(in: caseDirectory)
+            let repository = try temporaryDirectory(self)
+            let config = try String(contentsOf: caseDirectory.appendingPathComponent("config.pbtxt"), encoding: .utf8)
+            try writeModel(name, files: ["config.pbtxt": config], into: repository)
+            let fixture = name == "bad_max_batch_size" ? "int32_int32_int8_nobatch.onnx" : "int32_int32_int8_batch.onnx"
+            try FileManager.default.createDirectory(
+                at: repository.appendingPathComponent("\(name)/1"), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(
+                at: fixtures.appendingPathComponent(fixture), to: repository.appendingPathComponent("\(name)/1/model.onnx"))
+            let report = Linter(options: LintOptions(gpus: 1, autoComplete: true)).lint(path: repository)
+            let first = report.diagnostics.first { $0.severity == .error }?.message ?? "(no error)"
+            if expected.contains(where: { first.contains($0) }) {
+                passed += 1
+            } else {
+                failures.append("onnx/\(name): \(first)\n    expected one of: \(expected)")
+            }
+        }
+        print("triton-qa autofill_noplatform onnx: \(passed)/\(cases.count) refused with the backend's wording")
+        XCTAssertEqual(passed, cases.count, failures.joined(separator: "\n"))
+    }
 }

@@ -36,6 +36,60 @@ public enum ConfigGenerator {
         return config
     }
 
+    /// The config Triton's ONNX Runtime auto-complete would produce: batching (max_batch_size 4
+    /// unless given) when every input and output has a dynamic first dimension, dims without it,
+    /// `dims: [1]` (with an empty reshape when batching) for tensors left without dims.
+    public static func onnx(_ model: ONNXModel, options: ConfigOptions) throws -> Inference_ModelConfig {
+        if options.xrt != nil { throw TritonPackError.usage("--xrt is a OneFlow backend parameter; this is an ONNX model") }
+        var config = Inference_ModelConfig()
+        config.name = options.name
+        config.platform = "onnxruntime_onnx"
+        let batching = model.supportsBatching
+        let maxBatchSize: Int32
+        if let requested = options.maxBatchSize {
+            guard requested >= 0 else { throw TritonPackError.usage("--max-batch-size must be >= 0") }
+            if requested > 0 && !batching {
+                let fixed = (model.inputs + model.outputs).first { ($0.dims?.first ?? 0) != -1 }
+                throw TritonPackError.refused(
+                    model.path.path,
+                    "autofill failed for model '\(options.name)': model does not support batching while non-zero max_batch_size is specified (\(fixed.map { "'\($0.name)' has shape \($0.dims ?? [])" } ?? "")); use --max-batch-size 0"
+                )
+            }
+            maxBatchSize = requested
+        } else {
+            maxBatchSize = batching ? 4 : 0
+        }
+        config.maxBatchSize = maxBatchSize
+        func dims(_ value: ONNXModel.Value) -> (dims: [Int64], scalar: Bool) {
+            let shape = value.dims ?? []
+            let kept = maxBatchSize > 0 ? Array(shape.dropFirst()) : shape
+            return kept.isEmpty ? ([1], true) : (kept, false)
+        }
+        config.input = model.inputs.map { value in
+            var input = Inference_ModelInput()
+            input.name = value.name
+            input.dataType = ONNXModel.tritonType(value.elemType) ?? .typeInvalid
+            let (shape, scalar) = dims(value)
+            input.dims = shape
+            if scalar && maxBatchSize > 0 { input.reshape = Inference_ModelTensorReshape() }
+            return input
+        }
+        config.output = model.outputs.map { value in
+            var output = Inference_ModelOutput()
+            output.name = value.name
+            output.dataType = ONNXModel.tritonType(value.elemType) ?? .typeInvalid
+            let (shape, scalar) = dims(value)
+            output.dims = shape
+            if scalar && maxBatchSize > 0 { output.reshape = Inference_ModelTensorReshape() }
+            return output
+        }
+        config.instanceGroup = options.instanceGroups.map(\.message)
+        try applyBatching(options, maxBatchSize: maxBatchSize, to: &config)
+        if config.schedulingChoice == nil && maxBatchSize > 1 { config.dynamicBatching = Inference_ModelDynamicBatching() }
+        if let policy = options.versionPolicy { config.versionPolicy = policy.message }
+        return config
+    }
+
     /// The saved graph's batch dimension when every input and output shares it (and keeps at least
     /// one dimension besides it); otherwise 0, meaning `dims` are the full saved shapes.
     static func batchSize(for signature: Signature, requested: Int32?) throws -> Int32 {

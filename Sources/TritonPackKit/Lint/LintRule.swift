@@ -3,15 +3,19 @@
 public struct LintExample: Sendable {
     public var model: String
     public var files: [String: String]
+    /// Files whose content is not text (ONNX models), by path relative to the model directory.
+    public var binaryFiles: [String: [UInt8]]
     public var otherModels: [String: [String: String]]
     /// Linter options the example needs (e.g. the target's GPU count).
     public var gpus: Int?
 
     public init(
-        model: String = "m", files: [String: String], otherModels: [String: [String: String]] = [:], gpus: Int? = nil
+        model: String = "m", files: [String: String], binaryFiles: [String: [UInt8]] = [:],
+        otherModels: [String: [String: String]] = [:], gpus: Int? = nil
     ) {
         self.model = model
         self.files = files
+        self.binaryFiles = binaryFiles
         self.otherModels = otherModels
         self.gpus = gpus
     }

@@ -28,6 +28,7 @@ public enum RuleRegistry {
         InstanceGroupRule(),
         BatchIOSupportRule(),
         ModelFileRule(),
+        ONNXRuntimeModelRule(),
         OneFlowTensorNamesRule(),
         OneFlowDataTypeRule(),
         OneFlowGraphRule(),

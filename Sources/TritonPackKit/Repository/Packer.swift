@@ -1,38 +1,86 @@
 import Foundation
 
-/// A model ready to be placed into a repository: its files, where they go inside a version
-/// folder, its signature and the config generated for it.
+/// One file of a model and where it goes inside the version folder.
+public struct PlacedFile: Equatable, Sendable {
+    public var source: URL
+    /// Relative to the version folder, e.g. `model/m.fc.weight/out` or `model.onnx`.
+    public var destination: String
+    public var size: Int64
+
+    public init(source: URL, destination: String, size: Int64) {
+        self.source = source
+        self.destination = destination
+        self.size = size
+    }
+}
+
+/// A model ready to be placed into a repository: its files and where they go, its signature
+/// and the config generated for it.
 public struct PackableModel: Sendable {
     public var sourceKind: String
-    public var sourceDirectory: URL
-    public var files: [ModelFile]
-    /// The path inside the version folder that the source files go under (`model` for OneFlow).
-    public var placement: String
+    public var source: URL
+    public var files: [PlacedFile]
     public var signature: Signature
     public var config: Inference_ModelConfig
 
-    public init(
-        sourceKind: String, sourceDirectory: URL, files: [ModelFile], placement: String, signature: Signature,
-        config: Inference_ModelConfig
-    ) {
+    public init(sourceKind: String, source: URL, files: [PlacedFile], signature: Signature, config: Inference_ModelConfig) {
         self.sourceKind = sourceKind
-        self.sourceDirectory = sourceDirectory
+        self.source = source
         self.files = files
-        self.placement = placement
         self.signature = signature
         self.config = config
     }
 
-    /// Reads a saved OneFlow graph, refusing it if anything is wrong, and generates its config.
+    /// Reads a saved OneFlow graph or an ONNX file (by its `.onnx` name or content), refusing it
+    /// with every reason if it cannot be served, and generates its config.
+    public static func read(at url: URL, options: ConfigOptions) throws -> PackableModel {
+        if POSIXFiles.isRegularFile(url.path) { return try onnx(at: url, options: options) }
+        return try oneflow(at: url, options: options)
+    }
+
     public static func oneflow(at directory: URL, options: ConfigOptions) throws -> PackableModel {
         let graph = try OneFlowSavedGraph.read(at: directory)
         if !graph.problems.isEmpty {
             throw SavedGraphRefused(directory: directory.path, problems: graph.problems)
         }
         let config = try ConfigGenerator.oneflow(graph.signature, options: options)
-        return PackableModel(
-            sourceKind: "oneflow", sourceDirectory: directory, files: graph.files,
-            placement: OneFlowBackend.modelFolder, signature: graph.signature, config: config)
+        let files = graph.files.map {
+            PlacedFile(
+                source: directory.appendingPathComponent($0.relativePath),
+                destination: "\(OneFlowBackend.modelFolder)/\($0.relativePath)", size: $0.size)
+        }
+        return PackableModel(sourceKind: "oneflow", source: directory, files: files, signature: graph.signature, config: config)
+    }
+
+    /// An ONNX file becomes `<version>/model.onnx`, or with external data the folder form
+    /// `<version>/model.onnx/` holding `model.onnx` and the data files.
+    public static func onnx(at file: URL, options: ConfigOptions) throws -> PackableModel {
+        let model = try ONNXModel.read(at: file)
+        let problems = model.problems
+        if !problems.isEmpty {
+            throw SavedGraphRefused(
+                directory: file.deletingLastPathComponent().path,
+                problems: problems.map { GraphProblem(file: file.lastPathComponent, $0) })
+        }
+        let config = try ConfigGenerator.onnx(model, options: options)
+        let size = POSIXFiles.fileSize(file.path) ?? 0
+        guard !model.externalData.isEmpty else {
+            return PackableModel(
+                sourceKind: "onnx", source: file, files: [PlacedFile(source: file, destination: "model.onnx", size: size)],
+                signature: model.signature, config: config)
+        }
+        var files = [PlacedFile(source: file, destination: "model.onnx/model.onnx", size: size)]
+        var missing: [GraphProblem] = []
+        for location in model.externalData {
+            let data = file.deletingLastPathComponent().appendingPathComponent(location)
+            guard let dataSize = POSIXFiles.fileSize(data.path), POSIXFiles.isRegularFile(data.path) else {
+                missing.append(GraphProblem(file: location, "missing: \(file.lastPathComponent) keeps tensor data in this file"))
+                continue
+            }
+            files.append(PlacedFile(source: data, destination: "model.onnx/\(location)", size: dataSize))
+        }
+        if !missing.isEmpty { throw SavedGraphRefused(directory: file.deletingLastPathComponent().path, problems: missing) }
+        return PackableModel(sourceKind: "onnx", source: file, files: files, signature: model.signature, config: config)
     }
 }
 
@@ -137,16 +185,16 @@ public struct Packer: Sendable {
 
         let stagedModel = stage.appendingPathComponent(name)
         let stagedVersion = (modelExists ? stage : stagedModel).appendingPathComponent(String(version))
-        let placementRoot = stagedVersion.appendingPathComponent(model.placement)
-        let directories = Set(model.files.map { ($0.relativePath as NSString).deletingLastPathComponent })
-        try FileManager.default.createDirectory(at: placementRoot, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: stagedVersion, withIntermediateDirectories: true)
+        let directories = Set(model.files.map { ($0.destination as NSString).deletingLastPathComponent })
         for directory in directories.sorted() where !directory.isEmpty {
-            try POSIXFiles.makeDirectory(placementRoot.appendingPathComponent(directory).path)
+            try FileManager.default.createDirectory(
+                at: stagedVersion.appendingPathComponent(directory), withIntermediateDirectories: true)
         }
         let jobs = model.files.map { file in
             FileCopyJob(
-                source: model.sourceDirectory.appendingPathComponent(file.relativePath).path,
-                destination: placementRoot.appendingPathComponent(file.relativePath).path, size: file.size)
+                source: file.source.path, destination: stagedVersion.appendingPathComponent(file.destination).path,
+                size: file.size)
         }
         let copier = FileCopier(mode: request.link ? .hardLink : .copy, syncFiles: request.durable)
         let copied = try copier.run(jobs)
@@ -156,12 +204,12 @@ public struct Packer: Sendable {
 
         let entries = model.files.map { file in
             Manifest.Entry(
-                path: "\(model.placement)/\(file.relativePath)", size: file.size,
-                sha256: copied.digests[placementRoot.appendingPathComponent(file.relativePath).path]!)
+                path: file.destination, size: file.size,
+                sha256: copied.digests[stagedVersion.appendingPathComponent(file.destination).path]!)
         }
         let manifest = Manifest(
             model: name, version: version,
-            source: .init(kind: model.sourceKind, path: model.sourceDirectory.path),
+            source: .init(kind: model.sourceKind, path: model.source.path),
             signature: model.signature, files: entries)
         try POSIXFiles.write(try manifest.encoded(), to: stagedVersion.appendingPathComponent(Manifest.fileName).path)
         let configText = Data(model.config.pbtxt.utf8)
