@@ -18,6 +18,7 @@ let package = Package(
             name: "CProtobufBridge",
             linkerSettings: [.linkedLibrary("protobuf")]
         ),
+        .target(name: "CSystemShims"),
         .target(
             name: "COnnxBridge",
             cxxSettings: [.define("ONNX_ML", to: "1"), .define("ONNX_NAMESPACE", to: "onnx")],
@@ -28,6 +29,7 @@ let package = Package(
             dependencies: [
                 "CProtobufBridge",
                 "COnnxBridge",
+                "CSystemShims",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -39,14 +41,19 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(
+            name: "TestSupport",
+            dependencies: ["TritonPackKit", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "TritonPackKitTests",
-            dependencies: ["TritonPackKit"],
+            dependencies: ["TritonPackKit", "TestSupport"],
             path: "Tests/TritonPackKitTests"
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["TritonPackKit", "tritonpack"],
+            dependencies: ["TritonPackKit", "TestSupport", "tritonpack"],
             path: "Tests/IntegrationTests"
         ),
     ],

@@ -12,7 +12,10 @@ struct Tritonpack: ParsableCommand {
             or in the JSON with --format json); 2 usage error; 3 an I/O or environment failure.
             """,
         version: TritonPack.version,
-        subcommands: [ConfigCommand.self, PackCommand.self, LintCommand.self, RulesCommand.self]
+        subcommands: [
+            ConfigCommand.self, PackCommand.self, LintCommand.self, VersionsCommand.self, VersionCommand.self,
+            PromoteCommand.self, RollbackCommand.self, RulesCommand.self,
+        ]
     )
 
     static func main() {

@@ -1,14 +1,8 @@
 import Foundation
 import XCTest
+@_exported import TestSupport
 
 @testable import TritonPackKit
-
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
-
-func sample(_ name: String) -> URL {
-    packageRoot.appendingPathComponent("samples/oneflow/\(name)/model")
-}
 
 /// The `tritonpack` executable built beside the tests.
 let tritonpackExecutable: URL = {
@@ -18,13 +12,6 @@ let tritonpackExecutable: URL = {
     if FileManager.default.isExecutableFile(atPath: inBundle.path) { return inBundle }
     return packageRoot.appendingPathComponent(".build/debug/tritonpack")
 }()
-
-func temporaryDirectory(_ test: XCTestCase) throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("tritonpack-it-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    test.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-    return url
-}
 
 struct ProcessOutcome {
     var status: Int32

@@ -143,12 +143,12 @@ final class TritonProcess {
     let logURL: URL
     let httpPort = freePort()
 
-    init(launcher: URL, repository: URL, log: URL, extraArguments: [String] = []) throws {
+    init(launcher: URL, repository: URL, log: URL, mode: String = "explicit", extraArguments: [String] = []) throws {
         logURL = log
         FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = launcher
         process.arguments = [
-            "--model-repository", repository.path, "--model-control-mode=explicit", "--disable-auto-complete-config",
+            "--model-repository", repository.path, "--model-control-mode=\(mode)", "--disable-auto-complete-config",
             "--http-port", String(httpPort), "--grpc-port", String(freePort()), "--metrics-port", String(freePort()),
             "--log-verbose=0",
         ] + extraArguments
@@ -171,8 +171,20 @@ final class TritonProcess {
         throw TritonPackError.io(nil, "tritonserver not live after \(timeout) s:\n\(logText())")
     }
 
+    func waitForModel(_ name: String, timeout: TimeInterval = 60) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let (status, _) = try? get("/v2/models/\(name)/ready"), status == 200 { return }
+            usleep(200_000)
+        }
+        throw TritonPackError.io(nil, "model \(name) not ready after \(timeout) s:\n\(logText())")
+    }
+
     func get(_ path: String) throws -> (Int, String) { try curl(["-X", "GET", url(path)]) }
     func post(_ path: String) throws -> (Int, String) { try curl(["-X", "POST", url(path)]) }
+    func post(_ path: String, json: String) throws -> (Int, String) {
+        try curl(["-X", "POST", "-H", "Content-Type: application/json", "-d", json, url(path)])
+    }
 
     private func url(_ path: String) -> String { "http://127.0.0.1:\(httpPort)\(path)" }
 

@@ -1,24 +1,8 @@
-import Crypto
 import Foundation
 import XCTest
+@_exported import TestSupport
 
 @testable import TritonPackKit
-
-/// The package root, found from this file's location.
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
-
-func sample(_ name: String) -> URL {
-    packageRoot.appendingPathComponent("samples/oneflow/\(name)/model")
-}
-
-/// A fresh temporary folder, removed when the test ends.
-func temporaryDirectory(_ test: XCTestCase) throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("tritonpack-test-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    test.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-    return url
-}
 
 /// A writable copy of a sample graph (the shared samples are read-only).
 func copyOfSample(_ name: String, into directory: URL) throws -> URL {
@@ -36,26 +20,6 @@ func makeWritable(_ url: URL) throws {
         let isDirectory = POSIXFiles.isDirectory(path)
         try FileManager.default.setAttributes([.posixPermissions: isDirectory ? 0o755 : 0o644], ofItemAtPath: path)
     }
-}
-
-/// Every file and folder under `root` with each file's SHA-256: equal snapshots mean an unchanged tree.
-func snapshot(_ root: URL) -> [String: String] {
-    var result: [String: String] = [:]
-    guard let enumerator = FileManager.default.enumerator(atPath: root.path) else { return result }
-    for case let relative as String in enumerator {
-        let path = root.appendingPathComponent(relative).path
-        if POSIXFiles.isDirectory(path) {
-            result[relative] = "dir"
-        } else {
-            let data = FileManager.default.contents(atPath: path) ?? Data()
-            result[relative] = SHA256.hash(data: data).hexString
-        }
-    }
-    return result
-}
-
-func sha256(of url: URL) -> String {
-    SHA256.hash(data: FileManager.default.contents(atPath: url.path) ?? Data()).hexString
 }
 
 /// signature.json of a sample: [[shape, "oneflow.float32"], ...] for inputs and outputs.

@@ -71,13 +71,7 @@ public struct ModelUnderLint: Sendable {
 
     /// The versions the (normalized) version policy selects among the available ones.
     public var servedVersions: [Int64] {
-        let available = availableVersions
-        switch config.versionPolicy.policyChoice {
-        case .latest(let latest): return Array(available.suffix(Int(latest.numVersions)))
-        case .all: return available
-        case .specific(let specific): return available.filter { specific.versions.contains($0) }
-        case nil: return Array(available.suffix(1))
-        }
+        VersionPolicyEvaluation.served(config.versionPolicy, available: availableVersions)
     }
 }
 

@@ -1,0 +1,76 @@
+import Foundation
+import XCTest
+
+@testable import TritonPackKit
+
+/// A real tritonserver polling the production repository while versions are promoted and rolled
+/// back: it never logs a failed load and answers every request.
+final class PollingServerTests: XCTestCase {
+    func testPollingServerAlwaysServesDuringPromotionsAndRollbacks() throws {
+        guard FileManager.default.fileExists(atPath: packageRoot.appendingPathComponent(".venv/bin/python").path) else {
+            XCTFail("the project venv with tritonserver is missing: run `make setup` (make test does)")
+            return
+        }
+        let root = try temporaryDirectory(self)
+        let staging = root.appendingPathComponent("staging/identity_fp32")
+        let production = root.appendingPathComponent("production")
+        let sampleModel = packageRoot.appendingPathComponent("samples/python/identity_fp32")
+        try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: sampleModel.appendingPathComponent("config.pbtxt"), to: staging.appendingPathComponent("config.pbtxt"))
+        for version in 1...3 {
+            try FileManager.default.copyItem(at: sampleModel.appendingPathComponent("1"), to: staging.appendingPathComponent(String(version)))
+        }
+        try FileManager.default.createDirectory(at: production, withIntermediateDirectories: true)
+        let promote = { (version: Int) in
+            let outcome = try tritonpack(
+                "promote", "identity_fp32", "--from", staging.deletingLastPathComponent().path, "--to", production.path,
+                "--version", String(version))
+            XCTAssertEqual(outcome.status, 0, outcome.stdout + outcome.stderr)
+        }
+        try promote(1)
+
+        let server = try TritonProcess(
+            launcher: packageRoot.appendingPathComponent("scripts/tritonserver"), repository: production,
+            log: root.appendingPathComponent("server.log"), mode: "poll", extraArguments: ["--repository-poll-secs=1"])
+        defer { server.stop() }
+        try server.waitUntilReady()
+        try server.waitForModel("identity_fp32")
+
+        var requests = 0
+        var failures: [String] = []
+        func serve(for seconds: Double) throws {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                let (status, body) = try server.post(
+                    "/v2/models/identity_fp32/infer",
+                    json: #"{"inputs":[{"name":"INPUT0","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}"#)
+                requests += 1
+                if status != 200 || !body.contains("[1.0,2.0,3.0,4.0]") { failures.append("\(status): \(body)") }
+                usleep(100_000)
+            }
+        }
+        try serve(for: 1)
+        try promote(2)
+        try serve(for: 4)
+        try promote(3)
+        try serve(for: 4)
+        let model = production.appendingPathComponent("identity_fp32")
+        XCTAssertEqual(try tritonpack("rollback", model.path).status, 0)
+        try serve(for: 4)
+        XCTAssertEqual(try tritonpack("rollback", model.path, "--to", "1").status, 0)
+        try serve(for: 4)
+        XCTAssertEqual(try tritonpack("version", "policy", model.path, "latest", "1").status, 0)
+        try serve(for: 4)
+
+        let log = server.logText()
+        let errorLines = log.split(separator: "\n").filter {
+            $0.hasPrefix("E") && !$0.contains("CudaDriverHelper") && !$0.contains("NVML")
+        }
+        XCTAssertEqual(errorLines, [], log)
+        XCTAssertFalse(log.contains("failed to load"), log)
+        XCTAssertTrue(log.contains("loading: identity_fp32:3"), log)
+        XCTAssertTrue(log.contains("successfully unloaded 'identity_fp32' version 3"), log)  // the rollback
+        XCTAssertEqual(failures, [])
+        print("polling server: \(requests) requests answered across 2 promotions, 2 rollbacks and a policy change")
+    }
+}

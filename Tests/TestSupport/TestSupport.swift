@@ -1,0 +1,41 @@
+import Crypto
+import Foundation
+import TritonPackKit
+import XCTest
+
+/// The package root, found from this file's location.
+public let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+/// A bundled OneFlow sample's saved graph.
+public func sample(_ name: String) -> URL {
+    packageRoot.appendingPathComponent("samples/oneflow/\(name)/model")
+}
+
+/// A fresh temporary folder, removed when the test ends.
+public func temporaryDirectory(_ test: XCTestCase) throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("tritonpack-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    test.addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+    return url
+}
+
+/// Every file and folder under `root` with each file's SHA-256: equal snapshots mean an unchanged tree.
+public func snapshot(_ root: URL) -> [String: String] {
+    var result: [String: String] = [:]
+    guard let enumerator = FileManager.default.enumerator(atPath: root.path) else { return result }
+    for case let relative as String in enumerator {
+        let path = root.appendingPathComponent(relative).path
+        if POSIXFiles.isDirectory(path) {
+            result[relative] = "dir"
+        } else {
+            let data = FileManager.default.contents(atPath: path) ?? Data()
+            result[relative] = SHA256.hash(data: data).hexString
+        }
+    }
+    return result
+}
+
+public func sha256(of url: URL) -> String {
+    SHA256.hash(data: FileManager.default.contents(atPath: url.path) ?? Data()).hexString
+}
