@@ -3,7 +3,7 @@ import Foundation
 import TritonPackKit
 
 @main
-struct Tritonpack: ParsableCommand {
+struct Tritonpack: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tritonpack",
         abstract: "Turn OneFlow saved graphs into Triton Inference Server model repositories that load the first time.",
@@ -14,14 +14,18 @@ struct Tritonpack: ParsableCommand {
         version: TritonPack.version,
         subcommands: [
             ConfigCommand.self, PackCommand.self, LintCommand.self, VersionsCommand.self, VersionCommand.self,
-            PromoteCommand.self, RollbackCommand.self, RulesCommand.self,
+            PromoteCommand.self, RollbackCommand.self, SmokeCommand.self, RulesCommand.self,
         ]
     )
 
-    static func main() {
+    static func main() async {
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
         } catch let error as TritonPackError {
             exitWith(error)
         } catch let error as SavedGraphRefused {
@@ -63,6 +67,8 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 func printJSON<T: Encodable>(_ value: T) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(
+        positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
 

@@ -137,34 +137,23 @@ final class TritonOracleTests: XCTestCase {
     }
 }
 
-/// A tritonserver started by the project's launcher on free loopback ports, stopped with SIGTERM.
+/// The library's TritonServer with the blocking HTTP helpers the tests use (curl).
 final class TritonProcess {
-    let process = Process()
-    let logURL: URL
-    let httpPort = freePort()
+    let server: TritonServer
+    var httpPort: Int { server.httpPort }
 
     init(launcher: URL, repository: URL, log: URL, mode: String = "explicit", extraArguments: [String] = []) throws {
-        logURL = log
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        process.executableURL = launcher
-        process.arguments = [
-            "--model-repository", repository.path, "--model-control-mode=\(mode)", "--disable-auto-complete-config",
-            "--http-port", String(httpPort), "--grpc-port", String(freePort()), "--metrics-port", String(freePort()),
-            "--log-verbose=0",
-        ] + extraArguments
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        server = try TritonServer(
+            executable: launcher, repository: repository, log: log,
+            arguments: ["--model-control-mode=\(mode)", "--disable-auto-complete-config", "--log-verbose=0"] + extraArguments)
     }
 
-    func logText() -> String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+    func logText() -> String { server.logText() }
 
     func waitUntilReady(timeout: TimeInterval = 60) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if !process.isRunning { throw TritonPackError.io(nil, "tritonserver exited:\n\(logText())") }
+            if !server.isRunning { throw TritonPackError.io(nil, "tritonserver exited:\n\(logText())") }
             if let (status, _) = try? get("/v2/health/live"), status == 200 { return }
             usleep(200_000)
         }
@@ -196,12 +185,5 @@ final class TritonProcess {
         return (status, lines.joined(separator: "\n"))
     }
 
-    func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        let deadline = Date().addingTimeInterval(30)
-        while process.isRunning && Date() < deadline { usleep(100_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-    }
+    func stop() { server.stop() }
 }
