@@ -28,6 +28,7 @@ bench: setup
 	scripts/bench-pack.sh
 	scripts/bench-lint.sh
 	scripts/bench-onnx.sh
+	scripts/bench-smoke.sh
 
 regenerate-proto:
 	scripts/regenerate-proto.sh

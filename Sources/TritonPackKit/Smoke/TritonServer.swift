@@ -18,7 +18,9 @@ public final class TritonServer: @unchecked Sendable {
     /// The tritonserver to run: `--server`, $TRITONSERVER, PATH, or the project's own launcher.
     public static func locate(explicit: String?) throws -> URL {
         if let explicit { return URL(fileURLWithPath: explicit) }
-        if let fromEnvironment = ProcessInfo.processInfo.environment["TRITONSERVER"] { return URL(fileURLWithPath: fromEnvironment) }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["TRITONSERVER"], !fromEnvironment.isEmpty {
+            return URL(fileURLWithPath: fromEnvironment)
+        }
         for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
             let candidate = URL(fileURLWithPath: String(directory)).appendingPathComponent("tritonserver")
             if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
