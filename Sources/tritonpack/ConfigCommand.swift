@@ -17,10 +17,7 @@ struct ConfigCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures(format: format) {
-            let directory = URL(fileURLWithPath: model)
-            let options = try flags.options(defaultName: ModelNaming.defaultName(forModelAt: directory))
-            try ModelName.validate(options.name)
-            let packable = try PackableModel.read(at: directory, options: options)
+            let packable = try flags.packable(at: model)
             switch format {
             case .text:
                 print(packable.config.pbtxt, terminator: "")
@@ -31,7 +28,7 @@ struct ConfigCommand: ParsableCommand {
                     var config: String
                     var signature: Signature
                 }
-                try printJSON(Output(name: options.name, config: packable.config.pbtxt, signature: packable.signature))
+                try printJSON(Output(name: packable.config.name, config: packable.config.pbtxt, signature: packable.signature))
             }
         }
     }

@@ -32,6 +32,14 @@ struct ConfigFlags: ParsableArguments {
     @Option(help: "version_policy: latest:N, all or specific:V[,V...] (Triton's default: latest:1).")
     var versionPolicy: String?
 
+    /// Reads the model at `path` (saved OneFlow graph or ONNX file) with these options.
+    func packable(at path: String) throws -> PackableModel {
+        let url = URL(fileURLWithPath: path)
+        let options = try options(defaultName: ModelNaming.defaultName(forModelAt: url))
+        try ModelName.validate(options.name)
+        return try PackableModel.read(at: url, options: options)
+    }
+
     func options(defaultName: String) throws -> ConfigOptions {
         ConfigOptions(
             name: name ?? defaultName, maxBatchSize: maxBatchSize,

@@ -41,10 +41,7 @@ struct PackCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures(format: format) {
-            let directory = URL(fileURLWithPath: model)
-            let options = try flags.options(defaultName: ModelNaming.defaultName(forModelAt: directory))
-            try ModelName.validate(options.name)
-            let packable = try PackableModel.read(at: directory, options: options)
+            let packable = try flags.packable(at: model)
             let request = PackRequest(
                 repository: ModelRepository(root: URL(fileURLWithPath: repo)), version: version,
                 updateConfig: updateConfig, link: link, lockTimeout: lockTimeout, durable: !noSync)

@@ -2,6 +2,13 @@ import ArgumentParser
 import Foundation
 import TritonPackKit
 
+/// The version operations on a model folder, saying so when another writer holds the lock.
+func versionOperations(_ model: String, lockTimeout: Double) -> VersionOperations {
+    VersionOperations(
+        model: ModelVersions(modelDirectory: URL(fileURLWithPath: model)), lockTimeout: lockTimeout,
+        onWait: { printError($0) })
+}
+
 struct VersionsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "versions",
@@ -76,9 +83,7 @@ struct VersionCommand: ParsableCommand {
             case ("specific", 1...): spec = try VersionPolicySpec(parsing: "specific:\(values.map(String.init).joined(separator: ","))")
             default: throw TritonPackError.usage("expected: latest N | all | specific V [V...]")
             }
-            let operations = VersionOperations(
-                model: ModelVersions(modelDirectory: URL(fileURLWithPath: model)), lockTimeout: lockTimeout,
-                onWait: { printError($0) })
+            let operations = versionOperations(model, lockTimeout: lockTimeout)
             let served = try operations.setPolicy(spec)
             print("version_policy set; serving \(served.map(String.init).joined(separator: ", "))")
         }
@@ -101,9 +106,7 @@ struct VersionCommand: ParsableCommand {
         var lockTimeout: Double = 60
 
         func run() throws {
-            let operations = VersionOperations(
-                model: ModelVersions(modelDirectory: URL(fileURLWithPath: model)), lockTimeout: lockTimeout,
-                onWait: { printError($0) })
+            let operations = versionOperations(model, lockTimeout: lockTimeout)
             let removed = try operations.prune(keep: keep, dryRun: dryRun)
             let list = removed.map(String.init).joined(separator: ", ")
             print(removed.isEmpty ? "nothing to prune" : "\(dryRun ? "would remove" : "removed") version(s) \(list)")
@@ -196,9 +199,7 @@ struct RollbackCommand: ParsableCommand {
     var lockTimeout: Double = 60
 
     func run() throws {
-        let operations = VersionOperations(
-            model: ModelVersions(modelDirectory: URL(fileURLWithPath: model)), lockTimeout: lockTimeout,
-            onWait: { printError($0) })
+        let operations = versionOperations(model, lockTimeout: lockTimeout)
         let result = try operations.rollback(to: to)
         print(
             "rolled back: served \(result.previouslyServed.map(String.init).joined(separator: ", ")), now \(result.served.map(String.init).joined(separator: ", "))")

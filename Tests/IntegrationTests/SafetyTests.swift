@@ -26,12 +26,7 @@ final class SafetyTests: XCTestCase {
         let model = repository.appendingPathComponent("big")
 
         for attempt in 0..<10 {
-            let process = Process()
-            process.executableURL = tritonpackExecutable
-            process.arguments = ["pack", graph.path, "--repo", repository.path]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = try spawnTritonpack(["pack", graph.path, "--repo", repository.path])
             usleep(useconds_t(duration * 1_000_000 * Double(attempt) / 10))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
@@ -50,12 +45,7 @@ final class SafetyTests: XCTestCase {
         let root = try temporaryDirectory(self)
         let repository = root.appendingPathComponent("repo")
         let processes = try (0..<4).map { _ -> Process in
-            let process = Process()
-            process.executableURL = tritonpackExecutable
-            process.arguments = ["pack", sample("fast_neural_style").path, "--repo", repository.path, "--name", "m"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = try spawnTritonpack(["pack", sample("fast_neural_style").path, "--repo", repository.path, "--name", "m"])
             return process
         }
         for process in processes {

@@ -46,6 +46,17 @@ func runProcess(_ executable: URL, _ arguments: [String], environment: [String: 
         stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
 }
 
+/// Starts tritonpack in the background (output discarded), for kill and concurrency tests.
+func spawnTritonpack(_ arguments: [String]) throws -> Process {
+    let process = Process()
+    process.executableURL = tritonpackExecutable
+    process.arguments = arguments
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    return process
+}
+
 func tritonpack(_ arguments: String...) throws -> ProcessOutcome {
     try runProcess(tritonpackExecutable, arguments)
 }

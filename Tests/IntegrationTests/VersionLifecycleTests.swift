@@ -154,12 +154,7 @@ final class VersionLifecycleTests: XCTestCase {
         let before = Set(snapshot(production).keys.filter { !$0.hasSuffix(ModelHistory.fileName) })
 
         for attempt in 0..<8 {
-            let process = Process()
-            process.executableURL = tritonpackExecutable
-            process.arguments = ["promote", "big", "--from", staging.path, "--to", production.path, "--version", "2"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = try spawnTritonpack(["promote", "big", "--from", staging.path, "--to", production.path, "--version", "2"])
             usleep(useconds_t(duration * 1_000_000 * Double(attempt) / 8))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
@@ -173,12 +168,7 @@ final class VersionLifecycleTests: XCTestCase {
         XCTAssertEqual(try POSIXFiles.entries(of: root.path), ["big", "production", "staging"])
 
         for attempt in 0..<6 {
-            let process = Process()
-            process.executableURL = tritonpackExecutable
-            process.arguments = ["version", "prune", model.path, "--keep", "0"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = try spawnTritonpack(["version", "prune", model.path, "--keep", "0"])
             usleep(useconds_t(20_000 * attempt))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
@@ -195,12 +185,7 @@ final class VersionLifecycleTests: XCTestCase {
         let (_, staging, production) = try repositories()
         XCTAssertEqual(try tritonpack("promote", "tiny_mlp", "--from", staging.path, "--to", production.path, "--version", "1").status, 0)
         let processes = try (2...3).map { version -> Process in
-            let process = Process()
-            process.executableURL = tritonpackExecutable
-            process.arguments = ["promote", "tiny_mlp", "--from", staging.path, "--to", production.path, "--version", String(version)]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = try spawnTritonpack(["promote", "tiny_mlp", "--from", staging.path, "--to", production.path, "--version", String(version)])
             return process
         }
         for process in processes {
