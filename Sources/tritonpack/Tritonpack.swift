@@ -6,9 +6,9 @@ import TritonPackKit
 struct Tritonpack: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tritonpack",
-        abstract: "Turn OneFlow saved graphs into Triton Inference Server model repositories that load the first time.",
+        abstract: "Turn OneFlow saved graphs and ONNX models into Triton Inference Server model repositories that load the first time.",
         discussion: """
-            Exit codes: 0 success; 1 the model, config or repository was refused (details on stderr,
+            Exit codes: 0 success; 1 the model, config or repository was refused (details on stderr, \
             or in the JSON with --format json); 2 usage error; 3 an I/O or environment failure.
             """,
         version: TritonPack.version,

@@ -60,27 +60,23 @@ public enum ConfigGenerator {
             maxBatchSize = batching ? 4 : 0
         }
         config.maxBatchSize = maxBatchSize
-        func dims(_ value: ONNXModel.Value) -> (dims: [Int64], scalar: Bool) {
+        /// Name, type, dims, and whether an empty reshape is needed (a batched tensor left without dims).
+        func describe(_ value: ONNXModel.Value) -> (String, Inference_DataType, [Int64], Bool) {
             let shape = value.dims ?? []
             let kept = maxBatchSize > 0 ? Array(shape.dropFirst()) : shape
-            return kept.isEmpty ? ([1], true) : (kept, false)
+            let type = ONNXModel.tritonType(value.elemType) ?? .typeInvalid
+            return (value.name, type, kept.isEmpty ? [1] : kept, kept.isEmpty && maxBatchSize > 0)
         }
-        config.input = model.inputs.map { value in
+        config.input = model.inputs.map(describe).map { name, type, dims, scalar in
             var input = Inference_ModelInput()
-            input.name = value.name
-            input.dataType = ONNXModel.tritonType(value.elemType) ?? .typeInvalid
-            let (shape, scalar) = dims(value)
-            input.dims = shape
-            if scalar && maxBatchSize > 0 { input.reshape = Inference_ModelTensorReshape() }
+            (input.name, input.dataType, input.dims) = (name, type, dims)
+            if scalar { input.reshape = Inference_ModelTensorReshape() }
             return input
         }
-        config.output = model.outputs.map { value in
+        config.output = model.outputs.map(describe).map { name, type, dims, scalar in
             var output = Inference_ModelOutput()
-            output.name = value.name
-            output.dataType = ONNXModel.tritonType(value.elemType) ?? .typeInvalid
-            let (shape, scalar) = dims(value)
-            output.dims = shape
-            if scalar && maxBatchSize > 0 { output.reshape = Inference_ModelTensorReshape() }
+            (output.name, output.dataType, output.dims) = (name, type, dims)
+            if scalar { output.reshape = Inference_ModelTensorReshape() }
             return output
         }
         config.instanceGroup = options.instanceGroups.map(\.message)

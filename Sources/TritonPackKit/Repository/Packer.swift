@@ -34,7 +34,7 @@ public struct PackableModel: Sendable {
     /// Reads a saved OneFlow graph or an ONNX file (by its `.onnx` name or content), refusing it
     /// with every reason if it cannot be served, and generates its config.
     public static func read(at url: URL, options: ConfigOptions) throws -> PackableModel {
-        if POSIXFiles.isRegularFile(url.path) { return try onnx(at: url, options: options) }
+        if POSIXFiles.isRegularFile(url.path) || url.pathExtension == "onnx" { return try onnx(at: url, options: options) }
         return try oneflow(at: url, options: options)
     }
 
