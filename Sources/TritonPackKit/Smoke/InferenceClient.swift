@@ -46,9 +46,9 @@ public struct InferenceClient: Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// One inference with every input in binary form; every output requested in binary form.
-    public func infer(model: String, version: Int64? = nil, inputs: [(String, TensorData)], outputs: [String]) async throws
-        -> [String: TensorData]
+    /// The request of one inference: every input in binary form, every output requested in binary form.
+    static func inferenceRequest(model: String, version: Int64?, inputs: [(String, TensorData)], outputs: [String]) throws
+        -> (path: String, headers: [String: String], body: Data)
     {
         var header: [String: Any] = [:]
         header["inputs"] = inputs.map { name, tensor in
@@ -62,11 +62,26 @@ public struct InferenceClient: Sendable {
         var body = json
         for (_, tensor) in inputs { body.append(tensor.bytes) }
         let path = version.map { "v2/models/\(model)/versions/\($0)/infer" } ?? "v2/models/\(model)/infer"
-        let (status, data, response) = try await post(
-            path, body: body,
-            headers: ["Inference-Header-Content-Length": String(json.count), "Content-Type": "application/octet-stream"])
+        return (path, ["Inference-Header-Content-Length": String(json.count), "Content-Type": "application/octet-stream"], body)
+    }
+
+    /// One inference with every input in binary form; every output requested in binary form.
+    public func infer(model: String, version: Int64? = nil, inputs: [(String, TensorData)], outputs: [String]) async throws
+        -> [String: TensorData]
+    {
+        let request = try Self.inferenceRequest(model: model, version: version, inputs: inputs, outputs: outputs)
+        let (status, data, response) = try await post(request.path, body: request.body, headers: request.headers)
         guard status == 200 else { throw Failure(status: status, message: Self.errorMessage(data)) }
         return try Self.decodeResponse(data, headerLength: response?.value(forHTTPHeaderField: "Inference-Header-Content-Length"))
+    }
+
+    /// The same inference over a persistent connection (blocking).
+    static func infer(over connection: KeepAliveConnection, request: (path: String, headers: [String: String], body: Data)) throws
+        -> [String: TensorData]
+    {
+        let (status, headers, data) = try connection.post(request.path, headers: request.headers, body: request.body)
+        guard status == 200 else { throw Failure(status: status, message: errorMessage(data)) }
+        return try decodeResponse(data, headerLength: headers["inference-header-content-length"])
     }
 
     static func decodeResponse(_ data: Data, headerLength: String?) throws -> [String: TensorData] {

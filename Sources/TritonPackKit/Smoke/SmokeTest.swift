@@ -153,12 +153,15 @@ public struct SmokeTest: Sendable {
             }
             report.outputs = try check(answer, config: config, batch: inputs.first?.1.shape.first)
             report.failures += report.outputs.flatMap { output in output.problems.map { "\(output.name): \($0)" } }
+            let port = server.httpPort
             report.latency = try await Self.whileServing(server) {
-                try await time(client: client, inputs: inputs, outputs: outputNames)
+                try await time(client: client, port: port, inputs: inputs, outputs: outputNames)
             }
         } catch let error as TritonPackError {
             throw error
         } catch {
+            // A dropped connection is often the first sign of a server going down: give it a moment.
+            for _ in 0..<20 where server.isRunning { usleep(50_000) }
             if !server.isRunning {
                 report.failures.append("tritonserver exited during the run")
                 report.failures.append(contentsOf: server.errorLines().suffix(5))
@@ -272,30 +275,39 @@ public struct SmokeTest: Sendable {
         }
     }
 
-    func time(client: InferenceClient, inputs: [(String, TensorData)], outputs: [String]) async throws -> LatencyReport {
+    /// Warm-up, then the timed requests: one thread and one keep-alive connection per concurrent request.
+    func time(client: InferenceClient, port: Int, inputs: [(String, TensorData)], outputs: [String]) async throws -> LatencyReport {
         let model = options.model
-        let version = options.version
-        for _ in 0..<3 { _ = try await client.infer(model: model, version: version, inputs: inputs, outputs: outputs) }
+        let request = try InferenceClient.inferenceRequest(model: model, version: options.version, inputs: inputs, outputs: outputs)
         let total = max(options.requests, 1)
         let workers = max(1, min(options.concurrency, total))
+        let connections = try (0..<workers).map { _ in try KeepAliveConnection(port: port, timeout: options.timeout) }
+        for _ in 0..<3 { _ = try InferenceClient.infer(over: connections[0], request: request) }
         let counter = Counter()
+        let results = Results()
         let start = DispatchTime.now().uptimeNanoseconds
-        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
-            for _ in 0..<workers {
-                group.addTask {
-                    var mine: [Double] = []
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            let group = DispatchGroup()
+            for connection in connections {
+                group.enter()
+                Thread.detachNewThread {
                     while counter.take(below: total) {
                         let begin = DispatchTime.now().uptimeNanoseconds
-                        _ = try await client.infer(model: model, version: version, inputs: inputs, outputs: outputs)
-                        mine.append(Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e6)
+                        do {
+                            _ = try InferenceClient.infer(over: connection, request: request)
+                            results.add(Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e6)
+                        } catch {
+                            results.fail(error)
+                            break
+                        }
                     }
-                    return mine
+                    group.leave()
                 }
             }
-            var all: [Double] = []
-            for try await part in group { all += part }
-            return all.sorted()
+            group.notify(queue: .global()) { done.resume() }
         }
+        if let error = results.error { throw error }
+        let latencies = results.latencies.sorted()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
         var report = LatencyReport(
@@ -316,6 +328,24 @@ public struct SmokeTest: Sendable {
             }
         }
         return report
+    }
+}
+
+private final class Results: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var latencies: [Double] = []
+    private(set) var error: (any Error)?
+
+    func add(_ latency: Double) {
+        lock.lock()
+        latencies.append(latency)
+        lock.unlock()
+    }
+
+    func fail(_ failure: any Error) {
+        lock.lock()
+        if error == nil { error = failure }
+        lock.unlock()
     }
 }
 
