@@ -204,17 +204,7 @@ public struct EnsembleDependencyRule: LintRule {
         _ config: Inference_ModelConfig, _ scheduling: Inference_ModelEnsembling, _ context: LintContext
     ) -> String? {
         let name = config.name
-        var tensors: [String: Inferred] = [:]
-        for input in config.input {
-            tensors[input.name] = Inferred(
-                dataType: input.dataType, dims: input.hasReshape ? input.reshape.shape : input.dims,
-                batching: config.maxBatchSize > 0, model: name)
-        }
-        for output in config.output {
-            tensors[output.name] = Inferred(
-                dataType: output.dataType, dims: output.hasReshape ? output.reshape.shape : output.dims,
-                batching: config.maxBatchSize > 0, model: name)
-        }
+        var tensors = inferred(config, model: name, inputs: true).merging(inferred(config, model: name, inputs: false)) { $1 }
         func merge(_ tensor: String, _ inferred: Inferred) -> String? {
             guard let existing = tensors[tensor] else {
                 tensors[tensor] = inferred
@@ -231,35 +221,38 @@ public struct EnsembleDependencyRule: LintRule {
         }
         for step in scheduling.step {
             let composing = context.repository[step.modelName]!.config
-            let batching = composing.maxBatchSize > 0
             if composing.maxBatchSize != 0 && composing.maxBatchSize < config.maxBatchSize {
                 return "ensemble \(name) allows maximum batch size \(config.maxBatchSize), but it contains model \(step.modelName) which only allows maximum batch size to be \(composing.maxBatchSize)"
             }
-            let inputs = Dictionary(composing.input.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+            let inputs = inferred(composing, model: step.modelName, inputs: true)
             for (key, tensor) in step.inputMap.sorted(by: { $0.key < $1.key }) {
                 guard let input = inputs[key] else {
                     return "in ensemble \(name), ensemble tensor \(tensor) is mapping to non-existing input \(key) in model \(step.modelName)"
                 }
-                let dims = input.hasReshape ? input.reshape.shape : input.dims
-                if let error = merge(tensor, Inferred(dataType: input.dataType, dims: dims, batching: batching, model: step.modelName)) {
-                    return error
-                }
+                if let error = merge(tensor, input) { return error }
             }
             for input in composing.input where !input.optional && step.inputMap[input.name] == nil {
                 return "in ensemble \(name), input \(input.name) in model \(step.modelName) is not mapped to any ensemble tensors"
             }
-            let outputs = Dictionary(composing.output.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+            let outputs = inferred(composing, model: step.modelName, inputs: false)
             for (key, tensor) in step.outputMap.sorted(by: { $0.key < $1.key }) {
                 guard let output = outputs[key] else {
                     return "in ensemble \(name), ensemble tensor \(tensor) is mapped from non-existing output \(key) in model \(step.modelName)"
                 }
-                let dims = output.hasReshape ? output.reshape.shape : output.dims
-                if let error = merge(tensor, Inferred(dataType: output.dataType, dims: dims, batching: batching, model: step.modelName)) {
-                    return error
-                }
+                if let error = merge(tensor, output) { return error }
             }
         }
         return decoupledBranching(config, scheduling, context)
+    }
+
+    /// A model's inputs (or outputs) by name as an ensemble step sees them: the reshape when there is
+    /// one, else the dims; the first of duplicate names wins, as in Triton.
+    func inferred(_ config: Inference_ModelConfig, model: String, inputs: Bool) -> [String: Inferred] {
+        let tensors = IOTensor.all(config).filter { $0.isInput == inputs }.map { tensor in
+            (tensor.name, Inferred(dataType: tensor.dataType, dims: tensor.reshape ?? tensor.dims,
+                                   batching: config.maxBatchSize > 0, model: model))
+        }
+        return Dictionary(tensors, uniquingKeysWith: { first, _ in first })
     }
 
     func compatible(_ a: [Int64], _ b: [Int64]) -> Bool {
