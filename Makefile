@@ -3,7 +3,7 @@ SWIFT ?= swift
 TRITONPACK := .build/debug/tritonpack
 SAMPLE := samples/oneflow/fast_neural_style/model
 
-.PHONY: setup build demo test bench clean regenerate-proto
+.PHONY: setup build demo test bench clean regenerate-proto templates
 
 setup:
 	scripts/setup.sh
@@ -19,6 +19,7 @@ demo: build
 	@echo "--- demo-repository/fast_neural_style/config.pbtxt"
 	@cat demo-repository/fast_neural_style/config.pbtxt
 	@find demo-repository -maxdepth 3 | sort | head -n 12
+	$(TRITONPACK) bundle demo-repository --out demo.zip --force
 
 test: setup
 	$(SWIFT) test --disable-swift-testing
@@ -29,9 +30,14 @@ bench: setup
 	scripts/bench-lint.sh
 	scripts/bench-onnx.sh
 	scripts/bench-smoke.sh
+	scripts/bench-bundle.sh
 
 regenerate-proto:
 	scripts/regenerate-proto.sh
 
+# Compiles templates/default (the built-in bundle template) into the binary.
+templates:
+	python3 scripts/embed-templates.py
+
 clean:
-	rm -rf .build demo-repository bench-work
+	rm -rf .build demo-repository demo.zip bench-work

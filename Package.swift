@@ -19,6 +19,8 @@ let package = Package(
             linkerSettings: [.linkedLibrary("protobuf")]
         ),
         .target(name: "CSystemShims"),
+        .systemLibrary(name: "CLibzip", pkgConfig: "libzip", providers: [.apt(["libzip-dev"])]),
+        .target(name: "CZipSupport", dependencies: ["CLibzip"]),
         .target(
             name: "COnnxBridge",
             cxxSettings: [.define("ONNX_ML", to: "1"), .define("ONNX_NAMESPACE", to: "onnx")],
@@ -30,6 +32,8 @@ let package = Package(
                 "CProtobufBridge",
                 "COnnxBridge",
                 "CSystemShims",
+                "CLibzip",
+                "CZipSupport",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

@@ -20,8 +20,7 @@ fi
 size=$(du -sb "$graph" | cut -f1)
 cat "$graph"/*/out > /dev/null  # warm the page cache
 
-seconds() { local start end; start=$(date +%s.%N); "$@" >/dev/null; end=$(date +%s.%N); echo "$end - $start" | bc -l; }
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+source scripts/bench-common.sh
 time_runs() {  # name, command...
   local name=$1; shift
   local samples=()

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libprotobuf-dev protobuf-compiler libzip-dev libonnx-dev libonnx-testdata)
+packages=(libprotobuf-dev protobuf-compiler libzip-dev libonnx-dev libonnx-testdata zip unzip)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
@@ -25,9 +25,9 @@ if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv"
   "$python" -m venv .venv
 fi
-if ! .venv/bin/python -c "import pytriton, numpy" >/dev/null 2>&1; then
+if ! .venv/bin/python -c "import pytriton, numpy, onnx, PIL" >/dev/null 2>&1; then
   echo "setup: installing nvidia-pytriton $pytriton_version into .venv"
-  .venv/bin/pip install -q --disable-pip-version-check "nvidia-pytriton==$pytriton_version" onnx
+  .venv/bin/pip install -q --disable-pip-version-check "nvidia-pytriton==$pytriton_version" onnx Pillow
 fi
 
 site=$(.venv/bin/python -c 'import pytriton, os; print(os.path.dirname(pytriton.__file__))')

@@ -14,7 +14,7 @@ struct Tritonpack: AsyncParsableCommand {
         version: TritonPack.version,
         subcommands: [
             ConfigCommand.self, PackCommand.self, LintCommand.self, VersionsCommand.self, VersionCommand.self,
-            PromoteCommand.self, RollbackCommand.self, SmokeCommand.self, RulesCommand.self,
+            PromoteCommand.self, RollbackCommand.self, SmokeCommand.self, BundleCommand.self, RulesCommand.self,
         ]
     )
 

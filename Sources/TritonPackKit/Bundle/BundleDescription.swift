@@ -1,0 +1,124 @@
+import Foundation
+
+/// How an image is laid out in a tensor, when a tensor looks like one.
+public enum ImageLayout: String, Codable, Sendable {
+    /// channels, height, width (OneFlow's and PyTorch's order)
+    case chw = "CHW"
+    /// height, width, channels
+    case hwc = "HWC"
+
+    /// The layout of a tensor shaped like a 1- or 3-channel image of FP32 or UINT8 pixels, after
+    /// leading dimensions of 1 (or -1, a batch) are set aside; nil for anything else.
+    /// The config's `format` decides when it names one.
+    public static func detect(dataType: Inference_DataType, shape: [Int64], format: Inference_ModelInput.Format = .none) -> ImageLayout? {
+        guard dataType == .typeFp32 || dataType == .typeUint8 else { return nil }
+        var dims = shape[...]
+        while dims.count > 3, let first = dims.first, first == 1 || first == -1 { dims = dims.dropFirst() }
+        guard dims.count == 3 else { return nil }
+        let d = Array(dims)
+        func isChannels(_ value: Int64) -> Bool { value == 1 || value == 3 }
+        func isSide(_ value: Int64) -> Bool { value == -1 || value >= 8 }
+        switch format {
+        case .nchw: return isChannels(d[0]) ? .chw : nil
+        case .nhwc: return isChannels(d[2]) ? .hwc : nil
+        default: break
+        }
+        if isChannels(d[0]) && isSide(d[1]) && isSide(d[2]) { return .chw }
+        if isChannels(d[2]) && isSide(d[0]) && isSide(d[1]) { return .hwc }
+        return nil
+    }
+}
+
+/// One input or output of a bundled model, as the bundled scripts read it from `bundle.json`.
+public struct BundleTensor: Codable, Equatable, Sendable {
+    public var name: String
+    /// The KServe v2 datatype (`FP32`, `BYTES`, ...).
+    public var datatype: String
+    /// `dims` as the config gives them (without the batch dimension when the model batches).
+    public var dims: [Int64]
+    /// The shape of a one-item request: `[1] + dims` when the model batches, else `dims`.
+    public var shape: [Int64]
+    /// Set when the tensor is shaped like an image; the client then reads and writes image files.
+    public var image: ImageLayout?
+}
+
+/// One bundled model: what its config says and which versions the bundle holds.
+public struct BundleModel: Codable, Equatable, Sendable {
+    public var name: String
+    public var backend: String
+    public var platform: String?
+    public var maxBatchSize: Int32
+    public var versions: [Int64]
+    public var inputs: [BundleTensor]
+    public var outputs: [BundleTensor]
+    /// The framework's own signature, from the newest bundled version's manifest (when it has one).
+    public var signature: Signature?
+
+    enum CodingKeys: String, CodingKey {
+        case name, backend, platform, maxBatchSize = "max_batch_size", versions, inputs, outputs, signature
+    }
+
+    public init(name: String, config: Inference_ModelConfig, versions: [Int64], signature: Signature?) {
+        self.name = name
+        backend = config.backend.isEmpty ? Self.backend(forPlatform: config.platform) : config.backend
+        platform = config.platform.isEmpty ? nil : config.platform
+        maxBatchSize = config.maxBatchSize
+        self.versions = versions
+        let batched = config.maxBatchSize > 0
+        inputs = config.input.map { input in
+            let shape = batched ? [1] + input.dims : input.dims
+            return BundleTensor(
+                name: input.name, datatype: TensorData.wireName(input.dataType), dims: input.dims, shape: shape,
+                image: ImageLayout.detect(dataType: input.dataType, shape: shape, format: input.format))
+        }
+        outputs = config.output.map { output in
+            let shape = batched ? [1] + output.dims : output.dims
+            return BundleTensor(
+                name: output.name, datatype: TensorData.wireName(output.dataType), dims: output.dims, shape: shape,
+                image: ImageLayout.detect(dataType: output.dataType, shape: shape))
+        }
+        self.signature = signature
+    }
+
+    /// The backend Triton picks for a `platform` (so the bundle knows which image can serve it).
+    static func backend(forPlatform platform: String) -> String {
+        switch platform {
+        case "onnxruntime_onnx": "onnxruntime"
+        case "tensorflow_savedmodel", "tensorflow_graphdef": "tensorflow"
+        case "pytorch_libtorch": "pytorch"
+        case "tensorrt_plan": "tensorrt"
+        case "ensemble": "ensemble"
+        default: platform
+        }
+    }
+}
+
+/// `bundle.json`: what `run.sh`, `client/infer.py` and `server.py` read at run time.
+public struct BundleDescription: Codable, Equatable, Sendable {
+    public static let fileName = "bundle.json"
+    public static let formatName = "tritonpack-bundle/1"
+
+    public var format = BundleDescription.formatName
+    public var defaultModel: String
+    /// The container image `run.sh` starts when no local tritonserver is found.
+    public var containerImage: String
+    public var models: [BundleModel]
+
+    enum CodingKeys: String, CodingKey {
+        case format, defaultModel = "default_model", containerImage = "container_image", models
+    }
+
+    /// OneFlow's serving image carries the `oneflow` backend; NVIDIA's image serves everything else.
+    public static let oneflowImage = "oneflowinc/oneflow-serving:nightly"
+    public static let tritonImage = "nvcr.io/nvidia/tritonserver:24.10-py3"
+
+    public static func defaultImage(for models: [BundleModel]) -> String {
+        models.contains { $0.backend == "oneflow" } ? oneflowImage : tritonImage
+    }
+
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self) + Data("\n".utf8)
+    }
+}

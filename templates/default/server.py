@@ -1,0 +1,199 @@
+#!/usr/bin/env python3
+"""A small web app in front of Triton: pick a model, upload its inputs (images or .npy files, or
+ask for random data), and see the outputs (images shown, tensors summarized, all downloadable).
+
+    python3 server.py --port 8080 --triton 127.0.0.1:8000
+
+GET /            the upload form
+POST /infer      multipart form: "model", one file per input name, "random" (optional);
+                 answers HTML, or JSON with "Accept: application/json" or ?format=json
+GET /health      200 once the app is up
+Only the Python standard library plus what client/infer.py needs.
+"""
+import argparse
+import base64
+import html
+import io
+import json
+import os
+import sys
+import tempfile
+import traceback
+from email.parser import BytesParser
+from email.policy import HTTP
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "client"))
+import infer  # noqa: E402  (client/infer.py)
+
+import numpy as np  # noqa: E402
+
+MAX_UPLOAD = 256 << 20
+STYLE = "body{font-family:sans-serif;max-width:60em;margin:2em auto}td,th{padding:.2em .6em;text-align:left}img{max-width:100%}"
+
+
+def page(title, body):
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>{body}</body></html>").encode("utf-8")
+
+
+def form(bundle):
+    parts = []
+    for model in bundle["models"]:
+        if model["backend"] == "ensemble" and not model["inputs"]:
+            continue
+        rows = []
+        for spec in model["inputs"]:
+            accept = "image/*" if spec.get("image") else ".npy"
+            kind = "image" if spec.get("image") else ".npy"
+            rows.append(f"<tr><td><code>{html.escape(spec['name'])}</code></td><td>{spec['datatype']} {spec['shape']}</td>"
+                        f"<td><input type='file' name='{html.escape(spec['name'])}' accept='{accept}'> ({kind})</td></tr>")
+        parts.append(
+            f"<h2>{html.escape(model['name'])}</h2><form method='post' action='/infer' enctype='multipart/form-data'>"
+            f"<input type='hidden' name='model' value='{html.escape(model['name'])}'><table>{''.join(rows)}</table>"
+            "<label><input type='checkbox' name='random' value='1'> random data for inputs not uploaded</label> "
+            "<button type='submit'>Infer</button></form>")
+    return page("Triton demo", "".join(parts))
+
+
+def parse_multipart(content_type, body):
+    """{field name: (filename or None, bytes)} from a multipart/form-data body."""
+    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body)
+    if not message.is_multipart():
+        raise infer.InputError("expected a multipart/form-data body")
+    fields = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if name:
+            fields[name] = (part.get_filename(), part.get_payload(decode=True) or b"")
+    return fields
+
+
+def run_model(bundle, triton_url, fields):
+    model = infer.find_model(bundle, (fields.get("model") or (None, b""))[1].decode() or None)
+    random = (fields.get("random") or (None, b""))[1] not in (b"", b"0")
+    with tempfile.TemporaryDirectory(prefix="tritonpack-demo-") as folder:
+        files = {}
+        for spec in model["inputs"]:
+            filename, data = fields.get(spec["name"], (None, b""))
+            if not data:
+                continue
+            suffix = os.path.splitext(filename or "")[1].lower() or (".png" if spec.get("image") else ".npy")
+            path = os.path.join(folder, spec["name"] + suffix)
+            with open(path, "wb") as handle:
+                handle.write(data)
+            files[spec["name"]] = path
+        arrays = infer.build_inputs(model, files, random=random)
+        outputs = infer.infer(triton_url, model, arrays)
+    return model, outputs
+
+
+def outputs_json(model, outputs):
+    result = {}
+    for spec in model["outputs"]:
+        array = outputs[spec["name"]]
+        values = array.tolist() if array.dtype != np.object_ else [v.decode("utf-8", "replace") for v in array.ravel()]
+        result[spec["name"]] = {"datatype": spec["datatype"], "shape": list(array.shape), "data": values}
+    return {"model": model["name"], "outputs": result}
+
+
+def outputs_html(model, outputs):
+    parts = [f"<p><a href='/'>back</a></p>"]
+    for spec in model["outputs"]:
+        array = outputs[spec["name"]]
+        buffer = io.BytesIO()
+        np.save(buffer, array)
+        download = base64.b64encode(buffer.getvalue()).decode()
+        parts.append(f"<h2><code>{html.escape(spec['name'])}</code> {spec['datatype']} {list(array.shape)}</h2>")
+        if spec.get("image"):
+            png = io.BytesIO()
+            infer.tensor_to_image(array, spec).save(png, format="PNG")
+            parts.append(f"<img alt='{html.escape(spec['name'])}' src='data:image/png;base64,{base64.b64encode(png.getvalue()).decode()}'>")
+        elif array.dtype != np.object_ and array.size:
+            flat = array.ravel()
+            shown = ", ".join(f"{v:.6g}" if np.issubdtype(array.dtype, np.floating) else str(v) for v in flat[:16])
+            more = f", ... ({array.size} values)" if array.size > 16 else ""
+            parts.append(f"<p>min {flat.min():.6g}, max {flat.max():.6g}</p><pre>[{html.escape(shown)}{more}]</pre>")
+        parts.append(f"<p><a download='{html.escape(spec['name'])}.npy' href='data:application/octet-stream;base64,{download}'>"
+                     f"download {html.escape(spec['name'])}.npy</a></p>")
+    return page(f"{model['name']}: outputs", "".join(parts))
+
+
+class Handler(BaseHTTPRequestHandler):
+    bundle = None
+    triton_url = None
+
+    def send(self, status, body, content_type):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def wants_json(self):
+        query = parse_qs(urlparse(self.path).query)
+        return query.get("format") == ["json"] or "application/json" in self.headers.get("Accept", "")
+
+    def do_GET(self):
+        path = urlparse(self.path).path
+        if path == "/health":
+            self.send(200, b"ok\n", "text/plain")
+        elif path == "/":
+            self.send(200, form(self.bundle), "text/html; charset=utf-8")
+        elif path == "/bundle.json":
+            self.send(200, json.dumps(self.bundle).encode(), "application/json")
+        else:
+            self.send(404, b"not found\n", "text/plain")
+
+    def do_POST(self):
+        if urlparse(self.path).path != "/infer":
+            self.send(404, b"not found\n", "text/plain")
+            return
+        as_json = self.wants_json()
+        try:
+            length = int(self.headers.get("Content-Length", "0"))
+            if length > MAX_UPLOAD:
+                raise infer.InputError(f"upload of {length} bytes is over the {MAX_UPLOAD} byte limit")
+            fields = parse_multipart(self.headers.get("Content-Type", ""), self.rfile.read(length))
+            model, outputs = run_model(self.bundle, self.triton_url, fields)
+        except infer.InputError as error:
+            self.fail(400, str(error), as_json)
+            return
+        except Exception as error:  # the request to Triton failed; say why instead of a stack trace
+            traceback.print_exc()
+            self.fail(502, f"inference failed: {error}", as_json)
+            return
+        if as_json:
+            self.send(200, json.dumps(outputs_json(model, outputs)).encode(), "application/json")
+        else:
+            self.send(200, outputs_html(model, outputs), "text/html; charset=utf-8")
+
+    def fail(self, status, message, as_json):
+        if as_json:
+            self.send(status, json.dumps({"error": message}).encode(), "application/json")
+        else:
+            self.send(status, page("Error", f"<p>{html.escape(message)}</p><p><a href='/'>back</a></p>"), "text/html; charset=utf-8")
+
+
+def main():
+    parser = argparse.ArgumentParser(description="Web app in front of Triton for this bundle's models.")
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 for every interface)")
+    parser.add_argument("--triton", default="127.0.0.1:8000", help="Triton's HTTP address")
+    args = parser.parse_args()
+    Handler.bundle = infer.load_bundle()
+    Handler.triton_url = args.triton
+    server = ThreadingHTTPServer((args.host, args.port), Handler)
+    print(f"server.py: listening on http://{args.host}:{args.port}, Triton at {args.triton}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()
