@@ -158,7 +158,7 @@ public struct BundleBuilder: Sendable {
         let temporary = "\(folder)/.\(output.lastPathComponent).tritonpack-\(getpid()).tmp"
         unlink(temporary)
         do {
-            let writer = try ZipArchiveWriter(creating: temporary)
+            let writer = try ZipArchiveWriter.create(temporary)
             for entry in entries { try writer.add(entry, timestamp: options.timestamp) }
             try writer.close()
             if options.sync { try POSIXFiles.fsync(path: temporary) }

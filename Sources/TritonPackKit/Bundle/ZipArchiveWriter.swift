@@ -69,31 +69,36 @@ final class ZipArchiveWriter {
     static let bufferSize = 4 << 20
 
     private let path: String
-    private let descriptor: Int32
+    private var descriptor: Int32
     private var archive: OpaquePointer?
-    private let failure = UnsafeMutablePointer<tp_zip_failure>.allocate(capacity: 1)
+    /// Where a file source names the file that failed.
+    private let failure: UnsafeMutablePointer<tp_zip_failure>
 
-    /// Creates `path`, which must not exist yet; libzip writes into it through a large buffer.
-    init(creating path: String) throws {
-        self.path = path
-        failure.initialize(to: tp_zip_failure())
-        descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+    /// Creates `path`, which must not exist yet; libzip writes into it through large buffers.
+    static func create(_ path: String) throws -> ZipArchiveWriter {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         guard descriptor >= 0 else { throw TritonPackError.io(path, "cannot create: \(POSIXFiles.errnoMessage())") }
         var error = zip_error_t()
         zip_error_init(&error)
         defer { zip_error_fini(&error) }
-        guard let source = tp_zip_output_source(descriptor, Self.bufferSize, &error) else {
+        guard let source = tp_zip_output_source(descriptor, bufferSize, &error) else {
             Glibc.close(descriptor)
-            failure.deallocate()
             throw TritonPackError.io(path, "cannot start the archive: \(String(cString: zip_error_strerror(&error)))")
         }
         guard let archive = zip_open_from_source(source, ZIP_CREATE | ZIP_TRUNCATE, &error) else {
             zip_source_free(source)
             Glibc.close(descriptor)
-            failure.deallocate()
             throw TritonPackError.io(path, "cannot start the archive: \(String(cString: zip_error_strerror(&error)))")
         }
+        return ZipArchiveWriter(path: path, descriptor: descriptor, archive: archive)
+    }
+
+    private init(path: String, descriptor: Int32, archive: OpaquePointer) {
+        self.path = path
+        self.descriptor = descriptor
         self.archive = archive
+        failure = .allocate(capacity: 1)
+        failure.initialize(to: tp_zip_failure())
     }
 
     deinit {
@@ -148,14 +153,19 @@ final class ZipArchiveWriter {
             throw TritonPackError.io(file.isEmpty ? path : file, file.isEmpty ? "cannot write archive: \(message)" : "cannot read: \(message)")
         }
         self.archive = nil
-        Glibc.close(descriptor)
+        closeDescriptor()
     }
 
+    /// Abandons the archive; the caller removes the file.
     func discard() {
-        guard let archive else { return }
-        zip_discard(archive)
-        self.archive = nil
-        Glibc.close(descriptor)
+        if let archive { zip_discard(archive) }
+        archive = nil
+        closeDescriptor()
+    }
+
+    private func closeDescriptor() {
+        if descriptor >= 0 { Glibc.close(descriptor) }
+        descriptor = -1
     }
 
     private func addFile(_ name: String, _ source: OpaquePointer) -> Int64 {
