@@ -41,31 +41,41 @@ public struct ZipListing: Decodable {
 
     /// Reads `archive` with python3's zipfile, reading back every entry's data and CRC.
     public static func read(_ archive: URL) throws -> ZipListing {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, archive.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw NSError(domain: "ZipListing", code: Int(process.terminationStatus), userInfo: [NSLocalizedDescriptionKey: "python3 zipfile refused \(archive.path)"])
+        let (status, output) = try runCapturing(["python3", "-c", script, archive.path], mergingStandardError: false)
+        guard status == 0 else {
+            throw NSError(domain: "ZipListing", code: Int(status), userInfo: [NSLocalizedDescriptionKey: "python3 zipfile refused \(archive.path)"])
         }
-        return try JSONDecoder().decode(ZipListing.self, from: data)
+        return try JSONDecoder().decode(ZipListing.self, from: output)
     }
 }
 
 /// Runs `unzip -t -q` on an archive: Info-ZIP's own check of every entry. Returns its exit status and output.
 public func unzipTest(_ archive: URL) throws -> (status: Int32, output: String) {
+    let (status, output) = try runCapturing(["unzip", "-t", "-q", archive.path])
+    return (status, String(decoding: output, as: UTF8.self))
+}
+
+/// One entry's bytes, extracted with Info-ZIP's unzip into a new folder under `scratch`.
+public func unzipEntry(_ name: String, of archive: URL, scratch: URL) throws -> Data {
+    let folder = scratch.appendingPathComponent("extract-\(UUID().uuidString)")
+    let (status, output) = try runCapturing(["unzip", "-q", archive.path, name, "-d", folder.path])
+    guard status == 0 else {
+        throw NSError(domain: "unzip", code: Int(status), userInfo: [NSLocalizedDescriptionKey: String(decoding: output, as: UTF8.self)])
+    }
+    return try Data(contentsOf: folder.appendingPathComponent(name))
+}
+
+/// Runs a program found on PATH to completion and returns its exit status and standard output
+/// (with standard error, unless asked not to).
+func runCapturing(_ arguments: [String], mergingStandardError: Bool = true) throws -> (Int32, Data) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["unzip", "-t", "-q", archive.path]
+    process.arguments = arguments
     let pipe = Pipe()
     process.standardOutput = pipe
-    process.standardError = pipe
+    if mergingStandardError { process.standardError = pipe }
     try process.run()
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    return (process.terminationStatus, data)
 }

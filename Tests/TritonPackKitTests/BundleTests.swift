@@ -176,7 +176,7 @@ final class BundleTests: XCTestCase {
         XCTAssertFalse(names.contains { $0.hasPrefix("model_repository/invert_image") })
 
         let description = try JSONDecoder().decode(
-            BundleDescription.self, from: try readEntry("bundle.json", of: output, root: root))
+            BundleDescription.self, from: try unzipEntry("bundle.json", of: output, scratch: root))
         XCTAssertEqual(description.defaultModel, "pipeline", "the first model asked for")
         XCTAssertEqual(description.models.first { $0.name == "pipeline" }?.backend, "ensemble")
         XCTAssertEqual(description.containerImage, BundleDescription.tritonImage)
@@ -231,7 +231,7 @@ final class BundleTests: XCTestCase {
 
         try FileManager.default.createSymbolicLink(atPath: version.appendingPathComponent("shared.py").path, withDestinationPath: "../../invert_image/1/model.py")
         try bundle(options(repository, output))
-        let linked = try readEntry("model_repository/identity_fp32/1/shared.py", of: output, root: root)
+        let linked = try unzipEntry("model_repository/identity_fp32/1/shared.py", of: output, scratch: root)
         XCTAssertEqual(linked, try Data(contentsOf: repository.appendingPathComponent("invert_image/1/model.py")), "a link inside is bundled as the file it points to")
 
         try write("private key\n", to: root.appendingPathComponent("secret.txt"))
@@ -341,7 +341,7 @@ final class BundleTests: XCTestCase {
         let output = root.appendingPathComponent("demo.zip")
         try bundle(options(repository, output))
 
-        let description = try JSONDecoder().decode(BundleDescription.self, from: try readEntry("bundle.json", of: output, root: root))
+        let description = try JSONDecoder().decode(BundleDescription.self, from: try unzipEntry("bundle.json", of: output, scratch: root))
         XCTAssertEqual(description.containerImage, BundleDescription.oneflowImage)
         let model = try XCTUnwrap(description.models.first)
         XCTAssertEqual(model.backend, "oneflow")
@@ -350,11 +350,11 @@ final class BundleTests: XCTestCase {
         XCTAssertEqual(model.outputs[0].image, .chw)
         XCTAssertEqual(model.signature?.inputs.first?.shape, [1, 3, 256, 256], "the manifest's signature is carried")
 
-        let readme = String(decoding: try readEntry("README.md", of: output, root: root), as: UTF8.self)
+        let readme = String(decoding: try unzipEntry("README.md", of: output, scratch: root), as: UTF8.self)
         XCTAssertTrue(readme.contains("| `INPUT_0` | FP32 | [1, 3, 256, 256] | an image file (CHW, pixels 0-255) |"), readme)
         XCTAssertTrue(readme.contains("`OUTPUT_0.png` and `OUTPUT_0.npy`"))
         XCTAssertFalse(readme.contains("@@"), "every placeholder is filled")
-        let run = String(decoding: try readEntry("run.sh", of: output, root: root), as: UTF8.self)
+        let run = String(decoding: try unzipEntry("run.sh", of: output, scratch: root), as: UTF8.self)
         XCTAssertTrue(run.contains("image=${TRITON_IMAGE:-\(BundleDescription.oneflowImage)}"))
     }
 
@@ -391,7 +391,7 @@ final class BundleTests: XCTestCase {
         let listing = try ZipListing.read(bundleOptions.output)
         XCTAssertEqual(listing.names.filter { !$0.hasPrefix("model_repository/") }, ["NOTES.md", "bin/", "bin/start.sh", "bundle.json"])
         XCTAssertEqual(listing.entry("bin/start.sh")?.permissions, 0o755)
-        XCTAssertEqual(String(decoding: try readEntry("NOTES.md", of: bundleOptions.output, root: root), as: UTF8.self), "Models: identity_fp32 invert_image\n")
+        XCTAssertEqual(String(decoding: try unzipEntry("NOTES.md", of: bundleOptions.output, scratch: root), as: UTF8.self), "Models: identity_fp32 invert_image\n")
 
         bundleOptions.output = root.appendingPathComponent("reserved.zip")
         for reserved in ["bundle.json", "model_repository/identity_fp32/1/extra.py"] {
@@ -413,17 +413,5 @@ final class BundleTests: XCTestCase {
         XCTAssertEqual(
             BundleTemplate.builtIn.files, onDisk,
             "templates/default changed: run `make templates` (scripts/embed-templates.py) to compile it in")
-    }
-
-    /// One entry's bytes, extracted with Info-ZIP's unzip.
-    func readEntry(_ name: String, of archive: URL, root: URL) throws -> Data {
-        let folder = root.appendingPathComponent("extract-\(UUID().uuidString)")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["unzip", "-q", archive.path, name, "-d", folder.path]
-        try process.run()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0)
-        return try Data(contentsOf: folder.appendingPathComponent(name))
     }
 }

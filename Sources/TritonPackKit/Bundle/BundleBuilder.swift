@@ -77,16 +77,16 @@ public struct BundleBuilder: Sendable {
         guard POSIXFiles.isDirectory(root) else {
             throw TritonPackError.refused(root, "the repository does not exist or is not a folder")
         }
-        let names = try selectedModels(repository)
+        let selected = try selectedModels(repository)
+        let names = selected.map(\.name)
         try lintModels(names, in: repository)
 
         var walker = try SafeTreeWalker(boundary: root, includePrivate: options.includePrivate)
         var found: [FoundEntry] = [FoundEntry(archiveName: "\(Self.repositoryFolder)/", path: root, size: 0, isDirectory: true, executable: true)]
         var models: [BundleModel] = []
-        for name in names {
+        for (name, config) in selected {
             let model = ModelVersions(repository: repository, name: name)
             let available = try model.available()
-            let config = try model.config()
             let versions = options.versions == .all ? available : VersionPolicyEvaluation.served(config.versionPolicy, available: available)
             guard !versions.isEmpty || config.platform == "ensemble" else {
                 throw TritonPackError.refused(
@@ -189,16 +189,17 @@ public struct BundleBuilder: Sendable {
             throw TritonPackError.refused(output.path, "exists; pass --force to replace it")
         }
         let repository = ModelRepository(root: options.repository).root.path
-        let resolvedFolder = (try? SafeTreeWalker(boundary: folder, includePrivate: false).boundary) ?? folder
-        let resolvedRepository = (try? SafeTreeWalker(boundary: repository, includePrivate: false).boundary) ?? repository
+        let resolvedFolder = POSIXFiles.resolvedPath(folder) ?? folder
+        let resolvedRepository = POSIXFiles.resolvedPath(repository) ?? repository
         if resolvedFolder.hasPrefix(resolvedRepository + "/") {
             throw TritonPackError.refused(
                 output.path, "lies inside a model folder of the repository, where the next bundle (and Triton) would pick it up")
         }
     }
 
-    /// The requested models (validated, existing), plus every model an ensemble among them calls.
-    private func selectedModels(_ repository: ModelRepository) throws -> [String] {
+    /// The requested models (validated, existing), plus every model an ensemble among them calls,
+    /// sorted by name, each with its config.
+    private func selectedModels(_ repository: ModelRepository) throws -> [(name: String, config: Inference_ModelConfig)] {
         var queue: [String]
         if options.models.isEmpty {
             queue = try POSIXFiles.entries(of: repository.root.path).filter {
@@ -209,16 +210,17 @@ public struct BundleBuilder: Sendable {
             for name in options.models { try ModelName.validate(name) }
             queue = options.models
         }
-        var selected: [String] = []
+        var selected: [String: Inference_ModelConfig] = [:]
         while let name = queue.first {
             queue.removeFirst()
-            if selected.contains(name) { continue }
+            if selected[name] != nil { continue }
             let model = ModelVersions(repository: repository, name: name)
             try model.requireModel()
-            selected.append(name)
-            queue += try model.config().ensembleScheduling.step.map(\.modelName)
+            let config = try model.config()
+            selected[name] = config
+            queue += config.ensembleScheduling.step.map(\.modelName)
         }
-        return selected.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        return selected.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }.map { ($0.key, $0.value) }
     }
 
     private func lintModels(_ names: [String], in repository: ModelRepository) throws {

@@ -23,11 +23,10 @@ struct SafeTreeWalker {
     private(set) var leftOut: [String] = []
 
     init(boundary: String, includePrivate: Bool) throws {
-        guard let resolved = realpath(boundary, nil) else {
+        guard let resolved = POSIXFiles.resolvedPath(boundary) else {
             throw TritonPackError.refused(boundary, "cannot resolve: \(POSIXFiles.errnoMessage())")
         }
-        defer { free(resolved) }
-        self.boundary = String(cString: resolved)
+        self.boundary = resolved
         self.includePrivate = includePrivate
     }
 
@@ -91,14 +90,12 @@ struct SafeTreeWalker {
 
     /// The real path of `path`, refused when it lies outside the boundary or does not exist.
     private func resolvedInsideBoundary(_ path: String, shownAs shown: String) throws -> String {
-        guard let resolved = realpath(path, nil) else {
+        guard let real = POSIXFiles.resolvedPath(path) else {
             if POSIXFiles.isSymbolicLink(path) {
                 throw TritonPackError.refused(shown, "symbolic link to a missing target (\(POSIXFiles.linkTarget(path) ?? "?"))")
             }
             throw TritonPackError.refused(shown, "cannot resolve: \(POSIXFiles.errnoMessage())")
         }
-        defer { free(resolved) }
-        let real = String(cString: resolved)
         guard real == boundary || real.hasPrefix(boundary.hasSuffix("/") ? boundary : boundary + "/") else {
             throw TritonPackError.refused(
                 shown, "symbolic link to \(real), outside \(boundary); bundle never follows links out of the folder it packs")
