@@ -20,6 +20,9 @@ demo: build
 	@cat demo-repository/fast_neural_style/config.pbtxt
 	@find demo-repository -maxdepth 3 | sort | head -n 12
 	$(TRITONPACK) bundle demo-repository --out demo.zip --force
+	@echo "--- executing the packed model with its golden data (OneFlow's runtime where Triton has no oneflow backend)"
+	$(TRITONPACK) smoke demo-repository --model fast_neural_style --cpu --requests 3 \
+		--inputs $(dir $(SAMPLE))golden --expected $(dir $(SAMPLE))golden
 
 test: setup
 	$(SWIFT) test --disable-swift-testing
@@ -31,6 +34,7 @@ bench: setup
 	scripts/bench-onnx.sh
 	scripts/bench-smoke.sh
 	scripts/bench-bundle.sh
+	scripts/bench-oneflow.sh
 
 regenerate-proto:
 	scripts/regenerate-proto.sh

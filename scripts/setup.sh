@@ -3,6 +3,7 @@
 #   - system libraries: libprotobuf (the parser Triton uses), protoc, libzip, libonnx
 #   - a project venv (.venv) with the nvidia-pytriton wheel, which ships tritonserver 2.51 and
 #     the Python backend, plus the Python backend stub for the venv's Python
+#   - OneFlow 0.9.0's runtime in a Python 3.10 venv outside the checkout (scripts/setup-oneflow.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,4 +39,5 @@ if [ ! -x "$target" ]; then
   [ -x "$stub" ] || { echo "setup: no Python backend stub for Python $pyver in the wheel" >&2; exit 1; }
   cp "$stub" "$target"
 fi
+scripts/setup-oneflow.sh
 echo "setup: ready ($(scripts/tritonserver --version 2>/dev/null | head -n 1 || echo 'tritonserver installed'))"

@@ -91,6 +91,18 @@ struct SmokeCommand: AsyncParsableCommand {
     @Option(help: "text, json or junit.")
     var format: Format = .text
 
+    @Option(
+        help: ArgumentHelp(
+            "How to execute a OneFlow model: auto, oneflow-backend or oneflow-python.",
+            discussion: "auto uses the server's oneflow backend when it has one, else OneFlow's own runtime (a Python 3.7-3.10 with oneflow==0.9.0) through a Python-backend model."))
+    var runtime: SmokeRuntime = .auto
+
+    @Option(help: "Keep the server's log in this file.")
+    var serverLog: String?
+
+    @Option(help: "The Python that has OneFlow, for the oneflow-python runtime (default: $TRITONPACK_ONEFLOW_PYTHON, then the one `make setup` installs).")
+    var oneflowPython: String?
+
     func validate() throws {
         if requests < 1 { throw ValidationError("--requests must be >= 1") }
         if concurrency < 1 { throw ValidationError("--concurrency must be >= 1") }
@@ -110,6 +122,9 @@ struct SmokeCommand: AsyncParsableCommand {
         options.cpu = cpu
         options.timeout = timeout
         options.allowNonFinite = allowNonFinite
+        options.runtime = runtime
+        options.oneflowPython = oneflowPython
+        options.serverLog = serverLog.map { URL(fileURLWithPath: $0) }
         for item in shape {
             let parts = item.split(separator: "=", maxSplits: 1)
             guard parts.count == 2 else { throw ValidationError("--shape '\(item)' is not NAME=D,D,...") }
@@ -132,11 +147,13 @@ struct SmokeCommand: AsyncParsableCommand {
 
     func text(_ report: SmokeReport) -> String {
         var lines = ["smoke \(report.model) on \(report.device): \(report.passed ? "PASSED" : "FAILED")"]
+        if let runtime = report.runtime { lines.append("  runtime: \(runtime.name) (\(runtime.reason))") }
         for note in report.notes { lines.append("  note: \(note)") }
         for output in report.outputs {
             var line = "  \(output.name): \(output.dataType ?? "?") \(output.shape.map { "\($0)" } ?? "")"
             if let error = output.maxAbsoluteError { line += String(format: ", max abs error %.3g, max rel error %.3g", error, output.maxRelativeError ?? 0) }
             if let mismatches = output.mismatches { line += ", \(mismatches) mismatches" }
+            if let carries = output.carries { line += ", carries the expected \(carries)" }
             lines.append(line)
         }
         if let latency = report.latency {
@@ -152,3 +169,5 @@ struct SmokeCommand: AsyncParsableCommand {
         return lines.joined(separator: "\n") + "\n"
     }
 }
+
+extension SmokeRuntime: ExpressibleByArgument {}

@@ -37,6 +37,7 @@ public enum RuleRegistry {
         SequenceStateRule(),
         DuplicateIONameRule(),
         OneFlowInstancesRule(),
+        OneFlowOutputNumberingRule(),
     ]
 
     /// Rules that validate inputs and outputs: with auto-complete on, Triton checks them in

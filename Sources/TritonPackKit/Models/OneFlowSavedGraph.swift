@@ -52,6 +52,8 @@ public struct OneFlowSavedGraph: Sendable {
     public var files: [ModelFile]
     /// Everything that makes this graph unfit to serve. Empty for a sound graph.
     public var problems: [GraphProblem]
+    /// Harmless facts worth telling, such as variable folders the job does not read.
+    public var notes: [GraphProblem] = []
 
     /// The graph's interface as Triton sees it: `INPUT_<i>` / `OUTPUT_<i>` in Python order.
     public var signature: Signature {
@@ -105,7 +107,8 @@ public struct OneFlowSavedGraph: Sendable {
         try reader.checkEntries(variableNames: Set(variables.map(\.name)))
         return OneFlowSavedGraph(
             directory: directory, inputs: inputs, outputs: outputs, variables: variables,
-            files: reader.files.sorted { $0.relativePath < $1.relativePath }, problems: reader.problems)
+            files: reader.files.sorted { $0.relativePath < $1.relativePath }, problems: reader.problems,
+            notes: reader.notes)
     }
 
     /// Parses the Python position out of an interface op name:
@@ -124,6 +127,7 @@ private struct Reader {
     let directory: URL
     var files: [ModelFile] = []
     var problems: [GraphProblem] = []
+    var notes: [GraphProblem] = []
 
     init(directory: URL) { self.directory = directory }
 
@@ -220,15 +224,23 @@ private struct Reader {
             return
         }
         let metaRelative = "\(variable.name)/meta"
-        let outRelative = "\(variable.name)/out"
         let metaPath = folder.appendingPathComponent("meta").path
         if let metaData = FileManager.default.contents(atPath: metaPath), POSIXFiles.isRegularFile(metaPath) {
             files.append(ModelFile(relativePath: metaRelative, size: Int64(metaData.count)))
-            checkMeta(Array(metaData), of: variable, relative: metaRelative)
+            if let meta = parseMeta(Array(metaData), relative: metaRelative) {
+                compare(meta, with: variable, relative: metaRelative)
+            }
         } else {
             problem(metaRelative, "missing or unreadable: every variable folder holds a text-format meta")
         }
-        let outPath = folder.appendingPathComponent("out").path
+        checkOut(of: variable)
+    }
+
+    /// `<variable>/out` holds exactly product(shape) x item size bytes: the C++ loader reads that
+    /// many without checking, so a short file is read past its end by the server.
+    mutating func checkOut(of variable: OneFlowSavedGraph.Variable) {
+        let outRelative = "\(variable.name)/out"
+        let outPath = directory.appendingPathComponent(outRelative).path
         guard POSIXFiles.isRegularFile(outPath), let size = POSIXFiles.fileSize(outPath) else {
             problem(outRelative, "missing: every variable folder holds its tensor bytes in out")
             return
@@ -248,19 +260,47 @@ private struct Reader {
         }
     }
 
-    mutating func checkMeta(_ bytes: [UInt8], of variable: OneFlowSavedGraph.Variable, relative: String) {
-        let meta: Oneflow_VariableMetaInfo
+    /// A folder `flow.save` wrote for a parameter or buffer the traced job never reads (BatchNorm's
+    /// `num_batches_tracked` in eval mode): the C++ loader iterates only the job's variable ops, so
+    /// it is harmless and packed unchanged, but only when it is a well-formed variable folder.
+    mutating func checkUnused(folder name: String) throws {
+        let path = directory.appendingPathComponent(name).path
+        let metaRelative = "\(name)/meta"
+        for inner in try POSIXFiles.entries(of: path) where inner != "meta" && inner != "out" {
+            problem("\(name)/\(inner)", "unexpected file in a variable folder (flow.save writes only meta and out)")
+        }
+        let metaPath = directory.appendingPathComponent(metaRelative).path
+        guard let metaData = FileManager.default.contents(atPath: metaPath), POSIXFiles.isRegularFile(metaPath) else {
+            problem(
+                name,
+                "unknown entry: model.mlir declares no variable of this name, and it is no variable folder (no meta); flow.save writes model.mlir and one folder per variable")
+            return
+        }
+        files.append(ModelFile(relativePath: metaRelative, size: Int64(metaData.count)))
+        let problemsBefore = problems.count
+        guard let meta = parseMeta(Array(metaData), relative: metaRelative) else { return }
+        checkOut(of: OneFlowSavedGraph.Variable(name: name, oneflowType: meta.dataType, shape: meta.shape.dim))
+        if problems.count == problemsBefore {
+            notes.append(GraphProblem(
+                file: name,
+                "variable folder that model.mlir does not read (a buffer such as BatchNorm's num_batches_tracked): packed unchanged; the backend never loads it"))
+        }
+    }
+
+    mutating func parseMeta(_ bytes: [UInt8], relative: String) -> Oneflow_VariableMetaInfo? {
         do {
-            meta = try TextProto.parse(
+            return try TextProto.parse(
                 bytes: bytes, as: Oneflow_VariableMetaInfo.self, protoName: Oneflow_VariableMetaInfo.protoName
             ).message
         } catch let error as TextProtoSyntaxError {
             problem(relative, line: error.position.line, "does not parse as VariableMetaInfo: \(error.message)")
-            return
         } catch {
             problem(relative, "does not parse as VariableMetaInfo: \(error)")
-            return
         }
+        return nil
+    }
+
+    mutating func compare(_ meta: Oneflow_VariableMetaInfo, with variable: OneFlowSavedGraph.Variable, relative: String) {
         if meta.shape.dim != variable.shape {
             problem(
                 relative,
@@ -288,10 +328,14 @@ private struct Reader {
                 }
                 continue
             }
-            problem(
-                name,
-                "unknown entry: model.mlir declares no variable of this name (flow.save writes model.mlir and one folder per variable)"
-            )
+            guard POSIXFiles.isDirectory(path) else {
+                problem(
+                    name,
+                    "unknown entry: model.mlir declares no variable of this name (flow.save writes model.mlir and one folder per variable)"
+                )
+                continue
+            }
+            try checkUnused(folder: name)
         }
     }
 }

@@ -15,9 +15,20 @@ public struct Manifest: Codable, Equatable, Sendable {
     }
 
     public struct Source: Codable, Equatable, Sendable {
-        /// `oneflow` or `onnx`.
+        /// `oneflow`, `onnx` or `promoted`.
         public var kind: String
+        /// Where the files came from, relative to the repository's root, so that a repository
+        /// (or a bundle of it) names no absolute path of the machine that packed it.
         public var path: String
+
+        public init(kind: String, path: String) {
+            self.kind = kind
+            self.path = path
+        }
+
+        public init(kind: String, location: URL, repository: URL) {
+            self.init(kind: kind, path: POSIXFiles.relativePath(of: location.path, from: repository.path))
+        }
     }
 
     public var format: String

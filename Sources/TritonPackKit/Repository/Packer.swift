@@ -22,13 +22,19 @@ public struct PackableModel: Sendable {
     public var files: [PlacedFile]
     public var signature: Signature
     public var config: Inference_ModelConfig
+    /// Harmless facts about the model worth telling (e.g. variable folders its graph never reads).
+    public var notes: [String]
 
-    public init(sourceKind: String, source: URL, files: [PlacedFile], signature: Signature, config: Inference_ModelConfig) {
+    public init(
+        sourceKind: String, source: URL, files: [PlacedFile], signature: Signature, config: Inference_ModelConfig,
+        notes: [String] = []
+    ) {
         self.sourceKind = sourceKind
         self.source = source
         self.files = files
         self.signature = signature
         self.config = config
+        self.notes = notes
     }
 
     /// Reads a saved OneFlow graph or an ONNX file (by its `.onnx` name or content), refusing it
@@ -49,7 +55,9 @@ public struct PackableModel: Sendable {
                 source: directory.appendingPathComponent($0.relativePath),
                 destination: "\(OneFlowBackend.modelFolder)/\($0.relativePath)", size: $0.size)
         }
-        return PackableModel(sourceKind: "oneflow", source: directory, files: files, signature: graph.signature, config: config)
+        return PackableModel(
+            sourceKind: "oneflow", source: directory, files: files, signature: graph.signature, config: config,
+            notes: graph.notes.map(\.description))
     }
 
     /// An ONNX file becomes `<version>/model.onnx`, or with external data the folder form
@@ -169,7 +177,7 @@ public struct Packer: Sendable {
             throw TritonPackError.refused(
                 versionDirectory.path, "version \(version) of '\(name)' already exists; versions are never overwritten")
         }
-        var notes: [String] = []
+        var notes = model.notes
         let configAction = try decideConfig(for: model, at: repository.configPath(name), notes: &notes)
 
         let staging = StagingArea.choose(for: repository, model: name)
@@ -209,7 +217,7 @@ public struct Packer: Sendable {
         }
         let manifest = Manifest(
             model: name, version: version,
-            source: .init(kind: model.sourceKind, path: model.source.path),
+            source: .init(kind: model.sourceKind, location: model.source, repository: request.repository.root),
             signature: model.signature, files: entries)
         try POSIXFiles.write(try manifest.encoded(), to: stagedVersion.appendingPathComponent(Manifest.fileName).path)
         let configText = Data(model.config.pbtxt.utf8)

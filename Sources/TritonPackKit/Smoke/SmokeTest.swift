@@ -18,6 +18,12 @@ public struct SmokeOptions: Sendable {
     public var shapes: [String: [Int64]] = [:]
     public var allowNonFinite = false
     public var seed: UInt64 = 0
+    /// How a OneFlow model is executed.
+    public var runtime: SmokeRuntime = .auto
+    /// The Python with OneFlow for the `oneflow-python` runtime (default: $TRITONPACK_ONEFLOW_PYTHON, the project's).
+    public var oneflowPython: String?
+    /// Where to keep the server's log (it is otherwise removed with the temporary folder).
+    public var serverLog: URL?
 
     public init(repository: URL, model: String) {
         self.repository = repository
@@ -25,8 +31,26 @@ public struct SmokeOptions: Sendable {
     }
 }
 
+/// How smoke executes a OneFlow model.
+public enum SmokeRuntime: String, Sendable, CaseIterable {
+    /// The server's `oneflow` backend when it has one, else OneFlow's Python runtime.
+    case auto
+    /// The server's `oneflow` backend (libtriton_oneflow.so), as in the OneFlow Serving image.
+    case oneflowBackend = "oneflow-backend"
+    /// OneFlow's own runtime through a Python-backend model (`OneFlowPythonServing`).
+    case oneflowPython = "oneflow-python"
+}
+
+/// Which runtime executed the model, and why.
+public struct RuntimeChoice: Codable, Equatable, Sendable {
+    public var name: String
+    public var reason: String
+}
+
 public struct OutputCheck: Codable, Equatable, Sendable {
     public var name: String
+    /// The expected file this output matches when the outputs come back under each other's names.
+    public var carries: String?
     public var dataType: String?
     public var shape: [Int64]?
     public var maxAbsoluteError: Double?
@@ -51,6 +75,7 @@ public struct LatencyReport: Codable, Equatable, Sendable {
 public struct SmokeReport: Encodable, Sendable {
     public var model: String
     public var device: String
+    public var runtime: RuntimeChoice?
     public var notes: [String] = []
     public var loaded = false
     public var outputs: [OutputCheck] = []
@@ -58,12 +83,13 @@ public struct SmokeReport: Encodable, Sendable {
     public var failures: [String] = []
     public var passed: Bool { loaded && failures.isEmpty }
 
-    enum CodingKeys: String, CodingKey { case model, device, notes, loaded, outputs, latency, failures, passed }
+    enum CodingKeys: String, CodingKey { case model, device, runtime, notes, loaded, outputs, latency, failures, passed }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(model, forKey: .model)
         try container.encode(device, forKey: .device)
+        try container.encodeIfPresent(runtime, forKey: .runtime)
         try container.encode(notes, forKey: .notes)
         try container.encode(loaded, forKey: .loaded)
         try container.encode(outputs, forKey: .outputs)
@@ -107,31 +133,70 @@ public struct SmokeTest: Sendable {
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
 
-        let wantsGPU = config.instanceGroup.contains { $0.kind == .gpu }
-        if wantsGPU && gpus.isEmpty {
+        var servingConfig = config
+        if config.instanceGroup.contains(where: { $0.kind == .gpu }) && gpus.isEmpty {
             guard options.cpu else {
                 throw TritonPackError.refused(
                     versions.configPath.path,
                     "the config asks for KIND_GPU but this machine has no GPU; pass --cpu to smoke-test a KIND_CPU copy (your repository is not changed)")
             }
-            repository = work.appendingPathComponent("repository")
-            try FileManager.default.createDirectory(at: repository, withIntermediateDirectories: true)
-            try FileManager.default.copyItem(at: versions.directory, to: repository.appendingPathComponent(options.model))
-            for index in config.instanceGroup.indices where config.instanceGroup[index].kind == .gpu {
-                config.instanceGroup[index].kind = .cpu
-                config.instanceGroup[index].gpus = []
+            for index in servingConfig.instanceGroup.indices where servingConfig.instanceGroup[index].kind == .gpu {
+                servingConfig.instanceGroup[index].kind = .cpu
+                servingConfig.instanceGroup[index].gpus = []
             }
-            let copyConfig = repository.appendingPathComponent("\(options.model)/\(ModelRepository.configFileName)")
-            try? FileManager.default.removeItem(at: copyConfig)
-            try Data(config.pbtxt.utf8).write(to: copyConfig)
             report.notes.append("no GPU here: ran a temporary copy with KIND_GPU instance groups turned into KIND_CPU (--cpu)")
         }
 
+        let executable = try TritonServer.locate(explicit: options.server)
+        let servingCopy = work.appendingPathComponent("repository")
+        if config.backend == OneFlowBackend.backendName {
+            let installation = TritonInstallation(executable: executable)
+            let backend = installation.backendLibrary(OneFlowBackend.backendName)
+            let choice: RuntimeChoice
+            switch options.runtime {
+            case .auto:
+                choice = backend.map { RuntimeChoice(name: SmokeRuntime.oneflowBackend.rawValue, reason: "the server has the oneflow backend (\($0.path))") }
+                    ?? RuntimeChoice(
+                        name: OneFlowPythonServing.runtimeName,
+                        reason: "this tritonserver has no oneflow backend (no libtriton_oneflow.so in its backends), so OneFlow's own runtime ran the packed graph through a Python-backend model")
+            case .oneflowBackend:
+                choice = RuntimeChoice(name: SmokeRuntime.oneflowBackend.rawValue, reason: "--runtime oneflow-backend")
+            case .oneflowPython:
+                choice = RuntimeChoice(name: OneFlowPythonServing.runtimeName, reason: "--runtime oneflow-python")
+            }
+            report.runtime = choice
+            if choice.name == OneFlowPythonServing.runtimeName {
+                let python = try OneFlowPython.locate(explicit: options.oneflowPython)
+                guard let stub = installation.pythonStub(version: python.version) else {
+                    throw TritonPackError.io(
+                        executable.path,
+                        "this tritonserver has no Python-backend stub for Python \(python.version) (OneFlow's Python): set TRITONPACK_PYTHON_STUB to one built for this server")
+                }
+                try OneFlowPythonServing.writeModel(
+                    from: versions.directory, versions: try versions.served(), config: servingConfig, python: python,
+                    stub: stub, into: servingCopy)
+                repository = servingCopy
+            }
+        }
+        if repository == options.repository && servingConfig != config {
+            try FileManager.default.createDirectory(at: servingCopy, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: versions.directory, to: servingCopy.appendingPathComponent(options.model))
+            let copyConfig = servingCopy.appendingPathComponent("\(options.model)/\(ModelRepository.configFileName)")
+            try? FileManager.default.removeItem(at: copyConfig)
+            try Data(servingConfig.pbtxt.utf8).write(to: copyConfig)
+            repository = servingCopy
+        }
+
         let server = try TritonServer(
-            executable: try TritonServer.locate(explicit: options.server), repository: repository,
-            log: work.appendingPathComponent("server.log"),
+            executable: executable, repository: repository, log: work.appendingPathComponent("server.log"),
             arguments: ["--model-control-mode=explicit", "--log-verbose=0", "--exit-timeout-secs=5"])
-        defer { server.stop() }
+        defer {
+            server.stop()
+            if let keep = options.serverLog {
+                try? FileManager.default.removeItem(at: keep)
+                try? FileManager.default.copyItem(at: server.logURL, to: keep)
+            }
+        }
         onServerStarted(server)
         let client = InferenceClient(baseURL: server.baseURL, timeout: options.timeout)
         try await server.waitUntilLive(client: client, timeout: options.timeout)
@@ -152,6 +217,16 @@ public struct SmokeTest: Sendable {
                 try await client.infer(model: model, version: version, inputs: inputs, outputs: outputNames)
             }
             report.outputs = try check(answer, config: config, batch: inputs.first?.1.shape.first)
+            if let permutation = try permutation(answer, config: config) {
+                for (index, carried) in permutation.enumerated() where carried != index {
+                    report.outputs[index].carries = expectedFile(for: config.output[carried], index: carried)?.lastPathComponent
+                }
+                let pairs = permutation.enumerated().filter { $0.offset != $0.element }.map { served, carried in
+                    "\(config.output[served].name) carries the expected \(config.output[carried].name)"
+                }
+                report.failures.append(
+                    "the outputs match the expected ones under other names: \(pairs.joined(separator: ", ")). The oneflow backend numbers outputs in hash-map order (lint rule oneflow-output-numbering); rename the outputs in config.pbtxt to match this server")
+            }
             report.failures += report.outputs.flatMap { output in output.problems.map { "\(output.name): \($0)" } }
             let port = server.httpPort
             report.latency = try await Self.whileServing(server) {
@@ -242,8 +317,7 @@ public struct SmokeTest: Sendable {
                 }
             }
             if let directory = options.expected {
-                let candidates = ["\(output.name).npy", "OUTPUT_\(index).npy"].map { directory.appendingPathComponent($0) }
-                guard let file = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
+                guard let file = expectedFile(for: output, index: index) else {
                     check.problems.append("no expected file (\(output.name).npy or OUTPUT_\(index).npy) in \(directory.path)")
                     return check
                 }
@@ -275,14 +349,53 @@ public struct SmokeTest: Sendable {
         }
     }
 
-    /// Warm-up, then the timed requests: one thread and one keep-alive connection per concurrent request.
+    /// `<name>.npy` or `OUTPUT_<index>.npy` in the expected folder.
+    func expectedFile(for output: Inference_ModelOutput, index: Int) -> URL? {
+        guard let directory = options.expected else { return nil }
+        return ["\(output.name).npy", "OUTPUT_\(index).npy"].map { directory.appendingPathComponent($0) }
+            .first { FileManager.default.fileExists(atPath: $0.path) }
+    }
+
+    /// Whether `tensor` equals `expected` in shape and, within the tolerances, in value.
+    func matches(_ tensor: TensorData, _ expected: TensorData) -> Bool {
+        guard tensor.shape == expected.shape else { return false }
+        guard let got = tensor.doubles(), let want = expected.doubles() else { return tensor.bytes == expected.bytes }
+        return zip(got, want).allSatisfy { abs($0 - $1) <= options.atol + options.rtol * abs($1) }
+    }
+
+    /// When the outputs do not match their expected files but a reordering of them does, the
+    /// reordering: element `i` is the index of the expected output that served output `i` carries.
+    func permutation(_ answer: [String: TensorData], config: Inference_ModelConfig) throws -> [Int]? {
+        let outputs = config.output
+        guard outputs.count > 1, options.expected != nil else { return nil }
+        var expected: [TensorData] = []
+        var served: [TensorData] = []
+        for (index, output) in outputs.enumerated() {
+            guard let file = expectedFile(for: output, index: index), let tensor = answer[output.name] else { return nil }
+            expected.append(try NPY.read(file))
+            served.append(tensor)
+        }
+        let candidates = served.map { tensor in expected.indices.filter { matches(tensor, expected[$0]) } }
+        if candidates.enumerated().allSatisfy({ $0.element.contains($0.offset) }) { return nil }
+        func assign(_ index: Int, _ used: Set<Int>) -> [Int]? {
+            if index == candidates.count { return [] }
+            for choice in candidates[index] where !used.contains(choice) {
+                if let rest = assign(index + 1, used.union([choice])) { return [choice] + rest }
+            }
+            return nil
+        }
+        return assign(0, [])
+    }
+
+    /// A warm-up, then the timed requests: one thread and one keep-alive connection per concurrent request.
     func time(client: InferenceClient, port: Int, inputs: [(String, TensorData)], outputs: [String]) async throws -> LatencyReport {
         let model = options.model
         let request = try InferenceClient.inferenceRequest(model: model, version: options.version, inputs: inputs, outputs: outputs)
         let total = max(options.requests, 1)
         let workers = max(1, min(options.concurrency, total))
         let connections = try (0..<workers).map { _ in try KeepAliveConnection(port: port, timeout: options.timeout) }
-        for _ in 0..<3 { _ = try InferenceClient.infer(over: connections[0], request: request) }
+        // The checked request has warmed the model; one more opens the connection.
+        _ = try InferenceClient.infer(over: connections[0], request: request)
         let counter = Counter()
         let results = Results()
         let start = DispatchTime.now().uptimeNanoseconds

@@ -136,6 +136,9 @@ public struct OneFlowGraphRule: LintRule {
             for problem in graph.problems {
                 report.report(problem.message, file: "\(folder)/\(problem.file)", line: problem.line)
             }
+            for note in graph.notes {
+                report.report(note.message, file: "\(folder)/\(note.file)", severity: .info)
+            }
             compare(config, graph.signature, folder: folder, &report)
         }
     }
@@ -196,5 +199,40 @@ public struct OneFlowInstancesRule: LintRule {
                 "xrt '\(xrt)' is not one of \(OneFlowBackend.xrtValues.joined(separator: ", ")); the backend falls back to plain OneFlow",
                 at: "parameters")
         }
+    }
+}
+
+/// The `oneflow` backend numbers outputs in hash-map order, not in the graph's return order.
+public struct OneFlowOutputNumberingRule: LintRule {
+    static let twoOutputs = """
+        module {
+          oneflow.job @G_0(%arg0: tensor<2xf32>) -> (tensor<2xf32>, tensor<2xf32>) {
+            %output = "oneflow.input"(%arg0) {data_type = 2 : i32, op_name = "_G_0_input.0.0_1", shape = [2 : si64]} : (tensor<2xf32>) -> tensor<2xf32>
+            %output_0 = "oneflow.output"(%output) {data_type = 2 : i32, op_name = "_G_0_output.0.0.0_2", shape = [2 : si64]} : (tensor<2xf32>) -> tensor<2xf32>
+            %output_1 = "oneflow.output"(%output) {data_type = 2 : i32, op_name = "_G_0_output.0.0.1_3", shape = [2 : si64]} : (tensor<2xf32>) -> tensor<2xf32>
+            oneflow.return %output_0, %output_1 : tensor<2xf32>, tensor<2xf32>
+          }
+        }
+        """
+
+    public static let description = RuleDescription(
+        identifier: "oneflow-output-numbering", name: "OneFlow output numbering", severity: .warning,
+        summary: "The oneflow backend binds OUTPUT_<i> to the i-th entry of an std::unordered_map over output op names (OneFlow's oneflow/api/cpp/framework/graph.cpp, output_name_to_tensor_), not to the i-th value the graph returns, which is what tritonpack's config and the OneFlow Python runtime use. With more than one output the server can answer with tensors under each other's names; `tritonpack smoke --expected` on the target server shows which output carries which tensor.",
+        triggering: [
+            .config(
+                "backend: \"oneflow\"\ninput [ { name: \"INPUT_0\" data_type: TYPE_FP32 dims: [ 2 ] } ]\noutput [ { name: \"OUTPUT_0\" data_type: TYPE_FP32 dims: [ 2 ] }, { name: \"OUTPUT_1\" data_type: TYPE_FP32 dims: [ 2 ] } ]\ninstance_group [ { kind: KIND_CPU } ]",
+                extra: ["1/model/model.mlir": twoOutputs])
+        ],
+        nonTriggering: [OneFlowExample.model()])
+
+    public init() {}
+
+    public func check(_ context: LintContext, _ report: inout DiagnosticSink) {
+        guard context.isOneFlow else { return }
+        let outputs = context.oneflowGraphs().map(\.graph.outputs.count).max() ?? context.model.config.output.count
+        guard outputs > 1 else { return }
+        report.report(
+            "\(outputs) outputs: the oneflow backend numbers OUTPUT_<i> in hash-map order, not in the order the graph returns them, so it may serve these tensors under each other's names; check on the target server with `tritonpack smoke --inputs DIR --expected DIR`",
+            at: "output")
     }
 }

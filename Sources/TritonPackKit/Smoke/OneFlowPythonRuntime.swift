@@ -1,0 +1,245 @@
+import Foundation
+
+/// A Python interpreter that has OneFlow (0.9.0 needs Python 3.7-3.10), and what a process needs
+/// in its environment to import OneFlow from it: its site-packages, libpython, and the cuDNN and
+/// cuBLAS libraries the wheel links even on CPU.
+public struct OneFlowPython: Sendable, Equatable {
+    public static let environmentVariable = "TRITONPACK_ONEFLOW_PYTHON"
+
+    public var executable: URL
+    /// `major.minor`, e.g. `3.10`.
+    public var version: String
+    public var sitePackages: [String]
+    public var libraryDirectories: [String]
+
+    /// Where `make setup` installs OneFlow for the project:
+    /// `$TRITONPACK_HOME` or `${XDG_CACHE_HOME:-~/.cache}/tritonpack`, then `oneflow-0.9.0-py3.10/bin/python`.
+    public static var projectInstall: URL {
+        let environment = ProcessInfo.processInfo.environment
+        let home: URL
+        if let explicit = environment["TRITONPACK_HOME"], !explicit.isEmpty {
+            home = URL(fileURLWithPath: explicit)
+        } else if let cache = environment["XDG_CACHE_HOME"], !cache.isEmpty {
+            home = URL(fileURLWithPath: cache).appendingPathComponent("tritonpack")
+        } else {
+            home = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/tritonpack")
+        }
+        return home.appendingPathComponent("oneflow-0.9.0-py3.10/bin/python")
+    }
+
+    /// The Python to use: `explicit` (a flag), then $TRITONPACK_ONEFLOW_PYTHON, then the project's install.
+    public static func locate(explicit: String?) throws -> OneFlowPython {
+        let environment = ProcessInfo.processInfo.environment[environmentVariable].flatMap { $0.isEmpty ? nil : $0 }
+        let (path, origin): (String, String) =
+            if let explicit { (explicit, "--oneflow-python") } else if let environment {
+                (environment, "$\(environmentVariable)")
+            } else { (projectInstall.path, "the project's install (make setup)") }
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw TritonPackError.io(
+                path,
+                "no Python with OneFlow here (\(origin)): run `make setup`, or point --oneflow-python or $\(environmentVariable) at a Python 3.7-3.10 that has oneflow==0.9.0")
+        }
+        return try probe(URL(fileURLWithPath: path))
+    }
+
+    static let probeScript = """
+        import importlib.util, json, os, site, sys, sysconfig
+        sites = [p for p in site.getsitepackages() if os.path.isdir(p)]
+        libs = [sysconfig.get_config_var("LIBDIR") or ""]
+        for p in sites:
+            for sub in ("nvidia/cudnn/lib", "nvidia/cublas/lib"):
+                if os.path.isdir(os.path.join(p, sub)):
+                    libs.append(os.path.join(p, sub))
+        print(json.dumps({"version": "%d.%d" % sys.version_info[:2], "site": sites, "libs": libs,
+                          "oneflow": importlib.util.find_spec("oneflow") is not None}))
+        """
+
+    /// Asks the interpreter for its version and paths, without importing OneFlow (seconds).
+    public static func probe(_ executable: URL) throws -> OneFlowPython {
+        let result = try ChildProcess.run(executable, ["-c", probeScript])
+        struct Answer: Decodable {
+            var version: String
+            var site: [String]
+            var libs: [String]
+            var oneflow: Bool
+        }
+        guard result.status == 0, let answer = try? JSONDecoder().decode(Answer.self, from: Data(result.stdout.utf8)) else {
+            throw TritonPackError.io(executable.path, "cannot ask this Python for its paths: \(result.stderr.suffix(300))")
+        }
+        guard answer.oneflow else {
+            throw TritonPackError.io(
+                executable.path,
+                "this Python (\(answer.version)) has no oneflow package: `\(executable.path) -m pip install oneflow==0.9.0 \"numpy<2\"` needs Python 3.7-3.10, or run `make setup`")
+        }
+        return OneFlowPython(
+            executable: executable, version: answer.version, sitePackages: answer.site,
+            libraryDirectories: answer.libs.filter { !$0.isEmpty })
+    }
+
+    /// A launcher that the Python backend runs in place of its stub (it runs a model folder's own
+    /// `triton_python_backend_stub` when there is one): it gives only this model's stub OneFlow's
+    /// packages and libraries, then runs the real stub built for this Python's version.
+    public func stubLauncher(stub: URL) -> String {
+        func quoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+        return """
+            #!/bin/sh
+            # Written by tritonpack: the Python-backend stub for OneFlow's Python \(version), with its packages.
+            PYTHONPATH=\(quoted(sitePackages.joined(separator: ":")))${PYTHONPATH:+:$PYTHONPATH}
+            LD_LIBRARY_PATH=\(quoted(libraryDirectories.joined(separator: ":")))${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+            \(Self.environmentVariable)=\(quoted(executable.path))
+            export PYTHONPATH LD_LIBRARY_PATH \(Self.environmentVariable)
+            exec \(quoted(stub.path)) "$@"
+
+            """
+    }
+}
+
+/// The parts of a tritonserver installation that serving a OneFlow model needs: whether it has the
+/// `oneflow` backend, and the Python-backend stub built for a given Python version.
+public struct TritonInstallation: Sendable {
+    /// Folders that may be the server's installation root (holding `backends/`).
+    public var roots: [URL]
+
+    public init(roots: [URL]) { self.roots = roots }
+
+    /// The installation of `executable`: `<root>/bin/tritonserver`, or the project's launcher
+    /// (`scripts/tritonserver`, a script) over the nvidia-pytriton wheel in the project venv.
+    public init(executable: URL) {
+        let resolved = executable.resolvingSymlinksInPath()
+        var roots = [resolved.deletingLastPathComponent().deletingLastPathComponent()]
+        let head = (try? FileHandle(forReadingFrom: resolved).read(upToCount: 2)) ?? nil
+        if head == Data("#!".utf8) {
+            let project = resolved.deletingLastPathComponent().deletingLastPathComponent()
+            let lib = project.appendingPathComponent(".venv/lib")
+            for python in ((try? POSIXFiles.entries(of: lib.path)) ?? []).sorted() where python.hasPrefix("python") {
+                roots.append(lib.appendingPathComponent("\(python)/site-packages/pytriton/tritonserver"))
+            }
+        }
+        roots.append(URL(fileURLWithPath: "/opt/tritonserver"))
+        self.roots = roots.filter { POSIXFiles.isDirectory($0.appendingPathComponent("backends").path) }
+    }
+
+    /// `libtriton_<name>.so` in one of the installation's backend folders.
+    public func backendLibrary(_ name: String) -> URL? {
+        roots.map { $0.appendingPathComponent("backends/\(name)/libtriton_\(name).so") }
+            .first { POSIXFiles.isRegularFile($0.path) }
+    }
+
+    /// The Python-backend stub linked against libpython`version`: $TRITONPACK_PYTHON_STUB, the
+    /// wheel's `python_backend_stubs/<version>/`, or the backend's own stub when it has that version.
+    public func pythonStub(version: String) -> URL? {
+        if let explicit = ProcessInfo.processInfo.environment["TRITONPACK_PYTHON_STUB"], !explicit.isEmpty {
+            return URL(fileURLWithPath: explicit)
+        }
+        let name = "triton_python_backend_stub"
+        for root in roots {
+            let versioned = root.appendingPathComponent("python_backend_stubs/\(version)/\(name)")
+            if FileManager.default.isExecutableFile(atPath: versioned.path) { return versioned }
+            let own = root.appendingPathComponent("backends/python/\(name)")
+            if let data = FileManager.default.contents(atPath: own.path),
+                data.range(of: Data("libpython\(version).so".utf8)) != nil
+            {
+                return own
+            }
+        }
+        return nil
+    }
+}
+
+/// Serves a OneFlow model through the Python backend and OneFlow's own runtime: a copy of the
+/// model folder whose config says `backend: "python"`, with the runtime's `model.py` beside
+/// each version's untouched `model/` (linked, not copied) and the stub for OneFlow's Python.
+public enum OneFlowPythonServing {
+    public static let runtimeName = "oneflow-python"
+    public static let stubFileName = "triton_python_backend_stub"
+
+    /// The runtime's files (`model.py`, `oneflow_runner.py`), as compiled into tritonpack.
+    public static var runtimeFiles: [(path: String, text: String)] {
+        OneFlowRuntimeFiles.files.map { ($0.path, $0.text) }
+    }
+
+    /// The config that serves `config`'s OneFlow model through the Python backend: the same
+    /// name, tensors, batching and instance groups.
+    public static func config(for config: Inference_ModelConfig, python: OneFlowPython?) -> Inference_ModelConfig {
+        var serving = config
+        serving.backend = "python"
+        serving.platform = ""
+        serving.parameters.removeValue(forKey: "xrt")
+        if let python {
+            serving.parameters["oneflow_python"] = Inference_ModelParameter.with { $0.stringValue = python.executable.path }
+        }
+        return serving
+    }
+
+    /// Writes `destination/<name>/` serving `source` (a OneFlow model folder) for `versions`.
+    public static func writeModel(
+        from source: URL, versions: [Int64], config: Inference_ModelConfig, python: OneFlowPython, stub: URL,
+        into repository: URL
+    ) throws {
+        let model = repository.appendingPathComponent(config.name)
+        try FileManager.default.createDirectory(at: model, withIntermediateDirectories: true)
+        try Data(Self.config(for: config, python: python).pbtxt.utf8).write(to: model.appendingPathComponent(ModelRepository.configFileName))
+        let launcher = model.appendingPathComponent(stubFileName)
+        try Data(python.stubLauncher(stub: stub).utf8).write(to: launcher)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: launcher.path)
+        for version in versions {
+            let folder = model.appendingPathComponent(String(version))
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for file in runtimeFiles {
+                try Data(file.text.utf8).write(to: folder.appendingPathComponent(file.path))
+            }
+            let graph = source.appendingPathComponent("\(version)/\(OneFlowBackend.modelFolder)").resolvingSymlinksInPath()
+            try FileManager.default.createSymbolicLink(
+                at: folder.appendingPathComponent(OneFlowBackend.modelFolder), withDestinationURL: graph)
+        }
+    }
+}
+
+/// A short-lived child process whose output is read whole.
+enum ChildProcess {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ executable: URL, _ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let output = Pipe()
+        let error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        process.standardInput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            throw TritonPackError.io(executable.path, "cannot run: \(error.localizedDescription)")
+        }
+        let errorData = ErrorCollector(error.fileHandleForReading)
+        let stdout = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: errorData.wait(), as: UTF8.self))
+    }
+
+    /// Drains a pipe on its own thread so that a chatty child cannot block on a full pipe.
+    private final class ErrorCollector: @unchecked Sendable {
+        private var data = Data()
+        private let done = DispatchSemaphore(value: 0)
+
+        init(_ handle: FileHandle) {
+            Thread.detachNewThread { [self] in
+                data = handle.readDataToEndOfFile()
+                done.signal()
+            }
+        }
+
+        func wait() -> Data {
+            done.wait()
+            return data
+        }
+    }
+}

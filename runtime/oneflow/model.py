@@ -1,0 +1,100 @@
+"""A Triton Python-backend model that serves `<version>/model/` (a graph saved by OneFlow's
+`flow.save`) with OneFlow's own runtime, standing in for the `oneflow` backend where it is absent.
+
+It keeps the backend's contract: `INPUT_<i>`/`OUTPUT_<i>` tensors, KIND_GPU instances on
+`cuda:<gpu>`, and with `max_batch_size > 0` every execution padded to `max_batch_size`.
+Written by tritonpack; the Python that has OneFlow comes from the config parameter
+`oneflow_python` or the environment variable TRITONPACK_ONEFLOW_PYTHON.
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import triton_python_backend_utils as pb_utils
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import oneflow_runner  # noqa: E402
+
+
+def _index(name, prefix):
+    """The backend reads the index after the prefix with atoi: digits up to the first other character."""
+    digits = ""
+    for character in name[len(prefix):]:
+        if not character.isdigit():
+            break
+        digits += character
+    return int(digits) if digits else 0
+
+
+class TritonPythonModel:
+    def initialize(self, args):
+        config = json.loads(args["model_config"])
+        version_dir = os.path.join(args["model_repository"], args["model_version"])
+        graph_dir = os.path.join(version_dir, "model")
+        parameters = {key: value.get("string_value", "") for key, value in config.get("parameters", {}).items()}
+        python = parameters.get("oneflow_python") or os.environ.get("TRITONPACK_ONEFLOW_PYTHON")
+        problem = oneflow_runner.check_in_child(python, graph_dir)
+        if problem is not None:
+            raise pb_utils.TritonModelException(
+                f"{os.path.join(graph_dir, 'model.mlir')}: OneFlow cannot load this graph: {problem}")
+        if args["model_instance_kind"] == "GPU":
+            device = f"cuda:{args['model_instance_device_id']}"
+        else:
+            device = "cpu"
+        self.max_batch_size = int(config.get("max_batch_size", 0))
+        self.inputs = [(entry["name"], _index(entry["name"], "INPUT_")) for entry in config["input"]]
+        self.outputs = [(entry["name"], _index(entry["name"], "OUTPUT_"),
+                         pb_utils.triton_string_to_numpy(entry["data_type"])) for entry in config["output"]]
+        self.graph = oneflow_runner.SavedGraph(graph_dir, device=device, batch_size=self.max_batch_size)
+        self.device = device
+
+    def _arrays(self, request):
+        arrays = [None] * len(self.graph.input_specs)
+        for name, position in self.inputs:
+            tensor = pb_utils.get_input_tensor_by_name(request, name)
+            if tensor is None:
+                raise pb_utils.TritonModelException(f"input '{name}' is missing from the request")
+            arrays[position] = tensor.as_numpy()
+        return arrays
+
+    def execute(self, requests):
+        # The backend gathers a dynamic batch into one tensor and pads it to max_batch_size.
+        try:
+            per_request = [self._arrays(request) for request in requests]
+        except pb_utils.TritonModelException as error:
+            return [pb_utils.InferenceResponse(error=pb_utils.TritonError(str(error))) for _ in requests]
+        if self.max_batch_size > 0:
+            rows = [arrays[0].shape[0] for arrays in per_request]
+            joined = [np.concatenate([arrays[k] for arrays in per_request]) for k in range(len(per_request[0]))]
+            batches = [(joined, rows)]
+        else:
+            batches = [(arrays, None) for arrays in per_request]
+        responses = []
+        for arrays, rows in batches:
+            try:
+                results = self.graph.run(arrays)
+            except Exception as error:  # a wrong shape or a runtime failure answers that request
+                count = len(rows) if rows else 1
+                responses += [pb_utils.InferenceResponse(error=pb_utils.TritonError(str(error)))] * count
+                continue
+            slices = [(0, None)] if rows is None else []
+            start = 0
+            for count in rows or []:
+                slices.append((start, start + count))
+                start += count
+            for begin, end in slices:
+                tensors = []
+                for name, position, numpy_type in self.outputs:
+                    value = results[position]
+                    if end is not None:
+                        value = value[begin:end]
+                    # The backend copies the graph's bytes under the config's type: mirror it.
+                    tensors.append(pb_utils.Tensor(name, np.ascontiguousarray(value).view(numpy_type)
+                                                   if value.dtype.itemsize == np.dtype(numpy_type).itemsize
+                                                   else value.astype(numpy_type)))
+                responses.append(pb_utils.InferenceResponse(output_tensors=tensors))
+        return responses
+
+    def finalize(self):
+        self.graph.close()

@@ -1,0 +1,15 @@
+module {
+  oneflow.job @Graph_2(%arg0: tensor<3x10xf32>) -> (tensor<3x5xf32>, tensor<3x5xf32>, tensor<3xsi64>) {
+    %output = "oneflow.input"(%arg0) {data_type = 2 : i32, device_name = ["@0:0"], device_tag = "cpu", hierarchy = [1], is_dynamic = false, nd_sbp = ["B"], op_name = "_Graph_2_input.0.0_2", output_lbns = ["_Graph_2_input.0.0_2/out"], scope_symbol_id = 134 : i64, shape = [3 : si64, 10 : si64]} : (tensor<3x10xf32>) -> tensor<3x10xf32>
+    %output_0 = "oneflow.variable"() {data_type = 2 : i32, device_name = ["@0:0"], device_tag = "cpu", hierarchy = [1], op_name = "m.fc.weight", output_lbns = ["m.fc.weight/out"], parallel = #sbp.parallel<[] -> [[#sbp.B]]>, scope_symbol_id = 140 : i64, shape = [5 : si64, 10 : si64]} : () -> tensor<5x10xf32>
+    %output_1 = "oneflow.variable"() {data_type = 2 : i32, device_name = ["@0:0"], device_tag = "cpu", hierarchy = [1], op_name = "m.fc.bias", output_lbns = ["m.fc.bias/out"], parallel = #sbp.parallel<[] -> [[#sbp.B]]>, scope_symbol_id = 147 : i64, shape = [5 : si64]} : () -> tensor<5xf32>
+    %0 = "oneflow.matmul"(%output, %output_0) {alpha = 1.000000e+00 : f64, device_name = ["@0:0"], device_tag = "cpu", hierarchy = [1], op_name = "m.fc-matmul-0", scope_symbol_id = 143 : i64, transpose_a = false, transpose_b = true} : (tensor<3x10xf32>, tensor<5x10xf32>) -> tensor<3x5xf32>
+    %1 = "oneflow.broadcast_add"(%0, %output_1) {device_name = ["@0:0"], device_tag = "cpu", hierarchy = [1], op_name = "m.fc-broadcast_add-1", scope_symbol_id = 143 : i64} : (tensor<3x5xf32>, tensor<5xf32>) -> tensor<3x5xf32>
+    %output_2 = "oneflow.output"(%1) {data_type = 2 : i32, device_name = ["@0:0"], device_tag = "cpu", hierarchy = [1], is_dynamic = false, nd_sbp = ["B"], op_name = "_Graph_2_output.0.0.0_3", output_lbns = ["_Graph_2_output.0.0.0_3/out"], scope_symbol_id = 134 : i64, shape = [3 : si64, 5 : si64]} : (tensor<3x5xf32>) -> tensor<3x5xf32>
+    %2 = "oneflow.softmax"(%1) {device_name = ["@0:0"], device_tag = "cpu", hierarchy = [1], op_name = "m-softmax-3", scope_symbol_id = 153 : i64} : (tensor<3x5xf32>) -> tensor<3x5xf32>
+    %3 = "oneflow.argmax"(%1) {device_name = ["@0:0"], device_tag = "cpu", hierarchy = [1], op_name = "m-argmax-2", scope_symbol_id = 153 : i64} : (tensor<3x5xf32>) -> tensor<3xsi64>
+    %output_3 = "oneflow.output"(%2) {data_type = 2 : i32, device_name = ["@0:0"], device_tag = "cpu", hierarchy = [1], is_dynamic = false, nd_sbp = ["B"], op_name = "_Graph_2_output.0.0.2_5", output_lbns = ["_Graph_2_output.0.0.2_5/out"], scope_symbol_id = 134 : i64, shape = [3 : si64, 5 : si64]} : (tensor<3x5xf32>) -> tensor<3x5xf32>
+    %output_4 = "oneflow.output"(%3) {data_type = 6 : i32, device_name = ["@0:0"], device_tag = "cpu", hierarchy = [1], is_dynamic = false, nd_sbp = ["B"], op_name = "_Graph_2_output.0.0.1_4", output_lbns = ["_Graph_2_output.0.0.1_4/out"], scope_symbol_id = 134 : i64, shape = [3 : si64]} : (tensor<3xsi64>) -> tensor<3xsi64>
+    oneflow.return %output_2, %output_3, %output_4 : tensor<3x5xf32>, tensor<3x5xf32>, tensor<3xsi64>
+  }
+}

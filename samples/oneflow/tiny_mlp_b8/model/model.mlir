@@ -1,0 +1,17 @@
+module {
+  oneflow.job @Graph_1(%arg0: tensor<8x4xf32>) -> tensor<8x3xf32> {
+    %output = "oneflow.input"(%arg0) {data_type = 2 : i32, device_name = ["@0:0"], device_tag = "cpu", hierarchy = [1], is_dynamic = false, nd_sbp = ["B"], op_name = "_Graph_1_input.0.0_2", output_lbns = ["_Graph_1_input.0.0_2/out"], scope_symbol_id = 85 : i64, shape = [8 : si64, 4 : si64]} : (tensor<8x4xf32>) -> tensor<8x4xf32>
+    %output_0 = "oneflow.variable"() {data_type = 2 : i32, device_name = ["@0:0"], device_tag = "cpu", hierarchy = [1], op_name = "m.fc1.weight", output_lbns = ["m.fc1.weight/out"], parallel = #sbp.parallel<[] -> [[#sbp.B]]>, scope_symbol_id = 91 : i64, shape = [16 : si64, 4 : si64]} : () -> tensor<16x4xf32>
+    %output_1 = "oneflow.variable"() {data_type = 2 : i32, device_name = ["@0:0"], device_tag = "cpu", hierarchy = [1], op_name = "m.fc1.bias", output_lbns = ["m.fc1.bias/out"], parallel = #sbp.parallel<[] -> [[#sbp.B]]>, scope_symbol_id = 98 : i64, shape = [16 : si64]} : () -> tensor<16xf32>
+    %output_2 = "oneflow.variable"() {data_type = 2 : i32, device_name = ["@0:0"], device_tag = "cpu", hierarchy = [1], op_name = "m.fc2.weight", output_lbns = ["m.fc2.weight/out"], parallel = #sbp.parallel<[] -> [[#sbp.B]]>, scope_symbol_id = 109 : i64, shape = [3 : si64, 16 : si64]} : () -> tensor<3x16xf32>
+    %output_3 = "oneflow.variable"() {data_type = 2 : i32, device_name = ["@0:0"], device_tag = "cpu", hierarchy = [1], op_name = "m.fc2.bias", output_lbns = ["m.fc2.bias/out"], parallel = #sbp.parallel<[] -> [[#sbp.B]]>, scope_symbol_id = 116 : i64, shape = [3 : si64]} : () -> tensor<3xf32>
+    %0 = "oneflow.matmul"(%output, %output_0) {alpha = 1.000000e+00 : f64, device_name = ["@0:0"], device_tag = "cpu", hierarchy = [1], op_name = "m.fc1-matmul-0", scope_symbol_id = 94 : i64, transpose_a = false, transpose_b = true} : (tensor<8x4xf32>, tensor<16x4xf32>) -> tensor<8x16xf32>
+    %1 = "oneflow.broadcast_add"(%0, %output_1) {device_name = ["@0:0"], device_tag = "cpu", hierarchy = [1], op_name = "m.fc1-broadcast_add-1", scope_symbol_id = 94 : i64} : (tensor<8x16xf32>, tensor<16xf32>) -> tensor<8x16xf32>
+    %2 = "oneflow.relu"(%1) {device_name = ["@0:0"], device_tag = "cpu", hierarchy = [1], op_name = "m-relu-2", scope_symbol_id = 104 : i64} : (tensor<8x16xf32>) -> tensor<8x16xf32>
+    %3 = "oneflow.matmul"(%2, %output_2) {alpha = 1.000000e+00 : f64, device_name = ["@0:0"], device_tag = "cpu", hierarchy = [1], op_name = "m.fc2-matmul-3", scope_symbol_id = 112 : i64, transpose_a = false, transpose_b = true} : (tensor<8x16xf32>, tensor<3x16xf32>) -> tensor<8x3xf32>
+    %4 = "oneflow.broadcast_add"(%3, %output_3) {device_name = ["@0:0"], device_tag = "cpu", hierarchy = [1], op_name = "m.fc2-broadcast_add-4", scope_symbol_id = 112 : i64} : (tensor<8x3xf32>, tensor<3xf32>) -> tensor<8x3xf32>
+    %5 = "oneflow.softmax"(%4) {device_name = ["@0:0"], device_tag = "cpu", hierarchy = [1], op_name = "m-softmax-5", scope_symbol_id = 104 : i64} : (tensor<8x3xf32>) -> tensor<8x3xf32>
+    %output_4 = "oneflow.output"(%5) {data_type = 2 : i32, device_name = ["@0:0"], device_tag = "cpu", hierarchy = [1], is_dynamic = false, nd_sbp = ["B"], op_name = "_Graph_1_output.0.0_2", output_lbns = ["_Graph_1_output.0.0_2/out"], scope_symbol_id = 85 : i64, shape = [8 : si64, 3 : si64]} : (tensor<8x3xf32>) -> tensor<8x3xf32>
+    oneflow.return %output_4 : tensor<8x3xf32>
+  }
+}
