@@ -414,4 +414,15 @@ final class BundleTests: XCTestCase {
             BundleTemplate.builtIn.files, onDisk,
             "templates/default changed: run `make templates` (scripts/embed-templates.py) to compile it in")
     }
+
+    func testTheCompiledInOneFlowRuntimeIsRuntimeOneflow() throws {
+        let folder = packageRoot.appendingPathComponent("runtime/oneflow")
+        let onDisk = try POSIXFiles.entries(of: folder.path).filter { $0.hasSuffix(".py") }.sorted()
+        XCTAssertEqual(OneFlowPythonServing.runtimeFiles.map(\.path), onDisk)
+        for file in OneFlowPythonServing.runtimeFiles {
+            XCTAssertEqual(
+                file.text, try String(contentsOf: folder.appendingPathComponent(file.path), encoding: .utf8),
+                "runtime/oneflow/\(file.path) changed: run `make templates` (scripts/embed-templates.py) to compile it in")
+        }
+    }
 }

@@ -120,6 +120,35 @@ final class OneFlowSavedGraphTests: XCTestCase {
         XCTAssertTrue(problems[0].message.contains("Unknown enumeration value of \"kFlot\""), problems[0].message)
     }
 
+    /// BatchNorm's `num_batches_tracked` in a real OneFlow 0.9.0 save: written by flow.save, read
+    /// by no variable op. Well-formed, it is kept (so it is packed) and noted.
+    func testUnusedWellFormedVariableFolderIsKeptAndNoted() throws {
+        let graph = try OneFlowSavedGraph.read(at: sample("batchnorm_cnn"))
+        XCTAssertEqual(graph.problems, [])
+        XCTAssertFalse(graph.variables.map(\.name).contains("m.bn.num_batches_tracked"))
+        XCTAssertEqual(graph.notes.map(\.file), ["m.bn.num_batches_tracked"])
+        XCTAssertTrue(graph.files.map(\.relativePath).contains("m.bn.num_batches_tracked/out"))
+        XCTAssertTrue(graph.files.map(\.relativePath).contains("m.bn.num_batches_tracked/meta"))
+    }
+
+    func testUnusedMalformedVariableFoldersAreProblems() throws {
+        let directory = try temporaryDirectory(self)
+        let graph = try copyOfSample("batchnorm_cnn", into: directory)
+        let unused = graph.appendingPathComponent("m.bn.num_batches_tracked")
+        try Data([1, 2, 3]).write(to: unused.appendingPathComponent("out"))
+        var read = try OneFlowSavedGraph.read(at: graph)
+        XCTAssertEqual(read.problems.map(\.file), ["m.bn.num_batches_tracked/out"])
+        XCTAssertTrue(read.problems[0].message.contains("holds 3 bytes but shape  of kInt64 needs 8"), read.problems[0].message)
+        XCTAssertEqual(read.notes, [])
+        try "data_type: kLong\n".write(to: unused.appendingPathComponent("meta"), atomically: true, encoding: .utf8)
+        read = try OneFlowSavedGraph.read(at: graph)
+        XCTAssertEqual(read.problems.map(\.file), ["m.bn.num_batches_tracked/meta"])
+        try FileManager.default.removeItem(at: unused.appendingPathComponent("meta"))
+        read = try OneFlowSavedGraph.read(at: graph)
+        XCTAssertEqual(read.problems.map(\.file), ["m.bn.num_batches_tracked"])
+        XCTAssertTrue(read.problems[0].message.contains("unknown entry"), read.problems[0].message)
+    }
+
     func testMissingVariableFolderAndUnknownEntriesAreProblems() throws {
         let directory = try temporaryDirectory(self)
         let graph = try copyOfSample("tiny_mlp", into: directory)
