@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what tritonpack needs on a fresh Debian machine, idempotently:
-#   - system libraries: libprotobuf (the parser Triton uses), protoc, libzip, libonnx
+#   - system libraries: libprotobuf (the parser Triton uses), protoc, libzip, libonnx; Chromium and
+#     its driver for the web-page test
 #   - a project venv (.venv) with the nvidia-pytriton wheel, which ships tritonserver 2.51 and
 #     the Python backend, plus the Python backend stub for the venv's Python
 #   - OneFlow 0.9.0's runtime in a Python 3.10 venv outside the checkout (scripts/setup-oneflow.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libprotobuf-dev protobuf-compiler libzip-dev libonnx-dev libonnx-testdata zip unzip)
+packages=(libprotobuf-dev protobuf-compiler libzip-dev libonnx-dev libonnx-testdata zip unzip chromium chromium-driver iproute2)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
@@ -26,9 +27,9 @@ if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv"
   "$python" -m venv .venv
 fi
-if ! .venv/bin/python -c "import pytriton, numpy, onnx, PIL" >/dev/null 2>&1; then
+if ! .venv/bin/python -c "import pytriton, numpy, onnx, PIL, selenium" >/dev/null 2>&1; then
   echo "setup: installing nvidia-pytriton $pytriton_version into .venv"
-  .venv/bin/pip install -q --disable-pip-version-check "nvidia-pytriton==$pytriton_version" onnx Pillow
+  .venv/bin/pip install -q --disable-pip-version-check "nvidia-pytriton==$pytriton_version" onnx Pillow selenium
 fi
 
 site=$(.venv/bin/python -c 'import pytriton, os; print(os.path.dirname(pytriton.__file__))')

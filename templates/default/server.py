@@ -18,6 +18,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 import traceback
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -31,7 +32,8 @@ import infer  # noqa: E402  (client/infer.py)
 import numpy as np  # noqa: E402
 
 MAX_UPLOAD = 256 << 20
-STYLE = "body{font-family:sans-serif;max-width:60em;margin:2em auto}td,th{padding:.2em .6em;text-align:left}img{max-width:100%}"
+STYLE = ("body{font-family:sans-serif;max-width:60em;margin:2em auto}td,th{padding:.2em .6em;text-align:left}"
+         "img{max-width:100%}.pair{display:flex;gap:1em}.pair figure{flex:1;margin:0}.error{color:#b00020}")
 
 
 def page(title, body):
@@ -71,7 +73,15 @@ def parse_multipart(content_type, body):
     return fields
 
 
+def png_data_uri(image):
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
 def run_model(bundle, triton_url, fields):
+    """Runs the model on the uploaded files; returns the model, its outputs, the seconds the request
+    took, and {input name: data URI} of the image inputs as the model saw them."""
     model = infer.find_model(bundle, (fields.get("model") or (None, b""))[1].decode() or None)
     random = (fields.get("random") or (None, b""))[1] not in (b"", b"0")
     with tempfile.TemporaryDirectory(prefix="tritonpack-demo-") as folder:
@@ -85,22 +95,42 @@ def run_model(bundle, triton_url, fields):
             with open(path, "wb") as handle:
                 handle.write(data)
             files[spec["name"]] = path
-        arrays = infer.build_inputs(model, files, random=random)
+        try:
+            arrays = infer.build_inputs(model, files, random=random)
+        except infer.InputError:
+            raise
+        except Exception as error:  # an upload that is no image Pillow can read, or a damaged .npy
+            raise infer.InputError(f"cannot read the upload: {error}")
+        started = time.perf_counter()
         outputs = infer.infer(triton_url, model, arrays)
-    return model, outputs
+        seconds = time.perf_counter() - started
+    originals = {spec["name"]: png_data_uri(infer.tensor_to_image(arrays[spec["name"]], spec))
+                 for spec in model["inputs"] if spec.get("image")}
+    return model, outputs, seconds, originals
 
 
-def outputs_json(model, outputs):
+def outputs_json(model, outputs, seconds):
     result = {}
     for spec in model["outputs"]:
         array = outputs[spec["name"]]
         values = array.tolist() if array.dtype != np.object_ else [v.decode("utf-8", "replace") for v in array.ravel()]
         result[spec["name"]] = {"datatype": spec["datatype"], "shape": list(array.shape), "data": values}
-    return {"model": model["name"], "outputs": result}
+    return {"model": model["name"], "latency_ms": round(seconds * 1000, 3), "outputs": result}
 
 
-def outputs_html(model, outputs):
-    parts = [f"<p><a href='/'>back</a></p>"]
+def outputs_html(model, outputs, seconds, originals):
+    parts = [f"<p><a href='/'>back</a></p>",
+             f"<p id='latency'>Triton answered in <b>{seconds * 1000:.1f} ms</b> (request and response included).</p>"]
+    images = [spec for spec in model["outputs"] if spec.get("image")]
+    if originals and images:
+        original_name, original = next(iter(originals.items()))
+        result = png_data_uri(infer.tensor_to_image(outputs[images[0]["name"]], images[0]))
+        parts.append(
+            "<div class='pair'>"
+            f"<figure><img id='original' alt='original' src='{original}'><figcaption>original "
+            f"(<code>{html.escape(original_name)}</code>)</figcaption></figure>"
+            f"<figure><img id='result' alt='result' src='{result}'><figcaption>result "
+            f"(<code>{html.escape(images[0]['name'])}</code>)</figcaption></figure></div>")
     for spec in model["outputs"]:
         array = outputs[spec["name"]]
         buffer = io.BytesIO()
@@ -157,7 +187,7 @@ class Handler(BaseHTTPRequestHandler):
             if length > MAX_UPLOAD:
                 raise infer.InputError(f"upload of {length} bytes is over the {MAX_UPLOAD} byte limit")
             fields = parse_multipart(self.headers.get("Content-Type", ""), self.rfile.read(length))
-            model, outputs = run_model(self.bundle, self.triton_url, fields)
+            model, outputs, seconds, originals = run_model(self.bundle, self.triton_url, fields)
         except infer.InputError as error:
             self.fail(400, str(error), as_json)
             return
@@ -166,15 +196,16 @@ class Handler(BaseHTTPRequestHandler):
             self.fail(502, f"inference failed: {error}", as_json)
             return
         if as_json:
-            self.send(200, json.dumps(outputs_json(model, outputs)).encode(), "application/json")
+            self.send(200, json.dumps(outputs_json(model, outputs, seconds)).encode(), "application/json")
         else:
-            self.send(200, outputs_html(model, outputs), "text/html; charset=utf-8")
+            self.send(200, outputs_html(model, outputs, seconds, originals), "text/html; charset=utf-8")
 
     def fail(self, status, message, as_json):
         if as_json:
             self.send(status, json.dumps({"error": message}).encode(), "application/json")
         else:
-            self.send(status, page("Error", f"<p>{html.escape(message)}</p><p><a href='/'>back</a></p>"), "text/html; charset=utf-8")
+            self.send(status, page("Error", f"<p id='error' class='error'>{html.escape(message)}</p><p><a href='/'>back</a></p>"),
+                      "text/html; charset=utf-8")
 
 
 def main():

@@ -110,13 +110,19 @@ public struct BundleBuilder: Sendable {
 
         var entries = try found.map(Self.entry(for:))
         let templateFiles = try options.template.rendered(with: Self.placeholderValues(description))
-        var templateFolders: Set<String> = []
+        let reserved = [Self.repositoryFolder, BundledOneFlowRuntime.folder]
+        var generated = BundledOneFlowRuntime.files(for: selected.map(\.config).filter { $0.backend == OneFlowBackend.backendName })
+            .map { (path: $0.path, contents: Data($0.text.utf8), executable: false) }
         for file in templateFiles {
-            if file.path == BundleDescription.fileName || file.path == Self.repositoryFolder || file.path.hasPrefix(Self.repositoryFolder + "/") {
+            if file.path == BundleDescription.fileName || reserved.contains(where: { file.path == $0 || file.path.hasPrefix($0 + "/") }) {
                 throw TritonPackError.refused(
                     "\(options.template.origin)/\(file.path)",
-                    "the bundle writes \(Self.repositoryFolder)/ and \(BundleDescription.fileName) itself; these names are reserved in a template")
+                    "the bundle writes \(reserved.map { "\($0)/" }.joined(separator: ", ")) and \(BundleDescription.fileName) itself; these names are reserved in a template")
             }
+            generated.append((file.path, file.contents, file.executable))
+        }
+        var templateFolders: Set<String> = []
+        for file in generated {
             var components = file.path.split(separator: "/").dropLast()
             while !components.isEmpty {
                 templateFolders.insert(components.joined(separator: "/") + "/")
@@ -262,6 +268,8 @@ public struct BundleBuilder: Sendable {
             "models": description.models.map(\.name).joined(separator: " "),
             "container_image": description.containerImage,
             "models_markdown": BundleReadme.modelsSection(description),
+            "oneflow_models": description.models.filter { $0.backend == OneFlowBackend.backendName }.map(\.name)
+                .joined(separator: " "),
         ]
     }
 }

@@ -49,13 +49,15 @@ public struct BundleModel: Codable, Equatable, Sendable {
     public var platform: String?
     public var maxBatchSize: Int32
     public var versions: [Int64]
+    /// Whether the config's instance groups ask for a GPU (KIND_GPU).
+    public var gpu: Bool
     public var inputs: [BundleTensor]
     public var outputs: [BundleTensor]
     /// The framework's own signature, from the newest bundled version's manifest (when it has one).
     public var signature: Signature?
 
     enum CodingKeys: String, CodingKey {
-        case name, backend, platform, maxBatchSize = "max_batch_size", versions, inputs, outputs, signature
+        case name, backend, platform, maxBatchSize = "max_batch_size", versions, gpu, inputs, outputs, signature
     }
 
     public init(name: String, config: Inference_ModelConfig, versions: [Int64], signature: Signature?) {
@@ -64,6 +66,7 @@ public struct BundleModel: Codable, Equatable, Sendable {
         platform = config.platform.isEmpty ? nil : config.platform
         maxBatchSize = config.maxBatchSize
         self.versions = versions
+        gpu = config.wantsGPU
         let batched = config.maxBatchSize > 0
         inputs = config.input.map { input in
             let shape = batched ? [1] + input.dims : input.dims

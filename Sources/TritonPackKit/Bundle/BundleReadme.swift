@@ -2,10 +2,10 @@
 /// the client command that feeds it.
 enum BundleReadme {
     static func modelsSection(_ description: BundleDescription) -> String {
-        description.models.map(section).joined(separator: "\n")
+        description.models.map { section($0, image: description.containerImage) }.joined(separator: "\n")
     }
 
-    private static func section(_ model: BundleModel) -> String {
+    private static func section(_ model: BundleModel, image: String) -> String {
         var lines: [String] = ["### `\(model.name)`", ""]
         var facts = ["backend `\(model.backend)`"]
         if let platform = model.platform { facts.append("platform `\(platform)`") }
@@ -16,6 +16,9 @@ enum BundleReadme {
                 : "no batching (`max_batch_size: 0`)")
         lines.append(facts.joined(separator: ", ").capitalizedFirst + ".")
         lines.append("")
+        if model.backend == OneFlowBackend.backendName {
+            lines += oneflowNeeds(model, image: image)
+        }
         lines.append("| input | datatype | shape of one request | `client/infer.py` reads |")
         lines.append("|---|---|---|---|")
         for input in model.inputs {
@@ -43,6 +46,27 @@ enum BundleReadme {
         }
         lines.append("")
         return lines.joined(separator: "\n")
+    }
+
+    /// What a OneFlow model needs, and the three ways `run.sh` can serve it.
+    private static func oneflowNeeds(_ model: BundleModel, image: String) -> [String] {
+        let gpu = model.gpu
+            ? "Its config asks for a GPU (`KIND_GPU`). Without one, `run.sh` serves it with `KIND_CPU` instead, and says so."
+            : "It runs on CPU (`KIND_CPU`)."
+        return [
+            "A graph saved by OneFlow (`flow.save`), served by Triton's `oneflow` backend. \(gpu)",
+            "",
+            "`run.sh` picks the first of these that this machine can do, and says which and why:",
+            "",
+            "1. a `tritonserver` with the `oneflow` backend (`backends/oneflow/libtriton_oneflow.so`), as in the",
+            "   OneFlow Serving image: `./run.sh --tritonserver /opt/tritonserver/bin/tritonserver`;",
+            "2. the OneFlow Serving image itself (`\(image)`), when a Docker engine answers;",
+            "3. any local `tritonserver` (with its Python backend) plus OneFlow's own runtime, shipped in",
+            "   `oneflow_runtime/`: it needs a Python 3.7-3.10 with `oneflow==0.9.0` (and `numpy<2`),",
+            "   given with `--oneflow-python PATH` or `$TRITONPACK_ONEFLOW_PYTHON`",
+            "   (`./run.sh --tritonserver PATH --oneflow-python ~/venvs/oneflow/bin/python`).",
+            "",
+        ]
     }
 
     private static func shape(_ dims: [Int64]) -> String {

@@ -22,6 +22,7 @@ and puts a small web app in front of them. It was made by `tritonpack bundle`.
 | `server.py` | the web app: upload inputs, run the model, see the outputs |
 | `client/infer.py` | a command-line client (tritonclient over HTTP, binary tensors) |
 | `bundle.json` | the models' inputs and outputs, read by the scripts |
+| `oneflow_runtime/` | (OneFlow models only) OneFlow's own runtime as a Triton Python-backend model, and the configs `run.sh` uses where no `oneflow` backend is at hand |
 | `requirements.txt` | the Python packages the client and the web app need |
 
 ## Run it
@@ -32,17 +33,25 @@ python3 -m pip install -r requirements.txt
 ```
 
 `run.sh` uses a local `tritonserver` when one is on `PATH` (or given with `--tritonserver PATH`);
-otherwise it runs the container image `@@container_image@@` with Docker (with `--gpus all` when
-`nvidia-smi` sees a GPU). Triton listens on port 8000 (HTTP), 8001 (gRPC) and 8002 (metrics), the
-web app on <http://localhost:8080>; `./run.sh --help` lists the options to change them. Ctrl-C stops
-both.
+otherwise it runs the container image `@@container_image@@` when a Docker engine answers (with
+`--gpus all` when `nvidia-smi` sees a GPU). OneFlow models have a third way, below. It says which
+one it picked and why, and what to install when none is possible. Without a GPU, models whose
+config asks for one are served on CPU, and it says so.
+
+Triton listens on 127.0.0.1 port 8000 (HTTP), 8001 (gRPC) and 8002 (metrics), the web app on
+<http://127.0.0.1:8080>; `--host 0.0.0.0` serves every interface, and `./run.sh --help` lists the
+other options. Ctrl-C (or SIGTERM) stops both.
 
 Send a request from the command line while it runs (add `--url HOST:PORT` for another address);
 outputs are written to `outputs/`:
 
 ```sh
 python3 client/infer.py --model @@default_model@@ --random
+python3 client/infer.py --image photo.jpg      # image models: writes result.jpg and result.npy
 ```
+
+The web page takes an image (or `.npy` files), shows the original and the result side by side with
+the time Triton took, and shows errors on the page.
 
 ## Models
 
@@ -58,15 +67,31 @@ Every input is built from the model's config, as recorded in ../bundle.json: an 
 image-shaped inputs, a .npy file otherwise, or random data with --random. Outputs are written
 as .npy files, and image-shaped outputs also as .png.
 
+    python3 client/infer.py --image photo.jpg [--output result.jpg]
     python3 client/infer.py --model @@default_model@@ --random
     python3 client/infer.py --model MODEL --input NAME=FILE [--input NAME=FILE ...] [--out DIR]
+
+`--image` feeds the model's image input and writes its image output to result.jpg (and the raw
+tensor beside it, result.npy), as in OneFlow's deployment guide.
 """
 import argparse
 import json
 import os
 import sys
 
-import numpy as np
+REQUIREMENTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "requirements.txt")
+
+
+def missing(error):
+    """The message for a Python package this script needs and cannot import."""
+    return (f"infer.py: the Python package '{error.name}' is missing; install what the demo needs with: "
+            f"{os.path.basename(sys.executable)} -m pip install -r {os.path.normpath(REQUIREMENTS)}")
+
+
+try:
+    import numpy as np
+except ImportError as _error:
+    sys.exit(missing(_error))
 
 BUNDLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "bundle.json")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
@@ -179,7 +204,7 @@ def build_inputs(model, files, random=False, seed=0, scale=255.0):
     return arrays
 
 
-def infer(url, model, arrays, timeout=60.0):
+def infer(url, model, arrays, timeout=600.0):
     """Sends the arrays with binary data and returns {output name: array}."""
     import tritonclient.http as httpclient
 
@@ -240,6 +265,9 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--scale", type=float, default=255.0, help="the value of a white pixel for FP32 images (default 255)")
     parser.add_argument("--out", default="outputs", help="where outputs are written (default: outputs)")
+    parser.add_argument("--image", help="an image for the model's image input (writes --output)")
+    parser.add_argument("--output", default="result.jpg",
+                        help="with --image: the image output's file (default result.jpg; the tensor goes beside it as .npy)")
     parser.add_argument("files", nargs="*", help="input files in config order (instead of --input)")
     args = parser.parse_args(argv)
     try:
@@ -248,6 +276,11 @@ def main(argv=None):
         if model["backend"] == "ensemble" and not model["inputs"]:
             raise InputError(f"{model['name']} declares no inputs")
         files = {}
+        if args.image:
+            images = [spec for spec in model["inputs"] if spec.get("image")]
+            if not images:
+                raise InputError(f"{model['name']} has no image-shaped input; use --input NAME=FILE")
+            files[images[0]["name"]] = args.image
         for item in args.input:
             name, sep, path = item.partition("=")
             if not sep or not name or not path:
@@ -264,11 +297,26 @@ def main(argv=None):
     except InputError as error:
         print(f"infer.py: {error}", file=sys.stderr)
         return 2
+    except ImportError as error:
+        print(missing(error), file=sys.stderr)
+        return 2
     try:
         outputs = infer(args.url, model, arrays)
+    except ImportError as error:
+        print(missing(error), file=sys.stderr)
+        return 2
     except Exception as error:  # tritonclient raises several types; all mean the request failed
         print(f"infer.py: request to {args.url} for {model['name']} failed: {error}", file=sys.stderr)
         return 1
+    if args.image:
+        spec = next((spec for spec in model["outputs"] if spec.get("image")), None)
+        if spec is not None:
+            array = outputs[spec["name"]]
+            np.save(os.path.splitext(args.output)[0] + ".npy", array)
+            tensor_to_image(array, spec, args.scale).save(args.output)
+            print(args.output)
+            print(os.path.splitext(args.output)[0] + ".npy")
+            return 0
     for path in write_outputs(model, outputs, args.out, args.scale):
         print(path)
     return 0
@@ -289,11 +337,19 @@ Pillow>=9.0
         File(path: "run.sh", executable: true, text: #####"""
 #!/usr/bin/env bash
 # Serves model_repository/ with Triton and starts the web app (server.py) in front of it.
-# Triton comes from, in order: --tritonserver PATH (or $TRITONSERVER), a `tritonserver` on PATH,
-# else the container image (--image, $TRITON_IMAGE, default @@container_image@@).
-# Ctrl-C (or SIGTERM) stops the web app and Triton, and waits for both.
+#
+# Triton runs, in this order of preference (run.sh says which one it picked, and why):
+#   1. a local tritonserver (--tritonserver PATH, $TRITONSERVER, or PATH); for OneFlow models only
+#      when it has the oneflow backend;
+#   2. the container image (--image, $TRITON_IMAGE, default @@container_image@@) when a Docker
+#      engine answers;
+#   3. for OneFlow models: a local tritonserver plus OneFlow's own runtime (oneflow_runtime/), with
+#      the Python that has OneFlow (--oneflow-python PATH or $TRITONPACK_ONEFLOW_PYTHON).
+# Everything listens on 127.0.0.1 unless --host says otherwise. Without a GPU, models that ask for
+# one are served on CPU. Ctrl-C (or SIGTERM) stops the web app and Triton and waits for both.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+oneflow_models="@@oneflow_models@@"
 
 usage() {
   cat <<USAGE
@@ -301,6 +357,10 @@ usage: ./run.sh [options]
   --tritonserver PATH   the tritonserver to run (default: \$TRITONSERVER, then tritonserver on PATH)
   --container           run the container image even when a local tritonserver exists
   --image IMAGE         the container image (default: \$TRITON_IMAGE or @@container_image@@)
+  --oneflow-python PATH a Python 3.7-3.10 with oneflow==0.9.0, for OneFlow models when no oneflow
+                        backend is at hand (default: \$TRITONPACK_ONEFLOW_PYTHON, then the one
+                        tritonpack's 'make setup' installs)
+  --host ADDRESS        the address Triton and the web app listen on (default 127.0.0.1)
   --http-port N         Triton's HTTP port (default 8000)
   --grpc-port N         Triton's gRPC port (default 8001)
   --metrics-port N      Triton's metrics port (default 8002)
@@ -311,9 +371,14 @@ usage: ./run.sh [options]
 USAGE
 }
 
+say() { echo "run.sh: $*"; }
+fail() { echo "run.sh: $*" >&2; exit "${status:-1}"; }
+
 tritonserver=${TRITONSERVER:-}
 image=${TRITON_IMAGE:-@@container_image@@}
 container=0
+oneflow_python=${TRITONPACK_ONEFLOW_PYTHON:-}
+host=127.0.0.1
 http_port=8000
 grpc_port=8001
 metrics_port=8002
@@ -326,6 +391,8 @@ while [ $# -gt 0 ]; do
     --tritonserver) tritonserver=$2; shift 2 ;;
     --container) container=1; shift ;;
     --image) image=$2; container=1; shift 2 ;;
+    --oneflow-python) oneflow_python=$2; shift 2 ;;
+    --host) host=$2; shift 2 ;;
     --http-port) http_port=$2; shift 2 ;;
     --grpc-port) grpc_port=$2; shift 2 ;;
     --metrics-port) metrics_port=$2; shift 2 ;;
@@ -337,10 +404,94 @@ while [ $# -gt 0 ]; do
     *) echo "run.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
   esac
 done
-if [ "$container" = 0 ] && [ -z "$tritonserver" ]; then
+if [ -z "$tritonserver" ]; then
   tritonserver=$(command -v tritonserver || true)
 fi
+if [ -z "$oneflow_python" ]; then
+  cached=${TRITONPACK_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/tritonpack}/oneflow-0.9.0-py3.10/bin/python
+  [ -x "$cached" ] && oneflow_python=$cached
+fi
 
+# Folders that may be the local tritonserver's installation (each with backends/): <root>/bin/tritonserver,
+# an nvidia-pytriton install behind a launcher script, and the usual /opt/tritonserver.
+installation_roots() {
+  [ -n "$tritonserver" ] || return 0
+  local real root
+  real=$(readlink -f "$tritonserver")
+  root=$(dirname "$(dirname "$real")")
+  [ -d "$root/backends" ] && echo "$root"
+  if [ "$(head -c 2 "$real")" = "#!" ]; then
+    for root in "$root"/.venv/lib/python*/site-packages/pytriton/tritonserver; do
+      [ -d "$root/backends" ] && echo "$root"
+    done
+  fi
+  [ -d /opt/tritonserver/backends ] && echo /opt/tritonserver
+  return 0
+}
+
+has_oneflow_backend() {
+  local root
+  for root in $(installation_roots); do
+    [ -f "$root/backends/oneflow/libtriton_oneflow.so" ] && return 0
+  done
+  return 1
+}
+
+# The Python-backend stub built for Python $1: $TRITONPACK_PYTHON_STUB, the wheel's
+# python_backend_stubs/$1/, or the backend's own stub when it links libpython$1.
+python_stub() {
+  if [ -n "${TRITONPACK_PYTHON_STUB:-}" ]; then echo "$TRITONPACK_PYTHON_STUB"; return 0; fi
+  local root
+  for root in $(installation_roots); do
+    if [ -x "$root/python_backend_stubs/$1/triton_python_backend_stub" ]; then
+      echo "$root/python_backend_stubs/$1/triton_python_backend_stub"; return 0
+    fi
+    if grep -q "libpython$1.so" "$root/backends/python/triton_python_backend_stub" 2>/dev/null; then
+      echo "$root/backends/python/triton_python_backend_stub"; return 0
+    fi
+  done
+  return 1
+}
+
+docker_engine() { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; }
+
+gpu=0
+if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L 2>/dev/null | grep -q '^GPU '; then gpu=1; fi
+
+# Which runtime, and why.
+runtime=""
+if [ "$container" = 1 ]; then
+  runtime=container; why="--container or --image was given"
+elif [ -z "$oneflow_models" ]; then
+  if [ -n "$tritonserver" ]; then runtime=local; why="a local tritonserver: $tritonserver"
+  elif docker_engine; then runtime=container; why="no tritonserver on PATH, and a Docker engine answers"
+  fi
+elif [ -n "$tritonserver" ] && has_oneflow_backend; then
+  runtime=local; why="$tritonserver has the oneflow backend"
+elif docker_engine; then
+  runtime=container; why="no local tritonserver with the oneflow backend, and a Docker engine answers"
+elif [ -n "$tritonserver" ] && [ -n "$oneflow_python" ]; then
+  runtime=oneflow-python
+  why="no oneflow backend in $tritonserver and no Docker engine: OneFlow's own runtime ($oneflow_python) runs the model through Triton's Python backend"
+fi
+if [ -z "$runtime" ]; then
+  status=3
+  if [ -n "$oneflow_models" ]; then
+    fail "cannot serve the OneFlow model(s) $oneflow_models here. Any one of these works:
+  - a tritonserver with the oneflow backend (the OneFlow Serving image has one): --tritonserver PATH
+  - a Docker engine, to run $image
+  - a tritonserver with the Python backend (e.g. 'pip install nvidia-pytriton') plus a Python 3.7-3.10
+    with 'pip install oneflow==0.9.0 \"numpy<2\"': --tritonserver PATH --oneflow-python PATH${tritonserver:+
+    (found tritonserver $tritonserver, but no Python with OneFlow)}"
+  fi
+  fail "no tritonserver on PATH and no Docker engine: pass --tritonserver PATH (e.g. from 'pip install nvidia-pytriton') or start Docker"
+fi
+say "serving with $runtime ($why)"
+
+# The repository Triton serves: model_repository/ itself, or a temporary folder beside it that links
+# every model and holds the configs this machine needs (CPU instead of GPU, OneFlow's runtime).
+serve=$here/model_repository
+work=""
 server_pid=""
 web_pid=""
 container_name=""
@@ -350,28 +501,77 @@ stop() {
   if [ -n "$container_name" ]; then docker stop "$container_name" >/dev/null 2>&1 || true; fi
   if [ -n "$server_pid" ]; then kill -TERM "$server_pid" 2>/dev/null || true; fi
   wait 2>/dev/null || true
+  if [ -n "$work" ]; then rm -rf "$work"; fi
   echo "run.sh: stopped"
 }
 trap 'stop; exit 0' INT TERM
 trap stop EXIT
 
-if [ -n "$tritonserver" ] && [ "$container" = 0 ]; then
-  echo "run.sh: starting $tritonserver"
-  "$tritonserver" --model-repository "$here/model_repository" \
-    --http-port "$http_port" --grpc-port "$grpc_port" --metrics-port "$metrics_port" &
+if [ -n "$oneflow_models" ] && { [ "$runtime" = oneflow-python ] || [ "$gpu" = 0 ]; }; then
+  work=$(mktemp -d "${TMPDIR:-/tmp}/tritonpack-demo.XXXXXX")
+  serve=$work/model_repository
+  mkdir "$serve"
+  if [ "$runtime" = oneflow-python ]; then
+    version=$("$oneflow_python" "$here/oneflow_runtime/oneflow_runner.py" describe |
+      "$oneflow_python" -c 'import json, sys; d = json.load(sys.stdin); print(d["version"] if d["oneflow"] else "")') ||
+      fail "$oneflow_python does not run"
+    [ -n "$version" ] || { status=3; fail "$oneflow_python has no oneflow package: '$oneflow_python -m pip install oneflow==0.9.0 \"numpy<2\"' (Python 3.7-3.10)"; }
+    stub=$(python_stub "$version") ||
+      { status=3; fail "this tritonserver has no Python-backend stub for Python $version (OneFlow's Python): set TRITONPACK_PYTHON_STUB to one built for it"; }
+  fi
+  for model_dir in "$here"/model_repository/*/; do
+    model=$(basename "$model_dir")
+    case " $oneflow_models " in
+      *" $model "*) ;;
+      *) ln -s "$here/model_repository/$model" "$serve/$model"; continue ;;
+    esac
+    mkdir "$serve/$model"
+    variant=oneflow
+    [ "$runtime" = oneflow-python ] && variant=python
+    if [ "$gpu" = 0 ]; then
+      cp "$here/oneflow_runtime/$model/$variant-cpu.pbtxt" "$serve/$model/config.pbtxt"
+      grep -q KIND_GPU "$model_dir/config.pbtxt" && say "$model: no GPU on this machine, so it runs on CPU (KIND_CPU)"
+    elif [ "$variant" = python ]; then
+      cp "$here/oneflow_runtime/$model/python.pbtxt" "$serve/$model/config.pbtxt"
+    else
+      cp "$model_dir/config.pbtxt" "$serve/$model/config.pbtxt"
+    fi
+    for version_dir in "$model_dir"*/; do
+      version_name=$(basename "$version_dir")
+      case "$version_name" in
+        *[!0-9]*) ln -s "$here/model_repository/$model/$version_name" "$serve/$model/$version_name"; continue ;;
+      esac
+      if [ "$variant" = python ]; then
+        mkdir "$serve/$model/$version_name"
+        cp "$here/oneflow_runtime/model.py" "$here/oneflow_runtime/oneflow_runner.py" "$serve/$model/$version_name/"
+        ln -s "$here/model_repository/$model/$version_name/model" "$serve/$model/$version_name/model"
+      else
+        ln -s "$here/model_repository/$model/$version_name" "$serve/$model/$version_name"
+      fi
+    done
+    if [ "$variant" = python ]; then
+      "$oneflow_python" "$here/oneflow_runtime/oneflow_runner.py" stub-launcher --stub "$stub" > "$serve/$model/triton_python_backend_stub"
+      chmod +x "$serve/$model/triton_python_backend_stub"
+    fi
+  done
+fi
+
+if [ "$runtime" = container ]; then
+  docker_engine || { status=3; fail "no Docker engine answers ('docker info' fails): start one, or pass --tritonserver PATH"; }
+  gpus=()
+  [ "$gpu" = 1 ] && gpus=(--gpus all)
+  container_name="tritonpack-demo-$$"
+  say "starting $image${gpus:+ with GPUs}"
+  mounts=(-v "$here:$here:ro")
+  [ -n "$work" ] && mounts+=(-v "$work:$work:ro")
+  docker run --rm --name "$container_name" ${gpus[@]+"${gpus[@]}"} --shm-size 1g \
+    -p "$host:$http_port:8000" -p "$host:$grpc_port:8001" -p "$host:$metrics_port:8002" \
+    "${mounts[@]}" "$image" tritonserver --model-repository="$serve" &
   server_pid=$!
 else
-  if ! command -v docker >/dev/null 2>&1; then
-    echo "run.sh: no tritonserver on PATH and no docker to run $image; pass --tritonserver PATH" >&2
-    exit 3
-  fi
-  gpus=()
-  if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then gpus=(--gpus all); fi
-  container_name="tritonpack-demo-$$"
-  echo "run.sh: starting $image${gpus:+ with GPUs}"
-  docker run --rm --name "$container_name" ${gpus[@]+"${gpus[@]}"} --shm-size 1g \
-    -p "$http_port:8000" -p "$grpc_port:8001" -p "$metrics_port:8002" \
-    -v "$here/model_repository:/models:ro" "$image" tritonserver --model-repository=/models &
+  say "starting $tritonserver"
+  "$tritonserver" --model-repository "$serve" --http-address "$host" --grpc-address "$host" --metrics-address "$host" \
+    --http-port "$http_port" --grpc-port "$grpc_port" --metrics-port "$metrics_port" &
   server_pid=$!
 fi
 
@@ -380,35 +580,36 @@ answers() {
   "$python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$1" >/dev/null 2>&1
 }
 
+# For URLs: 0.0.0.0 and :: mean every interface, which includes the loopback one.
+local_host=$host
+case "$host" in 0.0.0.0|::|"[::]") local_host=127.0.0.1 ;; esac
+
 deadline=$((SECONDS + timeout))
-until answers "http://127.0.0.1:$http_port/v2/health/ready"; do
+until answers "http://$local_host:$http_port/v2/health/ready"; do
   if ! kill -0 "$server_pid" 2>/dev/null; then
     server_pid=""
-    echo "run.sh: Triton exited before it was ready" >&2
-    exit 1
+    fail "Triton exited before it was ready; its messages are above (look for 'failed to load', 'unable to find backend' or a port already in use)"
   fi
   if [ "$SECONDS" -ge "$deadline" ]; then
-    echo "run.sh: Triton was not ready after ${timeout}s" >&2
-    exit 1
+    fail "Triton was not ready after ${timeout}s; its messages are above"
   fi
   sleep 0.5
 done
-echo "run.sh: Triton is ready at http://localhost:$http_port (models: @@models@@)"
+say "Triton is ready at http://$host:$http_port (models: @@models@@)"
 
 if [ "$web" = 1 ]; then
-  "$python" "$here/server.py" --port "$web_port" --triton "127.0.0.1:$http_port" &
+  "$python" "$here/server.py" --host "$host" --port "$web_port" --triton "$local_host:$http_port" &
   web_pid=$!
-  until answers "http://127.0.0.1:$web_port/health"; do
+  until answers "http://$local_host:$web_port/health"; do
     if ! kill -0 "$web_pid" 2>/dev/null; then
       web_pid=""
-      echo "run.sh: the web app exited (is requirements.txt installed?)" >&2
-      exit 1
+      fail "the web app exited; install what it needs with: $python -m pip install -r $here/requirements.txt"
     fi
     sleep 0.2
   done
-  echo "run.sh: web app at http://localhost:$web_port"
+  say "web app at http://$host:$web_port"
 fi
-echo "run.sh: running; Ctrl-C stops"
+say "running; Ctrl-C stops"
 
 # Until Triton or the web app exits; `sleep & wait` lets Ctrl-C's trap run at once (and works in
 # bash 3.2, which has no `wait -n`).
@@ -441,6 +642,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 import traceback
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -454,7 +656,8 @@ import infer  # noqa: E402  (client/infer.py)
 import numpy as np  # noqa: E402
 
 MAX_UPLOAD = 256 << 20
-STYLE = "body{font-family:sans-serif;max-width:60em;margin:2em auto}td,th{padding:.2em .6em;text-align:left}img{max-width:100%}"
+STYLE = ("body{font-family:sans-serif;max-width:60em;margin:2em auto}td,th{padding:.2em .6em;text-align:left}"
+         "img{max-width:100%}.pair{display:flex;gap:1em}.pair figure{flex:1;margin:0}.error{color:#b00020}")
 
 
 def page(title, body):
@@ -494,7 +697,15 @@ def parse_multipart(content_type, body):
     return fields
 
 
+def png_data_uri(image):
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
 def run_model(bundle, triton_url, fields):
+    """Runs the model on the uploaded files; returns the model, its outputs, the seconds the request
+    took, and {input name: data URI} of the image inputs as the model saw them."""
     model = infer.find_model(bundle, (fields.get("model") or (None, b""))[1].decode() or None)
     random = (fields.get("random") or (None, b""))[1] not in (b"", b"0")
     with tempfile.TemporaryDirectory(prefix="tritonpack-demo-") as folder:
@@ -508,22 +719,42 @@ def run_model(bundle, triton_url, fields):
             with open(path, "wb") as handle:
                 handle.write(data)
             files[spec["name"]] = path
-        arrays = infer.build_inputs(model, files, random=random)
+        try:
+            arrays = infer.build_inputs(model, files, random=random)
+        except infer.InputError:
+            raise
+        except Exception as error:  # an upload that is no image Pillow can read, or a damaged .npy
+            raise infer.InputError(f"cannot read the upload: {error}")
+        started = time.perf_counter()
         outputs = infer.infer(triton_url, model, arrays)
-    return model, outputs
+        seconds = time.perf_counter() - started
+    originals = {spec["name"]: png_data_uri(infer.tensor_to_image(arrays[spec["name"]], spec))
+                 for spec in model["inputs"] if spec.get("image")}
+    return model, outputs, seconds, originals
 
 
-def outputs_json(model, outputs):
+def outputs_json(model, outputs, seconds):
     result = {}
     for spec in model["outputs"]:
         array = outputs[spec["name"]]
         values = array.tolist() if array.dtype != np.object_ else [v.decode("utf-8", "replace") for v in array.ravel()]
         result[spec["name"]] = {"datatype": spec["datatype"], "shape": list(array.shape), "data": values}
-    return {"model": model["name"], "outputs": result}
+    return {"model": model["name"], "latency_ms": round(seconds * 1000, 3), "outputs": result}
 
 
-def outputs_html(model, outputs):
-    parts = [f"<p><a href='/'>back</a></p>"]
+def outputs_html(model, outputs, seconds, originals):
+    parts = [f"<p><a href='/'>back</a></p>",
+             f"<p id='latency'>Triton answered in <b>{seconds * 1000:.1f} ms</b> (request and response included).</p>"]
+    images = [spec for spec in model["outputs"] if spec.get("image")]
+    if originals and images:
+        original_name, original = next(iter(originals.items()))
+        result = png_data_uri(infer.tensor_to_image(outputs[images[0]["name"]], images[0]))
+        parts.append(
+            "<div class='pair'>"
+            f"<figure><img id='original' alt='original' src='{original}'><figcaption>original "
+            f"(<code>{html.escape(original_name)}</code>)</figcaption></figure>"
+            f"<figure><img id='result' alt='result' src='{result}'><figcaption>result "
+            f"(<code>{html.escape(images[0]['name'])}</code>)</figcaption></figure></div>")
     for spec in model["outputs"]:
         array = outputs[spec["name"]]
         buffer = io.BytesIO()
@@ -580,7 +811,7 @@ class Handler(BaseHTTPRequestHandler):
             if length > MAX_UPLOAD:
                 raise infer.InputError(f"upload of {length} bytes is over the {MAX_UPLOAD} byte limit")
             fields = parse_multipart(self.headers.get("Content-Type", ""), self.rfile.read(length))
-            model, outputs = run_model(self.bundle, self.triton_url, fields)
+            model, outputs, seconds, originals = run_model(self.bundle, self.triton_url, fields)
         except infer.InputError as error:
             self.fail(400, str(error), as_json)
             return
@@ -589,15 +820,16 @@ class Handler(BaseHTTPRequestHandler):
             self.fail(502, f"inference failed: {error}", as_json)
             return
         if as_json:
-            self.send(200, json.dumps(outputs_json(model, outputs)).encode(), "application/json")
+            self.send(200, json.dumps(outputs_json(model, outputs, seconds)).encode(), "application/json")
         else:
-            self.send(200, outputs_html(model, outputs), "text/html; charset=utf-8")
+            self.send(200, outputs_html(model, outputs, seconds, originals), "text/html; charset=utf-8")
 
     def fail(self, status, message, as_json):
         if as_json:
             self.send(status, json.dumps({"error": message}).encode(), "application/json")
         else:
-            self.send(status, page("Error", f"<p>{html.escape(message)}</p><p><a href='/'>back</a></p>"), "text/html; charset=utf-8")
+            self.send(status, page("Error", f"<p id='error' class='error'>{html.escape(message)}</p><p><a href='/'>back</a></p>"),
+                      "text/html; charset=utf-8")
 
 
 def main():

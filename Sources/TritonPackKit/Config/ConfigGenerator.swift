@@ -159,3 +159,19 @@ public enum ConfigGenerator {
         return interface
     }
 }
+
+extension Inference_ModelConfig {
+    /// Whether any instance group asks for GPUs.
+    public var wantsGPU: Bool { instanceGroup.contains { $0.kind == .gpu } }
+
+    /// The same config with every KIND_GPU instance group turned into KIND_CPU (for machines
+    /// without a GPU).
+    public var onCPU: Inference_ModelConfig {
+        var copy = self
+        for index in copy.instanceGroup.indices where copy.instanceGroup[index].kind == .gpu {
+            copy.instanceGroup[index].kind = .cpu
+            copy.instanceGroup[index].gpus = []
+        }
+        return copy
+    }
+}

@@ -17,8 +17,9 @@ public struct Manifest: Codable, Equatable, Sendable {
     public struct Source: Codable, Equatable, Sendable {
         /// `oneflow`, `onnx` or `promoted`.
         public var kind: String
-        /// Where the files came from, relative to the repository's root, so that a repository
-        /// (or a bundle of it) names no absolute path of the machine that packed it.
+        /// Where the files came from, without naming the packing machine's folders, so that a
+        /// repository (or a bundle of it) can move: relative to the working directory when the
+        /// source is inside it, else its last two path components (`fast_neural_style/model`).
         public var path: String
 
         public init(kind: String, path: String) {
@@ -26,8 +27,14 @@ public struct Manifest: Codable, Equatable, Sendable {
             self.path = path
         }
 
-        public init(kind: String, location: URL, repository: URL) {
-            self.init(kind: kind, path: POSIXFiles.relativePath(of: location.path, from: repository.path))
+        public init(kind: String, location: URL) {
+            let absolute = location.standardizedFileURL.path
+            let workingDirectory = FileManager.default.currentDirectoryPath
+            if absolute.hasPrefix(workingDirectory + "/") {
+                self.init(kind: kind, path: String(absolute.dropFirst(workingDirectory.count + 1)))
+            } else {
+                self.init(kind: kind, path: location.standardizedFileURL.pathComponents.suffix(2).joined(separator: "/"))
+            }
         }
     }
 

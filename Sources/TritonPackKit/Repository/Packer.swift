@@ -217,7 +217,7 @@ public struct Packer: Sendable {
         }
         let manifest = Manifest(
             model: name, version: version,
-            source: .init(kind: model.sourceKind, location: model.source, repository: request.repository.root),
+            source: .init(kind: model.sourceKind, location: model.source),
             signature: model.signature, files: entries)
         try POSIXFiles.write(try manifest.encoded(), to: stagedVersion.appendingPathComponent(Manifest.fileName).path)
         let configText = Data(model.config.pbtxt.utf8)

@@ -1,16 +1,12 @@
 import Foundation
 
-/// A Python interpreter that has OneFlow (0.9.0 needs Python 3.7-3.10), and what a process needs
-/// in its environment to import OneFlow from it: its site-packages, libpython, and the cuDNN and
-/// cuBLAS libraries the wheel links even on CPU.
+/// A Python interpreter that has OneFlow (0.9.0 needs Python 3.7-3.10).
 public struct OneFlowPython: Sendable, Equatable {
     public static let environmentVariable = "TRITONPACK_ONEFLOW_PYTHON"
 
     public var executable: URL
     /// `major.minor`, e.g. `3.10`.
     public var version: String
-    public var sitePackages: [String]
-    public var libraryDirectories: [String]
 
     /// Where `make setup` installs OneFlow for the project:
     /// `$TRITONPACK_HOME` or `${XDG_CACHE_HOME:-~/.cache}/tritonpack`, then `oneflow-0.9.0-py3.10/bin/python`.
@@ -42,55 +38,37 @@ public struct OneFlowPython: Sendable, Equatable {
         return try probe(URL(fileURLWithPath: path))
     }
 
-    static let probeScript = """
-        import importlib.util, json, os, site, sys, sysconfig
-        sites = [p for p in site.getsitepackages() if os.path.isdir(p)]
-        libs = [sysconfig.get_config_var("LIBDIR") or ""]
-        for p in sites:
-            for sub in ("nvidia/cudnn/lib", "nvidia/cublas/lib"):
-                if os.path.isdir(os.path.join(p, sub)):
-                    libs.append(os.path.join(p, sub))
-        print(json.dumps({"version": "%d.%d" % sys.version_info[:2], "site": sites, "libs": libs,
-                          "oneflow": importlib.util.find_spec("oneflow") is not None}))
-        """
+    /// Runs the runtime's own command line (`oneflow_runner.py`, compiled in) with this interpreter.
+    static func runner(_ executable: URL, _ arguments: [String]) throws -> ChildProcess.Result {
+        let source = OneFlowPythonServing.runtimeFiles.first { $0.path == "oneflow_runner.py" }!.text
+        return try ChildProcess.run(executable, ["-c", source] + arguments)
+    }
 
-    /// Asks the interpreter for its version and paths, without importing OneFlow (seconds).
+    /// Asks the interpreter for its version and whether it has OneFlow, without importing OneFlow.
     public static func probe(_ executable: URL) throws -> OneFlowPython {
-        let result = try ChildProcess.run(executable, ["-c", probeScript])
+        let result = try runner(executable, ["describe"])
         struct Answer: Decodable {
             var version: String
-            var site: [String]
-            var libs: [String]
             var oneflow: Bool
         }
         guard result.status == 0, let answer = try? JSONDecoder().decode(Answer.self, from: Data(result.stdout.utf8)) else {
-            throw TritonPackError.io(executable.path, "cannot ask this Python for its paths: \(result.stderr.suffix(300))")
+            throw TritonPackError.io(executable.path, "cannot ask this Python about itself: \(result.stderr.suffix(300))")
         }
         guard answer.oneflow else {
             throw TritonPackError.io(
                 executable.path,
                 "this Python (\(answer.version)) has no oneflow package: `\(executable.path) -m pip install oneflow==0.9.0 \"numpy<2\"` needs Python 3.7-3.10, or run `make setup`")
         }
-        return OneFlowPython(
-            executable: executable, version: answer.version, sitePackages: answer.site,
-            libraryDirectories: answer.libs.filter { !$0.isEmpty })
+        return OneFlowPython(executable: executable, version: answer.version)
     }
 
-    /// A launcher that the Python backend runs in place of its stub (it runs a model folder's own
-    /// `triton_python_backend_stub` when there is one): it gives only this model's stub OneFlow's
-    /// packages and libraries, then runs the real stub built for this Python's version.
-    public func stubLauncher(stub: URL) -> String {
-        func quoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
-        return """
-            #!/bin/sh
-            # Written by tritonpack: the Python-backend stub for OneFlow's Python \(version), with its packages.
-            PYTHONPATH=\(quoted(sitePackages.joined(separator: ":")))${PYTHONPATH:+:$PYTHONPATH}
-            LD_LIBRARY_PATH=\(quoted(libraryDirectories.joined(separator: ":")))${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-            \(Self.environmentVariable)=\(quoted(executable.path))
-            export PYTHONPATH LD_LIBRARY_PATH \(Self.environmentVariable)
-            exec \(quoted(stub.path)) "$@"
-
-            """
+    /// The launcher a model folder uses as its Python-backend stub (see `oneflow_runner.stub_launcher`).
+    public func stubLauncher(stub: URL) throws -> String {
+        let result = try Self.runner(executable, ["stub-launcher", "--stub", stub.path])
+        guard result.status == 0, result.stdout.hasPrefix("#!") else {
+            throw TritonPackError.io(executable.path, "cannot write the stub launcher: \(result.stderr.suffix(300))")
+        }
+        return result.stdout
     }
 }
 
@@ -180,7 +158,7 @@ public enum OneFlowPythonServing {
         try FileManager.default.createDirectory(at: model, withIntermediateDirectories: true)
         try Data(Self.config(for: config, python: python).pbtxt.utf8).write(to: model.appendingPathComponent(ModelRepository.configFileName))
         let launcher = model.appendingPathComponent(stubFileName)
-        try Data(python.stubLauncher(stub: stub).utf8).write(to: launcher)
+        try Data(try python.stubLauncher(stub: stub).utf8).write(to: launcher)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: launcher.path)
         for version in versions {
             let folder = model.appendingPathComponent(String(version))

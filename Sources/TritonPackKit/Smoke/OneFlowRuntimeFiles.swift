@@ -128,11 +128,17 @@ argument and `OUTPUT_<k>` the k-th Python return value, read from the interface 
 
 Also a command line: `check DIR` (does OneFlow parse model.mlir? OneFlow calls exit(1) when it
 cannot, so callers run it in a child process), `run DIR --inputs IN --outputs OUT` (computes the
-outputs for INPUT_<k>.npy files without any server), and `bench DIR` (the runtime's own speed).
+outputs for INPUT_<k>.npy files without any server), `bench DIR` (the runtime's own speed), and,
+without importing OneFlow, `describe` (this Python's version and whether it has OneFlow) and
+`stub-launcher --stub STUB` (the launcher a Triton model folder uses as its Python-backend stub).
 """
 import argparse
+import importlib.util
 import json
 import os
+import shlex
+import site
+import sysconfig
 import re
 import subprocess
 import sys
@@ -154,6 +160,36 @@ def python_position(op_name):
     if match is None:
         raise ValueError(f"cannot tell the Python position of '{op_name}' from its op name")
     return tuple(int(part) for part in match.group(2).split("."))
+
+
+def describe():
+    """This interpreter, as a server needs to know it to run OneFlow with it."""
+    sites = [path for path in site.getsitepackages() if os.path.isdir(path)]
+    libraries = [sysconfig.get_config_var("LIBDIR") or ""]
+    for path in sites:
+        for sub in ("nvidia/cudnn/lib", "nvidia/cublas/lib"):  # the wheel links them even on CPU
+            if os.path.isdir(os.path.join(path, sub)):
+                libraries.append(os.path.join(path, sub))
+    return {"python": sys.executable, "version": "%d.%d" % sys.version_info[:2],
+            "oneflow": importlib.util.find_spec("oneflow") is not None,
+            "site_packages": sites, "library_dirs": [path for path in libraries if path]}
+
+
+def stub_launcher(stub):
+    """A script the Python backend runs in place of its stub (it runs a model folder's own
+    `triton_python_backend_stub` when there is one): it gives only that model's stub this Python's
+    packages and libraries, then runs the real stub, which must be built for this Python's version."""
+    here = describe()
+    return "\n".join([
+        "#!/bin/sh",
+        f"# Written by tritonpack: the Python-backend stub for OneFlow's Python {here['version']}, with its packages.",
+        f"PYTHONPATH={shlex.quote(':'.join(here['site_packages']))}${{PYTHONPATH:+:$PYTHONPATH}}",
+        f"LD_LIBRARY_PATH={shlex.quote(':'.join(here['library_dirs']))}${{LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}}",
+        f"TRITONPACK_ONEFLOW_PYTHON={shlex.quote(here['python'])}",
+        "export PYTHONPATH LD_LIBRARY_PATH TRITONPACK_ONEFLOW_PYTHON",
+        f'exec {shlex.quote(stub)} "$@"',
+        "",
+    ])
 
 
 def check_in_child(python, graph_dir, timeout=300):
@@ -346,6 +382,9 @@ def main(argv=None):
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("check", help="parse model.mlir (exit 1 when OneFlow cannot)")
     check.add_argument("graph_dir")
+    commands.add_parser("describe", help="this Python's version, paths and whether it has OneFlow (JSON)")
+    launcher = commands.add_parser("stub-launcher", help="print a model folder's Python-backend stub launcher")
+    launcher.add_argument("--stub", required=True, help="the real stub, built for this Python's version")
     for name in ("run", "bench"):
         command = commands.add_parser(name)
         command.add_argument("graph_dir")
@@ -356,6 +395,12 @@ def main(argv=None):
     commands.choices["bench"].add_argument("--requests", type=int, default=100)
     arguments = parser.parse_args(argv)
 
+    if arguments.command == "describe":
+        print(json.dumps(describe()))
+        return 0
+    if arguments.command == "stub-launcher":
+        print(stub_launcher(os.path.abspath(arguments.stub)), end="")
+        return 0
     if arguments.command == "check":
         import oneflow  # noqa: F401  (OneFlow must be initialised before its IR loader runs)
         import oneflow._oneflow_internal as internal

@@ -134,16 +134,13 @@ public struct SmokeTest: Sendable {
         defer { try? FileManager.default.removeItem(at: work) }
 
         var servingConfig = config
-        if config.instanceGroup.contains(where: { $0.kind == .gpu }) && gpus.isEmpty {
+        if config.wantsGPU && gpus.isEmpty {
             guard options.cpu else {
                 throw TritonPackError.refused(
                     versions.configPath.path,
                     "the config asks for KIND_GPU but this machine has no GPU; pass --cpu to smoke-test a KIND_CPU copy (your repository is not changed)")
             }
-            for index in servingConfig.instanceGroup.indices where servingConfig.instanceGroup[index].kind == .gpu {
-                servingConfig.instanceGroup[index].kind = .cpu
-                servingConfig.instanceGroup[index].gpus = []
-            }
+            servingConfig = config.onCPU
             report.notes.append("no GPU here: ran a temporary copy with KIND_GPU instance groups turned into KIND_CPU (--cpu)")
         }
 

@@ -49,20 +49,6 @@ public enum POSIXFiles {
     }
 
     /// The absolute path with every symbolic link, `.` and `..` resolved (realpath); nil when it does not exist.
-    /// `target` as a path relative to the folder `base` (both made absolute, symlinks resolved
-    /// where they exist), e.g. `../samples/model` from `/work/repo` to `/work/samples/model`.
-    public static func relativePath(of target: String, from base: String) -> String {
-        func components(_ path: String) -> [String] {
-            let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
-            return (resolvedPath(absolute) ?? absolute).split(separator: "/").map(String.init)
-        }
-        let to = components(target)
-        let from = components(base)
-        let shared = zip(to, from).prefix { $0 == $1 }.count
-        let relative = Array(repeating: "..", count: from.count - shared) + to.dropFirst(shared)
-        return relative.isEmpty ? "." : relative.joined(separator: "/")
-    }
-
     public static func resolvedPath(_ path: String) -> String? {
         guard let resolved = realpath(path, nil) else { return nil }
         defer { free(resolved) }

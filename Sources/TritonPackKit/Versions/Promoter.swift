@@ -146,7 +146,7 @@ public struct Promoter: Sendable {
         try FileManager.default.createDirectory(at: stagedVersion, withIntermediateDirectories: true)
         let copied = try copyVersion(versionFolder, to: stagedVersion, manifest: manifest)
         var record = manifest ?? Manifest(
-            model: name, version: destinationVersion, source: .init(kind: "promoted", location: versionFolder, repository: to.repository.root),
+            model: name, version: destinationVersion, source: .init(kind: "promoted", location: versionFolder),
             signature: Signature(inputs: [], outputs: []), files: copied)
         if record.files != copied {
             throw TritonPackError.io(versionFolder.path, "changed while being promoted: the copy does not match the manifest")

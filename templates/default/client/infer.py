@@ -6,15 +6,31 @@ Every input is built from the model's config, as recorded in ../bundle.json: an 
 image-shaped inputs, a .npy file otherwise, or random data with --random. Outputs are written
 as .npy files, and image-shaped outputs also as .png.
 
+    python3 client/infer.py --image photo.jpg [--output result.jpg]
     python3 client/infer.py --model @@default_model@@ --random
     python3 client/infer.py --model MODEL --input NAME=FILE [--input NAME=FILE ...] [--out DIR]
+
+`--image` feeds the model's image input and writes its image output to result.jpg (and the raw
+tensor beside it, result.npy), as in OneFlow's deployment guide.
 """
 import argparse
 import json
 import os
 import sys
 
-import numpy as np
+REQUIREMENTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "requirements.txt")
+
+
+def missing(error):
+    """The message for a Python package this script needs and cannot import."""
+    return (f"infer.py: the Python package '{error.name}' is missing; install what the demo needs with: "
+            f"{os.path.basename(sys.executable)} -m pip install -r {os.path.normpath(REQUIREMENTS)}")
+
+
+try:
+    import numpy as np
+except ImportError as _error:
+    sys.exit(missing(_error))
 
 BUNDLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "bundle.json")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
@@ -127,7 +143,7 @@ def build_inputs(model, files, random=False, seed=0, scale=255.0):
     return arrays
 
 
-def infer(url, model, arrays, timeout=60.0):
+def infer(url, model, arrays, timeout=600.0):
     """Sends the arrays with binary data and returns {output name: array}."""
     import tritonclient.http as httpclient
 
@@ -188,6 +204,9 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--scale", type=float, default=255.0, help="the value of a white pixel for FP32 images (default 255)")
     parser.add_argument("--out", default="outputs", help="where outputs are written (default: outputs)")
+    parser.add_argument("--image", help="an image for the model's image input (writes --output)")
+    parser.add_argument("--output", default="result.jpg",
+                        help="with --image: the image output's file (default result.jpg; the tensor goes beside it as .npy)")
     parser.add_argument("files", nargs="*", help="input files in config order (instead of --input)")
     args = parser.parse_args(argv)
     try:
@@ -196,6 +215,11 @@ def main(argv=None):
         if model["backend"] == "ensemble" and not model["inputs"]:
             raise InputError(f"{model['name']} declares no inputs")
         files = {}
+        if args.image:
+            images = [spec for spec in model["inputs"] if spec.get("image")]
+            if not images:
+                raise InputError(f"{model['name']} has no image-shaped input; use --input NAME=FILE")
+            files[images[0]["name"]] = args.image
         for item in args.input:
             name, sep, path = item.partition("=")
             if not sep or not name or not path:
@@ -212,11 +236,26 @@ def main(argv=None):
     except InputError as error:
         print(f"infer.py: {error}", file=sys.stderr)
         return 2
+    except ImportError as error:
+        print(missing(error), file=sys.stderr)
+        return 2
     try:
         outputs = infer(args.url, model, arrays)
+    except ImportError as error:
+        print(missing(error), file=sys.stderr)
+        return 2
     except Exception as error:  # tritonclient raises several types; all mean the request failed
         print(f"infer.py: request to {args.url} for {model['name']} failed: {error}", file=sys.stderr)
         return 1
+    if args.image:
+        spec = next((spec for spec in model["outputs"] if spec.get("image")), None)
+        if spec is not None:
+            array = outputs[spec["name"]]
+            np.save(os.path.splitext(args.output)[0] + ".npy", array)
+            tensor_to_image(array, spec, args.scale).save(args.output)
+            print(args.output)
+            print(os.path.splitext(args.output)[0] + ".npy")
+            return 0
     for path in write_outputs(model, outputs, args.out, args.scale):
         print(path)
     return 0

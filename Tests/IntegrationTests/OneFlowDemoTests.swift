@@ -1,0 +1,173 @@
+import Foundation
+import XCTest
+
+@testable import TritonPackKit
+
+/// The demo.zip that `make demo` writes (scripts/make-demo.sh), unzipped in a fresh folder and run:
+/// run.sh serves the guide's style-transfer model with the project's tritonserver and OneFlow's
+/// own runtime, the bundled client styles a real photo, the web page does the same in headless
+/// Chromium, and SIGTERM leaves nothing behind.
+final class OneFlowDemoTests: XCTestCase {
+    let python = packageRoot.appendingPathComponent(".venv/bin/python")
+    let photo = packageRoot.appendingPathComponent("samples/images/chelsea.jpg")
+
+    func requireOneFlow() throws -> OneFlowPython {
+        do {
+            return try OneFlowPython.locate(explicit: nil)
+        } catch {
+            if ProcessInfo.processInfo.environment["CI"] != nil { throw error }
+            throw XCTSkip("no Python with OneFlow here (run `make setup`): \(error)")
+        }
+    }
+
+    /// The model's output for the photo computed directly with OneFlow's runtime, no server:
+    /// the photo as RGB CHW float32 in 0..255, as client/infer.py sends it.
+    func golden(_ oneflow: OneFlowPython, graph: URL, into folder: URL) throws -> URL {
+        let runner = packageRoot.appendingPathComponent("runtime/oneflow/oneflow_runner.py").path
+        let described = try runProcess(oneflow.executable, [runner, "describe"])
+        let libraries = ((try JSONSerialization.jsonObject(with: Data(described.stdout.utf8)) as? [String: Any])?["library_dirs"]
+            as? [String]) ?? []
+        let prepare = try runProcess(oneflow.executable, ["-c", """
+            import numpy as np
+            from PIL import Image
+            pixels = np.asarray(Image.open("\(photo.path)").convert("RGB"))
+            np.save("\(folder.path)/INPUT_0.npy", pixels.transpose(2, 0, 1)[None].astype(np.float32))
+            """])
+        XCTAssertEqual(prepare.status, 0, prepare.stderr)
+        var environment = ProcessInfo.processInfo.environment
+        environment["LD_LIBRARY_PATH"] = (libraries + [environment["LD_LIBRARY_PATH"] ?? ""]).joined(separator: ":")
+        let run = try runProcess(
+            oneflow.executable, [runner, "run", graph.path, "--inputs", folder.path, "--outputs", folder.path],
+            environment: environment)
+        XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
+        return folder.appendingPathComponent("OUTPUT_0.npy")
+    }
+
+    func testDemoBundleStylesAPhotoThroughItsClientAndItsWebPage() throws {
+        let oneflow = try requireOneFlow()
+        let root = try temporaryDirectory(self)
+        var environment = ProcessInfo.processInfo.environment
+        environment["TRITONPACK"] = tritonpackExecutable.path
+        let made = try runProcess(
+            packageRoot.appendingPathComponent("scripts/make-demo.sh"), [root.path, "--no-smoke"], environment: environment)
+        XCTAssertEqual(made.status, 0, made.stdout + made.stderr)
+
+        let demo = root.appendingPathComponent("fresh")
+        let unzip = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["unzip", "-q", root.appendingPathComponent("demo.zip").path, "-d", demo.path])
+        XCTAssertEqual(unzip.status, 0, unzip.stderr)
+        // Nothing in the bundle names a folder of the machine that made it.
+        let grep = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["grep", "-rlI", "-e", packageRoot.path, "-e", root.path, demo.path])
+        XCTAssertEqual(grep.stdout, "", "absolute paths of the packing machine inside the bundle")
+
+        let expected = try golden(
+            oneflow, graph: root.appendingPathComponent("demo-repository/fast_neural_style/1/model"), into: root)
+
+        let regionsBefore = Set(((try? POSIXFiles.entries(of: "/dev/shm")) ?? []))
+        let (httpPort, grpcPort, metricsPort, webPort) = (freePort(), freePort(), freePort(), freePort())
+        let log = root.appendingPathComponent("run.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let run = Process()
+        run.executableURL = demo.appendingPathComponent("run.sh")
+        run.currentDirectoryURL = demo
+        run.arguments = [
+            "--tritonserver", packageRoot.appendingPathComponent("scripts/tritonserver").path,
+            "--oneflow-python", oneflow.executable.path,
+            "--http-port", "\(httpPort)", "--grpc-port", "\(grpcPort)", "--metrics-port", "\(metricsPort)",
+            "--web-port", "\(webPort)", "--python", python.path, "--timeout", "300",
+        ]
+        let logHandle = try FileHandle(forWritingTo: log)
+        run.standardOutput = logHandle
+        run.standardError = logHandle
+        run.standardInput = FileHandle.nullDevice
+        try run.run()
+        addTeardownBlock {
+            guard run.isRunning else { return }
+            kill(run.processIdentifier, SIGTERM)
+            let deadline = Date().addingTimeInterval(60)
+            while run.isRunning && Date() < deadline { usleep(100_000) }
+            if run.isRunning { kill(run.processIdentifier, SIGKILL) }
+        }
+        func logText() -> String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+        let deadline = Date().addingTimeInterval(400)
+        while !logText().contains("run.sh: running") && run.isRunning && Date() < deadline { usleep(250_000) }
+        XCTAssertTrue(logText().contains("run.sh: running"), "run.sh did not come up:\n\(logText())")
+        guard run.isRunning else { return }
+        XCTAssertTrue(logText().contains("run.sh: serving with oneflow-python (no oneflow backend in"), logText())
+        if SmokeTest.gpus().isEmpty {
+            XCTAssertTrue(logText().contains("fast_neural_style: no GPU on this machine, so it runs on CPU (KIND_CPU)"), logText())
+        }
+
+        // Nothing listens beyond 127.0.0.1 without --host.
+        let sockets = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["ss", "-Hltn"])
+        for port in [httpPort, grpcPort, metricsPort, webPort] {
+            let lines = sockets.stdout.split(separator: "\n").filter { $0.contains(":\(port) ") }
+            XCTAssertFalse(lines.isEmpty, "nothing listens on port \(port):\n\(sockets.stdout)")
+            for line in lines {
+                XCTAssertTrue(line.contains(" 127.0.0.1:\(port) ") || line.contains("[::ffff:127.0.0.1]:\(port) "), String(line))
+            }
+        }
+
+        // The guide's client: an image in, the styled image (and its tensor) out.
+        let work = root.appendingPathComponent("work")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let styled = work.appendingPathComponent("result.jpg")
+        let client = try runProcess(python, [
+            demo.appendingPathComponent("client/infer.py").path, "--url", "127.0.0.1:\(httpPort)", "--image", photo.path,
+            "--output", styled.path,
+        ])
+        XCTAssertEqual(client.status, 0, client.stdout + client.stderr)
+        let check = try runProcess(python, ["-c", """
+            import numpy as np
+            from PIL import Image
+            image = Image.open("\(styled.path)")
+            assert image.size == (256, 256) and image.mode == "RGB", (image.size, image.mode)
+            got = np.load("\(work.path)/result.npy")
+            want = np.load("\(expected.path)")
+            assert got.shape == want.shape == (1, 3, 256, 256), (got.shape, want.shape)
+            assert np.allclose(got, want, rtol=1e-4, atol=1e-3), float(np.abs(got - want).max())
+            print("checked", float(np.abs(got - want).max()))
+            """])
+        XCTAssertTrue(check.stdout.hasPrefix("checked"), check.stdout + check.stderr)
+
+        // The web page in a real browser: upload, wait, look at the pixels it shows.
+        try driveWebPage(port: webPort, expected: expected)
+
+        // SIGTERM stops everything run.sh started.
+        kill(run.processIdentifier, SIGTERM)
+        let stopDeadline = Date().addingTimeInterval(90)
+        while run.isRunning && Date() < stopDeadline { usleep(100_000) }
+        XCTAssertFalse(run.isRunning, "run.sh did not stop within 90 s")
+        XCTAssertEqual(run.terminationStatus, 0, logText())
+        XCTAssertTrue(logText().contains("run.sh: stopped"))
+        let left = ((try? POSIXFiles.entries(of: "/proc")) ?? []).compactMap { entry -> String? in
+            guard Int32(entry) != nil, let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { return nil }
+            let line = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")
+            return line.contains(demo.path) || line.contains("tritonpack-demo.") ? line : nil
+        }
+        XCTAssertEqual(left, [], "processes left behind by run.sh")
+        let regionsLeft = Set(((try? POSIXFiles.entries(of: "/dev/shm")) ?? [])).subtracting(regionsBefore)
+            .filter { $0.hasPrefix("triton_python_backend_shm") }
+        XCTAssertEqual(regionsLeft, [], "shared-memory regions left behind")
+    }
+
+    func driveWebPage(port: Int, expected: URL) throws {
+        let selenium = try runProcess(python, ["-c", "import selenium"]).status == 0
+        let ready = selenium && FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium")
+            && FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver")
+        if !ready {
+            XCTAssertNil(ProcessInfo.processInfo.environment["CI"], "make setup installs chromium, chromium-driver and selenium")
+            return
+        }
+        let artifacts = packageRoot.appendingPathComponent(".build/test-artifacts")
+        try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
+        let screenshot = artifacts.appendingPathComponent("demo-web-page.png")
+        try? FileManager.default.removeItem(at: screenshot)
+        let browser = try runProcess(python, [
+            packageRoot.appendingPathComponent("Tests/Fixtures/browser/upload_photo.py").path,
+            "http://127.0.0.1:\(port)/", photo.path, expected.path, screenshot.path,
+        ])
+        XCTAssertEqual(browser.status, 0, browser.stdout + browser.stderr)
+        XCTAssertTrue(browser.stdout.contains("\"size\": [256, 256]"), browser.stdout)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: screenshot.path), "no screenshot at \(screenshot.path)")
+    }
+}
