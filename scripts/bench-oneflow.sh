@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bench-common.sh
-bin=.build/release/tritonpack
+bin=${TRITONPACK_BIN:-.build/release/tritonpack}
 [ -x "$bin" ] || swift build -c release
 python=${TRITONPACK_ONEFLOW_PYTHON:-${TRITONPACK_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/tritonpack}/oneflow-0.9.0-py3.10/bin/python}
 requests=${REQUESTS:-300}

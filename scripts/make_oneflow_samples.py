@@ -51,6 +51,38 @@ class ThreeOutputs(nn.Module):
         return logits, flow.argmax(logits, dim=1), flow.softmax(logits, dim=1)
 
 
+class Nested(nn.Module):
+    """Returns ((y, relu(y)), sigmoid(y)): nested outputs, flattened in Python order."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        y = self.fc(x)
+        return (y, flow.relu(y)), flow.sigmoid(y)
+
+
+class IntegerOutputs(nn.Module):
+    """INT32 in, INT32 and UINT8 out, no variables."""
+
+    def forward(self, x):
+        return (x * 3 + 1).to(flow.int32), x.to(flow.uint8)
+
+
+class Affine64(nn.Module):
+    """FP64, no variables."""
+
+    def forward(self, x):
+        return x * 2.0 + 1.0
+
+
+def flatten(outputs):
+    if isinstance(outputs, (tuple, list)):
+        return [tensor for item in outputs for tensor in flatten(item)]
+    return [outputs]
+
+
 def save(root, name, module, inputs):
     module.eval()
     if name == "batchnorm_cnn":  # give BatchNorm statistics that are not the identity
@@ -66,8 +98,7 @@ def save(root, name, module, inputs):
             return self.m(*arguments)
 
     graph = Graph()
-    outputs = graph(*inputs)
-    outputs = outputs if isinstance(outputs, (tuple, list)) else (outputs,)
+    outputs = flatten(graph(*inputs))
     folder = os.path.join(root, name)
     golden = os.path.join(folder, "golden")
     os.makedirs(golden, exist_ok=True)
@@ -89,6 +120,9 @@ def main():
     save(root, "batchnorm_cnn", BatchNormCNN(), [flow.randn(2, 3, 8, 8)])
     save(root, "tiny_mlp_b8", MLP(), [flow.randn(8, 4)])
     save(root, "three_out", ThreeOutputs(), [flow.randn(3, 10)])
+    save(root, "nested_outputs", Nested(), [flow.randn(1, 4)])
+    save(root, "integer_outputs", IntegerOutputs(), [flow.randint(0, 50, (4, 3), dtype=flow.int32)])
+    save(root, "affine_fp64", Affine64(), [flow.randn(2, 3, dtype=flow.float64)])
 
 
 if __name__ == "__main__":

@@ -56,9 +56,20 @@ final class OneFlowRuntimeTests: XCTestCase {
     }
 
     func testSmallSamplesMatchTheirGoldenOutputs() throws {
-        for sample in ["tiny_mlp", "multi_io", "three_out"] {
+        for sample in ["tiny_mlp", "multi_io", "three_out", "nested_outputs", "integer_outputs", "affine_fp64"] {
             try assertPassesWithGolden(sample)
         }
+    }
+
+    /// Every report format says which runtime executed the model, and why.
+    func testJUnitReportNamesTheRuntime() throws {
+        let repository = try packed("tiny_mlp")
+        let outcome = try tritonpack("smoke", repository.path, "--model", "tiny_mlp", "--requests", "2", "--format", "junit")
+        XCTAssertEqual(outcome.status, 0, outcome.stdout + outcome.stderr)
+        XCTAssertTrue(outcome.stdout.contains("<property name=\"runtime\" value=\"oneflow-python\"/>"), outcome.stdout)
+        XCTAssertTrue(outcome.stdout.contains("<property name=\"runtime_reason\" value=\"this tritonserver has no oneflow backend"), outcome.stdout)
+        let text = try tritonpack("smoke", repository.path, "--model", "tiny_mlp", "--requests", "2")
+        XCTAssertTrue(text.stdout.contains("  runtime: oneflow-python (this tritonserver has no oneflow backend"), text.stdout)
     }
 
     /// A real BatchNorm save: `m.bn.num_batches_tracked` is packed (byte-identical) and noted, and

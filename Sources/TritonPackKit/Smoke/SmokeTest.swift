@@ -484,6 +484,12 @@ extension SmokeReport {
         if loaded { cases.append(("requests", other)) }
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         xml += "<testsuite name=\"tritonpack smoke \(escape(model))\" tests=\"\(cases.count)\" failures=\"\(cases.filter { !$0.1.isEmpty }.count)\">\n"
+        if let runtime {
+            xml += "  <properties>\n"
+            xml += "    <property name=\"runtime\" value=\"\(escape(runtime.name))\"/>\n"
+            xml += "    <property name=\"runtime_reason\" value=\"\(escape(runtime.reason))\"/>\n"
+            xml += "  </properties>\n"
+        }
         for (name, problems) in cases {
             xml += "  <testcase classname=\"\(escape(model))\" name=\"\(escape(name))\""
             if problems.isEmpty {

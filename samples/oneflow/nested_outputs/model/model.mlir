@@ -1,0 +1,15 @@
+module {
+  oneflow.job @Graph_3(%arg0: tensor<1x4xf32>) -> (tensor<1x3xf32>, tensor<1x3xf32>, tensor<1x3xf32>) {
+    %output = "oneflow.input"(%arg0) {data_type = 2 : i32, device_name = ["@0:0"], device_tag = "cpu", hierarchy = [1], is_dynamic = false, nd_sbp = ["B"], op_name = "_Graph_3_input.0.0_2", output_lbns = ["_Graph_3_input.0.0_2/out"], scope_symbol_id = 174 : i64, shape = [1 : si64, 4 : si64]} : (tensor<1x4xf32>) -> tensor<1x4xf32>
+    %output_0 = "oneflow.variable"() {data_type = 2 : i32, device_name = ["@0:0"], device_tag = "cpu", hierarchy = [1], op_name = "m.fc.weight", output_lbns = ["m.fc.weight/out"], parallel = #sbp.parallel<[] -> [[#sbp.B]]>, scope_symbol_id = 180 : i64, shape = [3 : si64, 4 : si64]} : () -> tensor<3x4xf32>
+    %output_1 = "oneflow.variable"() {data_type = 2 : i32, device_name = ["@0:0"], device_tag = "cpu", hierarchy = [1], op_name = "m.fc.bias", output_lbns = ["m.fc.bias/out"], parallel = #sbp.parallel<[] -> [[#sbp.B]]>, scope_symbol_id = 187 : i64, shape = [3 : si64]} : () -> tensor<3xf32>
+    %0 = "oneflow.matmul"(%output, %output_0) {alpha = 1.000000e+00 : f64, device_name = ["@0:0"], device_tag = "cpu", hierarchy = [1], op_name = "m.fc-matmul-0", scope_symbol_id = 183 : i64, transpose_a = false, transpose_b = true} : (tensor<1x4xf32>, tensor<3x4xf32>) -> tensor<1x3xf32>
+    %1 = "oneflow.broadcast_add"(%0, %output_1) {device_name = ["@0:0"], device_tag = "cpu", hierarchy = [1], op_name = "m.fc-broadcast_add-1", scope_symbol_id = 183 : i64} : (tensor<1x3xf32>, tensor<3xf32>) -> tensor<1x3xf32>
+    %output_2 = "oneflow.output"(%1) {data_type = 2 : i32, device_name = ["@0:0"], device_tag = "cpu", hierarchy = [1], is_dynamic = false, nd_sbp = ["B"], op_name = "_Graph_3_output.0.0.0.0_4", output_lbns = ["_Graph_3_output.0.0.0.0_4/out"], scope_symbol_id = 174 : i64, shape = [1 : si64, 3 : si64]} : (tensor<1x3xf32>) -> tensor<1x3xf32>
+    %2 = "oneflow.sigmoid"(%1) {device_name = ["@0:0"], device_tag = "cpu", hierarchy = [1], op_name = "m-sigmoid-3", scope_symbol_id = 193 : i64} : (tensor<1x3xf32>) -> tensor<1x3xf32>
+    %3 = "oneflow.relu"(%1) {device_name = ["@0:0"], device_tag = "cpu", hierarchy = [1], op_name = "m-relu-2", scope_symbol_id = 193 : i64} : (tensor<1x3xf32>) -> tensor<1x3xf32>
+    %output_3 = "oneflow.output"(%2) {data_type = 2 : i32, device_name = ["@0:0"], device_tag = "cpu", hierarchy = [1], is_dynamic = false, nd_sbp = ["B"], op_name = "_Graph_3_output.0.0.1_6", output_lbns = ["_Graph_3_output.0.0.1_6/out"], scope_symbol_id = 174 : i64, shape = [1 : si64, 3 : si64]} : (tensor<1x3xf32>) -> tensor<1x3xf32>
+    %output_4 = "oneflow.output"(%3) {data_type = 2 : i32, device_name = ["@0:0"], device_tag = "cpu", hierarchy = [1], is_dynamic = false, nd_sbp = ["B"], op_name = "_Graph_3_output.0.0.0.1_5", output_lbns = ["_Graph_3_output.0.0.0.1_5/out"], scope_symbol_id = 174 : i64, shape = [1 : si64, 3 : si64]} : (tensor<1x3xf32>) -> tensor<1x3xf32>
+    oneflow.return %output_2, %output_3, %output_4 : tensor<1x3xf32>, tensor<1x3xf32>, tensor<1x3xf32>
+  }
+}
