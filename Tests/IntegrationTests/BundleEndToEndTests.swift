@@ -29,33 +29,16 @@ final class BundleEndToEndTests: XCTestCase {
         XCTAssertEqual(unzip.status, 0, unzip.stderr)
 
         let (httpPort, grpcPort, metricsPort, webPort) = (freePort(), freePort(), freePort(), freePort())
-        let log = root.appendingPathComponent("run.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        let run = Process()
-        run.executableURL = demo.appendingPathComponent("run.sh")
-        run.currentDirectoryURL = demo
-        run.arguments = [
-            "--tritonserver", packageRoot.appendingPathComponent("scripts/tritonserver").path,
-            "--http-port", "\(httpPort)", "--grpc-port", "\(grpcPort)", "--metrics-port", "\(metricsPort)",
-            "--web-port", "\(webPort)", "--python", python.path, "--timeout", "120",
-        ]
-        let logHandle = try FileHandle(forWritingTo: log)
-        run.standardOutput = logHandle
-        run.standardError = logHandle
-        run.standardInput = FileHandle.nullDevice
-        try run.run()
-        addTeardownBlock {
-            guard run.isRunning else { return }
-            kill(run.processIdentifier, SIGTERM)
-            let deadline = Date().addingTimeInterval(60)
-            while run.isRunning && Date() < deadline { usleep(100_000) }
-            if run.isRunning { kill(run.processIdentifier, SIGKILL) }
-        }
-        func logText() -> String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
-        let deadline = Date().addingTimeInterval(150)
-        while !logText().contains("run.sh: running") && run.isRunning && Date() < deadline { usleep(250_000) }
-        XCTAssertTrue(logText().contains("run.sh: running"), "run.sh did not come up:\n\(logText())")
-        guard run.isRunning else { return }
+        let run = try RunningDemo(
+            in: demo,
+            [
+                "--tritonserver", packageRoot.appendingPathComponent("scripts/tritonserver").path,
+                "--http-port", "\(httpPort)", "--grpc-port", "\(grpcPort)", "--metrics-port", "\(metricsPort)",
+                "--web-port", "\(webPort)", "--python", python.path, "--timeout", "120",
+            ],
+            log: root.appendingPathComponent("run.log"), test: self)
+        XCTAssertTrue(run.waitUntilRunning(seconds: 150), "run.sh did not come up:\n\(run.text)")
+        guard run.process.isRunning else { return }
 
         // The bundled client, with a .npy input.
         let work = root.appendingPathComponent("work")
@@ -115,12 +98,9 @@ final class BundleEndToEndTests: XCTestCase {
         XCTAssertTrue(page.stdout.contains("name='INPUT_0' accept='image/*'"), page.stdout)
 
         // Ctrl-C's signal stops the web app and Triton; run.sh waits for both and exits cleanly.
-        kill(run.processIdentifier, SIGTERM)
-        let stopDeadline = Date().addingTimeInterval(60)
-        while run.isRunning && Date() < stopDeadline { usleep(100_000) }
-        XCTAssertFalse(run.isRunning, "run.sh did not stop within 60 s")
-        XCTAssertEqual(run.terminationStatus, 0, logText())
-        XCTAssertTrue(logText().contains("run.sh: stopped"))
+        XCTAssertTrue(run.terminate(seconds: 60), "run.sh did not stop within 60 s")
+        XCTAssertEqual(run.process.terminationStatus, 0, run.text)
+        XCTAssertTrue(run.text.contains("run.sh: stopped"))
         for port in [httpPort, webPort] {
             let probe = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["curl", "-s", "-m", "2", "http://127.0.0.1:\(port)/"])
             XCTAssertNotEqual(probe.status, 0, "port \(port) still answers after run.sh stopped")

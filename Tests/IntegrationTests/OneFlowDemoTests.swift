@@ -64,37 +64,20 @@ final class OneFlowDemoTests: XCTestCase {
 
         let regionsBefore = Set(((try? POSIXFiles.entries(of: "/dev/shm")) ?? []))
         let (httpPort, grpcPort, metricsPort, webPort) = (freePort(), freePort(), freePort(), freePort())
-        let log = root.appendingPathComponent("run.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        let run = Process()
-        run.executableURL = demo.appendingPathComponent("run.sh")
-        run.currentDirectoryURL = demo
-        run.arguments = [
-            "--tritonserver", packageRoot.appendingPathComponent("scripts/tritonserver").path,
-            "--oneflow-python", oneflow.executable.path,
-            "--http-port", "\(httpPort)", "--grpc-port", "\(grpcPort)", "--metrics-port", "\(metricsPort)",
-            "--web-port", "\(webPort)", "--python", python.path, "--timeout", "300",
-        ]
-        let logHandle = try FileHandle(forWritingTo: log)
-        run.standardOutput = logHandle
-        run.standardError = logHandle
-        run.standardInput = FileHandle.nullDevice
-        try run.run()
-        addTeardownBlock {
-            guard run.isRunning else { return }
-            kill(run.processIdentifier, SIGTERM)
-            let deadline = Date().addingTimeInterval(60)
-            while run.isRunning && Date() < deadline { usleep(100_000) }
-            if run.isRunning { kill(run.processIdentifier, SIGKILL) }
-        }
-        func logText() -> String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
-        let deadline = Date().addingTimeInterval(400)
-        while !logText().contains("run.sh: running") && run.isRunning && Date() < deadline { usleep(250_000) }
-        XCTAssertTrue(logText().contains("run.sh: running"), "run.sh did not come up:\n\(logText())")
-        guard run.isRunning else { return }
-        XCTAssertTrue(logText().contains("run.sh: serving with oneflow-python (no oneflow backend in"), logText())
+        let run = try RunningDemo(
+            in: demo,
+            [
+                "--tritonserver", packageRoot.appendingPathComponent("scripts/tritonserver").path,
+                "--oneflow-python", oneflow.executable.path,
+                "--http-port", "\(httpPort)", "--grpc-port", "\(grpcPort)", "--metrics-port", "\(metricsPort)",
+                "--web-port", "\(webPort)", "--python", python.path, "--timeout", "300",
+            ],
+            log: root.appendingPathComponent("run.log"), test: self)
+        XCTAssertTrue(run.waitUntilRunning(seconds: 400), "run.sh did not come up:\n\(run.text)")
+        guard run.process.isRunning else { return }
+        XCTAssertTrue(run.text.contains("run.sh: serving with oneflow-python (no oneflow backend in"), run.text)
         if SmokeTest.gpus().isEmpty {
-            XCTAssertTrue(logText().contains("fast_neural_style: no GPU on this machine, so it runs on CPU (KIND_CPU)"), logText())
+            XCTAssertTrue(run.text.contains("fast_neural_style: no GPU on this machine, so it runs on CPU (KIND_CPU)"), run.text)
         }
 
         // Nothing listens beyond 127.0.0.1 without --host.
@@ -133,12 +116,9 @@ final class OneFlowDemoTests: XCTestCase {
         try driveWebPage(port: webPort, expected: expected)
 
         // SIGTERM stops everything run.sh started.
-        kill(run.processIdentifier, SIGTERM)
-        let stopDeadline = Date().addingTimeInterval(90)
-        while run.isRunning && Date() < stopDeadline { usleep(100_000) }
-        XCTAssertFalse(run.isRunning, "run.sh did not stop within 90 s")
-        XCTAssertEqual(run.terminationStatus, 0, logText())
-        XCTAssertTrue(logText().contains("run.sh: stopped"))
+        XCTAssertTrue(run.terminate(seconds: 90), "run.sh did not stop within 90 s")
+        XCTAssertEqual(run.process.terminationStatus, 0, run.text)
+        XCTAssertTrue(run.text.contains("run.sh: stopped"))
         let left = ((try? POSIXFiles.entries(of: "/proc")) ?? []).compactMap { entry -> String? in
             guard Int32(entry) != nil, let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { return nil }
             let line = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")

@@ -85,3 +85,49 @@ func assertVersionsVerify(_ modelDirectory: URL, file: StaticString = #filePath,
             file: file, line: line)
     }
 }
+
+/// A bundle's `run.sh` started in its folder, its output going to a log file; the test's teardown
+/// stops it (SIGTERM, then SIGKILL after a minute) if the test did not.
+struct RunningDemo {
+    let process: Process
+    let log: URL
+
+    init(in demo: URL, _ arguments: [String], log: URL, test: XCTestCase) throws {
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let process = Process()
+        process.executableURL = demo.appendingPathComponent("run.sh")
+        process.currentDirectoryURL = demo
+        process.arguments = arguments
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        test.addTeardownBlock {
+            guard process.isRunning else { return }
+            kill(process.processIdentifier, SIGTERM)
+            let deadline = Date().addingTimeInterval(60)
+            while process.isRunning && Date() < deadline { usleep(100_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        self.process = process
+        self.log = log
+    }
+
+    var text: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+    /// Waits until run.sh says it is running (true), exits, or `seconds` pass.
+    func waitUntilRunning(seconds: TimeInterval) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !text.contains("run.sh: running") && process.isRunning && Date() < deadline { usleep(250_000) }
+        return text.contains("run.sh: running") && process.isRunning
+    }
+
+    /// Sends SIGTERM and waits up to `seconds` for run.sh to exit; true when it did.
+    func terminate(seconds: TimeInterval) -> Bool {
+        kill(process.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { usleep(100_000) }
+        return !process.isRunning
+    }
+}
