@@ -77,6 +77,13 @@ final class BundleEndToEndTests: XCTestCase {
         XCTAssertEqual(missing.status, 2)
         XCTAssertEqual(missing.stderr, "infer.py: input INPUT0 needs a .npy file (--input INPUT0=FILE) or --random\n")
 
+        // A Python without the demo's packages is told to install requirements.txt.
+        let bare = try runProcess(URL(fileURLWithPath: "/usr/bin/python3"), ["-S", client, "--url", url, "--random"])
+        XCTAssertNotEqual(bare.status, 0)
+        XCTAssertTrue(
+            bare.stderr.contains("is missing; install what the demo needs with: python3 -m pip install -r \(demo.path)/requirements.txt"),
+            bare.stderr)
+
         // The web app: upload, infer, answer.
         let web = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), [
             "curl", "-sS", "-F", "model=identity_fp32", "-F", "INPUT0=@\(work.path)/input.npy",
