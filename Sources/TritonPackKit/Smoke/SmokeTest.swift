@@ -125,7 +125,7 @@ public struct SmokeTest: Sendable {
     public func run(onServerStarted: @Sendable (TritonServer) -> Void = { _ in }) async throws -> SmokeReport {
         let versions = ModelVersions(repository: ModelRepository(root: options.repository), name: options.model)
         try versions.requireModel()
-        var config = try versions.config()
+        let config = try versions.config()
         let gpus = Self.gpus()
         var report = SmokeReport(model: options.model, device: gpus.isEmpty ? "CPU (no GPU on this machine)" : gpus.joined(separator: "; "))
         var repository = options.repository
@@ -147,33 +147,10 @@ public struct SmokeTest: Sendable {
         let executable = try TritonServer.locate(explicit: options.server)
         let servingCopy = work.appendingPathComponent("repository")
         if config.backend == OneFlowBackend.backendName {
-            let installation = TritonInstallation(executable: executable)
-            let backend = installation.backendLibrary(OneFlowBackend.backendName)
-            let choice: RuntimeChoice
-            switch options.runtime {
-            case .auto:
-                choice = backend.map { RuntimeChoice(name: SmokeRuntime.oneflowBackend.rawValue, reason: "the server has the oneflow backend (\($0.path))") }
-                    ?? RuntimeChoice(
-                        name: OneFlowPythonServing.runtimeName,
-                        reason: "this tritonserver has no oneflow backend (no libtriton_oneflow.so in its backends), so OneFlow's own runtime ran the packed graph through a Python-backend model")
-            case .oneflowBackend:
-                choice = RuntimeChoice(name: SmokeRuntime.oneflowBackend.rawValue, reason: "--runtime oneflow-backend")
-            case .oneflowPython:
-                choice = RuntimeChoice(name: OneFlowPythonServing.runtimeName, reason: "--runtime oneflow-python")
-            }
+            let (choice, served) = try oneflowRuntime(
+                versions: versions, servingConfig: servingConfig, executable: executable, into: servingCopy)
             report.runtime = choice
-            if choice.name == OneFlowPythonServing.runtimeName {
-                let python = try OneFlowPython.locate(explicit: options.oneflowPython)
-                guard let stub = installation.pythonStub(version: python.version) else {
-                    throw TritonPackError.io(
-                        executable.path,
-                        "this tritonserver has no Python-backend stub for Python \(python.version) (OneFlow's Python): set TRITONPACK_PYTHON_STUB to one built for this server")
-                }
-                try OneFlowPythonServing.writeModel(
-                    from: versions.directory, versions: try versions.served(), config: servingConfig, python: python,
-                    stub: stub, into: servingCopy)
-                repository = servingCopy
-            }
+            repository = served ?? repository
         }
         if repository == options.repository && servingConfig != config {
             try FileManager.default.createDirectory(at: servingCopy, withIntermediateDirectories: true)
@@ -245,6 +222,39 @@ public struct SmokeTest: Sendable {
     }
 
     struct ServerExited: Error {}
+
+    /// Which runtime executes a OneFlow model, and why; for OneFlow's Python runtime, the serving
+    /// copy written into `copy` (returned), else nil (the repository is served as it is).
+    func oneflowRuntime(versions: ModelVersions, servingConfig: Inference_ModelConfig, executable: URL, into copy: URL)
+        throws -> (RuntimeChoice, URL?)
+    {
+        let installation = TritonInstallation(executable: executable)
+        let choice: RuntimeChoice
+        switch options.runtime {
+        case .auto:
+            choice = installation.backendLibrary(OneFlowBackend.backendName).map {
+                RuntimeChoice(name: SmokeRuntime.oneflowBackend.rawValue, reason: "the server has the oneflow backend (\($0.path))")
+            }
+                ?? RuntimeChoice(
+                    name: OneFlowPythonServing.runtimeName,
+                    reason: "this tritonserver has no oneflow backend (no libtriton_oneflow.so in its backends), so OneFlow's own runtime ran the packed graph through a Python-backend model")
+        case .oneflowBackend:
+            choice = RuntimeChoice(name: SmokeRuntime.oneflowBackend.rawValue, reason: "--runtime oneflow-backend")
+        case .oneflowPython:
+            choice = RuntimeChoice(name: OneFlowPythonServing.runtimeName, reason: "--runtime oneflow-python")
+        }
+        guard choice.name == OneFlowPythonServing.runtimeName else { return (choice, nil) }
+        let python = try OneFlowPython.locate(explicit: options.oneflowPython)
+        guard let stub = installation.pythonStub(version: python.version) else {
+            throw TritonPackError.io(
+                executable.path,
+                "this tritonserver has no Python-backend stub for Python \(python.version) (OneFlow's Python): set TRITONPACK_PYTHON_STUB to one built for this server")
+        }
+        try OneFlowPythonServing.writeModel(
+            from: versions.directory, versions: try versions.served(), config: servingConfig, python: python, stub: stub,
+            into: copy)
+        return (choice, copy)
+    }
 
     /// Runs `body`, failing as soon as the server process is gone (its Python stubs can keep
     /// the connections open, so requests would otherwise wait for their timeout).
