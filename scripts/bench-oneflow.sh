@@ -18,7 +18,7 @@ rm -rf bench-work/oneflow-repository
 
 golden=samples/oneflow/fast_neural_style/golden
 start=$(date +%s.%N)
-"$bin" smoke bench-work/oneflow-repository --model fast_neural_style --cpu --requests 3 --inputs "$golden" --expected "$golden" \
+"$bin" smoke bench-work/oneflow-repository --model fast_neural_style --cpu --requests 3 --timeout 600 --inputs "$golden" --expected "$golden" \
   --format json > bench-work/oneflow-style.json
 end=$(date +%s.%N)
 python3 - "$start" "$end" <<'PY'

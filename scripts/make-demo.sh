@@ -18,6 +18,6 @@ find demo-repository -maxdepth 3 | sort | head -n 12
 "$tritonpack" bundle demo-repository --out demo.zip --force
 if [ "${2:-}" != "--no-smoke" ]; then
   echo "--- executing the packed model with its golden data"
-  "$tritonpack" smoke demo-repository --model fast_neural_style --cpu --requests 3 \
+  "$tritonpack" smoke demo-repository --model fast_neural_style --cpu --requests 3 --timeout 600 \
     --inputs "$sample/golden" --expected "$sample/golden"
 fi

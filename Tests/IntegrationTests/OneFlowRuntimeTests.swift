@@ -160,7 +160,7 @@ final class OneFlowRuntimeTests: XCTestCase {
         }
         let (outcome, json) = try smoke(
             repository, "fast_neural_style", inputs: golden("fast_neural_style"), expected: golden("fast_neural_style"),
-            ["--cpu", "--requests", "1"])
+            ["--cpu", "--requests", "1", "--timeout", "600"])
         XCTAssertEqual(outcome.status, 0, outcome.stdout + outcome.stderr)
         let output = (json["outputs"] as? [[String: Any]])?.first
         XCTAssertEqual(output?["shape"] as? [Int], [1, 3, 256, 256])

@@ -175,7 +175,15 @@ public struct SmokeTest: Sendable {
         let client = InferenceClient(baseURL: server.baseURL, timeout: options.timeout)
         try await server.waitUntilLive(client: client, timeout: options.timeout)
 
-        let (status, body, _) = try await client.post("v2/repository/models/\(options.model)/load")
+        let status: Int
+        let body: Data
+        do {
+            (status, body, _) = try await client.post("v2/repository/models/\(options.model)/load")
+        } catch {
+            report.failures.append("tritonserver did not load '\(options.model)': \(describe(error))")
+            report.failures.append(contentsOf: server.errorLines(mentioning: options.model))
+            return report
+        }
         guard status == 200 else {
             report.failures.append("tritonserver could not load '\(options.model)': \(InferenceClient.errorMessage(body))")
             report.failures.append(contentsOf: server.errorLines(mentioning: options.model))
@@ -215,13 +223,21 @@ public struct SmokeTest: Sendable {
                 report.failures.append("tritonserver exited during the run")
                 report.failures.append(contentsOf: server.errorLines().suffix(5))
             } else {
-                report.failures.append("request failed: \(error)")
+                report.failures.append("request failed: \(describe(error))")
             }
         }
         return report
     }
 
     struct ServerExited: Error {}
+
+    /// What went wrong with an HTTP exchange, in words (URLSession's errors print as codes).
+    func describe(_ error: any Error) -> String {
+        if let urlError = error as? URLError, urlError.code == .timedOut {
+            return "no answer within \(Int(options.timeout)) s (--timeout)"
+        }
+        return "\(error)"
+    }
 
     /// Which runtime executes a OneFlow model, and why; for OneFlow's Python runtime, the serving
     /// copy written into `copy` (returned), else nil (the repository is served as it is).
