@@ -216,17 +216,16 @@ def confine_to_one_cpu():
     OneFlow 0.9.0 races when a graph's completion callback (an actor thread) and the launch of the
     next run (the VM thread) execute in parallel: LazyJobStreamPolicy::DequeueNNGraph then crashes
     the process (seen here in about one process in four over 400 calls on 2 cores, with
-    `oneflow.nn.Graph` itself too; none in 10 such processes confined to one CPU). Threads inherit
-    the affinity of the thread that creates them, so this runs before OneFlow starts any."""
+    `oneflow.nn.Graph` itself too; none in 10 such processes confined to one CPU). A thread
+    inherits the affinity of the thread that creates it, so confining the calling thread before
+    OneFlow starts confines all of OneFlow's threads, and only them: the threads the host already
+    runs (the Python-backend stub's health and message threads) keep every CPU, so a long
+    inference cannot starve them into reporting the stub unhealthy."""
     if os.environ.get("TRITONPACK_ONEFLOW_CPUS", "") == "all" or not hasattr(os, "sched_setaffinity"):
         return
     allowed = sorted(os.sched_getaffinity(0))
     if len(allowed) > 1:
-        for task in os.listdir("/proc/self/task"):
-            try:
-                os.sched_setaffinity(int(task), {allowed[0]})
-            except OSError:
-                pass
+        os.sched_setaffinity(0, {allowed[0]})
 
 
 class SavedGraph:
