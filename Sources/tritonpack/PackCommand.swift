@@ -13,14 +13,16 @@ struct PackCommand: ParsableCommand {
             place, so a polling server never sees a partial version; existing versions are never overwritten.
             """)
 
-    @Argument(help: "The folder flow.save(graph, dir) wrote (model.mlir + variable folders), or an ONNX file.")
+    @Argument(
+        help: "The folder flow.save(graph, dir) wrote (model.mlir + variable folders), or an ONNX file.",
+        transform: nonEmptyPath)
     var model: String
 
-    @Option(help: "The model repository (created if missing).")
+    @Option(help: "The model repository (created if missing).", transform: nonEmptyPath)
     var repo: String
 
-    @Option(help: "Version number (default: the next free one, starting at 1).")
-    var version: Int64?
+    @Option(help: "The model version to create (default: the next free one, starting at 1).", transform: parseModelVersion)
+    var modelVersion: Int64?
 
     @OptionGroup var flags: ConfigFlags
 
@@ -40,19 +42,16 @@ struct PackCommand: ParsableCommand {
     var format: OutputFormat = .text
 
     func run() throws {
-        try reportingFailures(format: format) {
+        Interruption.install()
+        try reportingFailures(format: format, command: "pack") {
             let packable = try flags.packable(at: model)
             let request = PackRequest(
-                repository: ModelRepository(root: URL(fileURLWithPath: repo)), version: version,
+                repository: ModelRepository(root: URL(fileURLWithPath: repo)), version: modelVersion,
                 updateConfig: updateConfig, link: link, lockTimeout: lockTimeout, durable: !noSync)
             let result = try Packer(request, onWait: { printError($0) }).pack(packable)
             switch format {
             case .json:
-                struct Output: Encodable {
-                    var ok = true
-                    var result: PackResult
-                }
-                try printJSON(Output(result: result))
+                try printJSON(JSONReport(ok: true, command: "pack", payload: ResultPayload(result: result)))
             case .text:
                 let megabytes = String(format: "%.1f", Double(result.bytes) / 1_000_000)
                 print("packed \(result.model) version \(result.version) into \(result.versionDirectory)")
