@@ -1,0 +1,99 @@
+import Foundation
+import XCTest
+
+@testable import TritonPackKit
+
+/// SIGINT and SIGTERM during pack, promote and bundle of a large model: whatever the moment, the
+/// process exits 130 or 143 with one line, leaves nothing behind and changes nothing.
+final class InterruptTests: XCTestCase {
+    /// Large enough that each operation runs for seconds on a 2-core machine (the issue asks for
+    /// 1 GiB; TRITONPACK_INTERRUPT_MIB overrides this).
+    static let megabytes = Int(ProcessInfo.processInfo.environment["TRITONPACK_INTERRUPT_MIB"] ?? "") ?? 512
+
+    func testInterruptedWritesLeaveEverythingAsBefore() throws {
+        let root = try temporaryDirectory(self)
+        let graph = root.appendingPathComponent("source/big")
+        let made = try runProcess(
+            URL(fileURLWithPath: "/usr/bin/env"),
+            ["python3", packageRoot.appendingPathComponent("scripts/make_synthetic_graph.py").path, graph.path,
+             String(Self.megabytes << 20), "16"])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let work = root.appendingPathComponent("work")
+        let staging = work.appendingPathComponent("staging")
+        let production = work.appendingPathComponent("production")
+        let out = work.appendingPathComponent("out")
+        for folder in [production, out] { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+        for _ in 0..<2 { XCTAssertEqual(try tritonpack("pack", graph.path, "--repo", staging.path).status, 0) }
+        XCTAssertEqual(try tritonpack("promote", "big", "--from", staging.path, "--to", production.path, "--model-version", "1").status, 0)
+        let archive = out.appendingPathComponent("demo.zip")
+        try Data("the archive of yesterday".utf8).write(to: archive)
+
+        let operations: [(name: String, arguments: [String], undo: URL)] = [
+            ("pack", ["pack", graph.path, "--repo", staging.path], staging.appendingPathComponent("big/3")),
+            ("promote", ["promote", "big", "--from", staging.path, "--to", production.path, "--model-version", "2"],
+             production.appendingPathComponent("big/2")),
+            ("bundle", ["bundle", staging.path, "--out", out.appendingPathComponent("timing.zip").path], out.appendingPathComponent("timing.zip")),
+        ]
+        for operation in operations {
+            // One uninterrupted run gives the duration to aim the signals at; its output is then removed.
+            let start = Date()
+            XCTAssertEqual(try runProcess(tritonpackExecutable, operation.arguments).status, 0, operation.name)
+            let duration = Date().timeIntervalSince(start)
+            try FileManager.default.removeItem(at: operation.undo)
+            print("interrupt test: \(operation.name) of \(Self.megabytes) MiB takes \(String(format: "%.2f", duration)) s")
+
+            var arguments = operation.arguments
+            if operation.name == "bundle" { arguments = ["bundle", staging.path, "--out", archive.path, "--force"] }
+            let before = listing(work)
+            for signal in [SIGINT, SIGTERM] {
+                for fraction in [0.15, 0.35, 0.55] {
+                    let context = "\(operation.name), \(signal == SIGINT ? "SIGINT" : "SIGTERM") at \(fraction)"
+                    let (status, stderr) = try interrupt(arguments, after: duration * fraction, with: signal)
+                    XCTAssertEqual(status, 128 + signal, "\(context): \(stderr)")
+                    let lines = stderr.split(separator: "\n")
+                    XCTAssertEqual(lines.count, 1, "\(context): one line: \(stderr)")
+                    XCTAssertTrue(stderr.contains("interrupted by \(signal == SIGINT ? "SIGINT" : "SIGTERM")"), "\(context): \(stderr)")
+                    XCTAssertEqual(listing(work), before, "\(context): nothing left behind, nothing changed")
+                }
+            }
+        }
+        XCTAssertEqual(try String(contentsOf: archive, encoding: .utf8), "the archive of yesterday")
+        try assertVersionsVerify(staging.appendingPathComponent("big"))
+        try assertVersionsVerify(production.appendingPathComponent("big"))
+    }
+
+    /// Runs tritonpack, sends `signal` after `delay` seconds, and returns its exit status and stderr.
+    private func interrupt(_ arguments: [String], after delay: Double, with signal: Int32) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = tritonpackExecutable
+        process.arguments = arguments
+        let errors = FileManager.default.temporaryDirectory.appendingPathComponent("interrupt-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: errors.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: errors) }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: errors)
+        try process.run()
+        usleep(useconds_t(delay * 1_000_000))
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        let status = process.terminationReason == .exit ? process.terminationStatus : -process.terminationStatus
+        return (status, (try? String(contentsOf: errors, encoding: .utf8)) ?? "")
+    }
+
+    /// Every path under `root` with, for files, size, modification time and inode: a file rewritten
+    /// or replaced, and anything added or left behind, shows.
+    private func listing(_ root: URL) -> [String: String] {
+        var result: [String: String] = [:]
+        guard let enumerator = FileManager.default.enumerator(atPath: root.path) else { return result }
+        for case let relative as String in enumerator {
+            var info = stat()
+            guard lstat(root.appendingPathComponent(relative).path, &info) == 0 else { continue }
+            if (info.st_mode & S_IFMT) == S_IFDIR {
+                result[relative] = "dir"
+            } else {
+                result[relative] = "\(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec) \(info.st_ino)"
+            }
+        }
+        return result
+    }
+}
