@@ -35,7 +35,7 @@ final class InterruptTests: XCTestCase {
             ("bundle", ["bundle", staging.path, "--out", out.appendingPathComponent("timing.zip").path], out.appendingPathComponent("timing.zip")),
         ]
         for operation in operations {
-            // One uninterrupted run gives the duration to aim the signals at; its output is then removed.
+            // One uninterrupted run, timed for the report; its output is then removed.
             let start = Date()
             XCTAssertEqual(try runProcess(tritonpackExecutable, operation.arguments).status, 0, operation.name)
             let duration = Date().timeIntervalSince(start)
@@ -45,10 +45,13 @@ final class InterruptTests: XCTestCase {
             var arguments = operation.arguments
             if operation.name == "bundle" { arguments = ["bundle", staging.path, "--out", archive.path, "--force"] }
             let before = listing(work)
+            let size = Int64(Self.megabytes) << 20
+            // Early (reading and checking), a quarter written, three quarters written.
+            let moments: [Moment] = [.after(0.2), .written(size / 4), .written(size * 3 / 4)]
             for signal in [SIGINT, SIGTERM] {
-                for fraction in [0.15, 0.35, 0.55] {
-                    let context = "\(operation.name), \(signal == SIGINT ? "SIGINT" : "SIGTERM") at \(fraction)"
-                    let (status, stderr) = try interrupt(arguments, after: duration * fraction, with: signal)
+                for moment in moments {
+                    let context = "\(operation.name), \(signal == SIGINT ? "SIGINT" : "SIGTERM") \(moment)"
+                    let (status, stderr) = try interrupt(arguments, at: moment, watching: work, with: signal)
                     XCTAssertEqual(status, 128 + signal, "\(context): \(stderr)")
                     let lines = stderr.split(separator: "\n")
                     XCTAssertEqual(lines.count, 1, "\(context): one line: \(stderr)")
@@ -62,8 +65,23 @@ final class InterruptTests: XCTestCase {
         try assertVersionsVerify(production.appendingPathComponent("big"))
     }
 
-    /// Runs tritonpack, sends `signal` after `delay` seconds, and returns its exit status and stderr.
-    private func interrupt(_ arguments: [String], after delay: Double, with signal: Int32) throws -> (Int32, String) {
+    enum Moment: CustomStringConvertible {
+        /// Seconds after the start.
+        case after(Double)
+        /// Once this many bytes more than at the start lie under the watched folder.
+        case written(Int64)
+
+        var description: String {
+            switch self {
+            case .after(let seconds): return "after \(seconds) s"
+            case .written(let bytes): return "after \(bytes >> 20) MiB written"
+            }
+        }
+    }
+
+    /// Runs tritonpack, sends `signal` at `moment`, and returns its exit status and stderr. A run
+    /// that ends before the moment comes returns its own status (and fails the caller's check).
+    private func interrupt(_ arguments: [String], at moment: Moment, watching folder: URL, with signal: Int32) throws -> (Int32, String) {
         let process = Process()
         process.executableURL = tritonpackExecutable
         process.arguments = arguments
@@ -72,12 +90,36 @@ final class InterruptTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: errors) }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: errors)
+        let baseline = bytes(under: folder)
+        let start = Date()
         try process.run()
-        usleep(useconds_t(delay * 1_000_000))
-        kill(process.processIdentifier, signal)
+        while process.isRunning && Date().timeIntervalSince(start) < 120 {
+            let due: Bool
+            switch moment {
+            case .after(let seconds): due = Date().timeIntervalSince(start) >= seconds
+            case .written(let count): due = bytes(under: folder) - baseline >= count
+            }
+            if due {
+                kill(process.processIdentifier, signal)
+                break
+            }
+            usleep(5_000)
+        }
         process.waitUntilExit()
         let status = process.terminationReason == .exit ? process.terminationStatus : -process.terminationStatus
         return (status, (try? String(contentsOf: errors, encoding: .utf8)) ?? "")
+    }
+
+    private func bytes(under root: URL) -> Int64 {
+        var total: Int64 = 0
+        guard let enumerator = FileManager.default.enumerator(atPath: root.path) else { return 0 }
+        for case let relative as String in enumerator {
+            var info = stat()
+            if lstat(root.appendingPathComponent(relative).path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG {
+                total += Int64(info.st_size)
+            }
+        }
+        return total
     }
 
     /// Every path under `root` with, for files, size, modification time and inode: a file rewritten
