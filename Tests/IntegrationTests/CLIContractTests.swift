@@ -145,6 +145,26 @@ final class CLIContractTests: XCTestCase {
         XCTAssertEqual((document?["errors"] as? [[String: Any]])?.first?["file"] as? String, staging.appendingPathComponent("tiny_mlp/2").path)
     }
 
+    func testPackWarnsAboutAnUnservedVersionAndOptionsTheKeptConfigLacks() throws {
+        let repository = try temporaryDirectory(self).appendingPathComponent("repo")
+        let graph = sample("tiny_mlp").path
+        let first = try tritonpack("pack", graph, "--repo", repository.path, "--version-policy", "specific:1")
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertFalse(first.stderr.contains("warning"), first.stderr)
+
+        let second = try tritonpack("pack", graph, "--repo", repository.path, "--instance-group", "cpu:2")
+        XCTAssertEqual(second.status, 0, second.stderr)
+        XCTAssertTrue(second.stderr.contains("version 2 will not be served: version_policy specific 1"), second.stderr)
+        XCTAssertTrue(second.stderr.contains("does not carry --instance-group; pass --update-config"), second.stderr)
+
+        let third = try tritonpack("pack", graph, "--repo", repository.path, "--format", "json")
+        let document = try JSONSerialization.jsonObject(with: Data(third.stdout.utf8)) as? [String: Any]
+        let warnings = document?["warnings"] as? [[String: Any]]
+        XCTAssertEqual(warnings?.count, 1, third.stdout)
+        XCTAssertEqual(warnings?.first?["severity"] as? String, "warning")
+        XCTAssertEqual(warnings?.first?["file"] as? String, repository.appendingPathComponent("tiny_mlp/config.pbtxt").path)
+    }
+
     /// Validates one command's stdout against `#/$defs/<definition>` of docs/json-schema.json, checks
     /// that every key is snake_case and that `ok` is true exactly when the exit status is 0.
     private func assertMatchesSchema(
