@@ -65,6 +65,48 @@ final class InterruptTests: XCTestCase {
         try assertVersionsVerify(production.appendingPathComponent("big"))
     }
 
+    /// SIGTERM while smoke serves the model: the server is stopped, and the report (JSON here) says
+    /// the run was interrupted instead of saying nothing.
+    func testInterruptedSmokeStopsItsServerAndSaysSo() throws {
+        let repository = try temporaryDirectory(self).appendingPathComponent("repo")
+        try FileManager.default.createDirectory(at: repository, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(
+            at: packageRoot.appendingPathComponent("samples/python/identity_fp32"), to: repository.appendingPathComponent("identity_fp32"))
+        let process = Process()
+        process.executableURL = tritonpackExecutable
+        process.arguments = ["smoke", repository.path, "--model", "identity_fp32", "--requests", "1000000", "--format", "json"]
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("smoke-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: output) }
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // The server is started from one of tritonpack's threads: look at the children of each.
+        let tasks = "/proc/\(process.processIdentifier)/task"
+        var server: Int32?
+        let start = Date()
+        while server == nil && process.isRunning && Date().timeIntervalSince(start) < 60 {
+            let children = ((try? FileManager.default.contentsOfDirectory(atPath: tasks)) ?? []).flatMap { task in
+                ((try? String(contentsOfFile: "\(tasks)/\(task)/children", encoding: .utf8)) ?? "").split(separator: " ")
+            }
+            server = children.first.flatMap { Int32($0) }
+            usleep(20_000)
+        }
+        let started = try XCTUnwrap(server, "smoke started no server")
+        usleep(500_000)
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 143)
+        let document = try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [String: Any]
+        XCTAssertEqual(document?["ok"] as? Bool, false)
+        let message = (document?["errors"] as? [[String: Any]])?.first?["message"] as? String
+        XCTAssertTrue(message?.contains("interrupted by SIGTERM") ?? false, String(describing: document))
+        usleep(200_000)
+        let state = (try? String(contentsOfFile: "/proc/\(started)/stat", encoding: .utf8))?
+            .split(separator: ")").last?.split(separator: " ").first
+        XCTAssertTrue(state == nil || state == "Z", "the server was stopped (state \(String(describing: state)))")
+    }
+
     enum Moment: CustomStringConvertible {
         /// Seconds after the start.
         case after(Double)
