@@ -1,13 +1,28 @@
 # tritonpack: the two commands a fresh machine needs are `make demo` and `make test`.
 SWIFT ?= swift
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
 
-.PHONY: setup build demo test bench clean regenerate-proto templates
+.PHONY: setup build release install uninstall demo test bench clean regenerate-proto templates
 
 setup:
 	scripts/setup.sh
 
 build: setup
 	$(SWIFT) build
+
+# An optimized tritonpack with the Swift runtime linked in; it still needs the shared libraries
+# setup installs (libprotobuf, libonnx, libzip).
+release:
+	$(SWIFT) build -c release --static-swift-stdlib
+
+# `make install PREFIX=~/.local` puts tritonpack in ~/.local/bin (default PREFIX /usr/local); DESTDIR stages a package.
+install: release
+	install -d "$(DESTDIR)$(BINDIR)"
+	install -m 0755 "$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/tritonpack" "$(DESTDIR)$(BINDIR)/tritonpack"
+
+uninstall:
+	rm -f "$(DESTDIR)$(BINDIR)/tritonpack"
 
 # The main job on the bundled sample: OneFlow's deployment-guide model packed into a repository.
 demo: build

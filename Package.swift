@@ -20,7 +20,7 @@ let package = Package(
         ),
         .target(name: "CSystemShims"),
         .systemLibrary(name: "CLibzip", pkgConfig: "libzip", providers: [.apt(["libzip-dev"])]),
-        .target(name: "CZipSupport", dependencies: ["CLibzip"]),
+        .target(name: "CZipSupport", dependencies: ["CLibzip", "CSystemShims"]),
         .target(
             name: "COnnxBridge",
             cxxSettings: [.define("ONNX_ML", to: "1"), .define("ONNX_NAMESPACE", to: "onnx")],

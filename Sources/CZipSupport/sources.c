@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "CZipSupport.h"
+#include "CSystemShims.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -262,6 +263,7 @@ static zip_int64_t fail_input(input_state *state, int zip_error, int system_erro
 }
 
 static int refill(input_state *state) {
+  if (tp_interruption_signal() != 0) return (int)fail_input(state, ZIP_ER_READ, EINTR, 0);
   for (;;) {
     ssize_t count = read(state->fd, state->buffer, state->capacity);
     if (count < 0 && errno == EINTR) continue;

@@ -16,10 +16,10 @@ struct BundleCommand: ParsableCommand {
             left out unless --include-private. The archive is written beside --out and renamed into place.
             """)
 
-    @Argument(help: "The model repository.")
+    @Argument(help: "The model repository.", transform: nonEmptyPath)
     var repository: String
 
-    @Option(help: "The archive to write.")
+    @Option(help: "The archive to write.", transform: nonEmptyPath)
     var out: String
 
     @Option(name: .customLong("model"), help: "A model to bundle (repeatable; an ensemble brings the models it calls). Default: every model.")
@@ -28,7 +28,9 @@ struct BundleCommand: ParsableCommand {
     @Option(help: "latest: the versions each model's version policy serves; all: every version folder.")
     var versions: BundleOptions.Versions = .latest
 
-    @Option(help: "A template folder to use instead of the built-in one (files rendered with @@placeholders@@).")
+    @Option(
+        help: "A template folder to use instead of the built-in one (files rendered with @@placeholders@@).",
+        transform: nonEmptyPath)
     var template: String?
 
     @Option(help: "The container image run.sh starts when no local tritonserver is found (default: OneFlow's serving image for oneflow models, NVIDIA's Triton image otherwise).")
@@ -50,7 +52,8 @@ struct BundleCommand: ParsableCommand {
     var format: OutputFormat = .text
 
     func run() throws {
-        try reportingFailures(format: format) {
+        Interruption.install()
+        try reportingFailures(format: format, command: "bundle") {
             var options = BundleOptions(repository: URL(fileURLWithPath: repository), output: URL(fileURLWithPath: out))
             options.models = models
             options.versions = versions
@@ -64,11 +67,7 @@ struct BundleCommand: ParsableCommand {
             let report = try BundleBuilder(options: options).build()
             switch format {
             case .json:
-                struct Output: Encodable {
-                    var ok = true
-                    var result: BundleReport
-                }
-                try printJSON(Output(result: report))
+                try printJSON(JSONReport(ok: true, command: "bundle", payload: ResultPayload(result: report)))
             case .text:
                 let megabytes = String(format: "%.1f", Double(report.archiveBytes) / 1_000_000)
                 print("bundled \(report.models.map { "\($0.name) (version \($0.versions.map(String.init).joined(separator: ", ")))" }.joined(separator: ", "))")

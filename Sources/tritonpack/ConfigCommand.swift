@@ -7,7 +7,9 @@ struct ConfigCommand: ParsableCommand {
         commandName: "config",
         abstract: "Print the config.pbtxt generated for a saved OneFlow graph or an ONNX model.")
 
-    @Argument(help: "The folder flow.save(graph, dir) wrote (model.mlir + variable folders), or an ONNX file.")
+    @Argument(
+        help: "The folder flow.save(graph, dir) wrote (model.mlir + variable folders), or an ONNX file.",
+        transform: nonEmptyPath)
     var model: String
 
     @OptionGroup var flags: ConfigFlags
@@ -16,7 +18,7 @@ struct ConfigCommand: ParsableCommand {
     var format: OutputFormat = .text
 
     func run() throws {
-        try reportingFailures(format: format) {
+        try reportingFailures(format: format, command: "config") {
             let packable = try flags.packable(at: model)
             switch format {
             case .text:
@@ -24,15 +26,15 @@ struct ConfigCommand: ParsableCommand {
                 print(packable.config.pbtxt, terminator: "")
             case .json:
                 struct Output: Encodable {
-                    var ok = true
                     var name: String
                     var config: String
                     var signature: Signature
                     var notes: [String]
                 }
-                try printJSON(Output(
+                let output = Output(
                     name: packable.config.name, config: packable.config.pbtxt, signature: packable.signature,
-                    notes: packable.notes))
+                    notes: packable.notes)
+                try printJSON(JSONReport(ok: true, command: "config", payload: output))
             }
         }
     }

@@ -14,7 +14,7 @@ struct LintCommand: ParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, sarif }
 
-    @Argument(help: "A model repository or a model folder.")
+    @Argument(help: "A model repository or a model folder.", transform: nonEmptyPath)
     var path: String
 
     @Option(help: "text, json or sarif.")
@@ -35,23 +35,59 @@ struct LintCommand: ParsableCommand {
     @Flag(help: "Exit 1 on warnings too.")
     var strict = false
 
+    @Flag(help: "Accept a repository without any model folder (exit 0) instead of refusing it.")
+    var allowEmpty = false
+
     func validate() throws {
         if let gpus, gpus < 0 { throw ValidationError("--gpus must be >= 0") }
+    }
+
+    /// What to lint instead, when `path` is a model file or a folder inside a model.
+    func misplacedPath() -> String? {
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        let parent = url.deletingLastPathComponent()
+        if POSIXFiles.isRegularFile(url.path) && url.lastPathComponent == "config.pbtxt" {
+            return "is a model's config; lint the model folder \(parent.path) or the repository above it"
+        }
+        if POSIXFiles.isRegularFile(url.path) {
+            return "is a file; lint takes a model repository or one model folder (<repository>/<model>, holding config.pbtxt and version folders). To check a model file, pack it first: tritonpack pack \(path) --repo REPOSITORY"
+        }
+        let insideVersion = Int64(url.lastPathComponent) != nil
+            && POSIXFiles.isRegularFile(parent.appendingPathComponent("config.pbtxt").path)
+        let isModelFile = POSIXFiles.isRegularFile(url.appendingPathComponent("model.mlir").path)
+            || POSIXFiles.isRegularFile(url.appendingPathComponent("model.onnx").path)
+        if insideVersion || isModelFile {
+            let model = insideVersion ? parent : parent.deletingLastPathComponent()
+            return "is inside a model folder, not a repository; lint the model folder \(model.path) or the repository \(model.deletingLastPathComponent().path)"
+        }
+        return nil
     }
 
     func run() throws {
         let options = LintOptions(
             gpus: gpus, autoComplete: !disableAutoCompleteConfig,
             backendDirectory: backendDirectory.map { URL(fileURLWithPath: $0) }, modelConfigName: modelConfigName)
-        let report = Linter(options: options).lint(path: URL(fileURLWithPath: path))
+        var report = Linter(options: options).lint(path: URL(fileURLWithPath: path))
+        if let misplaced = misplacedPath() {
+            report.models = []
+            report.diagnostics = [
+                Diagnostic(severity: .error, rule: "repository-path", message: misplaced, model: nil, file: report.path)
+            ]
+        }
+        if report.models.isEmpty && report.errorCount == 0 && !allowEmpty {
+            report.diagnostics.append(
+                Diagnostic(
+                    severity: .error, rule: "repository-path",
+                    message: "contains no model folder: Triton would serve nothing. Lint the repository (the folder that holds <model>/config.pbtxt), or pass --allow-empty if an empty repository is expected",
+                    model: nil, file: report.path))
+        }
+        let failed = report.errorCount > 0 || (strict && report.warningCount > 0)
         switch format {
         case .text: print(LintReporter.text(report), terminator: "")
-        case .json: print(try LintReporter.json(report), terminator: "")
+        case .json: print(try LintReporter.json(report, ok: !failed), terminator: "")
         case .sarif: print(try LintReporter.sarif(report), terminator: "")
         }
-        if report.errorCount > 0 || (strict && report.warningCount > 0) {
-            throw ReportedFailure(status: .refused)
-        }
+        if failed { throw ReportedFailure(status: .refused) }
     }
 }
 

@@ -13,14 +13,16 @@ struct PackCommand: ParsableCommand {
             place, so a polling server never sees a partial version; existing versions are never overwritten.
             """)
 
-    @Argument(help: "The folder flow.save(graph, dir) wrote (model.mlir + variable folders), or an ONNX file.")
+    @Argument(
+        help: "The folder flow.save(graph, dir) wrote (model.mlir + variable folders), or an ONNX file.",
+        transform: nonEmptyPath)
     var model: String
 
-    @Option(help: "The model repository (created if missing).")
+    @Option(help: "The model repository (created if missing).", transform: nonEmptyPath)
     var repo: String
 
-    @Option(help: "Version number (default: the next free one, starting at 1).")
-    var version: Int64?
+    @Option(help: "The model version to create (default: the next free one, starting at 1).", transform: parseModelVersion)
+    var modelVersion: Int64?
 
     @OptionGroup var flags: ConfigFlags
 
@@ -40,19 +42,20 @@ struct PackCommand: ParsableCommand {
     var format: OutputFormat = .text
 
     func run() throws {
-        try reportingFailures(format: format) {
+        Interruption.install()
+        try reportingFailures(format: format, command: "pack") {
             let packable = try flags.packable(at: model)
             let request = PackRequest(
-                repository: ModelRepository(root: URL(fileURLWithPath: repo)), version: version,
+                repository: ModelRepository(root: URL(fileURLWithPath: repo)), version: modelVersion,
                 updateConfig: updateConfig, link: link, lockTimeout: lockTimeout, durable: !noSync)
             let result = try Packer(request, onWait: { printError($0) }).pack(packable)
+            let warnings = PackWarnings(result: result, packed: packable.config, flags: flags).all
             switch format {
             case .json:
-                struct Output: Encodable {
-                    var ok = true
-                    var result: PackResult
-                }
-                try printJSON(Output(result: result))
+                try printJSON(
+                    JSONReport(
+                        ok: true, command: "pack", warnings: warnings.map { Problem(warning: $0.message, file: $0.file) },
+                        payload: ResultPayload(result: result)))
             case .text:
                 let megabytes = String(format: "%.1f", Double(result.bytes) / 1_000_000)
                 print("packed \(result.model) version \(result.version) into \(result.versionDirectory)")
@@ -60,7 +63,49 @@ struct PackCommand: ParsableCommand {
                 print("  config.pbtxt: \(result.config.rawValue)")
                 print("  manifest digest: sha256:\(result.digest)")
                 for note in result.notes { print("  note: \(note)") }
+                for warning in warnings { printError("warning: \(warning.file): \(warning.message)") }
             }
         }
+    }
+}
+
+/// What a successful pack should not keep quiet about: a version the policy will not serve, and
+/// options that an existing config, kept as it is, does not carry.
+struct PackWarnings {
+    struct Warning {
+        var file: String
+        var message: String
+    }
+
+    var result: PackResult
+    var packed: Inference_ModelConfig
+    var flags: ConfigFlags
+
+    var all: [Warning] {
+        let versions = ModelVersions(modelDirectory: URL(fileURLWithPath: result.modelDirectory))
+        guard let config = try? versions.config() else { return [] }
+        let configPath = URL(fileURLWithPath: result.modelDirectory).appendingPathComponent("config.pbtxt").path
+        var found: [Warning] = []
+        let available = (try? versions.repository.versions(of: result.model)) ?? []
+        let served = VersionPolicyEvaluation.served(config.versionPolicy, available: available)
+        if !served.contains(result.version) {
+            let policy = VersionPolicyEvaluation.describe(config.versionPolicy)
+            found.append(Warning(
+                file: configPath,
+                message: "version \(result.version) will not be served: version_policy \(policy) serves \(served.isEmpty ? "nothing" : served.map(String.init).joined(separator: ", ")); change it with `tritonpack version policy \(result.modelDirectory) latest:1`"))
+        }
+        guard result.config == .kept else { return found }
+        let ignored = [
+            ("--instance-group", !flags.instanceGroups.isEmpty && config.instanceGroup != packed.instanceGroup),
+            ("--dynamic-batching", (flags.dynamicBatching || !flags.preferredBatchSizes.isEmpty || flags.maxQueueDelayMicroseconds != nil) && config.dynamicBatching != packed.dynamicBatching),
+            ("--xrt", flags.xrt != nil && config.parameters != packed.parameters),
+            ("--version-policy", flags.versionPolicy != nil && config.versionPolicy != packed.versionPolicy),
+        ].filter(\.1).map(\.0)
+        if !ignored.isEmpty {
+            found.append(Warning(
+                file: configPath,
+                message: "kept the existing config, which does not carry \(ignored.joined(separator: ", ")); pass --update-config to apply the options"))
+        }
+        return found
     }
 }

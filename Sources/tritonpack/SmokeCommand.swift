@@ -17,6 +17,10 @@ private final class RunningServer: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// The format the interruption is reported in.
+    var format: SmokeCommand.Format = .text
+    var model = ""
+
     func installHandlers() {
         for signal in [SIGINT, SIGTERM] {
             Glibc.signal(signal, SIG_IGN)
@@ -26,8 +30,13 @@ private final class RunningServer: @unchecked Sendable {
                 let server = self?.server
                 self?.lock.unlock()
                 server?.stop(grace: 10)
-                printError("interrupted: tritonserver stopped")
-                exit(128 + signal)
+                let interruption = Interrupted(signal: signal)
+                let message = "\(interruption); tritonserver stopped, the smoke test did not finish"
+                if let format = self?.format, let model = self?.model {
+                    try? SmokeCommand.printFailure(message, model: model, format: format)
+                }
+                printError("tritonpack: \(message)")
+                exit(interruption.exitStatus)
             }
             source.resume()
             sources.append(source)
@@ -46,22 +55,22 @@ struct SmokeCommand: AsyncParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, junit }
 
-    @Argument(help: "The model repository.")
+    @Argument(help: "The model repository.", transform: nonEmptyPath)
     var repository: String
 
     @Option(help: "The model to test.")
     var model: String
 
-    @Option(help: "The version to send requests to (default: the server's choice).")
-    var version: Int64?
+    @Option(help: "The model version to send requests to (default: the server's choice).", transform: parseModelVersion)
+    var modelVersion: Int64?
 
-    @Option(help: "The tritonserver executable (default: $TRITONSERVER, PATH, or the project's own).")
+    @Option(help: "The tritonserver executable (default: $TRITONSERVER, PATH, or the project's own).", transform: nonEmptyPath)
     var server: String?
 
-    @Option(help: "A folder of <name>.npy or INPUT_<k>.npy inputs (default: seeded synthetic data).")
+    @Option(help: "A folder of <name>.npy or INPUT_<k>.npy inputs (default: seeded synthetic data).", transform: nonEmptyPath)
     var inputs: String?
 
-    @Option(help: "A folder of <name>.npy or OUTPUT_<k>.npy expected outputs.")
+    @Option(help: "A folder of <name>.npy or OUTPUT_<k>.npy expected outputs.", transform: nonEmptyPath)
     var expected: String?
 
     @Option(help: "Relative tolerance.")
@@ -97,7 +106,7 @@ struct SmokeCommand: AsyncParsableCommand {
             discussion: "auto uses the server's oneflow backend when it has one, else OneFlow's own runtime (a Python 3.7-3.10 with oneflow==0.9.0) through a Python-backend model."))
     var runtime: SmokeRuntime = .auto
 
-    @Option(help: "Keep the server's log in this file.")
+    @Option(help: "Keep the server's log in this file.", transform: nonEmptyPath)
     var serverLog: String?
 
     @Option(help: "The Python that has OneFlow, for the oneflow-python runtime (default: $TRITONPACK_ONEFLOW_PYTHON, then the one `make setup` installs).")
@@ -107,11 +116,50 @@ struct SmokeCommand: AsyncParsableCommand {
         if requests < 1 { throw ValidationError("--requests must be >= 1") }
         if concurrency < 1 { throw ValidationError("--concurrency must be >= 1") }
         if rtol < 0 || atol < 0 { throw ValidationError("tolerances must be >= 0") }
+        if model.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("the model name is empty") }
     }
 
     func run() async throws {
+        do {
+            try await smoke()
+        } catch let error as TritonPackError where format != .text {
+            try Self.printFailure(error.description, model: model, format: format, problem: Problem(error))
+            printError("error: \(error.description)")
+            throw ReportedFailure(status: ExitStatus(error.kind))
+        } catch let error as ValidationError where format != .text {
+            try Self.printFailure(error.message, model: model, format: format)
+            throw error
+        }
+    }
+
+    /// An early failure (unknown model, no server...) in the requested format, so CI has a report to read.
+    static func printFailure(_ message: String, model: String, format: Format, problem: Problem? = nil) throws {
+        switch format {
+        case .text: break
+        case .json:
+            try printJSON(
+                JSONReport(ok: false, command: "smoke", errors: [problem ?? Problem(message: message)], payload: NoPayload()))
+        case .junit:
+            print(
+                """
+                <?xml version="1.0" encoding="UTF-8"?>
+                <testsuite name="tritonpack smoke \(xmlEscaped(model))" tests="1" failures="1" time="0">
+                  <testcase classname="\(xmlEscaped(model))" name="setup" time="0">
+                    <failure message="\(xmlEscaped(message))">\(xmlEscaped(message))</failure>
+                  </testcase>
+                </testsuite>
+                """)
+        }
+    }
+
+    private static func xmlEscaped(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    private func smoke() async throws {
         var options = SmokeOptions(repository: URL(fileURLWithPath: repository), model: model)
-        options.version = version
+        options.version = modelVersion
         options.server = server
         options.inputs = inputs.map { URL(fileURLWithPath: $0) }
         options.expected = expected.map { URL(fileURLWithPath: $0) }
@@ -133,12 +181,16 @@ struct SmokeCommand: AsyncParsableCommand {
             options.shapes[String(parts[0])] = dims
         }
         // Handlers go in after the server starts: it must not inherit ignored SIGINT/SIGTERM.
+        RunningServer.shared.format = format
+        RunningServer.shared.model = model
         let report = try await SmokeTest(options: options).run(onServerStarted: {
             RunningServer.shared.set($0)
             RunningServer.shared.installHandlers()
         })
         switch format {
-        case .json: try printJSON(report)
+        case .json:
+            let errors = report.failures.map { Problem(message: $0) }
+            try printJSON(JSONReport(ok: report.passed, command: "smoke", errors: errors, payload: report))
         case .junit: print(report.junit, terminator: "")
         case .text: print(text(report), terminator: "")
         }

@@ -19,6 +19,10 @@ struct Tritonpack: AsyncParsableCommand {
     )
 
     static func main() async {
+        if let misuse = MisplacedVersionFlag.find(in: Array(CommandLine.arguments.dropFirst())) {
+            printError("error: \(misuse)")
+            Foundation.exit(ExitStatus.usage.rawValue)
+        }
         do {
             var command = try parseAsRoot()
             if var asynchronous = command as? any AsyncParsableCommand {
@@ -26,27 +30,49 @@ struct Tritonpack: AsyncParsableCommand {
             } else {
                 try command.run()
             }
-        } catch let error as TritonPackError {
-            exitWith(error)
-        } catch let error as SavedGraphRefused {
-            printError(error.description)
-            Foundation.exit(ExitStatus.refused.rawValue)
-        } catch let error as ReportedFailure {
-            Foundation.exit(error.status.rawValue)
         } catch {
-            let code = exitCode(for: error)
-            if code == .success {
-                print(fullMessage(for: error))
-                Foundation.exit(0)
+            if let signal = Interruption.signal { exitInterrupted(Interrupted(signal: signal)) }
+            switch error {
+            case let error as Interrupted: exitInterrupted(error)
+            case let error as TritonPackError: exitWith(error)
+            case let error as SavedGraphRefused:
+                printError(error.description)
+                Foundation.exit(ExitStatus.refused.rawValue)
+            case let error as ReportedFailure: Foundation.exit(error.status.rawValue)
+            default:
+                let code = exitCode(for: error)
+                if code == .success {
+                    print(fullMessage(for: error))
+                    Foundation.exit(0)
+                }
+                printError(fullMessage(for: error))
+                Foundation.exit(code == .validationFailure ? ExitStatus.usage.rawValue : code.rawValue)
             }
-            printError(fullMessage(for: error))
-            Foundation.exit(code == .validationFailure ? ExitStatus.usage.rawValue : code.rawValue)
         }
     }
 
     static func exitWith(_ error: TritonPackError) -> Never {
         printError("error: \(error.description)")
         Foundation.exit(ExitStatus(error.kind).rawValue)
+    }
+
+    static func exitInterrupted(_ interruption: Interrupted) -> Never {
+        printError("tritonpack: \(interruption); removed what was being written, nothing else changed")
+        Foundation.exit(interruption.exitStatus)
+    }
+}
+
+/// `--version` is the tool's version, and only as `tritonpack --version`: a misplaced one used to
+/// print the tool's version and exit 0 where the user meant a model version.
+enum MisplacedVersionFlag {
+    static func find(in arguments: [String]) -> String? {
+        if arguments == ["--version"] { return nil }
+        let options = arguments.prefix { $0 != "--" }
+        guard options.contains(where: { $0 == "--version" || $0.hasPrefix("--version=") }) else { return nil }
+        return """
+            --version prints tritonpack's version and is only accepted alone, as `tritonpack --version`; \
+            a model version is given with --model-version (renamed from --version in 0.2.0, see docs/user-guide.md)
+            """
     }
 }
 
@@ -63,41 +89,93 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
 }
 
-/// Prints a JSON document on stdout with stable key order.
+/// Prints a JSON document on stdout with stable key order and snake_case keys.
 func printJSON<T: Encodable>(_ value: T) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.keyEncodingStrategy = .convertToSnakeCase
     encoder.nonConformingFloatEncodingStrategy = .convertToString(
         positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
 
-/// The JSON shape of a refusal: every problem with the file it concerns.
-struct ErrorReport: Encodable {
-    struct Problem: Encodable {
-        var file: String?
-        var line: Int?
-        var message: String
-    }
-    var ok = false
-    var errors: [Problem]
+/// One problem in a JSON report; the same shape in every command.
+struct Problem: Encodable {
+    enum Severity: String, Encodable { case error, warning, info }
+    var severity: Severity = .error
+    var file: String?
+    var line: Int?
+    var column: Int?
+    var message: String
+    var rule: String?
 }
 
-/// Runs `body`; in JSON mode a failure is also reported as JSON on stdout.
-func reportingFailures(format: OutputFormat, _ body: () throws -> Void) throws {
+/// Every JSON document a command prints: `ok` (true exactly when the exit status is 0), the command,
+/// `errors` and `warnings`, then the command's own fields beside them.
+struct JSONReport<Payload: Encodable>: Encodable {
+    var ok: Bool
+    var command: String
+    var errors: [Problem] = []
+    var warnings: [Problem] = []
+    var payload: Payload
+
+    private enum CodingKeys: String, CodingKey { case ok, command, errors, warnings }
+
+    func encode(to encoder: any Encoder) throws {
+        try payload.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(ok, forKey: .ok)
+        try container.encode(command, forKey: .command)
+        try container.encode(errors, forKey: .errors)
+        try container.encode(warnings, forKey: .warnings)
+    }
+}
+
+/// The payload of a report that has nothing but its problems.
+struct NoPayload: Encodable {
+    func encode(to encoder: any Encoder) throws {}
+}
+
+/// The payload of pack, promote and bundle: what was written, under `result`.
+struct ResultPayload<Result: Encodable>: Encodable {
+    var result: Result
+}
+
+/// Runs `body`; in JSON mode a refusal, failure or interruption is also reported as JSON on stdout.
+func reportingFailures(command: String, json: Bool, _ body: () throws -> Void) throws {
     do {
         try body()
-    } catch let error as TritonPackError where format == .json {
-        try printJSON(ErrorReport(errors: [.init(file: error.file, line: nil, message: error.message)]))
+    } catch let error as TritonPackError where json {
+        try printJSON(JSONReport(ok: false, command: command, errors: [Problem(error)], payload: NoPayload()))
         printError("error: \(error.description)")
         throw ReportedFailure(status: ExitStatus(error.kind))
-    } catch let error as SavedGraphRefused where format == .json {
-        try printJSON(
-            ErrorReport(
-                errors: error.problems.map {
-                    .init(file: "\(error.directory)/\($0.file)", line: $0.line, message: $0.message)
-                }))
+    } catch let error as SavedGraphRefused where json {
+        let problems = error.problems.map {
+            Problem(file: "\(error.directory)/\($0.file)", line: $0.line, message: $0.message)
+        }
+        try printJSON(JSONReport(ok: false, command: command, errors: problems, payload: NoPayload()))
         printError(error.description)
         throw ReportedFailure(status: .refused)
+    } catch let error as Interrupted where json {
+        try printJSON(
+            JSONReport(
+                ok: false, command: command,
+                errors: [Problem(message: "\(error); removed what was being written, nothing else changed")],
+                payload: NoPayload()))
+        throw error
+    }
+}
+
+func reportingFailures(format: OutputFormat, command: String, _ body: () throws -> Void) throws {
+    try reportingFailures(command: command, json: format == .json, body)
+}
+
+extension Problem {
+    init(_ error: TritonPackError) {
+        self.init(file: error.file, line: error.line, column: error.column, message: error.message)
+    }
+
+    init(warning message: String, file: String? = nil) {
+        self.init(severity: .warning, file: file, message: message)
     }
 }

@@ -14,7 +14,7 @@ struct VersionsCommand: ParsableCommand {
         commandName: "versions",
         abstract: "List a model's versions: manifest digest, signature, and whether the version policy serves each.")
 
-    @Argument(help: "The model folder (<repository>/<model>).")
+    @Argument(help: "The model folder (<repository>/<model>).", transform: nonEmptyPath)
     var model: String
 
     @Flag(help: "Check every file against its manifest.")
@@ -24,19 +24,27 @@ struct VersionsCommand: ParsableCommand {
     var format: OutputFormat = .text
 
     func run() throws {
-        try reportingFailures(format: format) {
+        try reportingFailures(format: format, command: "versions") {
             let versions = ModelVersions(modelDirectory: URL(fileURLWithPath: model))
             let list = try versions.list(verify: verify)
             let policy = VersionPolicyEvaluation.describe(try versions.config().versionPolicy)
+            let modified = list.filter { $0.verified == false }
             switch format {
             case .json:
                 struct Output: Encodable {
-                    var ok = true
                     var model: String
                     var policy: String
                     var versions: [VersionInfo]
                 }
-                try printJSON(Output(model: versions.name, policy: policy, versions: list))
+                let errors = modified.map { info in
+                    Problem(
+                        file: versions.directory.appendingPathComponent(String(info.version)).path,
+                        message: "does not match its manifest: \((info.problems ?? []).joined(separator: "; "))")
+                }
+                try printJSON(
+                    JSONReport(
+                        ok: modified.isEmpty, command: "versions", errors: errors,
+                        payload: Output(model: versions.name, policy: policy, versions: list)))
             case .text:
                 print("\(versions.name): version_policy \(policy)")
                 for info in list {
@@ -48,7 +56,10 @@ struct VersionsCommand: ParsableCommand {
                     for problem in info.problems ?? [] { print("      \(problem)") }
                 }
             }
-            if list.contains(where: { $0.verified == false }) { throw ReportedFailure(status: .refused) }
+            if !modified.isEmpty {
+                printError("error: version(s) \(modified.map { String($0.version) }.joined(separator: ", ")) of \(versions.name) do not match their manifest")
+                throw ReportedFailure(status: .refused)
+            }
         }
     }
 }
@@ -58,15 +69,19 @@ struct VersionCommand: ParsableCommand {
         commandName: "version", abstract: "Change a model's version policy or prune its versions.",
         subcommands: [PolicyCommand.self, PruneCommand.self])
 
+    func run() throws {
+        throw ValidationError("say what to do: `tritonpack version policy MODEL ...` or `tritonpack version prune MODEL --keep N`")
+    }
+
     struct PolicyCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "policy",
-            abstract: "Set version_policy: latest N | all | specific V...; a policy that would serve nothing is refused.")
+            abstract: "Set version_policy: latest:N | all | specific:V[,V...] (as --version-policy takes it; `latest N` and `specific V V` work too); a policy that would serve nothing is refused.")
 
-        @Argument(help: "The model folder.")
+        @Argument(help: "The model folder.", transform: nonEmptyPath)
         var model: String
 
-        @Argument(help: "latest, all or specific.")
+        @Argument(help: "latest:N, all or specific:V[,V...] (or latest, specific followed by the numbers).")
         var kind: String
 
         @Argument(help: "N for latest; the versions for specific.")
@@ -75,17 +90,34 @@ struct VersionCommand: ParsableCommand {
         @Option(help: "Seconds to wait for another tritonpack writing the same repository.")
         var lockTimeout: Double = 60
 
-        func run() throws {
-            let spec: VersionPolicySpec
-            switch (kind, values.count) {
-            case ("latest", 1): spec = try VersionPolicySpec(parsing: "latest:\(values[0])")
-            case ("all", 0): spec = .all
-            case ("specific", 1...): spec = try VersionPolicySpec(parsing: "specific:\(values.map(String.init).joined(separator: ","))")
-            default: throw TritonPackError.usage("expected: latest N | all | specific V [V...]")
+        @Option(help: "text or json.")
+        var format: OutputFormat = .text
+
+        func validate() throws {
+            _ = try spec()
+        }
+
+        /// The policy in `--version-policy` syntax, also accepted as separate words.
+        func spec() throws -> VersionPolicySpec {
+            let text = values.isEmpty ? kind : "\(kind):\(values.map(String.init).joined(separator: ","))"
+            do {
+                return try VersionPolicySpec(parsing: text)
+            } catch {
+                throw ValidationError("'\(([kind] + values.map(String.init)).joined(separator: " "))' is not a version policy; expected latest:N, all or specific:V[,V...]")
             }
-            let operations = versionOperations(model, lockTimeout: lockTimeout)
-            let served = try operations.setPolicy(spec)
-            print("version_policy set; serving \(served.map(String.init).joined(separator: ", "))")
+        }
+
+        func run() throws {
+            try reportingFailures(format: format, command: "version policy") {
+                let served = try versionOperations(model, lockTimeout: lockTimeout).setPolicy(try spec())
+                switch format {
+                case .json:
+                    struct Output: Encodable { var served: [Int64] }
+                    try printJSON(JSONReport(ok: true, command: "version policy", payload: Output(served: served)))
+                case .text:
+                    print("version_policy set; serving \(served.map(String.init).joined(separator: ", "))")
+                }
+            }
         }
     }
 
@@ -93,7 +125,7 @@ struct VersionCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "prune", abstract: "Remove versions the policy does not serve, keeping the N newest, in one atomic swap.")
 
-        @Argument(help: "The model folder.")
+        @Argument(help: "The model folder.", transform: nonEmptyPath)
         var model: String
 
         @Option(help: "Newest versions to keep even when not served.")
@@ -105,11 +137,29 @@ struct VersionCommand: ParsableCommand {
         @Option(help: "Seconds to wait for another tritonpack writing the same repository.")
         var lockTimeout: Double = 60
 
+        @Option(help: "text or json.")
+        var format: OutputFormat = .text
+
+        func validate() throws {
+            if keep < 0 { throw ValidationError("--keep must be >= 0") }
+        }
+
         func run() throws {
-            let operations = versionOperations(model, lockTimeout: lockTimeout)
-            let removed = try operations.prune(keep: keep, dryRun: dryRun)
-            let list = removed.map(String.init).joined(separator: ", ")
-            print(removed.isEmpty ? "nothing to prune" : "\(dryRun ? "would remove" : "removed") version(s) \(list)")
+            try reportingFailures(format: format, command: "version prune") {
+                let removed = try versionOperations(model, lockTimeout: lockTimeout).prune(keep: keep, dryRun: dryRun)
+                switch format {
+                case .json:
+                    struct Output: Encodable {
+                        var removed: [Int64]
+                        var dryRun: Bool
+                    }
+                    try printJSON(
+                        JSONReport(ok: true, command: "version prune", payload: Output(removed: removed, dryRun: dryRun)))
+                case .text:
+                    let list = removed.map(String.init).joined(separator: ", ")
+                    print(removed.isEmpty ? "nothing to prune" : "\(dryRun ? "would remove" : "removed") version(s) \(list)")
+                }
+            }
         }
     }
 }
@@ -123,16 +173,16 @@ struct PromoteCommand: ParsableCommand {
     @Argument(help: "The model name.")
     var model: String
 
-    @Option(help: "The source repository (e.g. staging).")
+    @Option(help: "The source repository (e.g. staging).", transform: nonEmptyPath)
     var from: String
 
-    @Option(help: "The target repository (e.g. production); it must exist.")
+    @Option(help: "The target repository (e.g. production); it must exist.", transform: nonEmptyPath)
     var to: String
 
-    @Option(help: "The source version (default: the newest the source serves).")
-    var version: Int64?
+    @Option(help: "The source's model version (default: the newest the source serves).", transform: parseModelVersion)
+    var modelVersion: Int64?
 
-    @Option(name: .customLong("as"), help: "The version number in the target (default: the same).")
+    @Option(name: .customLong("as"), help: "The version number in the target (default: the same).", transform: parseModelVersion)
     var targetVersion: Int64?
 
     @Flag(help: "Promote even when inputs or outputs change in a way that breaks the target's clients.")
@@ -147,21 +197,23 @@ struct PromoteCommand: ParsableCommand {
     @Option(help: "text or json.")
     var format: OutputFormat = .text
 
+    func validate() throws {
+        if model.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("the model name is empty") }
+        if let gpus, gpus < 0 { throw ValidationError("--gpus must be >= 0") }
+    }
+
     func run() throws {
+        Interruption.install()
         let promoter = Promoter(
             name: model, source: ModelRepository(root: URL(fileURLWithPath: from)),
-            target: ModelRepository(root: URL(fileURLWithPath: to)), version: version, targetVersion: targetVersion,
+            target: ModelRepository(root: URL(fileURLWithPath: to)), version: modelVersion, targetVersion: targetVersion,
             allowBreaking: allowBreaking, lintOptions: LintOptions(gpus: gpus), lockTimeout: lockTimeout)
         do {
-            try reportingFailures(format: format) {
+            try reportingFailures(format: format, command: "promote") {
                 let result = try promoter.promote(onWait: { printError($0) })
                 switch format {
                 case .json:
-                    struct Output: Encodable {
-                        var ok = true
-                        var result: PromotionResult
-                    }
-                    try printJSON(Output(result: result))
+                    try printJSON(JSONReport(ok: true, command: "promote", payload: ResultPayload(result: result)))
                 case .text:
                     for gate in result.gates { print("gate \(gate.name): \(gate.outcome.rawValue) (\(gate.detail))") }
                     print("promoted \(result.model) version \(result.sourceVersion) to \(result.targetDirectory) (sha256:\(result.digest))")
@@ -169,11 +221,11 @@ struct PromoteCommand: ParsableCommand {
             }
         } catch let refused as PromotionRefused {
             if format == .json {
-                struct Output: Encodable {
-                    var ok = false
-                    var gates: [PromotionGate]
+                struct Output: Encodable { var gates: [PromotionGate] }
+                let errors = refused.gates.filter { $0.outcome == .failed }.map {
+                    Problem(message: "gate \($0.name) failed: \($0.detail)")
                 }
-                try printJSON(Output(gates: refused.gates))
+                try printJSON(JSONReport(ok: false, command: "promote", errors: errors, payload: Output(gates: refused.gates)))
             } else {
                 for gate in refused.gates { print("gate \(gate.name): \(gate.outcome.rawValue) (\(gate.detail))") }
             }
@@ -189,19 +241,28 @@ struct RollbackCommand: ParsableCommand {
         abstract: "Serve the previous (or given) version again by pinning the version policy to it.",
         discussion: "The rolled-back version stays on disk, unserved; `tritonpack version policy` undoes the pin.")
 
-    @Argument(help: "The model folder.")
+    @Argument(help: "The model folder.", transform: nonEmptyPath)
     var model: String
 
-    @Option(help: "The version to serve (default: the newest below the newest served).")
-    var to: Int64?
+    @Option(help: "The model version to serve (default: the newest below the newest served).", transform: parseModelVersion)
+    var modelVersion: Int64?
 
     @Option(help: "Seconds to wait for another tritonpack writing the same repository.")
     var lockTimeout: Double = 60
 
+    @Option(help: "text or json.")
+    var format: OutputFormat = .text
+
     func run() throws {
-        let operations = versionOperations(model, lockTimeout: lockTimeout)
-        let result = try operations.rollback(to: to)
-        print(
-            "rolled back: served \(result.previouslyServed.map(String.init).joined(separator: ", ")), now \(result.served.map(String.init).joined(separator: ", "))")
+        try reportingFailures(format: format, command: "rollback") {
+            let result = try versionOperations(model, lockTimeout: lockTimeout).rollback(to: modelVersion)
+            switch format {
+            case .json:
+                try printJSON(JSONReport(ok: true, command: "rollback", payload: ResultPayload(result: result)))
+            case .text:
+                print(
+                    "rolled back: served \(result.previouslyServed.map(String.init).joined(separator: ", ")), now \(result.served.map(String.init).joined(separator: ", "))")
+            }
+        }
     }
 }

@@ -40,7 +40,7 @@ final class CLITests: XCTestCase {
 
         let missing = try tritonpack("pack", root.appendingPathComponent("nope").path, "--repo", repository.path)
         XCTAssertEqual(missing.status, 1)
-        XCTAssertTrue(missing.stderr.contains("nope: no such directory"), missing.stderr)
+        XCTAssertTrue(missing.stderr.contains("nope: no such file or folder"), missing.stderr)
 
         let badName = try tritonpack("pack", sample("tiny_mlp").path, "--repo", repository.path, "--name", "../x")
         XCTAssertEqual(badName.status, 2)
@@ -78,7 +78,7 @@ final class CLITests: XCTestCase {
     func testExistingVersionIsRefusedByTheCLI() throws {
         let repository = try temporaryDirectory(self).appendingPathComponent("repo")
         XCTAssertEqual(try tritonpack("pack", sample("tiny_mlp").path, "--repo", repository.path).status, 0)
-        let again = try tritonpack("pack", sample("tiny_mlp").path, "--repo", repository.path, "--version", "1")
+        let again = try tritonpack("pack", sample("tiny_mlp").path, "--repo", repository.path, "--model-version", "1")
         XCTAssertEqual(again.status, 1)
         XCTAssertTrue(again.stderr.contains("tiny_mlp/1: version 1 of 'tiny_mlp' already exists"), again.stderr)
     }

@@ -24,7 +24,7 @@ final class PollingServerTests: XCTestCase {
         let promote = { (version: Int) in
             let outcome = try tritonpack(
                 "promote", "identity_fp32", "--from", staging.deletingLastPathComponent().path, "--to", production.path,
-                "--version", String(version))
+                "--model-version", String(version))
             XCTAssertEqual(outcome.status, 0, outcome.stdout + outcome.stderr)
         }
         try promote(1)
@@ -57,7 +57,7 @@ final class PollingServerTests: XCTestCase {
         let model = production.appendingPathComponent("identity_fp32")
         XCTAssertEqual(try tritonpack("rollback", model.path).status, 0)
         try serve(for: 4)
-        XCTAssertEqual(try tritonpack("rollback", model.path, "--to", "1").status, 0)
+        XCTAssertEqual(try tritonpack("rollback", model.path, "--model-version", "1").status, 0)
         try serve(for: 4)
         XCTAssertEqual(try tritonpack("version", "policy", model.path, "latest", "1").status, 0)
         try serve(for: 4)

@@ -60,7 +60,7 @@ final class SmokeTests: XCTestCase {
         XCTAssertEqual(output?["shape"] as? [Int], [1, 4])
         let latency = json["latency"] as? [String: Any]
         XCTAssertEqual(latency?["requests"] as? Int, 20)
-        XCTAssertEqual(latency?["serverInferenceCount"] as? Int, 22)  // 1 check + 1 warm-up + 20 timed
+        XCTAssertEqual(latency?["server_inference_count"] as? Int, 22)  // 1 check + 1 warm-up + 20 timed
         XCTAssertGreaterThan((latency?["throughput"] as? Double) ?? 0, 0)
     }
 

@@ -372,7 +372,10 @@ final class BundleTests: XCTestCase {
         let renderer = TemplateRenderer(values: ["model": "m"])
         XCTAssertEqual(try renderer.render("a @@model@@ b @@ c @@Model@@ @@", file: "t"), "a m b @@ c @@Model@@ @@")
         XCTAssertThrowsError(try renderer.render("line one\n  x @@modle@@", file: "templates/run.sh")) { error in
-            XCTAssertEqual((error as? TritonPackError)?.file, "templates/run.sh:2:5")
+            let refusal = error as? TritonPackError
+            XCTAssertEqual(refusal?.file, "templates/run.sh")
+            XCTAssertEqual(refusal?.line, 2)
+            XCTAssertEqual(refusal?.column, 5)
             XCTAssertTrue((error as? TritonPackError)?.message.contains("unknown placeholder @@modle@@; known: model") ?? false)
         }
     }

@@ -9,4 +9,11 @@ int tp_rename_exchange(const char *first, const char *second);
 /// another file at `to` could be replaced. Returns 0 on success, else -1 with errno set (EEXIST).
 int tp_rename_noreplace(const char *from, const char *to);
 
+/// Makes SIGINT and SIGTERM only record themselves, so that work in progress can notice, clean up
+/// and exit; the signal is then reported by tp_interruption_signal.
+void tp_interruption_install(void);
+
+/// The signal (SIGINT or SIGTERM) received since tp_interruption_install, or 0. Async-signal-safe.
+int tp_interruption_signal(void);
+
 #endif

@@ -168,6 +168,7 @@ public struct BundleBuilder: Sendable {
             for entry in entries { try writer.add(entry, timestamp: options.timestamp) }
             try writer.close()
             if options.sync { try POSIXFiles.fsync(path: temporary) }
+            try Interruption.check()
             if options.force {
                 try POSIXFiles.rename(temporary, to: output.path)
             } else if tp_rename_noreplace(temporary, output.path) != 0 {
@@ -178,6 +179,7 @@ public struct BundleBuilder: Sendable {
             }
         } catch {
             unlink(temporary)
+            if let signal = Interruption.signal { throw Interrupted(signal: signal) }
             throw error
         }
         if options.sync { try POSIXFiles.fsync(path: folder) }

@@ -76,7 +76,7 @@ public struct TemplateRenderer: Sendable {
                     let name = String(String.UnicodeScalarView(scalars[(index + 2)..<end]))
                     guard let value = values[name] else {
                         throw TritonPackError.refused(
-                            "\(file):\(line):\(column)",
+                            file, line: line, column: column,
                             "unknown placeholder @@\(name)@@; known: \(values.keys.sorted().joined(separator: ", "))")
                     }
                     output.append(contentsOf: value.unicodeScalars)

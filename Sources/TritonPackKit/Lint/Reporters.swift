@@ -7,24 +7,32 @@ public enum LintReporter {
         var lines = report.diagnostics.map(\.compilerStyle)
         let infos = report.diagnostics.count - report.errorCount - report.warningCount
         lines.append(
-            "\(report.models.count) model(s): \(report.errorCount) error(s), \(report.warningCount) warning(s), \(infos) note(s)")
+            "\(report.models.count) model(s): \(report.errorCount) error(s), \(report.warningCount) warning(s), \(infos) info")
         return lines.joined(separator: "\n") + "\n"
     }
 
-    public static func json(_ report: LintReport) throws -> String {
+    /// `ok` is what the exit status says (it depends on --strict); errors and warnings repeat the
+    /// diagnostics of those severities, as every command's JSON has them.
+    public static func json(_ report: LintReport, ok: Bool? = nil) throws -> String {
         struct Output: Encodable {
+            var ok: Bool
+            var command = "lint"
             var path: String
             var models: [String]
             var summary: [String: Int]
             var diagnostics: [Diagnostic]
+            var errors: [Diagnostic]
+            var warnings: [Diagnostic]
         }
         let output = Output(
-            path: report.path, models: report.models,
+            ok: ok ?? (report.errorCount == 0), path: report.path, models: report.models,
             summary: [
-                "errors": report.errorCount, "warnings": report.warningCount,
-                "infos": report.diagnostics.count - report.errorCount - report.warningCount,
+                Severity.error.rawValue: report.errorCount, Severity.warning.rawValue: report.warningCount,
+                Severity.info.rawValue: report.diagnostics.count - report.errorCount - report.warningCount,
             ],
-            diagnostics: report.diagnostics)
+            diagnostics: report.diagnostics,
+            errors: report.diagnostics.filter { $0.severity == .error },
+            warnings: report.diagnostics.filter { $0.severity == .warning })
         return try encode(output)
     }
 

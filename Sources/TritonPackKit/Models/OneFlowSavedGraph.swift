@@ -71,18 +71,26 @@ public struct OneFlowSavedGraph: Sendable {
 
     /// Reads and checks a saved graph. Throws only when the folder or `model.mlir` cannot be read
     /// at all; everything else wrong with the graph is listed in `problems`.
+    /// Where a saved graph is one folder further down (flow.save writes `dir/model/`, a model
+    /// version holds `model/`), the path to give instead.
+    private static func nextStep(_ directory: URL) -> String {
+        let below = directory.appendingPathComponent("model")
+        guard POSIXFiles.isRegularFile(below.appendingPathComponent(graphFileName).path) else { return "" }
+        return "; this is the folder above the saved graph: give \(below.path) instead"
+    }
+
     public static func read(at directory: URL) throws -> OneFlowSavedGraph {
         let path = directory.path
         guard POSIXFiles.isDirectory(path) else {
             if POSIXFiles.exists(path) {
                 throw TritonPackError.refused(path, "not a directory; expected a graph saved by flow.save(graph, dir)")
             }
-            throw TritonPackError.refused(path, "no such directory")
+            throw TritonPackError.refused(
+                path, "no such file or folder; give the folder flow.save(graph, dir) wrote, or an ONNX file")
         }
         let graphPath = directory.appendingPathComponent(graphFileName).path
         guard POSIXFiles.isRegularFile(graphPath) else {
-            throw TritonPackError.refused(
-                graphPath, "missing: a saved OneFlow graph has model.mlir beside its variable folders")
+            throw TritonPackError.refused(graphPath, "missing: a saved OneFlow graph has model.mlir beside its variable folders" + nextStep(directory))
         }
         guard let data = FileManager.default.contents(atPath: graphPath) else {
             throw TritonPackError.io(graphPath, "cannot read: \(POSIXFiles.errnoMessage())")

@@ -145,6 +145,7 @@ public struct FileCopier: Sendable {
                     throw TritonPackError.io(path, "read failed: \(POSIXFiles.errnoMessage())")
                 }
                 if count == 0 { break }
+                try Interruption.check()
                 try body(UnsafeRawBufferPointer(start: raw.baseAddress!, count: count))
                 total += Int64(count)
             }

@@ -161,7 +161,15 @@ public struct Packer: Sendable {
             throw TritonPackError.usage("version \(version) is negative; versions are numbers >= 0")
         }
         let repository = request.repository
+        let repositoryExisted = POSIXFiles.isDirectory(repository.root.path)
         try repository.create()
+        var published = false
+        defer {
+            if !repositoryExisted && !published {
+                unlink(repository.root.appendingPathComponent(ModelRepository.lockFileName).path)
+                rmdir(repository.root.path)
+            }
+        }
         let lock = try RepositoryLock(repository: repository, timeout: request.lockTimeout, onWait: onWait)
         defer { withExtendedLifetime(lock) {} }
 
@@ -226,6 +234,8 @@ public struct Packer: Sendable {
         }
         if request.durable { try syncDirectories(under: modelExists ? stagedVersion : stagedModel) }
 
+        try Interruption.check()
+        published = true
         if modelExists {
             try POSIXFiles.rename(stagedVersion.path, to: versionDirectory.path)
             if configAction == .updated || configAction == .created {
@@ -254,7 +264,7 @@ public struct Packer: Sendable {
         } catch let error as TextProtoSyntaxError {
             guard request.updateConfig else {
                 throw TritonPackError.refused(
-                    "\(path.path):\(error.position.line):\(error.position.column)",
+                    path.path, line: error.position.line, column: error.position.column,
                     "existing config does not parse (\(error.message)); fix it or pass --update-config to replace it")
             }
             return .updated

@@ -20,6 +20,10 @@ public final class RepositoryLock {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             usleep(50_000)
+            if let signal = Interruption.signal {
+                close(fd)
+                throw Interrupted(signal: signal)
+            }
             if flock(fd, LOCK_EX | LOCK_NB) == 0 { return }
         }
         close(fd)

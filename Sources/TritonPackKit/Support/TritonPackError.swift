@@ -13,16 +13,25 @@ public struct TritonPackError: Error, CustomStringConvertible, Equatable, Sendab
 
     public var kind: Kind
     public var file: String?
+    /// The position in `file`, 1-based, where the problem has one.
+    public var line: Int?
+    public var column: Int?
     public var message: String
 
-    public init(_ kind: Kind, file: String? = nil, _ message: String) {
+    public init(_ kind: Kind, file: String? = nil, line: Int? = nil, column: Int? = nil, _ message: String) {
         self.kind = kind
         self.file = file
+        self.line = line
+        self.column = column
         self.message = message
     }
 
     public static func refused(_ file: String?, _ message: String) -> TritonPackError {
         TritonPackError(.refused, file: file, message)
+    }
+
+    public static func refused(_ file: String, line: Int, column: Int, _ message: String) -> TritonPackError {
+        TritonPackError(.refused, file: file, line: line, column: column, message)
     }
 
     public static func usage(_ message: String) -> TritonPackError {
@@ -34,6 +43,7 @@ public struct TritonPackError: Error, CustomStringConvertible, Equatable, Sendab
     }
 
     public var description: String {
+        if let file, let line { return "\(file):\(line):\(column.map { "\($0):" } ?? "") \(message)" }
         if let file { return "\(file): \(message)" }
         return message
     }

@@ -46,7 +46,7 @@ public struct ModelVersions: Sendable {
             return try Inference_ModelConfig.parse(bytes: Array(data)).message
         } catch let error as TextProtoSyntaxError {
             throw TritonPackError.refused(
-                "\(configPath.path):\(error.position.line):\(error.position.column)", error.message)
+                configPath.path, line: error.position.line, column: error.position.column, error.message)
         }
     }
 

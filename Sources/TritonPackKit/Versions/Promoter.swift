@@ -153,6 +153,7 @@ public struct Promoter: Sendable {
         }
         record.version = destinationVersion
         try POSIXFiles.write(try record.encoded(), to: stagedVersion.appendingPathComponent(Manifest.fileName).path)
+        try Interruption.check()
         if createsModel {
             try POSIXFiles.write(try Data(contentsOf: from.configPath), to: stagedModel.appendingPathComponent(ModelRepository.configFileName).path)
             try POSIXFiles.fsync(path: stagedModel.path)
