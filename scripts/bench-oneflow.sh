@@ -25,7 +25,7 @@ python3 - "$start" "$end" <<'PY'
 import json, sys
 report = json.load(open("bench-work/oneflow-style.json"))
 print(f"fast_neural_style: smoke end to end {float(sys.argv[2]) - float(sys.argv[1]):.1f} s, "
-      f"p50 {report['latency']['p50Milliseconds']:.0f} ms per request, passed={report['passed']}")
+      f"p50 {report['latency']['p50_milliseconds']:.0f} ms per request, passed={report['passed']}")
 PY
 
 site=$("$python" -c 'import site; print(site.getsitepackages()[0])')
@@ -40,6 +40,6 @@ import json, sys
 report = json.load(open(f"bench-work/oneflow-mio-{sys.argv[1]}.json"))
 latency = report["latency"]
 print(f"multi_io through tritonserver + oneflow-python, concurrency {sys.argv[1]}: {latency['throughput']:.0f} requests/s, "
-      f"p50 {latency['p50Milliseconds']:.2f} ms, passed={report['passed']}")
+      f"p50 {latency['p50_milliseconds']:.2f} ms, passed={report['passed']}")
 PY
 done
