@@ -72,7 +72,8 @@ public struct Linter: Sendable {
             if broken && description.identifier != ConfigSyntaxRule.description.identifier { continue }
             if context.model.backendDetectionError != nil
                 && ![ConfigSyntaxRule.description.identifier, BackendUndeterminedRule.description.identifier,
-                    HiddenModelDirectoryRule.description.identifier].contains(description.identifier)
+                    HiddenModelDirectoryRule.description.identifier, RepositoryAgentRule.description.identifier,
+                ].contains(description.identifier)
             {
                 continue
             }
@@ -83,13 +84,50 @@ public struct Linter: Sendable {
         return sink.diagnostics
     }
 
-    /// The message Triton would fail a (composing) model with, if any.
-    static func firstError(of model: ModelUnderLint, context: LintContext) -> String? {
+    /// Rules whose failures Triton reports while polling the model directory (InitializeModelInfo:
+    /// parse, repository agents, AutoCompleteBackendFields, NormalizeModelConfig, ValidateModelConfig,
+    /// and ValidateModelIOConfig when auto-complete is off, then the name check). A model failing
+    /// there is not in the dependency graph at all; the other rules fail a version while loading.
+    static func pollStageRules(autoComplete: Bool) -> Set<String> {
+        var rules: Set<String> = [
+            ConfigSyntaxRule.description.identifier, RepositoryAgentRule.description.identifier,
+            BackendUndeterminedRule.description.identifier, PlatformBackendRule.description.identifier,
+            MaxBatchSizeRule.description.identifier, DynamicBatchingRule.description.identifier,
+            ResponseCacheRule.description.identifier, SequenceControlRule.description.identifier,
+            SequenceStrategyRule.description.identifier, EnsemblePlatformRule.description.identifier,
+            EnsembleStructureRule.description.identifier, ModelMetricsRule.description.identifier,
+            ModelNameMatchesDirectoryRule.description.identifier,
+        ]
+        if !autoComplete {
+            rules.formUnion(RuleRegistry.ioRules)
+            rules.insert(MissingConfigRule.description.identifier)
+        }
+        return rules
+    }
+
+    /// How a composing model fails, as an ensemble that depends on it sees the failure.
+    struct ModelFailure {
+        var message: String
+        var rule: String
+        /// Failed while polling: the ensemble then reports the model as not available.
+        var atPoll: Bool
+    }
+
+    /// The first error Triton would fail a (composing) model with, if any.
+    static func firstFailure(of model: ModelUnderLint, context: LintContext) -> ModelFailure? {
         let rules = RuleRegistry.ordered(autoComplete: context.options.autoComplete).filter {
             $0.description.identifier != EnsembleDependencyRule.description.identifier
         }
         let inner = LintContext(model: model, repository: context.repository, options: context.options)
-        return run(rules, on: inner).first { $0.severity == .error }?.message
+        guard let error = run(rules, on: inner).first(where: { $0.severity == .error }) else { return nil }
+        return ModelFailure(
+            message: error.message, rule: error.rule,
+            atPoll: pollStageRules(autoComplete: context.options.autoComplete).contains(error.rule))
+    }
+
+    /// The message Triton would fail a (composing) model with, if any.
+    static func firstError(of model: ModelUnderLint, context: LintContext) -> String? {
+        firstFailure(of: model, context: context)?.message
     }
 }
 

@@ -136,6 +136,9 @@ public enum LintReporter {
             if !description.catalog.isEmpty { text += " · catalog: \(description.catalog.joined(separator: ", "))" }
             text += "\n\n\(description.summary)\n\n"
             if let message = description.tritonMessage { text += "Triton's wording: `\(message)`\n\n" }
+            if !description.tritonSource.isEmpty {
+                text += "Reproduces: " + description.tritonSource.joined(separator: "; ") + "\n\n"
+            }
             for (title, examples) in [("Triggers", description.triggering), ("Does not trigger", description.nonTriggering)]
             where !examples.isEmpty {
                 text += "\(title):\n\n"
@@ -147,6 +150,7 @@ public enum LintReporter {
                     if !files.isEmpty { parts.append("files: \(files)") }
                     if !example.otherModels.isEmpty { parts.append("with models \(example.otherModels.keys.sorted().joined(separator: ", "))") }
                     if let gpus = example.gpus { parts.append("--gpus \(gpus)") }
+                    if !example.autoComplete { parts.append("--disable-auto-complete-config") }
                     text += "- " + parts.joined(separator: "; ") + "\n"
                 }
                 text += "\n"

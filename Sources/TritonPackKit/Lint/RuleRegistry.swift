@@ -6,6 +6,7 @@ public enum RuleRegistry {
     public static let all: [any LintRule] = [
         ConfigSyntaxRule(),
         MissingConfigRule(),
+        RepositoryAgentRule(),
         BackendUndeterminedRule(),
         HiddenModelDirectoryRule(),
         PlatformBackendRule(),

@@ -11,7 +11,16 @@ public struct PlatformBackendRule: LintRule {
             .config("platform: \"ensemble\"\nbackend: \"python\""),
             .config("platform: \"libtorch\"", extra: ["1/model.pt": ""]),
         ],
-        nonTriggering: [.config("platform: \"onnxruntime_onnx\"", extra: ["1/model.onnx": ""]), .config("backend: \"python\"")])
+        nonTriggering: [
+            .config("platform: \"onnxruntime_onnx\"", extra: ["1/model.onnx": ""]), .config("backend: \"python\""),
+            // A TensorFlow platform alone is completed to backend "tensorflow".
+            LintExample(files: ["config.pbtxt": "platform: \"tensorflow_savedmodel\"", "1/model.savedmodel/saved_model.pb": ""]),
+            LintExample(files: ["config.pbtxt": "platform: \"tensorflow_graphdef\"", "1/model.graphdef": ""]),
+        ],
+        tritonSource: [
+            "core src/model_config_utils.cc ValidateModelConfig, GetBackendType/GetBackendTypeFromPlatform",
+            "core src/model_config_utils.cc AutoCompleteBackendFields (a TensorFlow platform fills an empty backend and default_model_filename)",
+        ])
 
     static let platformBackends: [String: String] = [
         "tensorflow_graphdef": "tensorflow", "tensorflow_savedmodel": "tensorflow", "tensorrt_plan": "tensorrt",
