@@ -20,6 +20,7 @@ struct ConfigCommand: ParsableCommand {
             let packable = try flags.packable(at: model)
             switch format {
             case .text:
+                for note in packable.notes { printError("note: \(note)") }
                 print(packable.config.pbtxt, terminator: "")
             case .json:
                 struct Output: Encodable {
@@ -27,8 +28,12 @@ struct ConfigCommand: ParsableCommand {
                     var name: String
                     var config: String
                     var signature: Signature
+                    var notes: [String]
                 }
-                try printJSON(Output(name: packable.config.name, config: packable.config.pbtxt, signature: packable.signature))
+                try printJSON(
+                    Output(
+                        name: packable.config.name, config: packable.config.pbtxt, signature: packable.signature,
+                        notes: packable.notes))
             }
         }
     }

@@ -30,6 +30,7 @@ public enum RuleRegistry {
         BatchIOSupportRule(),
         ModelFileRule(),
         ONNXRuntimeModelRule(),
+        ONNXCheckerSkippedRule(),
         OneFlowTensorNamesRule(),
         OneFlowDataTypeRule(),
         OneFlowGraphRule(),

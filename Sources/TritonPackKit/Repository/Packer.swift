@@ -22,13 +22,19 @@ public struct PackableModel: Sendable {
     public var files: [PlacedFile]
     public var signature: Signature
     public var config: Inference_ModelConfig
+    /// What the reader wants the user to know (e.g. an ONNX check that was skipped, and why).
+    public var notes: [String]
 
-    public init(sourceKind: String, source: URL, files: [PlacedFile], signature: Signature, config: Inference_ModelConfig) {
+    public init(
+        sourceKind: String, source: URL, files: [PlacedFile], signature: Signature, config: Inference_ModelConfig,
+        notes: [String] = []
+    ) {
         self.sourceKind = sourceKind
         self.source = source
         self.files = files
         self.signature = signature
         self.config = config
+        self.notes = notes
     }
 
     /// Reads a saved OneFlow graph or an ONNX file (by its `.onnx` name or content), refusing it
@@ -67,7 +73,7 @@ public struct PackableModel: Sendable {
         guard !model.externalData.isEmpty else {
             return PackableModel(
                 sourceKind: "onnx", source: file, files: [PlacedFile(source: file, destination: "model.onnx", size: size)],
-                signature: model.signature, config: config)
+                signature: model.signature, config: config, notes: model.checkerNote.map { [$0] } ?? [])
         }
         var files = [PlacedFile(source: file, destination: "model.onnx/model.onnx", size: size)]
         var missing: [GraphProblem] = []
@@ -80,7 +86,9 @@ public struct PackableModel: Sendable {
             files.append(PlacedFile(source: data, destination: "model.onnx/\(location)", size: dataSize))
         }
         if !missing.isEmpty { throw SavedGraphRefused(directory: file.deletingLastPathComponent().path, problems: missing) }
-        return PackableModel(sourceKind: "onnx", source: file, files: files, signature: model.signature, config: config)
+        return PackableModel(
+            sourceKind: "onnx", source: file, files: files, signature: model.signature, config: config,
+            notes: model.checkerNote.map { [$0] } ?? [])
     }
 }
 
@@ -169,7 +177,7 @@ public struct Packer: Sendable {
             throw TritonPackError.refused(
                 versionDirectory.path, "version \(version) of '\(name)' already exists; versions are never overwritten")
         }
-        var notes: [String] = []
+        var notes: [String] = model.notes
         let configAction = try decideConfig(for: model, at: repository.configPath(name), notes: &notes)
 
         let staging = StagingArea.choose(for: repository, model: name)
