@@ -92,8 +92,8 @@ def verdict(server, model):
     offset = server.log_size()
     try:
         status, body = server.request("POST", f"/v2/repository/models/{model}/load")
-    except OSError as error:
-        status, body = 0, str(error)
+    except OSError:
+        return None  # no answer in time (a loaded machine): the caller retries on a fresh server
     time.sleep(0.1)
     log = server.log_since(offset)
     if not server.alive():
@@ -123,7 +123,14 @@ def main():
     server = Server(repository, strict, log_path)
     try:
         for model in models:
-            results[model] = verdict(server, model)
+            result = verdict(server, model)
+            if result is None:
+                server.stop()
+                server = Server(repository, strict, log_path)
+                result = verdict(server, model)
+            if result is None:
+                raise RuntimeError(f"no answer from tritonserver for {model} twice; see {log_path}")
+            results[model] = result
             state = "crashed" if results[model]["crashed"] else "loaded" if results[model]["loaded"] else "refused"
             print(f"{model}: {state} {results[model]['message'][:200]}", flush=True)
             if results[model]["crashed"]:
