@@ -95,7 +95,7 @@ public struct Linter: Sendable {
             MaxBatchSizeRule.description.identifier, DynamicBatchingRule.description.identifier,
             ResponseCacheRule.description.identifier, SequenceControlRule.description.identifier,
             SequenceStrategyRule.description.identifier, EnsemblePlatformRule.description.identifier,
-            EnsembleStructureRule.description.identifier, ModelMetricsRule.description.identifier,
+            EnsembleStructureRule.description.identifier,
             ModelNameMatchesDirectoryRule.description.identifier,
         ]
         if !autoComplete {
@@ -154,8 +154,12 @@ enum ModelLoader {
                 model.configText = bytes
                 do {
                     let document = try Inference_ModelConfig.parse(bytes: bytes)
-                    model.document = document
-                    model.written = document.message
+                    if let error = Triton251Proto.unknownField(in: document, text: bytes) {
+                        model.syntaxError = error
+                    } else {
+                        model.document = document
+                        model.written = document.message
+                    }
                 } catch let error as TextProtoSyntaxError {
                     model.syntaxError = error
                 } catch {
@@ -198,5 +202,63 @@ enum ModelLoader {
             offset += count
         }
         return .success(Array(bytes[0..<offset]))
+    }
+}
+
+/// Fields of the project's model_config.proto (Triton common, 2026) that the model_config.proto
+/// built into Triton 2.51 (r24.10) does not have: 2.51's parser refuses them as unknown fields
+/// ("failed to read text proto"; seen on the 2.51 server for exactly these two of the fields
+/// tried, every other field of the proto loading).
+enum Triton251Proto {
+    static let newerFields: [(path: String, message: String, field: String)] = [
+        ("model_metrics", "inference.ModelConfig", "model_metrics"),
+        ("ensemble_scheduling.max_inflight_requests", "inference.ModelEnsembling", "max_inflight_requests"),
+    ]
+
+    /// The first such field in the text, as libprotobuf's parser would report it: at the token
+    /// after the field name (seen: `model_metrics {` on line 10 is reported as 10:15).
+    static func unknownField(in document: TextProtoDocument<Inference_ModelConfig>, text: [UInt8]) -> TextProtoSyntaxError? {
+        let found = newerFields.compactMap { field in document.positions[field.path].map { (field, $0) } }
+        guard let (field, position) = found.min(by: { ($0.1.line, $0.1.column) < ($1.1.line, $1.1.column) }) else {
+            return nil
+        }
+        return TextProtoSyntaxError(
+            message: "Message type \"\(field.message)\" has no field named \"\(field.field)\".",
+            position: tokenAfterName(at: position, in: text))
+    }
+
+    /// The position of the first token after the identifier that starts at `position` (1-based).
+    static func tokenAfterName(at position: SourcePosition, in text: [UInt8]) -> SourcePosition {
+        var line = 1
+        var index = 0
+        while index < text.count && line < position.line {
+            if text[index] == UInt8(ascii: "\n") { line += 1 }
+            index += 1
+        }
+        var column = 1
+        index += position.column - 1
+        column = position.column
+        func isName(_ byte: UInt8) -> Bool {
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x5F
+        }
+        while index < text.count && isName(text[index]) {
+            index += 1
+            column += 1
+        }
+        while index < text.count {
+            switch text[index] {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"):
+                column += 1
+            case UInt8(ascii: "\n"):
+                line += 1
+                column = 0
+            case UInt8(ascii: "#"):
+                while index + 1 < text.count && text[index + 1] != UInt8(ascii: "\n") { index += 1 }
+            default:
+                return SourcePosition(line: line, column: column)
+            }
+            index += 1
+        }
+        return SourcePosition(line: line, column: column)
     }
 }

@@ -17,7 +17,6 @@ public enum RuleRegistry {
         SequenceStrategyRule(),
         EnsemblePlatformRule(),
         EnsembleStructureRule(),
-        ModelMetricsRule(),
         IOConfigRule(),
         BatchInputRule(),
         BatchOutputRule(),

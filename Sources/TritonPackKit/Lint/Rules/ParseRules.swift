@@ -4,14 +4,21 @@ import Foundation
 public struct ConfigSyntaxRule: LintRule {
     public static let description = RuleDescription(
         identifier: "config-syntax", name: "Config syntax", severity: .error, catalog: ["P0", "P1"],
-        summary: "config.pbtxt must parse as inference.ModelConfig text format (unknown fields, bad values, repeated singular fields and oneof conflicts are refused).",
+        summary: "config.pbtxt must parse as inference.ModelConfig text format (unknown fields, bad values, repeated singular fields and oneof conflicts are refused). Triton 2.51's proto predates model_metrics and ensemble_scheduling.max_inflight_requests: 2.51 refuses them as unknown fields.",
         tritonMessage: "failed to read text proto from {path}",
         triggering: [
             .config("name: \"m\"\nnme: \"x\"\nbackend: \"python\""),
             .config("backend: \"python\"\ninput { data_type: TYPE_FLOAT }"),
             .config("backend: \"python\"\ndynamic_batching {}\nsequence_batching {}"),
+            // Fields newer than Triton 2.51's model_config.proto.
+            .config("backend: \"python\"\nmodel_metrics { metric_control [ { metric_identifier { family: \"nv_inference_first_response_histogram_ms\" } histogram_options { buckets: [ 1, 10 ] } } ] }"),
+            LintExample(files: ["config.pbtxt": "platform: \"ensemble\"\nensemble_scheduling { max_inflight_requests: 4 step [ { model_name: \"a\" } ] }", "1/.keep": ""]),
         ],
-        nonTriggering: [.config("backend: \"python\" # comment\nmax_batch_size: 0, max_batch_size: 2")])
+        nonTriggering: [.config("backend: \"python\" # comment\nmax_batch_size: 0, max_batch_size: 2")],
+        tritonSource: [
+            "core src/filesystem/api.cc ReadTextProto (TextFormat::ParseFromString, default options)",
+            "the model_config.proto of Triton 2.51 (r24.10) has no model_metrics and no ensemble_scheduling.max_inflight_requests (seen refused by the 2.51 server)",
+        ])
 
     public init() {}
 
