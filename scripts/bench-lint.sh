@@ -14,7 +14,8 @@ count=${MODELS:-1000}
 bin=.build/release/tritonpack
 [ -x "$bin" ] || swift build -c release
 repo="$work/lint-repo"
-if [ ! -d "$repo/m$((count - 1))" ]; then
+# (The warmup sample names both inputs: Triton refuses a warmup request missing one.)
+if [ ! -d "$repo/m$((count - 1))" ] || ! grep -q '"INPUT1" value' "$repo/m0/config.pbtxt"; then
   rm -rf "$repo"
   for i in $(seq 0 $((count - 1))); do
     mkdir -p "$repo/m$i/1"
@@ -26,7 +27,7 @@ input [ { name: "INPUT0" data_type: TYPE_FP32 dims: [ 16, 16 ] }, { name: "INPUT
 output [ { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 16 ] reshape { shape: [ 4, 4 ] } } ]
 instance_group [ { kind: KIND_CPU count: 2 } ]
 dynamic_batching { preferred_batch_size: [ 4, 8 ] max_queue_delay_microseconds: 100 }
-model_warmup [ { name: "w" batch_size: 1 inputs { key: "INPUT0" value: { data_type: TYPE_FP32 dims: [ 16, 16 ] zero_data: true } } } ]
+model_warmup [ { name: "w" batch_size: 1 inputs { key: "INPUT0" value: { data_type: TYPE_FP32 dims: [ 16, 16 ] zero_data: true } } inputs { key: "INPUT1" value: { data_type: TYPE_INT64 dims: [ 8 ] zero_data: true } } } ]
 CONFIG
   done
 fi
