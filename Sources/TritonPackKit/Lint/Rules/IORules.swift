@@ -213,9 +213,13 @@ public struct DuplicateIONameRule: LintRule {
 public struct BatchInputRule: LintRule {
     public static let description = RuleDescription(
         identifier: "batch-input", name: "Batch inputs", severity: .error, catalog: ["R45", "R46", "R47", "R48"],
-        summary: "Each batch_input kind (except none) takes exactly one source input that is a config input, and has type TYPE_INT32 or TYPE_FP32.",
+        summary: "Each batch_input kind (except none) takes exactly one source input that is a config input, and has type TYPE_INT32 or TYPE_FP32. With auto-complete on, an omitted data_type is refused first by the backend model, in its own words.",
         tritonMessage: "batch input kind '{KIND}' expects 1 source input, got {n}",
-        triggering: [.config("backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\nbatch_input [ { kind: BATCH_ELEMENT_COUNT target_name: \"B\" data_type: TYPE_FP32 } ]")],
+        triggering: [
+            .config("backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\nbatch_input [ { kind: BATCH_ELEMENT_COUNT target_name: \"B\" data_type: TYPE_FP32 } ]"),
+            .config("backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\nbatch_input [ { kind: BATCH_ELEMENT_COUNT target_name: \"B\" source_input: \"x\" } ]"),
+            .config("backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\nbatch_input [ { kind: BATCH_ELEMENT_COUNT target_name: \"B\" source_input: \"x\" } ]", autoComplete: false),
+        ],
         nonTriggering: [.config("backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\nbatch_input [ { kind: BATCH_ELEMENT_COUNT target_name: \"B\" data_type: TYPE_FP32 source_input: \"x\" } ]")])
 
     static func kindName(_ kind: Inference_BatchInput.Kind) -> String {
@@ -235,6 +239,15 @@ public struct BatchInputRule: LintRule {
     public func check(_ context: LintContext, _ report: inout DiagnosticSink) {
         let config = context.model.config
         let inputs = Set(config.input.map(\.name))
+        // With auto-complete on, the backend model (backend src/backend_model.cc BackendModel,
+        // BatchInput::ParseFromModelConfig) reads the batch inputs before Model::Init validates
+        // them, and an omitted data_type cannot be converted (seen on the 2.51 server).
+        if context.options.autoComplete, config.platform != "ensemble",
+            let index = config.batchInput.firstIndex(where: { $0.dataType == .typeInvalid })
+        {
+            report.report("unexpected batch input data type 'TYPE_INVALID'", at: "batch_input[\(index)]")
+            return
+        }
         for (index, batchInput) in config.batchInput.enumerated() {
             let field = "batch_input[\(index)]"
             let message: String?

@@ -236,35 +236,43 @@ public struct WarmupRule: LintRule {
     }
 }
 
-/// R52-R54: output label files.
+/// R53-R54: output label files, as Triton 2.51 opens them: the label_filename joined to the model
+/// directory as written (an absolute name is appended too), no containment check.
 public struct LabelFileRule: LintRule {
     public static let description = RuleDescription(
-        identifier: "label-file", name: "Label files", severity: .error, catalog: ["R52", "R53", "R54"],
-        summary: "An output's label_filename must be a readable file inside the model folder, and only one output of a name may have one.",
-        tritonMessage: "label file path '{path}' for output '{o}' in model '{model}' is outside model directory",
+        identifier: "label-file", name: "Label files", severity: .error, catalog: ["R53", "R54"],
+        summary: "An output's label_filename must name a readable file, joined to the model folder as written (2.51 appends even an absolute name, and reads '../' names outside the folder: a warning, since later Triton versions refuse them), and only one output of a name may have one.",
+        tritonMessage: "failed to open text file for read {model_dir}/{label_filename}: {strerror}",
         triggering: [
             .config("backend: \"python\"\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] label_filename: \"labels.txt\" } ]"),
-            .config("backend: \"python\"\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] label_filename: \"../labels.txt\" } ]"),
+            .config("backend: \"python\"\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] label_filename: \"/etc/hostname\" } ]"),
         ],
-        nonTriggering: [.config("backend: \"python\"\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] label_filename: \"labels.txt\" } ]", extra: ["labels.txt": "cat\n"])])
+        nonTriggering: [.config("backend: \"python\"\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] label_filename: \"labels.txt\" } ]", extra: ["labels.txt": "cat\n"])],
+        tritonSource: [
+            "core src/model.cc Model::Init: JoinPath(model_dir, label_filename), then label_provider.cc AddLabels (ReadTextFile); seen on the 2.51 server: '../labels.txt' that exists loads, '/abs/labels.txt' is looked up as <model_dir>/abs/labels.txt",
+        ])
 
     public init() {}
 
     public func check(_ context: LintContext, _ report: inout DiagnosticSink) {
         let model = context.model
         var labelled = Set<String>()
+        let root = model.directory.standardizedFileURL.path
         for (index, output) in model.config.output.enumerated() where !output.labelFilename.isEmpty {
             let field = "output[\(index)].label_filename"
-            let resolved = model.directory.appendingPathComponent(output.labelFilename).standardizedFileURL.path
-            let root = model.directory.standardizedFileURL.path
-            if !resolved.hasPrefix(root + "/") {
+            let joined = model.directory.path + "/" + output.labelFilename
+            if !POSIXFiles.isRegularFile(joined) {
+                report.report("failed to open text file for read \(joined): No such file or directory", at: field)
+                return
+            }
+            if !URL(fileURLWithPath: joined).standardizedFileURL.path.hasPrefix(root + "/") {
                 report.report(
-                    "label file path '\(resolved)' for output '\(output.name)' in model '\(model.config.name)' is outside model directory",
-                    at: field)
-            } else if !POSIXFiles.isRegularFile(resolved) {
-                report.report("failed to open text file for read \(resolved): No such file or directory", at: field)
-            } else if !labelled.insert(output.name).inserted {
+                    "label file '\(output.labelFilename)' for output '\(output.name)' is outside the model directory: Triton 2.51 reads it, later versions refuse it",
+                    at: field, severity: .warning)
+            }
+            if !labelled.insert(output.name).inserted {
                 report.report("multiple label files for '\(output.name)'", at: field)
+                return
             }
         }
     }
