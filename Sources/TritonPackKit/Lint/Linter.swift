@@ -73,6 +73,7 @@ public struct Linter: Sendable {
             if context.model.backendDetectionError != nil
                 && ![ConfigSyntaxRule.description.identifier, BackendUndeterminedRule.description.identifier,
                     HiddenModelDirectoryRule.description.identifier, RepositoryAgentRule.description.identifier,
+                    MissingConfigRule.description.identifier,
                 ].contains(description.identifier)
             {
                 continue

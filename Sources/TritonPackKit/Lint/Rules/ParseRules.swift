@@ -41,7 +41,10 @@ public struct MissingConfigRule: LintRule {
         identifier: "config-missing", name: "Missing config", severity: .error, catalog: ["L5", "R55"],
         summary: "Without config.pbtxt, only the TensorRT, ONNX Runtime, OpenVINO and Python backends can derive a config (and only with auto-complete on); the OneFlow backend's auto-complete numbers inputs in hash-map order.",
         tritonMessage: "model configuration is not provided for model '{model}'",
-        triggering: [LintExample(model: "m.custom", files: ["1/model.custom": ""])],
+        triggering: [
+            LintExample(model: "m.custom", files: ["1/model.custom": ""]),
+            LintExample(model: "m", files: ["1/weights.bin": ""], autoComplete: false),
+        ],
         nonTriggering: [LintExample(files: ["1/model.py": ""])])
 
     static let canDerive: Set<String> = ["tensorrt", "onnxruntime", "openvino", "python"]
@@ -50,11 +53,13 @@ public struct MissingConfigRule: LintRule {
 
     public func check(_ context: LintContext, _ report: inout DiagnosticSink) {
         let model = context.model
-        guard model.configFile == nil, model.backendDetectionError == nil else { return }
+        guard model.configFile == nil else { return }
         let path = model.directory.appendingPathComponent(ModelRepository.configFileName).path
+        // Without auto-complete the config is read before the backend is looked for
+        // (core model_repository_manager.cc InitializeModelInfo), so its absence is reported first.
         if !context.options.autoComplete {
             report.report("failed to open text file for read \(path): No such file or directory", file: ModelRepository.configFileName)
-        } else if !Self.canDerive.contains(model.config.backend) {
+        } else if model.backendDetectionError == nil && !Self.canDerive.contains(model.config.backend) {
             report.report(
                 "model configuration is not provided for model '\(model.name)'", file: ModelRepository.configFileName)
         }
