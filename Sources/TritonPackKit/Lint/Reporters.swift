@@ -126,6 +126,16 @@ public enum LintReporter {
             serves garbage); `warning` = Triton loads it but it is almost certainly wrong; `info` = advice.
             Catalog ids refer to the rule catalog of Triton's load-time checks (L = layout, P = parsing,
             N = normalization, R = core validation, O = ONNX Runtime backend).
+            "Reproduces" names the Triton (or backend) source each rule follows; where the source and the
+            2.51 server disagree, the server's behaviour wins and the rule says it was seen there.
+
+            Configs reported to crash Triton 2.51 (a warmup batch above max_batch_size; a ragged input with
+            a BATCH_ACCUMULATED_ELEMENT_COUNT batch input whose target is also a regular input and a batch
+            output; dynamic batching with three priority levels, a max_queue_size-only default policy and
+            a DELAY policy for level 1) were loaded into the real 2.51 server, with their variants, in both
+            modes and at start-up: none crashes it. The warmup batch is refused (`model-warmup`), the other
+            two load, so no rule flags them (oracle cases `warmup_batch_over_max`,
+            `valid_ragged_batch_input_output`, `valid_priority_delay_policy`).
 
 
             """
