@@ -10,6 +10,8 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl.h>
 #include <onnx/checker.h>
+#include <onnx/common/constants.h>
+#include <onnx/defs/schema.h>
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
 
@@ -109,19 +111,42 @@ extern "C" char *tp_onnx_describe(const char *path) {
     }
   }
 
-  std::string check_error;
-  try {
-    if (external.empty()) {
-      onnx::checker::check_model(model);
-    } else {
-      onnx::checker::check_model(std::string(path));
+  // The checker and shape inference know the IR versions and default-domain opsets of this
+  // libonnx only; newer files (IR 9 float8, IR 10 int4, opsets 18+) are described from the
+  // ModelProto as declared, which protobuf parses whatever the version.
+  std::string skipped;
+  const int64_t known_ir = onnx::IR_VERSION;
+  int known_opset = 0;
+  const auto &ranges = onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map();
+  auto range = ranges.find(onnx::ONNX_DOMAIN);
+  if (range != ranges.end()) known_opset = range->second.second;
+  if (model.ir_version() > known_ir) {
+    skipped = "IR version " + std::to_string(model.ir_version()) + " is newer than the IR " +
+              std::to_string(known_ir) + " this libonnx knows";
+  } else {
+    for (const auto &opset : model.opset_import()) {
+      if ((opset.domain().empty() || opset.domain() == "ai.onnx") && opset.version() > known_opset) {
+        skipped = "opset " + std::to_string(opset.version()) + " is newer than the opset " +
+                  std::to_string(known_opset) + " this libonnx knows";
+      }
     }
-  } catch (const std::exception &error) {
-    check_error = error.what();
+  }
+
+  std::string check_error;
+  if (skipped.empty()) {
+    try {
+      if (external.empty()) {
+        onnx::checker::check_model(model);
+      } else {
+        onnx::checker::check_model(std::string(path));
+      }
+    } catch (const std::exception &error) {
+      check_error = error.what();
+    }
   }
 
   std::string inference_error;
-  if (check_error.empty()) {
+  if (check_error.empty() && skipped.empty()) {
     try {
       onnx::shape_inference::InferShapes(model);
     } catch (const std::exception &error) {
@@ -152,7 +177,8 @@ extern "C" char *tp_onnx_describe(const char *path) {
     first = false;
     out += Quote(location);
   }
-  out += "],\"check_error\":" + Quote(check_error) + ",\"inference_error\":" + Quote(inference_error) + "}";
+  out += "],\"check_error\":" + Quote(check_error) + ",\"inference_error\":" + Quote(inference_error) +
+         ",\"checker_skipped\":" + Quote(skipped) + "}";
   return Copy(out);
 }
 

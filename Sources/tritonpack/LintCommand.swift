@@ -32,6 +32,9 @@ struct LintCommand: ParsableCommand {
     @Option(help: "The target's --model-config-name.")
     var modelConfigName: String?
 
+    @Option(help: "The target's repository-agent directory (--repoagent-directory); default: the agents Triton's images ship (checksum).")
+    var repoagentDirectory: String?
+
     @Flag(help: "Exit 1 on warnings too.")
     var strict = false
 
@@ -66,7 +69,8 @@ struct LintCommand: ParsableCommand {
     func run() throws {
         let options = LintOptions(
             gpus: gpus, autoComplete: !disableAutoCompleteConfig,
-            backendDirectory: backendDirectory.map { URL(fileURLWithPath: $0) }, modelConfigName: modelConfigName)
+            backendDirectory: backendDirectory.map { URL(fileURLWithPath: $0) }, modelConfigName: modelConfigName,
+            repoAgentDirectory: repoagentDirectory.map { URL(fileURLWithPath: $0) })
         var report = Linter(options: options).lint(path: URL(fileURLWithPath: path))
         if let misplaced = misplacedPath() {
             report.models = []

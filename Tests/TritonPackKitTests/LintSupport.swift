@@ -15,7 +15,7 @@ func writeModel(_ name: String, files: [String: String], into repository: URL) t
 }
 
 /// Lints an example written into a fresh repository; returns the diagnostics of its model.
-func lint(_ example: LintExample, in test: XCTestCase, autoComplete: Bool = true) throws -> [Diagnostic] {
+func lint(_ example: LintExample, in test: XCTestCase, autoComplete: Bool? = nil) throws -> [Diagnostic] {
     let repository = try temporaryDirectory(test).appendingPathComponent("repo")
     try writeModel(example.model, files: example.files, into: repository)
     for (path, bytes) in example.binaryFiles {
@@ -24,6 +24,6 @@ func lint(_ example: LintExample, in test: XCTestCase, autoComplete: Bool = true
         try Data(bytes).write(to: url)
     }
     for (name, files) in example.otherModels { try writeModel(name, files: files, into: repository) }
-    let report = Linter(options: LintOptions(gpus: example.gpus, autoComplete: autoComplete)).lint(path: repository)
+    let report = Linter(options: LintOptions(gpus: example.gpus, autoComplete: autoComplete ?? example.autoComplete)).lint(path: repository)
     return report.diagnostics.filter { $0.model == example.model }
 }

@@ -8,25 +8,28 @@ public struct LintExample: Sendable {
     public var otherModels: [String: [String: String]]
     /// Linter options the example needs (e.g. the target's GPU count).
     public var gpus: Int?
+    /// false: the example is linted as for a server started with `--disable-auto-complete-config`.
+    public var autoComplete: Bool
 
     public init(
         model: String = "m", files: [String: String], binaryFiles: [String: [UInt8]] = [:],
-        otherModels: [String: [String: String]] = [:], gpus: Int? = nil
+        otherModels: [String: [String: String]] = [:], gpus: Int? = nil, autoComplete: Bool = true
     ) {
         self.model = model
         self.files = files
         self.binaryFiles = binaryFiles
         self.otherModels = otherModels
         self.gpus = gpus
+        self.autoComplete = autoComplete
     }
 
     /// A model whose config is `config` with a Python-backend version folder `1/model.py`.
-    public static func config(_ config: String, model: String = "m", gpus: Int? = nil, extra: [String: String] = [:])
-        -> LintExample
-    {
+    public static func config(
+        _ config: String, model: String = "m", gpus: Int? = nil, extra: [String: String] = [:], autoComplete: Bool = true
+    ) -> LintExample {
         var files = ["config.pbtxt": config, "1/model.py": "# example\n"]
         files.merge(extra) { $1 }
-        return LintExample(model: model, files: files, gpus: gpus)
+        return LintExample(model: model, files: files, gpus: gpus, autoComplete: autoComplete)
     }
 }
 
@@ -42,11 +45,14 @@ public struct RuleDescription: Sendable {
     public var tritonMessage: String?
     public var triggering: [LintExample]
     public var nonTriggering: [LintExample]
+    /// Where in Triton's (or a backend's) source the reproduced behaviour comes from.
+    public var tritonSource: [String]
 
     public init(
         identifier: String, name: String, severity: Severity, catalog: [String] = [], summary: String,
-        tritonMessage: String? = nil, triggering: [LintExample], nonTriggering: [LintExample]
+        tritonMessage: String? = nil, triggering: [LintExample], nonTriggering: [LintExample], tritonSource: [String] = []
     ) {
+        self.tritonSource = tritonSource
         self.identifier = identifier
         self.name = name
         self.severity = severity

@@ -72,7 +72,9 @@ public struct Linter: Sendable {
             if broken && description.identifier != ConfigSyntaxRule.description.identifier { continue }
             if context.model.backendDetectionError != nil
                 && ![ConfigSyntaxRule.description.identifier, BackendUndeterminedRule.description.identifier,
-                    HiddenModelDirectoryRule.description.identifier].contains(description.identifier)
+                    HiddenModelDirectoryRule.description.identifier, RepositoryAgentRule.description.identifier,
+                    MissingConfigRule.description.identifier,
+                ].contains(description.identifier)
             {
                 continue
             }
@@ -83,13 +85,50 @@ public struct Linter: Sendable {
         return sink.diagnostics
     }
 
-    /// The message Triton would fail a (composing) model with, if any.
-    static func firstError(of model: ModelUnderLint, context: LintContext) -> String? {
+    /// Rules whose failures Triton reports while polling the model directory (InitializeModelInfo:
+    /// parse, repository agents, AutoCompleteBackendFields, NormalizeModelConfig, ValidateModelConfig,
+    /// and ValidateModelIOConfig when auto-complete is off, then the name check). A model failing
+    /// there is not in the dependency graph at all; the other rules fail a version while loading.
+    static func pollStageRules(autoComplete: Bool) -> Set<String> {
+        var rules: Set<String> = [
+            ConfigSyntaxRule.description.identifier, RepositoryAgentRule.description.identifier,
+            BackendUndeterminedRule.description.identifier, PlatformBackendRule.description.identifier,
+            MaxBatchSizeRule.description.identifier, DynamicBatchingRule.description.identifier,
+            ResponseCacheRule.description.identifier, SequenceControlRule.description.identifier,
+            SequenceStrategyRule.description.identifier, EnsemblePlatformRule.description.identifier,
+            EnsembleStructureRule.description.identifier,
+            ModelNameMatchesDirectoryRule.description.identifier,
+        ]
+        if !autoComplete {
+            rules.formUnion(RuleRegistry.ioRules)
+            rules.insert(MissingConfigRule.description.identifier)
+        }
+        return rules
+    }
+
+    /// How a composing model fails, as an ensemble that depends on it sees the failure.
+    struct ModelFailure {
+        var message: String
+        var rule: String
+        /// Failed while polling: the ensemble then reports the model as not available.
+        var atPoll: Bool
+    }
+
+    /// The first error Triton would fail a (composing) model with, if any.
+    static func firstFailure(of model: ModelUnderLint, context: LintContext) -> ModelFailure? {
         let rules = RuleRegistry.ordered(autoComplete: context.options.autoComplete).filter {
             $0.description.identifier != EnsembleDependencyRule.description.identifier
         }
         let inner = LintContext(model: model, repository: context.repository, options: context.options)
-        return run(rules, on: inner).first { $0.severity == .error }?.message
+        guard let error = run(rules, on: inner).first(where: { $0.severity == .error }) else { return nil }
+        return ModelFailure(
+            message: error.message, rule: error.rule,
+            atPoll: pollStageRules(autoComplete: context.options.autoComplete).contains(error.rule))
+    }
+
+    /// The message Triton would fail a (composing) model with, if any.
+    static func firstError(of model: ModelUnderLint, context: LintContext) -> String? {
+        firstFailure(of: model, context: context)?.message
     }
 }
 
@@ -116,8 +155,12 @@ enum ModelLoader {
                 model.configText = bytes
                 do {
                     let document = try Inference_ModelConfig.parse(bytes: bytes)
-                    model.document = document
-                    model.written = document.message
+                    if let error = Triton251Proto.unknownField(in: document, text: bytes) {
+                        model.syntaxError = error
+                    } else {
+                        model.document = document
+                        model.written = document.message
+                    }
                 } catch let error as TextProtoSyntaxError {
                     model.syntaxError = error
                 } catch {
@@ -160,5 +203,63 @@ enum ModelLoader {
             offset += count
         }
         return .success(Array(bytes[0..<offset]))
+    }
+}
+
+/// Fields of the project's model_config.proto (Triton common, 2026) that the model_config.proto
+/// built into Triton 2.51 (r24.10) does not have: 2.51's parser refuses them as unknown fields
+/// ("failed to read text proto"; seen on the 2.51 server for exactly these two of the fields
+/// tried, every other field of the proto loading).
+enum Triton251Proto {
+    static let newerFields: [(path: String, message: String, field: String)] = [
+        ("model_metrics", "inference.ModelConfig", "model_metrics"),
+        ("ensemble_scheduling.max_inflight_requests", "inference.ModelEnsembling", "max_inflight_requests"),
+    ]
+
+    /// The first such field in the text, as libprotobuf's parser would report it: at the token
+    /// after the field name (seen: `model_metrics {` on line 10 is reported as 10:15).
+    static func unknownField(in document: TextProtoDocument<Inference_ModelConfig>, text: [UInt8]) -> TextProtoSyntaxError? {
+        let found = newerFields.compactMap { field in document.positions[field.path].map { (field, $0) } }
+        guard let (field, position) = found.min(by: { ($0.1.line, $0.1.column) < ($1.1.line, $1.1.column) }) else {
+            return nil
+        }
+        return TextProtoSyntaxError(
+            message: "Message type \"\(field.message)\" has no field named \"\(field.field)\".",
+            position: tokenAfterName(at: position, in: text))
+    }
+
+    /// The position of the first token after the identifier that starts at `position` (1-based).
+    static func tokenAfterName(at position: SourcePosition, in text: [UInt8]) -> SourcePosition {
+        var line = 1
+        var index = 0
+        while index < text.count && line < position.line {
+            if text[index] == UInt8(ascii: "\n") { line += 1 }
+            index += 1
+        }
+        var column = 1
+        index += position.column - 1
+        column = position.column
+        func isName(_ byte: UInt8) -> Bool {
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x5F
+        }
+        while index < text.count && isName(text[index]) {
+            index += 1
+            column += 1
+        }
+        while index < text.count {
+            switch text[index] {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"):
+                column += 1
+            case UInt8(ascii: "\n"):
+                line += 1
+                column = 0
+            case UInt8(ascii: "#"):
+                while index + 1 < text.count && text[index + 1] != UInt8(ascii: "\n") { index += 1 }
+            default:
+                return SourcePosition(line: line, column: column)
+            }
+            index += 1
+        }
+        return SourcePosition(line: line, column: column)
     }
 }

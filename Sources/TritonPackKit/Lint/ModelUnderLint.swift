@@ -9,12 +9,18 @@ public struct LintOptions: Sendable {
     public var backendDirectory: URL?
     /// `--model-config-name` of the target server.
     public var modelConfigName: String?
+    /// The target's `--repoagent-directory`; nil means "the repository agents Triton's images ship".
+    public var repoAgentDirectory: URL?
 
-    public init(gpus: Int? = nil, autoComplete: Bool = true, backendDirectory: URL? = nil, modelConfigName: String? = nil) {
+    public init(
+        gpus: Int? = nil, autoComplete: Bool = true, backendDirectory: URL? = nil, modelConfigName: String? = nil,
+        repoAgentDirectory: URL? = nil
+    ) {
         self.gpus = gpus
         self.autoComplete = autoComplete
         self.backendDirectory = backendDirectory
         self.modelConfigName = modelConfigName
+        self.repoAgentDirectory = repoAgentDirectory
     }
 }
 

@@ -41,10 +41,17 @@ public enum BackendDetection {
                     config.defaultModelFilename = "model.savedmodel"
                 }
             }
-            if !config.platform.isEmpty {
-                config.backend = "tensorflow"
-                return nil
+        }
+        // Whatever set it (the config or the stage above), a TensorFlow platform fills an empty
+        // backend and default_model_filename (core model_config_utils.cc AutoCompleteBackendFields,
+        // "Fill 'backend' and 'default_model_filename' if missing").
+        if config.platform == "tensorflow_savedmodel" || config.platform == "tensorflow_graphdef" {
+            if config.backend.isEmpty { config.backend = "tensorflow" }
+            if config.defaultModelFilename.isEmpty {
+                config.defaultModelFilename =
+                    config.platform == "tensorflow_savedmodel" ? "model.savedmodel" : "model.graphdef"
             }
+            return nil
         }
         guard config.backend.isEmpty else {
             if config.platform.isEmpty {

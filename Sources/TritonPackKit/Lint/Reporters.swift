@@ -134,6 +134,16 @@ public enum LintReporter {
             serves garbage); `warning` = Triton loads it but it is almost certainly wrong; `info` = advice.
             Catalog ids refer to the rule catalog of Triton's load-time checks (L = layout, P = parsing,
             N = normalization, R = core validation, O = ONNX Runtime backend).
+            "Reproduces" names the Triton (or backend) source each rule follows; where the source and the
+            2.51 server disagree, the server's behaviour wins and the rule says it was seen there.
+
+            Configs reported to crash Triton 2.51 (a warmup batch above max_batch_size; a ragged input with
+            a BATCH_ACCUMULATED_ELEMENT_COUNT batch input whose target is also a regular input and a batch
+            output; dynamic batching with three priority levels, a max_queue_size-only default policy and
+            a DELAY policy for level 1) were loaded into the real 2.51 server, with their variants, in both
+            modes and at start-up: none crashes it. The warmup batch is refused (`model-warmup`), the other
+            two load, so no rule flags them (oracle cases `warmup_batch_over_max`,
+            `valid_ragged_batch_input_output`, `valid_priority_delay_policy`).
 
 
             """
@@ -144,6 +154,9 @@ public enum LintReporter {
             if !description.catalog.isEmpty { text += " · catalog: \(description.catalog.joined(separator: ", "))" }
             text += "\n\n\(description.summary)\n\n"
             if let message = description.tritonMessage { text += "Triton's wording: `\(message)`\n\n" }
+            if !description.tritonSource.isEmpty {
+                text += "Reproduces: " + description.tritonSource.joined(separator: "; ") + "\n\n"
+            }
             for (title, examples) in [("Triggers", description.triggering), ("Does not trigger", description.nonTriggering)]
             where !examples.isEmpty {
                 text += "\(title):\n\n"
@@ -155,6 +168,7 @@ public enum LintReporter {
                     if !files.isEmpty { parts.append("files: \(files)") }
                     if !example.otherModels.isEmpty { parts.append("with models \(example.otherModels.keys.sorted().joined(separator: ", "))") }
                     if let gpus = example.gpus { parts.append("--gpus \(gpus)") }
+                    if !example.autoComplete { parts.append("--disable-auto-complete-config") }
                     text += "- " + parts.joined(separator: "; ") + "\n"
                 }
                 text += "\n"

@@ -6,6 +6,7 @@ public enum RuleRegistry {
     public static let all: [any LintRule] = [
         ConfigSyntaxRule(),
         MissingConfigRule(),
+        RepositoryAgentRule(),
         BackendUndeterminedRule(),
         HiddenModelDirectoryRule(),
         PlatformBackendRule(),
@@ -16,7 +17,6 @@ public enum RuleRegistry {
         SequenceStrategyRule(),
         EnsemblePlatformRule(),
         EnsembleStructureRule(),
-        ModelMetricsRule(),
         IOConfigRule(),
         BatchInputRule(),
         BatchOutputRule(),
@@ -29,6 +29,7 @@ public enum RuleRegistry {
         BatchIOSupportRule(),
         ModelFileRule(),
         ONNXRuntimeModelRule(),
+        ONNXCheckerSkippedRule(),
         OneFlowTensorNamesRule(),
         OneFlowDataTypeRule(),
         OneFlowGraphRule(),

@@ -25,11 +25,12 @@ public struct ONNXModel: Sendable {
         var checkError: String?
         var inferenceError: String?
         var loadError: String?
+        var checkerSkipped: String?
 
         enum CodingKeys: String, CodingKey {
             case irVersion = "ir_version", opsets, inputs, outputs, initializers
             case externalData = "external_data", checkError = "check_error"
-            case inferenceError = "inference_error", loadError = "load_error"
+            case inferenceError = "inference_error", loadError = "load_error", checkerSkipped = "checker_skipped"
         }
     }
 
@@ -50,6 +51,16 @@ public struct ONNXModel: Sendable {
     public var externalData: [String]
     /// onnx::checker::check_model's reason, when it refused the model.
     public var checkError: String?
+    /// Why libonnx's checker and shape inference were not run (a newer IR version or opset than
+    /// libonnx knows); the inputs and outputs are then the graph's declared ones.
+    public var checkerSkipped: String?
+
+    /// The note every command prints when the checker and shape inference were skipped.
+    public var checkerNote: String? {
+        checkerSkipped.map {
+            "\(path.lastPathComponent): onnx checker and shape inference skipped: \($0); the inputs and outputs are the graph's declared ones (ONNX Runtime in Triton 24.10 loads IR 10, opset 21)"
+        }
+    }
 
     public static func read(at url: URL) throws -> ONNXModel {
         guard POSIXFiles.isRegularFile(url.path) else {
@@ -66,7 +77,8 @@ public struct ONNXModel: Sendable {
             inputs: graphInputs.filter { !initializers.contains($0.name) },
             overridableInitializers: graphInputs.filter { initializers.contains($0.name) },
             outputs: description.outputs ?? [], externalData: description.externalData ?? [],
-            checkError: (description.checkError ?? "").isEmpty ? nil : description.checkError)
+            checkError: (description.checkError ?? "").isEmpty ? nil : description.checkError,
+            checkerSkipped: (description.checkerSkipped ?? "").isEmpty ? nil : description.checkerSkipped)
     }
 
     /// Why Triton's ONNX Runtime backend cannot serve this model through tritonpack, if it cannot.
@@ -79,7 +91,8 @@ public struct ONNXModel: Sendable {
                     found.append(
                         "\(role) '\(value.name)' is a \(value.kind), not a tensor (Triton: Unsupported ONNX Type '\(value.kind)' for I/O '\(value.name)', expected 'ONNX_TYPE_TENSOR')")
                 } else if ONNXModel.tritonType(value.elemType) == nil {
-                    found.append("\(role) '\(value.name)' has ONNX element type \(ONNXModel.typeName(value.elemType)), which Triton cannot serve")
+                    found.append(
+                        "\(role) '\(value.name)' has ONNX element type \(ONNXModel.typeName(value.elemType)), which Triton cannot serve (no Triton data type; the ONNX Runtime backend reads it as TYPE_INVALID)")
                 } else if value.dims == nil {
                     found.append("\(role) '\(value.name)' has no shape (unknown rank); Triton needs dims")
                 }

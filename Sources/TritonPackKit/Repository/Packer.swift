@@ -22,7 +22,8 @@ public struct PackableModel: Sendable {
     public var files: [PlacedFile]
     public var signature: Signature
     public var config: Inference_ModelConfig
-    /// Harmless facts about the model worth telling (e.g. variable folders its graph never reads).
+    /// What the reader wants the user to know: variable folders a OneFlow graph never reads, an
+    /// ONNX check that was skipped and why.
     public var notes: [String]
 
     public init(
@@ -75,7 +76,7 @@ public struct PackableModel: Sendable {
         guard !model.externalData.isEmpty else {
             return PackableModel(
                 sourceKind: "onnx", source: file, files: [PlacedFile(source: file, destination: "model.onnx", size: size)],
-                signature: model.signature, config: config)
+                signature: model.signature, config: config, notes: model.checkerNote.map { [$0] } ?? [])
         }
         var files = [PlacedFile(source: file, destination: "model.onnx/model.onnx", size: size)]
         var missing: [GraphProblem] = []
@@ -88,7 +89,9 @@ public struct PackableModel: Sendable {
             files.append(PlacedFile(source: data, destination: "model.onnx/\(location)", size: dataSize))
         }
         if !missing.isEmpty { throw SavedGraphRefused(directory: file.deletingLastPathComponent().path, problems: missing) }
-        return PackableModel(sourceKind: "onnx", source: file, files: files, signature: model.signature, config: config)
+        return PackableModel(
+            sourceKind: "onnx", source: file, files: files, signature: model.signature, config: config,
+            notes: model.checkerNote.map { [$0] } ?? [])
     }
 }
 

@@ -47,10 +47,23 @@ public struct BackendLibraryRule: LintRule {
 public struct ModelFileRule: LintRule {
     public static let description = RuleDescription(
         identifier: "model-file", name: "Model file present", severity: .error, catalog: ["L11", "O1"],
-        summary: "Every served version folder holds the model file its backend loads (default_model_filename or the backend's default: model.onnx, model.plan, model.pt, model.py, model.savedmodel, model.graphdef, model.xml, model/ for OneFlow).",
+        summary: "Every served version folder holds the model file its backend loads (default_model_filename or the backend's default: model.onnx, model.plan, model.pt, model.py, model.savedmodel, model.graphdef, model.xml, model/ for OneFlow; DALI: model.dali or default_model_filename, else dali.py, and a default_model_filename with a '/' is warned about).",
         tritonMessage: "unable to find '{path}' for model instance '{model}'",
-        triggering: [LintExample(files: ["config.pbtxt": "backend: \"python\"", "1/other.py": ""])],
-        nonTriggering: [LintExample(files: ["config.pbtxt": "backend: \"python\"", "1/model.py": ""])])
+        triggering: [
+            LintExample(files: ["config.pbtxt": "backend: \"python\"", "1/other.py": ""]),
+            LintExample(files: ["config.pbtxt": "backend: \"dali\"\nmax_batch_size: 2", "1/pipeline.py": ""]),
+            LintExample(files: ["config.pbtxt": "backend: \"dali\"\nmax_batch_size: 2\ndefault_model_filename: \"../shared/model.dali\"", "1/other.py": ""]),
+        ],
+        nonTriggering: [
+            LintExample(files: ["config.pbtxt": "backend: \"python\"", "1/model.py": ""]),
+            // DALI falls back to the pipeline definition 1/dali.py.
+            LintExample(files: ["config.pbtxt": "backend: \"dali\"\nmax_batch_size: 2", "1/dali.py": ""]),
+            LintExample(files: ["config.pbtxt": "backend: \"dali\"\nmax_batch_size: 2\ndefault_model_filename: \"pipe.dali\"", "1/pipe.dali": ""]),
+        ],
+        tritonSource: [
+            "onnxruntime_backend src/onnxruntime.cc LoadModel (O1); core src/constants.h default file names",
+            "dali_backend src/dali_model.h DaliModel::LoadModel (model.dali or default_model_filename, then fallback_model_filename_ dali.py)",
+        ])
 
     public init() {}
 
@@ -70,6 +83,10 @@ public struct ModelFileRule: LintRule {
 
     public func check(_ context: LintContext, _ report: inout DiagnosticSink) {
         let model = context.model
+        if model.config.backend == "dali" {
+            checkDALI(model, &report)
+            return
+        }
         guard model.config.platform != "ensemble", let file = Self.expectedFile(model.config) else { return }
         for version in model.servedVersions {
             let relative = "\(version)/\(file)"
@@ -77,6 +94,30 @@ public struct ModelFileRule: LintRule {
             if !POSIXFiles.exists(path) {
                 report.report("unable to find '\(path)' for model instance '\(model.config.name)'", file: relative)
             }
+        }
+    }
+}
+
+extension ModelFileRule {
+    /// DALI (dali_backend src/dali_model.h `DaliModel` constructor and `LoadModel`): the pipeline is
+    /// `<version>/<default_model_filename or model.dali>`, serialized or as a Python definition,
+    /// else the fallback `<version>/dali.py`. The name is joined to the version folder as given.
+    func checkDALI(_ model: ModelUnderLint, _ report: inout DiagnosticSink) {
+        let configured = model.config.defaultModelFilename
+        let file = configured.isEmpty ? "model.dali" : configured
+        if file.contains("/") {
+            report.report(
+                "default_model_filename '\(file)' is not a plain file name: DALI joins it to the version folder as given (<version>/\(file))",
+                at: "default_model_filename", severity: .warning)
+        }
+        for version in model.servedVersions {
+            let folder = model.directory.appendingPathComponent(String(version))
+            let primary = folder.appendingPathComponent(file).path
+            let fallback = folder.appendingPathComponent("dali.py").path
+            if POSIXFiles.isRegularFile(primary) || POSIXFiles.isRegularFile(fallback) { continue }
+            report.report(
+                "DALI Backend error: Failed to load model file. The program looked in the following locations: \(primary), \(fallback). Please make sure that the model exists in any of the locations and is properly serialized or can be properly serialized.",
+                file: "\(version)/\(file)")
         }
     }
 }
@@ -100,5 +141,47 @@ public struct BatchIOSupportRule: LintRule {
         report.report(
             "batch inputs and batch outputs are only supported for custom platform and TensorRT platform",
             at: config.batchInput.isEmpty ? "batch_output" : "batch_input")
+    }
+}
+
+/// L12 (repository agents): each agent named in `model_repository_agents` must be a library in
+/// the target's repository-agent directory; Triton fails the model while polling it otherwise.
+public struct RepositoryAgentRule: LintRule {
+    public static let description = RuleDescription(
+        identifier: "repository-agent", name: "Repository agents", severity: .error, catalog: ["L12"],
+        summary: "Every agent in model_repository_agents must exist as <repoagent-directory>/<name>/libtritonrepoagent_<name>.so on the target (--repoagent-directory; default: the agents Triton's images ship, i.e. checksum).",
+        tritonMessage: "unable to find '{lib}' for repo agent '{name}', searched: {path}",
+        triggering: [.config("backend: \"python\"\nmodel_repository_agents { agents [ { name: \"encrypt\" } ] }")],
+        nonTriggering: [
+            .config("backend: \"python\"\nmodel_repository_agents { agents [ { name: \"checksum\" parameters { key: \"MD5:1/model.py\" value: \"x\" } } ] }"),
+        ],
+        tritonSource: ["core src/repo_agent.cc TritonRepoAgentManager::CreateAgent (global search path, then <name>/libtritonrepoagent_<name>.so)"])
+
+    /// Agents in NVIDIA's Triton images (/opt/tritonserver/repoagents).
+    static let shippedAgents: Set<String> = ["checksum"]
+    /// Triton's default --repoagent-directory.
+    static let defaultDirectory = "/opt/tritonserver/repoagents"
+
+    public init() {}
+
+    public func check(_ context: LintContext, _ report: inout DiagnosticSink) {
+        let written = context.model.written
+        guard written.hasModelRepositoryAgents else { return }
+        for (index, agent) in written.modelRepositoryAgents.agents.enumerated() {
+            let library = "libtritonrepoagent_\(agent.name).so"
+            let searched: String
+            if let directory = context.options.repoAgentDirectory {
+                let path = directory.appendingPathComponent(agent.name).appendingPathComponent(library).path
+                if POSIXFiles.isRegularFile(path) { continue }
+                searched = directory.path
+            } else {
+                if Self.shippedAgents.contains(agent.name) { continue }
+                searched = Self.defaultDirectory
+            }
+            report.report(
+                "unable to find '\(library)' for repo agent '\(agent.name)', searched: \(searched)",
+                at: "model_repository_agents.agents[\(index)]")
+            return
+        }
     }
 }

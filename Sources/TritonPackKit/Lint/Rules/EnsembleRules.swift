@@ -121,22 +121,50 @@ public struct EnsembleStructureRule: LintRule {
 }
 
 /// R67-R78: an ensemble against the models it composes.
+/// Configs shared by the ensemble rules' examples.
+enum EnsembleExample {
+    /// One step "a" mapping i <- x and o -> y, FP32 [1].
+    static let single = "platform: \"ensemble\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] } ]\nensemble_scheduling { step [ { model_name: \"a\" model_version: -1 input_map { key: \"i\" value: \"x\" } output_map { key: \"o\" value: \"y\" } } ] }"
+}
+
 public struct EnsembleDependencyRule: LintRule {
     public static let description = RuleDescription(
         identifier: "ensemble-dependencies", name: "Ensemble composing models", severity: .error,
         catalog: ["R67", "R68", "R69", "R70", "R71", "R72", "R73", "R74", "R75", "R76", "R77", "R78"],
-        summary: "Composing models exist in the repository, load, serve the required version, allow the ensemble's batch size, have the mapped inputs and outputs, and agree on each tensor's type and shape; no cycles; no step joins outputs of different decoupled models.",
+        summary: "Composing models exist in the repository, load, serve the required version, allow the ensemble's batch size, have the mapped inputs and outputs, and agree on each tensor's type and shape (a step's model through its dims, not its reshape); no cycles; no step joins outputs of different decoupled models. A step model that fails while polled makes the ensemble report it as not available; one that fails to load a version is reported with its own error. With auto-complete on, a step whose backend reads inputs or outputs from the model file is not checked on that side.",
         tritonMessage: "ensemble {e} contains models that are not available or ambiguous: {m1}, {m2}",
         triggering: [
             LintExample(files: ["config.pbtxt": "platform: \"ensemble\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] } ]\nensemble_scheduling { step [ { model_name: \"a\" model_version: -1 input_map { key: \"i\" value: \"x\" } output_map { key: \"o\" value: \"y\" } } ] }", "1/.keep": ""]),
             LintExample(
                 files: ["config.pbtxt": "platform: \"ensemble\"\ninput [ { name: \"x\" data_type: TYPE_INT32 dims: [ 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] } ]\nensemble_scheduling { step [ { model_name: \"a\" model_version: -1 input_map { key: \"i\" value: \"x\" } output_map { key: \"o\" value: \"y\" } } ] }", "1/.keep": ""],
                 otherModels: ["a": ["config.pbtxt": "backend: \"python\"\ninput [ { name: \"i\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"o\" data_type: TYPE_FP32 dims: [ 1 ] } ]", "1/model.py": ""]]),
+            // A step whose model fails to load (here: its label file is missing) fails the ensemble.
+            LintExample(
+                files: ["config.pbtxt": EnsembleExample.single, "1/.keep": ""],
+                otherModels: ["a": ["config.pbtxt": "backend: \"python\"\ninput [ { name: \"i\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"o\" data_type: TYPE_FP32 dims: [ 1 ] label_filename: \"labels.txt\" } ]", "1/model.py": ""]]),
+            // ... and a step that fails while polled is "not available".
+            LintExample(
+                files: ["config.pbtxt": EnsembleExample.single, "1/.keep": ""],
+                otherModels: ["a": ["config.pbtxt": "backend: \"python\"\nmax_batch_size: -1", "1/model.py": ""]]),
         ],
         nonTriggering: [
             LintExample(
-                files: ["config.pbtxt": "platform: \"ensemble\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] } ]\nensemble_scheduling { step [ { model_name: \"a\" model_version: -1 input_map { key: \"i\" value: \"x\" } output_map { key: \"o\" value: \"y\" } } ] }", "1/.keep": ""],
-                otherModels: ["a": ["config.pbtxt": "backend: \"python\"\ninput [ { name: \"i\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"o\" data_type: TYPE_FP32 dims: [ 1 ] } ]", "1/model.py": ""]])
+                files: ["config.pbtxt": EnsembleExample.single, "1/.keep": ""],
+                otherModels: ["a": ["config.pbtxt": "backend: \"python\"\ninput [ { name: \"i\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"o\" data_type: TYPE_FP32 dims: [ 1 ] } ]", "1/model.py": ""]]),
+            // Steps are seen through their dims: a step that reshapes [1] to [] still offers [1].
+            LintExample(
+                files: ["config.pbtxt": EnsembleExample.single.replacingOccurrences(of: "platform: \"ensemble\"", with: "platform: \"ensemble\"\nmax_batch_size: 4"), "1/.keep": ""],
+                otherModels: ["a": ["config.pbtxt": "backend: \"python\"\nmax_batch_size: 4\ninput [ { name: \"i\" data_type: TYPE_FP32 dims: [ 1 ] reshape { shape: [ ] } } ]\noutput [ { name: \"o\" data_type: TYPE_FP32 dims: [ 1 ] reshape { shape: [ ] } } ]", "1/model.py": ""]]),
+            // With auto-complete, a step model whose backend reads its tensors from the model file
+            // (here Python's auto_complete_config) cannot be checked against its config.
+            LintExample(
+                files: ["config.pbtxt": EnsembleExample.single, "1/.keep": ""],
+                otherModels: ["a": ["config.pbtxt": "backend: \"python\"", "1/model.py": "class TritonPythonModel:\n    @staticmethod\n    def auto_complete_config(c):\n        c.add_input({'name': 'i', 'data_type': 'TYPE_FP32', 'dims': [1]})\n        c.add_output({'name': 'o', 'data_type': 'TYPE_FP32', 'dims': [1]})\n        return c\n"]]),
+        ],
+        tritonSource: [
+            "core src/model_repository_manager/model_repository_manager.cc ConnectDependencyGraph, CircularDependencyCheck (a model that failed polling is absent)",
+            "core src/model_repository_manager/model_lifecycle.cc (\"version V is at UNAVAILABLE state: {code}: {message};\")",
+            "core src/ensemble_scheduler/ensemble_utils.cc ValidateEnsembleConfig, ValidateTensorConsistency (the composing model's dims)",
         ])
 
     public init() {}
@@ -151,7 +179,16 @@ public struct EnsembleDependencyRule: LintRule {
 
     func firstError(_ model: ModelUnderLint, _ scheduling: Inference_ModelEnsembling, _ context: LintContext) -> String? {
         let name = model.config.name
-        let missing = Set(scheduling.step.map(\.modelName).filter { context.repository[$0] == nil }).sorted()
+        var failures: [String: Linter.ModelFailure] = [:]
+        for step in Set(scheduling.step.map(\.modelName)) {
+            if let composing = context.repository[step], let failure = Linter.firstFailure(of: composing, context: context) {
+                failures[step] = failure
+            }
+        }
+        // A model that fails while its directory is polled never enters the dependency graph: the
+        // ensemble sees it as absent (core model_repository_manager.cc ConnectDependencyGraph).
+        let missing = Set(scheduling.step.map(\.modelName).filter { context.repository[$0] == nil || failures[$0]?.atPoll == true })
+            .sorted()
         if !missing.isEmpty {
             return "ensemble \(name) contains models that are not available or ambiguous: \(missing.joined(separator: ", "))"
         }
@@ -160,8 +197,11 @@ public struct EnsembleDependencyRule: LintRule {
         }
         for step in scheduling.step {
             let composing = context.repository[step.modelName]!
-            if let failure = Linter.firstError(of: composing, context: context) {
-                return "ensemble '\(name)' depends on '\(step.modelName)' which is not valid. Model '\(step.modelName)' failed with error: \(failure)"
+            // A model whose versions fail to load (core model_lifecycle.cc: "version V is at
+            // UNAVAILABLE state: {code}: {message};", one entry per version).
+            if let failure = failures[step.modelName] {
+                let version = composing.servedVersions.first.map(String.init) ?? "1"
+                return "ensemble '\(name)' depends on '\(step.modelName)' which has no loaded version. Model '\(step.modelName)' loading failed with error: version \(version) is at UNAVAILABLE state: \(Self.withStatusCode(failure));"
             }
             if composing.servedVersions.isEmpty {
                 return "ensemble '\(name)' depends on '\(step.modelName)' which has no loaded version."
@@ -171,6 +211,25 @@ public struct EnsembleDependencyRule: LintRule {
             }
         }
         return validateTensors(model.config, scheduling, context)
+    }
+
+    static let statusCodes = ["Invalid argument", "Internal", "Not found", "Unavailable", "Unsupported", "Already exists", "Unknown"]
+
+    /// A version-stage failure as Triton's Status::AsString prints it: "{Code}: {message}".
+    static func withStatusCode(_ failure: Linter.ModelFailure) -> String {
+        if statusCodes.contains(where: { failure.message.hasPrefix("\($0): ") }) { return failure.message }
+        let code: String
+        switch failure.rule {
+        case LabelFileRule.description.identifier:
+            code = failure.message.hasPrefix("label file path") ? "Unsupported" : "Internal"
+        case ModelFileRule.description.identifier:
+            code = failure.message.hasPrefix("DALI Backend error") ? "Unknown" : "Unavailable"
+        case MissingConfigRule.description.identifier:
+            code = "Not found"
+        default:
+            code = "Invalid argument"
+        }
+        return "\(code): \(failure.message)"
     }
 
     /// A path back to `start` through ensemble steps, printed as Triton does.
@@ -204,7 +263,8 @@ public struct EnsembleDependencyRule: LintRule {
         _ config: Inference_ModelConfig, _ scheduling: Inference_ModelEnsembling, _ context: LintContext
     ) -> String? {
         let name = config.name
-        var tensors = inferred(config, model: name, inputs: true).merging(inferred(config, model: name, inputs: false)) { $1 }
+        var tensors = inferred(config, model: name, inputs: true, useReshape: true)
+            .merging(inferred(config, model: name, inputs: false, useReshape: true)) { $1 }
         func merge(_ tensor: String, _ inferred: Inferred) -> String? {
             guard let existing = tensors[tensor] else {
                 tensors[tensor] = inferred
@@ -220,36 +280,46 @@ public struct EnsembleDependencyRule: LintRule {
             return nil
         }
         for step in scheduling.step {
-            let composing = context.repository[step.modelName]!.config
+            let composingModel = context.repository[step.modelName]!
+            let composing = composingModel.config
             if composing.maxBatchSize != 0 && composing.maxBatchSize < config.maxBatchSize {
                 return "ensemble \(name) allows maximum batch size \(config.maxBatchSize), but it contains model \(step.modelName) which only allows maximum batch size to be \(composing.maxBatchSize)"
             }
-            let inputs = inferred(composing, model: step.modelName, inputs: true)
-            for (key, tensor) in step.inputMap.sorted(by: { $0.key < $1.key }) {
-                guard let input = inputs[key] else {
-                    return "in ensemble \(name), ensemble tensor \(tensor) is mapping to non-existing input \(key) in model \(step.modelName)"
+            // Inputs or outputs the step's backend reads from its model file (auto-complete) are not
+            // known here: that side of the step is not checked (core ensemble_utils.cc checks the
+            // composing model's config as completed by its backend).
+            if !BackendAutoComplete.fillsSide(composingModel, inputs: true, options: context.options) {
+                let inputs = inferred(composing, model: step.modelName, inputs: true, useReshape: false)
+                for (key, tensor) in step.inputMap.sorted(by: { $0.key < $1.key }) {
+                    guard let input = inputs[key] else {
+                        return "in ensemble \(name), ensemble tensor \(tensor) is mapping to non-existing input \(key) in model \(step.modelName)"
+                    }
+                    if let error = merge(tensor, input) { return error }
                 }
-                if let error = merge(tensor, input) { return error }
-            }
-            for input in composing.input where !input.optional && step.inputMap[input.name] == nil {
-                return "in ensemble \(name), input \(input.name) in model \(step.modelName) is not mapped to any ensemble tensors"
-            }
-            let outputs = inferred(composing, model: step.modelName, inputs: false)
-            for (key, tensor) in step.outputMap.sorted(by: { $0.key < $1.key }) {
-                guard let output = outputs[key] else {
-                    return "in ensemble \(name), ensemble tensor \(tensor) is mapped from non-existing output \(key) in model \(step.modelName)"
+                for input in composing.input where !input.optional && step.inputMap[input.name] == nil {
+                    return "in ensemble \(name), input \(input.name) in model \(step.modelName) is not mapped to any ensemble tensors"
                 }
-                if let error = merge(tensor, output) { return error }
+            }
+            if !BackendAutoComplete.fillsSide(composingModel, inputs: false, options: context.options) {
+                let outputs = inferred(composing, model: step.modelName, inputs: false, useReshape: false)
+                for (key, tensor) in step.outputMap.sorted(by: { $0.key < $1.key }) {
+                    guard let output = outputs[key] else {
+                        return "in ensemble \(name), ensemble tensor \(tensor) is mapped from non-existing output \(key) in model \(step.modelName)"
+                    }
+                    if let error = merge(tensor, output) { return error }
+                }
             }
         }
         return decoupledBranching(config, scheduling, context)
     }
 
-    /// A model's inputs (or outputs) by name as an ensemble step sees them: the reshape when there is
-    /// one, else the dims; the first of duplicate names wins, as in Triton.
-    func inferred(_ config: Inference_ModelConfig, model: String, inputs: Bool) -> [String: Inferred] {
+    /// A model's inputs (or outputs) by name as the ensemble sees them: for the ensemble's own
+    /// inputs and outputs the reshape when there is one, else the dims; for a step's model always
+    /// its dims (core ensemble_utils.cc ValidateTensorConsistency reads the composing model's
+    /// `dims`; a step that reshapes [1] to [] still offers [1]). The first of duplicate names wins.
+    func inferred(_ config: Inference_ModelConfig, model: String, inputs: Bool, useReshape: Bool) -> [String: Inferred] {
         let tensors = IOTensor.all(config).filter { $0.isInput == inputs }.map { tensor in
-            (tensor.name, Inferred(dataType: tensor.dataType, dims: tensor.reshape ?? tensor.dims,
+            (tensor.name, Inferred(dataType: tensor.dataType, dims: useReshape ? tensor.reshape ?? tensor.dims : tensor.dims,
                                    batching: config.maxBatchSize > 0, model: model))
         }
         return Dictionary(tensors, uniquingKeysWith: { first, _ in first })

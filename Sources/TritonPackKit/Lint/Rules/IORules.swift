@@ -42,10 +42,15 @@ public struct IOConfigRule: LintRule {
     public static let description = RuleDescription(
         identifier: "io-config", name: "Input and output specification", severity: .error,
         catalog: ["R30", "R31", "R32", "R33", "R34", "R35", "R36", "R37", "R38", "R39", "R40", "R41", "R42", "R43"],
-        summary: "Every input and output has a name, a data type and non-empty dims of values >= 1 or -1; a reshape has valid values and the same element count (segment by segment around -1); NHWC/NCHW inputs have 3 dims; shape tensors and non-linear formats are TensorRT-only.",
+        summary: "Every input and output has a name, a data type and non-empty dims of values >= 1 or -1; a reshape has valid values and the same element count (segment by segment around -1); NHWC/NCHW inputs have 3 dims; shape tensors and non-linear formats are TensorRT-only. With auto-complete on (the default), a missing data_type or dims is accepted for backends that complete each tensor from the model file before Model::Init validates it: TensorRT, DALI, and Python when model.py defines auto_complete_config (not ONNX Runtime, which fills only an empty input or output list, nor OpenVINO, which does not auto-complete).",
         tritonMessage: "model input '{io}' must specify 'dims' for {model}",
         triggering: [
             .config("backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 } ]"),
+            .config(
+                "backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 } ]",
+                extra: ["1/model.py": "class TritonPythonModel:\n    @staticmethod\n    def auto_complete_config(c):\n        return c\n"],
+                autoComplete: false),
+            LintExample(files: ["config.pbtxt": "backend: \"dali\"\nmax_batch_size: 2\ninput [ { name: \"x\" } ]", "1/model.dali": ""], autoComplete: false),
             .config("backend: \"python\"\ninput [ { name: \"x\" dims: [ 1 ] } ]"),
             .config("backend: \"python\"\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 0 ] } ]"),
             .config("backend: \"python\"\nmax_batch_size: 4\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 2, 2 ] reshape { shape: [ 3 ] } } ]"),
@@ -54,14 +59,36 @@ public struct IOConfigRule: LintRule {
         ],
         nonTriggering: [
             .config("backend: \"python\"\nmax_batch_size: 4\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] reshape { } } ]"),
+            .config(
+                "backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 } ]\noutput [ { name: \"y\" } ]",
+                extra: ["1/model.py": "class TritonPythonModel:\n    @staticmethod\n    def auto_complete_config(c):\n        c.add_input({'name': 'x', 'data_type': 'TYPE_FP32', 'dims': [4]})\n        return c\n"]),
+            LintExample(files: ["config.pbtxt": "backend: \"dali\"\nmax_batch_size: 2\ninput [ { name: \"x\" } ]\noutput [ { name: \"y\" } ]", "1/model.dali": ""]),
+            LintExample(files: ["config.pbtxt": "platform: \"tensorrt_plan\"\nmax_batch_size: 2\ninput [ { name: \"x\" data_type: TYPE_FP32 } ]", "1/model.plan": ""]),
             .config("backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 2, 4, -1, 6 ] reshape { shape: [ 8, -1, 1, 6 ] } } ]"),
+        ],
+        tritonSource: [
+            "core src/model_config_utils.cc ValidateModelIOConfig, ValidateIOShape",
+            "auto-complete: tensorrt_backend src/model_state.cc AutoCompleteConfigHelper; dali_backend src/config_tools/config_tools.cc AutofillIOConfig; python_backend auto_complete_config; onnxruntime_backend src/onnxruntime.cc AutoCompleteConfig (empty sides only); openvino_backend src/openvino.cc AutoCompleteConfig (not supported)",
         ])
 
     public init() {}
 
     public func check(_ context: LintContext, _ report: inout DiagnosticSink) {
         let config = context.model.config
-        for tensor in IOTensor.all(config) {
+        // Asked only when a tensor lacks a data_type or dims (it may read model.py).
+        var backendFills: Bool?
+        for var tensor in IOTensor.all(config) {
+            if !tensor.name.isEmpty && (tensor.dataType == .typeInvalid || tensor.dims.isEmpty) {
+                if backendFills == nil {
+                    backendFills = BackendAutoComplete.fillsTensors(context.model, options: context.options)
+                }
+                if backendFills == true {
+                    // The backend completes the tensor from the model file before Model::Init
+                    // validates it; the rest of the tensor is still validated.
+                    if tensor.dataType == .typeInvalid { tensor.dataType = .typeFp32 }
+                    if tensor.dims.isEmpty { continue }
+                }
+            }
             if let (message, field) = Self.firstError(tensor, config: config) {
                 report.report("\(message) for \(config.name)", at: field)
             }
@@ -186,9 +213,13 @@ public struct DuplicateIONameRule: LintRule {
 public struct BatchInputRule: LintRule {
     public static let description = RuleDescription(
         identifier: "batch-input", name: "Batch inputs", severity: .error, catalog: ["R45", "R46", "R47", "R48"],
-        summary: "Each batch_input kind (except none) takes exactly one source input that is a config input, and has type TYPE_INT32 or TYPE_FP32.",
+        summary: "Each batch_input kind (except none) takes exactly one source input that is a config input, and has type TYPE_INT32 or TYPE_FP32. With auto-complete on, an omitted data_type is refused first by the backend model, in its own words.",
         tritonMessage: "batch input kind '{KIND}' expects 1 source input, got {n}",
-        triggering: [.config("backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\nbatch_input [ { kind: BATCH_ELEMENT_COUNT target_name: \"B\" data_type: TYPE_FP32 } ]")],
+        triggering: [
+            .config("backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\nbatch_input [ { kind: BATCH_ELEMENT_COUNT target_name: \"B\" data_type: TYPE_FP32 } ]"),
+            .config("backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\nbatch_input [ { kind: BATCH_ELEMENT_COUNT target_name: \"B\" source_input: \"x\" } ]"),
+            .config("backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\nbatch_input [ { kind: BATCH_ELEMENT_COUNT target_name: \"B\" source_input: \"x\" } ]", autoComplete: false),
+        ],
         nonTriggering: [.config("backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\nbatch_input [ { kind: BATCH_ELEMENT_COUNT target_name: \"B\" data_type: TYPE_FP32 source_input: \"x\" } ]")])
 
     static func kindName(_ kind: Inference_BatchInput.Kind) -> String {
@@ -208,6 +239,15 @@ public struct BatchInputRule: LintRule {
     public func check(_ context: LintContext, _ report: inout DiagnosticSink) {
         let config = context.model.config
         let inputs = Set(config.input.map(\.name))
+        // With auto-complete on, the backend model (backend src/backend_model.cc BackendModel,
+        // BatchInput::ParseFromModelConfig) reads the batch inputs before Model::Init validates
+        // them, and an omitted data_type cannot be converted (seen on the 2.51 server).
+        if context.options.autoComplete, config.platform != "ensemble",
+            let index = config.batchInput.firstIndex(where: { $0.dataType == .typeInvalid })
+        {
+            report.report("unexpected batch input data type 'TYPE_INVALID'", at: "batch_input[\(index)]")
+            return
+        }
         for (index, batchInput) in config.batchInput.enumerated() {
             let field = "batch_input[\(index)]"
             let message: String?

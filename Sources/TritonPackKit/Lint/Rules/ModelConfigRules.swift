@@ -11,7 +11,16 @@ public struct PlatformBackendRule: LintRule {
             .config("platform: \"ensemble\"\nbackend: \"python\""),
             .config("platform: \"libtorch\"", extra: ["1/model.pt": ""]),
         ],
-        nonTriggering: [.config("platform: \"onnxruntime_onnx\"", extra: ["1/model.onnx": ""]), .config("backend: \"python\"")])
+        nonTriggering: [
+            .config("platform: \"onnxruntime_onnx\"", extra: ["1/model.onnx": ""]), .config("backend: \"python\""),
+            // A TensorFlow platform alone is completed to backend "tensorflow".
+            LintExample(files: ["config.pbtxt": "platform: \"tensorflow_savedmodel\"", "1/model.savedmodel/saved_model.pb": ""]),
+            LintExample(files: ["config.pbtxt": "platform: \"tensorflow_graphdef\"", "1/model.graphdef": ""]),
+        ],
+        tritonSource: [
+            "core src/model_config_utils.cc ValidateModelConfig, GetBackendType/GetBackendTypeFromPlatform",
+            "core src/model_config_utils.cc AutoCompleteBackendFields (a TensorFlow platform fills an empty backend and default_model_filename)",
+        ])
 
     static let platformBackends: [String: String] = [
         "tensorflow_graphdef": "tensorflow", "tensorflow_savedmodel": "tensorflow", "tensorrt_plan": "tensorrt",
@@ -164,50 +173,6 @@ public struct EnsemblePlatformRule: LintRule {
         } else if !hasEnsemble && config.platform == "ensemble" {
             report.report(
                 "ensemble scheduling must be set for ensemble \(config.name) whose platform is ensemble", at: "platform")
-        }
-    }
-}
-
-/// R28, R29: custom metric histograms.
-public struct ModelMetricsRule: LintRule {
-    public static let description = RuleDescription(
-        identifier: "model-metrics", name: "Model metrics", severity: .error, catalog: ["R28", "R29"],
-        summary: "Each metric_control needs a metric identifier with a family, and histogram options with buckets; only some families can be customised.",
-        tritonMessage: "metric control must specify 'metric_identifier'",
-        triggering: [
-            .config("backend: \"python\"\nmodel_metrics { metric_control [ { histogram_options { buckets: [ 1 ] } } ] }"),
-            .config("backend: \"python\"\nmodel_metrics { metric_control [ { metric_identifier { family: \"nv_inference_first_response_histogram_ms\" } histogram_options { } } ] }"),
-        ],
-        nonTriggering: [.config("backend: \"python\"\nmodel_metrics { metric_control [ { metric_identifier { family: \"nv_inference_first_response_histogram_ms\" } histogram_options { buckets: [ 1, 10 ] } } ] }")])
-
-    static let customizable: Set<String> = ["nv_inference_first_response_histogram_ms"]
-
-    public init() {}
-
-    public func check(_ context: LintContext, _ report: inout DiagnosticSink) {
-        for (index, control) in context.model.config.modelMetrics.metricControl.enumerated() {
-            let field = "model_metrics.metric_control[\(index)]"
-            guard control.hasMetricIdentifier else {
-                report.report("metric control must specify 'metric_identifier'", at: field)
-                return
-            }
-            guard !control.metricIdentifier.family.isEmpty else {
-                report.report("metric identifier must specify non-empty 'family'", at: "\(field).metric_identifier")
-                return
-            }
-            guard case .histogramOptions(let histogram)? = control.metricOptions else {
-                report.report("metric control must specify 'histogram_options'", at: field)
-                return
-            }
-            guard !histogram.buckets.isEmpty else {
-                report.report("histogram options must specify non-empty 'buckets'", at: "\(field).histogram_options")
-                return
-            }
-            if !Self.customizable.contains(control.metricIdentifier.family) {
-                report.report(
-                    "Metric family '\(control.metricIdentifier.family)' in 'metric_identifier' is not a customizable metric in Triton core.",
-                    at: "\(field).metric_identifier.family", severity: .warning)
-            }
         }
     }
 }

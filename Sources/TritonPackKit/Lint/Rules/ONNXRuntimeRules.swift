@@ -5,10 +5,17 @@ enum ONNXExample {
     static let identityBatch = Array(
         Data(base64Encoded: "CAcSCnRyaXRvbnBhY2s6TgoQCgF4EgF5IghJZGVudGl0eRIOaWRlbnRpdHlfYmF0Y2haFAoBeBIPCg0IARIJCgMSAU4KAggEYhQKAXkSDwoNCAESCQoDEgFOCgIIBEIECgAQDQ==")!)
 
-    static func model(_ io: String, maxBatchSize: Int = 4) -> LintExample {
+    /// The same graph written by onnx 1.23 as IR 10, opset 21 (newer than libonnx 1.12 checks).
+    static let identityIR10 = Array(
+        Data(base64Encoded: "CAoSCnRyaXRvbnBhY2s6QQoQCgF4EgF5IghJZGVudGl0eRIBZ1oUCgF4Eg8KDQgBEgkKAxIBTgoCCARiFAoBeRIPCg0IARIJCgMSAU4KAggEQgQKABAV")!)
+    /// IR 9, opset 19: x, y FLOAT8E4M3FN [N, 4], a type Triton has no data type for.
+    static let float8IR9 = Array(
+        Data(base64Encoded: "CAkSCnRyaXRvbnBhY2s6QQoQCgF4EgF5IghJZGVudGl0eRIBZ1oUCgF4Eg8KDQgREgkKAxIBTgoCCARiFAoBeRIPCg0IERIJCgMSAU4KAggEQgQKABAT")!)
+
+    static func model(_ io: String, maxBatchSize: Int = 4, bytes: [UInt8] = identityBatch) -> LintExample {
         LintExample(
             files: ["config.pbtxt": "platform: \"onnxruntime_onnx\"\nmax_batch_size: \(maxBatchSize)\n\(io)"],
-            binaryFiles: ["1/model.onnx": identityBatch])
+            binaryFiles: ["1/model.onnx": bytes])
     }
 
     static let validIO = "input [ { name: \"x\" data_type: TYPE_FP32 dims: [ 4 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 4 ] } ]"
@@ -21,7 +28,7 @@ public struct ONNXRuntimeModelRule: LintRule {
     public static let description = RuleDescription(
         identifier: "onnx-model", name: "Config matches the ONNX model", severity: .error,
         catalog: ["O4", "O5", "O6", "O7", "O8", "O9", "O10", "O11", "O12", "O13"],
-        summary: "For the ONNX Runtime backend, every served model.onnx must have the config's inputs (count, names, types, shapes: the config may fix a dynamic dimension) and outputs (names, types, exactly the same shapes), with a dynamic first dimension when max_batch_size > 0.",
+        summary: "For the ONNX Runtime backend, every served model.onnx must have the config's inputs (count, names, types, shapes: the config may fix a dynamic dimension) and outputs (names, types, exactly the same shapes), with a dynamic first dimension when max_batch_size > 0. Element types with no Triton data type (float8, int4, uint4) are refused with the tensor named. For IR versions or opsets newer than libonnx 1.12 knows (IR 9, 10; opset 18+), libonnx's checker and shape inference are skipped with an info note, and the cross-check uses the graph's declared inputs and outputs.",
         tritonMessage: "unable to load model '{m}', configuration expects datatype {TYPE_CFG} for input '{i}', model provides TYPE_{API}",
         triggering: [
             ONNXExample.model("input [ { name: \"x\" data_type: TYPE_INT32 dims: [ 4 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 4 ] } ]"),
@@ -29,22 +36,37 @@ public struct ONNXRuntimeModelRule: LintRule {
             ONNXExample.model("input [ { name: \"x\" data_type: TYPE_FP32 dims: [ 4, 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 4 ] } ]"),
             ONNXExample.model("input [ { name: \"x\" data_type: TYPE_FP32 dims: [ 4 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 4 ] }, { name: \"w\" data_type: TYPE_FP32 dims: [ 4 ] } ]"),
             ONNXExample.model("input [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1, 4 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 8, 4 ] } ]", maxBatchSize: 0),
+            // IR 10: checked against the graph's declared inputs and outputs.
+            ONNXExample.model("input [ { name: \"x\" data_type: TYPE_FP32 dims: [ 4 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 5 ] } ]", bytes: ONNXExample.identityIR10),
+            // float8 has no Triton data type: auto-complete fills TYPE_INVALID, named with the tensor.
+            ONNXExample.model("", bytes: ONNXExample.float8IR9),
         ],
         nonTriggering: [
             ONNXExample.model(ONNXExample.validIO),
+            ONNXExample.model(ONNXExample.validIO, bytes: ONNXExample.identityIR10),
             ONNXExample.model("input [ { name: \"x\" data_type: TYPE_FP32 dims: [ 8, 4 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ -1, 4 ] } ]", maxBatchSize: 0),
+        ],
+        tritonSource: [
+            "onnxruntime_backend src/onnxruntime.cc AutoCompleteConfig, ValidateInputs, ValidateOutputs",
+            "onnxruntime_backend src/onnxruntime_utils.cc CompareDimsSupported, OnnxDataTypeToModelConfigDataType",
         ])
 
     public init() {}
 
+    /// The ONNX file of each served version, as the backend resolves it (O1), when it exists.
+    static func modelFiles(_ model: ModelUnderLint) -> [String] {
+        model.servedVersions.compactMap { version in
+            var file = "\(version)/\(model.config.defaultModelFilename.isEmpty ? "model.onnx" : model.config.defaultModelFilename)"
+            if POSIXFiles.isDirectory(model.directory.appendingPathComponent(file).path) { file += "/model.onnx" }
+            return POSIXFiles.exists(model.directory.appendingPathComponent(file).path) ? file : nil  // model-file reports it
+        }
+    }
+
     public func check(_ context: LintContext, _ report: inout DiagnosticSink) {
         let model = context.model
         guard model.config.backend == "onnxruntime" else { return }
-        for version in model.servedVersions {
-            var file = "\(version)/\(model.config.defaultModelFilename.isEmpty ? "model.onnx" : model.config.defaultModelFilename)"
-            if POSIXFiles.isDirectory(model.directory.appendingPathComponent(file).path) { file += "/model.onnx" }
+        for file in Self.modelFiles(model) {
             let url = model.directory.appendingPathComponent(file)
-            guard POSIXFiles.exists(url.path) else { continue }  // model-file reports it
             let onnx: ONNXModel
             do {
                 onnx = try ONNXModel.read(at: url)
@@ -76,6 +98,17 @@ public struct ONNXRuntimeModelRule: LintRule {
         }
         for value in onnx.inputs + onnx.outputs where value.kind != "tensor" {
             return ("Unsupported ONNX Type '\(value.kind)' for I/O '\(value.name)', expected 'ONNX_TYPE_TENSOR'.", "input")
+        }
+        // Element types with no Triton data type (IR 9 float8, IR 10 int4/uint4, complex): the
+        // backend's auto-complete writes TYPE_INVALID (onnxruntime_utils.cc
+        // OnnxDataTypeToModelConfigDataType), which ValidateModelIOConfig then refuses.
+        for (values, fills, prefix) in [(onnx.inputs, fillsInputs, "model input"), (onnx.outputs, fillsOutputs, "model output")]
+        where fills {
+            if let value = values.first(where: { ONNXModel.tritonType($0.elemType) == nil }) {
+                return (
+                    "\(prefix) '\(value.name)' must specify 'data_type' for \(name) (the model's element type \(ONNXModel.typeName(value.elemType)) has no Triton data type)",
+                    "backend")
+            }
         }
         let allowed = Dictionary(
             (onnx.inputs + onnx.overridableInitializers).map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
@@ -176,5 +209,29 @@ public struct ONNXRuntimeModelRule: LintRule {
             }
         }
         return nil
+    }
+}
+
+/// Says when libonnx's checker and shape inference did not run on a served ONNX file (an IR
+/// version or opset newer than libonnx 1.12 knows), so that a clean result is not mistaken for a
+/// checked one. The config is still cross-checked against the graph's declared inputs and outputs.
+public struct ONNXCheckerSkippedRule: LintRule {
+    public static let description = RuleDescription(
+        identifier: "onnx-checker-skipped", name: "ONNX checker skipped", severity: .info,
+        summary: "libonnx 1.12 knows ONNX IR versions up to 8 and opsets up to 17; for newer files (written by onnx 1.15+ or current exporters; ONNX Runtime in Triton 24.10 loads IR 10, opset 21) its checker and shape inference are skipped, and this note says so.",
+        triggering: [ONNXExample.model(ONNXExample.validIO, bytes: ONNXExample.identityIR10)],
+        nonTriggering: [ONNXExample.model(ONNXExample.validIO)],
+        tritonSource: ["onnxruntime_backend src/onnxruntime.cc LoadModel (ONNX Runtime parses the file itself; IR 10 is accepted by ORT 1.19)"])
+
+    public init() {}
+
+    public func check(_ context: LintContext, _ report: inout DiagnosticSink) {
+        let model = context.model
+        guard model.config.backend == "onnxruntime" else { return }
+        for file in ONNXRuntimeModelRule.modelFiles(model) {
+            guard let onnx = try? ONNXModel.read(at: model.directory.appendingPathComponent(file)), let note = onnx.checkerNote
+            else { continue }
+            report.report(note, file: file)
+        }
     }
 }
