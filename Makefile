@@ -11,15 +11,15 @@ setup:
 build: setup
 	$(SWIFT) build
 
-# An optimized tritonpack with the Swift runtime linked in; it still needs the shared libraries
+# An optimized tritonpack. It links the Swift runtime of this toolchain and the shared libraries
 # setup installs (libprotobuf, libonnx, libzip).
 release:
-	$(SWIFT) build -c release --static-swift-stdlib
+	$(SWIFT) build -c release --product tritonpack
 
 # `make install PREFIX=~/.local` puts tritonpack in ~/.local/bin (default PREFIX /usr/local); DESTDIR stages a package.
 install: release
 	install -d "$(DESTDIR)$(BINDIR)"
-	install -m 0755 "$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/tritonpack" "$(DESTDIR)$(BINDIR)/tritonpack"
+	install -m 0755 "$$($(SWIFT) build -c release --show-bin-path)/tritonpack" "$(DESTDIR)$(BINDIR)/tritonpack"
 
 uninstall:
 	rm -f "$(DESTDIR)$(BINDIR)/tritonpack"

@@ -71,7 +71,7 @@ enum MisplacedVersionFlag {
         guard options.contains(where: { $0 == "--version" || $0.hasPrefix("--version=") }) else { return nil }
         return """
             --version prints tritonpack's version and is only accepted alone, as `tritonpack --version`; \
-            a model version is given with --model-version (renamed from --version in 0.2.0, see docs/user-guide.md)
+            a model version is given with --model-version (renamed from --version; see "Renamed options" in docs/user-guide.md)
             """
     }
 }

@@ -95,7 +95,7 @@ final class ConfigGeneratorTests: XCTestCase {
     }
 
     func testModelNames() {
-        for bad in ["", ".", "..", "../x", "a/b", ".hidden", "a..b", " a"] {
+        for bad in ["", ".", "..", "../x", "a/b", ".hidden", "a..b", " a", "my model", "a\tb", "a\u{7}b", "a?b", "a#b", "50%"] {
             XCTAssertThrowsError(try ModelName.validate(bad), bad)
         }
         XCTAssertNoThrow(try ModelName.validate("fast_neural_style"))
