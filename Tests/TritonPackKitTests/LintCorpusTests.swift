@@ -24,11 +24,6 @@ final class LintCorpusTests: XCTestCase {
             as? [[String: String]] ?? []
         XCTAssertEqual(Set(sources.compactMap { $0["folder"] }), Set(expected.keys), "every corpus model has a source and a verdict")
 
-        // The server's backend directory: only the Python backend.
-        let backends = try temporaryDirectory(self).appendingPathComponent("backends")
-        try FileManager.default.createDirectory(at: backends.appendingPathComponent("python"), withIntermediateDirectories: true)
-        try Data().write(to: backends.appendingPathComponent("python/libtriton_python.so"))
-
         var compared = 0
         var agreed = 0
         var refusals = 0
@@ -36,9 +31,7 @@ final class LintCorpusTests: XCTestCase {
         var disagreements: [String] = []
         let repositories = Set(expected.keys.map { String($0.split(separator: "/")[0]) }).sorted()
         for mode in ["strict", "default"] {
-            let options = LintOptions(
-                gpus: 0, autoComplete: mode == "default", backendDirectory: backends,
-                repoAgentDirectory: URL(fileURLWithPath: "/opt/tritonserver/repoagents"))
+            let options = try optionsLikeTheProjectServer(autoComplete: mode == "default", in: self)
             for repository in repositories {
                 let report = Linter(options: options).lint(path: Self.corpus.appendingPathComponent(repository))
                 for (key, verdicts) in expected.sorted(by: { $0.key < $1.key }) where key.hasPrefix(repository + "/") {

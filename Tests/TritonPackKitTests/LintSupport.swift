@@ -27,3 +27,14 @@ func lint(_ example: LintExample, in test: XCTestCase, autoComplete: Bool? = nil
     let report = Linter(options: LintOptions(gpus: example.gpus, autoComplete: autoComplete ?? example.autoComplete)).lint(path: repository)
     return report.diagnostics.filter { $0.model == example.model }
 }
+
+/// Lint options judging as the project's 2.51 server does: a backend directory holding only the
+/// Python backend (as the nvidia-pytriton wheel's), the image's default repository-agent folder.
+func optionsLikeTheProjectServer(autoComplete: Bool, in test: XCTestCase) throws -> LintOptions {
+    let backends = try temporaryDirectory(test).appendingPathComponent("backends")
+    try FileManager.default.createDirectory(at: backends.appendingPathComponent("python"), withIntermediateDirectories: true)
+    try Data().write(to: backends.appendingPathComponent("python/libtriton_python.so"))
+    return LintOptions(
+        gpus: 0, autoComplete: autoComplete, backendDirectory: backends,
+        repoAgentDirectory: URL(fileURLWithPath: "/opt/tritonserver/repoagents"))
+}

@@ -27,9 +27,6 @@ final class LintVariantsTests: XCTestCase {
         try generator.run()
         generator.waitUntilExit()
         XCTAssertEqual(generator.terminationStatus, 0)
-        let backends = root.appendingPathComponent("backends")
-        try FileManager.default.createDirectory(at: backends.appendingPathComponent("python"), withIntermediateDirectories: true)
-        try Data().write(to: backends.appendingPathComponent("python/libtriton_python.so"))
 
         var compared = 0
         var agreed = 0
@@ -38,9 +35,7 @@ final class LintVariantsTests: XCTestCase {
         var disagreements: [String] = []
         var wordings: [String] = []
         for mode in ["strict", "default"] {
-            let options = LintOptions(
-                gpus: 0, autoComplete: mode == "default", backendDirectory: backends,
-                repoAgentDirectory: URL(fileURLWithPath: "/opt/tritonserver/repoagents"))
+            let options = try optionsLikeTheProjectServer(autoComplete: mode == "default", in: self)
             let report = Linter(options: options).lint(path: repository)
             for (model, verdicts) in expected.sorted(by: { $0.key < $1.key }) {
                 guard var verdict = verdicts[mode] else { continue }
