@@ -85,13 +85,16 @@ final class TritonOracleTests: XCTestCase {
         ("warmup_shape_nobatch", "backend: \"python\"\n\(io)model_warmup [ { name: \"w\" batch_size: 1 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ 1, 4 ] zero_data: true } } } ]", [:]),
         ("valid_warmup_optional_extra", "backend: \"python\"\nmax_batch_size: 4\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ -1 ] }, { name: \"INPUT1\" data_type: TYPE_FP32 dims: [ 4 ] optional: true } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]\nmodel_warmup [ { name: \"w\" batch_size: 2 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ 7 ] random_data: true } } inputs { key: \"EXTRA\" value: { data_type: TYPE_INT8 dims: [ 3 ] zero_data: true } } } ]", [:]),
         ("valid_warmup_reshape", "backend: \"python\"\nmax_batch_size: 4\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ 2, 2 ] reshape { shape: [ 4 ] } } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]\nmodel_warmup [ { name: \"w\" batch_size: 1 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ 2, 2 ] zero_data: true } } } ]", [:]),
-        ("warmup_batch_over_max", "backend: \"python\"\nmax_batch_size: 2\n\(io)model_warmup [ { name: \"w\" batch_size: 4 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ 4 ] zero_data: true } } } ]", [:]),
         ("warmup_batch_nobatching", "backend: \"python\"\n\(io)instance_group [ { name: \"g\" kind: KIND_CPU } ]\nmodel_warmup [ { name: \"w\" batch_size: 2 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ 4 ] zero_data: true } } } ]", [:]),
         ("repo_agent_missing", "backend: \"python\"\n\(io)model_repository_agents { agents [ { name: \"checksum\" } ] }", [:]),
         // The two configs reported to crash 2.51 (rule catalog section 10), and every variant of
         // them tried (scripts/triton-verdicts.py), load on this 2.51 server: no rule flags them.
         ("valid_ragged_batch_input_output", "backend: \"python\"\nmax_batch_size: 4\ninput [ { name: \"INPUT_0\" data_type: TYPE_FP32 dims: [ -1 ] allow_ragged_batch: true }, { name: \"BI\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"OUTPUT_0\" data_type: TYPE_FP32 dims: [ -1 ] } ]\nbatch_input [ { kind: BATCH_ACCUMULATED_ELEMENT_COUNT target_name: \"BI\" data_type: TYPE_FP32 source_input: \"INPUT_0\" } ]\nbatch_output [ { target_name: \"OUTPUT_0\" kind: BATCH_SCATTER_WITH_INPUT_SHAPE source_input: \"INPUT_0\" } ]\ndynamic_batching { }", [:]),
         ("valid_priority_delay_policy", "backend: \"python\"\nmax_batch_size: 4\n\(io)dynamic_batching { priority_levels: 3 default_priority_level: 2 default_queue_policy { max_queue_size: 4 } priority_queue_policy { key: 1 value: { timeout_action: DELAY } } }", [:]),
+        // Last: 2.51 refuses this one with a message in some runs and dies loading it in others
+        // (rule catalog section 10 saw a crash; a fresh-clone run here too), taking the variants
+        // after it down with it.
+        ("warmup_batch_over_max", "backend: \"python\"\nmax_batch_size: 2\n\(io)model_warmup [ { name: \"w\" batch_size: 4 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ 4 ] zero_data: true } } } ]", [:]),
     ]
 
     func testLintAgreesWithTheServer() throws {
@@ -279,7 +282,9 @@ extension TritonOracleTests {
             let serverText = body + "\n" + String(server.logText().dropFirst(logBefore))
             let lintError = report.diagnostics.first { $0.model == name && $0.severity == .error }
             var agrees = loaded == (lintError == nil)
-            if agrees, let lintError {
+            // No HTTP answer at all: the server died (or hung) loading it; it serves nothing either way.
+            let crashed = status == 0
+            if agrees, let lintError, !crashed {
                 // The server's words contain lint's (lint adds the parser's detail to syntax errors).
                 let core = lintError.rule == "config-syntax"
                     ? String(lintError.message.split(separator: ":", maxSplits: 3).last ?? "").components(separatedBy: " (Triton:")[0]
@@ -287,7 +292,7 @@ extension TritonOracleTests {
                     : lintError.message
                 agrees = serverText.contains(core)
             }
-            print("  \(name): server \(loaded ? "loaded" : "refused"), lint \(lintError == nil ? "no error" : "error [\(lintError!.rule)]")")
+            print("  \(name): server \(loaded ? "loaded" : crashed ? "crashed" : "refused"), lint \(lintError == nil ? "no error" : "error [\(lintError!.rule)]")")
             if agrees {
                 agreed += 1
             } else {
