@@ -97,12 +97,16 @@ final class TritonOracleTests: XCTestCase {
         ("warmup_batch_over_max", "backend: \"python\"\nmax_batch_size: 2\n\(io)model_warmup [ { name: \"w\" batch_size: 4 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ 4 ] zero_data: true } } } ]", [:]),
     ]
 
-    func testLintAgreesWithTheServer() throws {
-        let launcher = packageRoot.appendingPathComponent("scripts/tritonserver")
+    /// The project's tritonserver launcher; `make setup` (which `make test` runs) installs what it runs.
+    static func launcher() throws -> URL {
         guard FileManager.default.fileExists(atPath: packageRoot.appendingPathComponent(".venv/bin/python").path) else {
-            XCTFail("the project venv with tritonserver is missing: run `make setup` (make test does)")
-            return
+            throw TritonPackError.io(nil, "the project venv with tritonserver is missing: run `make setup` (make test does)")
         }
+        return packageRoot.appendingPathComponent("scripts/tritonserver")
+    }
+
+    func testLintAgreesWithTheServer() throws {
+        let launcher = try Self.launcher()
         let root = try temporaryDirectory(self)
         let repository = root.appendingPathComponent("repo")
         try FileManager.default.createDirectory(at: repository, withIntermediateDirectories: true)
@@ -205,11 +209,7 @@ extension TritonOracleTests {
     }
 
     func testLintAgreesWithTheServerInDefaultMode() throws {
-        let launcher = packageRoot.appendingPathComponent("scripts/tritonserver")
-        guard FileManager.default.fileExists(atPath: packageRoot.appendingPathComponent(".venv/bin/python").path) else {
-            XCTFail("the project venv with tritonserver is missing: run `make setup` (make test does)")
-            return
-        }
+        let launcher = try Self.launcher()
         let root = try temporaryDirectory(self)
         let repository = root.appendingPathComponent("repo")
         var judged: [String] = []
@@ -240,11 +240,7 @@ extension TritonOracleTests {
     /// A subset of the public-config corpus (Tests/Fixtures/lint-corpus) loaded into the real server
     /// again, in the default mode: the recorded verdicts (LintCorpusTests) stay honest.
     func testCorpusSubsetAgainstTheServer() throws {
-        let launcher = packageRoot.appendingPathComponent("scripts/tritonserver")
-        guard FileManager.default.fileExists(atPath: packageRoot.appendingPathComponent(".venv/bin/python").path) else {
-            XCTFail("the project venv with tritonserver is missing: run `make setup` (make test does)")
-            return
-        }
+        let launcher = try Self.launcher()
         let root = try temporaryDirectory(self)
         var total = 0
         var agreedAll = 0

@@ -118,7 +118,7 @@ public struct WarmupRule: LintRule {
         tritonSource: [
             "core src/backend_model_instance.cc GenerateWarmupData, WarmUp",
             "core src/infer_request.cc ValidateRequestInputs (input count, data type, shape)",
-            "the backend's batch check at execution (\"batch size {n} for '{instance}', max allowed is {mbs}\"), seen refusing in the 2.51 server, and once dying while loading a warmup batch above max_batch_size",
+            "the backend's batch check at execution (\"batch size {n} for '{instance}', max allowed is {mbs}\"), seen refusing in the 2.51 server, and in other runs dying while loading a warmup batch above max_batch_size",
         ])
 
     public init() {}
