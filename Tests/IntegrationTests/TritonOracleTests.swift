@@ -278,8 +278,10 @@ extension TritonOracleTests {
             let serverText = body + "\n" + String(server.logText().dropFirst(logBefore))
             let lintError = report.diagnostics.first { $0.model == name && $0.severity == .error }
             var agrees = loaded == (lintError == nil)
-            // No HTTP answer at all: the server died (or hung) loading it; it serves nothing either way.
+            // No HTTP answer at all: the server died (or hung) loading it; it serves nothing either way,
+            // and the models after it get a fresh server.
             let crashed = status == 0
+            if crashed { try server.restart() }
             if agrees, let lintError, !crashed {
                 // The server's words contain lint's (lint adds the parser's detail to syntax errors).
                 let core = lintError.rule == "config-syntax"
@@ -303,17 +305,33 @@ extension TritonOracleTests {
 
 /// The library's TritonServer with the blocking HTTP helpers the tests use (curl).
 final class TritonProcess {
-    let server: TritonServer
+    private(set) var server: TritonServer
     var httpPort: Int { server.httpPort }
+
+    private let start: (URL) throws -> TritonServer
+    private let log: URL
+    private var restarts = 0
 
     init(
         launcher: URL, repository: URL, log: URL, mode: String = "explicit", autoComplete: Bool = false,
         extraArguments: [String] = []
     ) throws {
-        server = try TritonServer(
-            executable: launcher, repository: repository, log: log,
-            arguments: ["--model-control-mode=\(mode)"] + (autoComplete ? [] : ["--disable-auto-complete-config"])
-                + ["--log-verbose=0"] + extraArguments)
+        start = { log in
+            try TritonServer(
+                executable: launcher, repository: repository, log: log,
+                arguments: ["--model-control-mode=\(mode)"] + (autoComplete ? [] : ["--disable-auto-complete-config"])
+                    + ["--log-verbose=0"] + extraArguments)
+        }
+        self.log = log
+        server = try start(log)
+    }
+
+    /// A fresh server (with its own log) after one died or hung on a model.
+    func restart() throws {
+        server.stop()
+        restarts += 1
+        server = try start(log.appendingPathExtension("\(restarts)"))
+        try waitUntilReady()
     }
 
     func logText() -> String { server.logText() }
