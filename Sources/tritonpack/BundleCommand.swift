@@ -4,7 +4,7 @@ import TritonPackKit
 
 extension BundleOptions.Versions: ExpressibleByArgument {}
 
-struct BundleCommand: ParsableCommand {
+struct BundleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bundle",
         abstract: "Write a reproducible demo.zip: the model repository, run.sh, a web app, a client and a README.",
@@ -51,9 +51,9 @@ struct BundleCommand: ParsableCommand {
     @Option(help: "text or json.")
     var format: OutputFormat = .text
 
-    func run() throws {
+    func run() async throws {
         Interruption.install()
-        try reportingFailures(format: format, command: "bundle") {
+        try await reportingFailures(format: format, command: "bundle") {
             var options = BundleOptions(repository: URL(fileURLWithPath: repository), output: URL(fileURLWithPath: out))
             options.models = models
             options.versions = versions

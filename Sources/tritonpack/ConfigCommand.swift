@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import TritonPackKit
 
-struct ConfigCommand: ParsableCommand {
+struct ConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
         abstract: "Print the config.pbtxt generated for a saved OneFlow graph or an ONNX model.")
@@ -17,8 +17,8 @@ struct ConfigCommand: ParsableCommand {
     @Option(help: "text: the config.pbtxt; json: the config text with the model's signature.")
     var format: OutputFormat = .text
 
-    func run() throws {
-        try reportingFailures(format: format, command: "config") {
+    func run() async throws {
+        try await reportingFailures(format: format, command: "config") {
             let packable = try flags.packable(at: model)
             switch format {
             case .text:

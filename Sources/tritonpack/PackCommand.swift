@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import TritonPackKit
 
-struct PackCommand: ParsableCommand {
+struct PackCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pack",
         abstract: "Pack a saved OneFlow graph or an ONNX model into a Triton model repository as a new version.",
@@ -41,20 +41,20 @@ struct PackCommand: ParsableCommand {
     @Option(help: "text or json.")
     var format: OutputFormat = .text
 
-    func run() throws {
+    func run() async throws {
         Interruption.install()
-        try reportingFailures(format: format, command: "pack") {
+        try await reportingFailures(format: format, command: "pack") {
             let packable = try flags.packable(at: model)
             let request = PackRequest(
                 repository: ModelRepository(root: URL(fileURLWithPath: repo)), version: modelVersion,
                 updateConfig: updateConfig, link: link, lockTimeout: lockTimeout, durable: !noSync)
-            let result = try Packer(request, onWait: { printError($0) }).pack(packable)
+            let result = try await Packer(request, onWait: { printError($0) }).pack(packable)
             let warnings = PackWarnings(result: result, packed: packable.config, flags: flags).all
             switch format {
             case .json:
                 try printJSON(
                     JSONReport(
-                        ok: true, command: "pack", warnings: warnings.map { Problem(warning: $0.message, file: $0.file) },
+                        ok: true, command: "pack", warnings: warnings.map { ReportedProblem(warning: $0.message, file: $0.file) },
                         payload: ResultPayload(result: result)))
             case .text:
                 let megabytes = String(format: "%.1f", Double(result.bytes) / 1_000_000)
@@ -82,12 +82,11 @@ struct PackWarnings {
     var flags: ConfigFlags
 
     var all: [Warning] {
-        let versions = ModelVersions(modelDirectory: URL(fileURLWithPath: result.modelDirectory))
-        guard let config = try? versions.config() else { return [] }
-        let configPath = URL(fileURLWithPath: result.modelDirectory).appendingPathComponent("config.pbtxt").path
+        let (repository, name) = ModelRepository.containing(modelFolder: result.modelDirectory)
+        guard let model = try? ModelDirectory.local(name, in: repository.root), let config = try? model.config() else { return [] }
+        let configPath = model.configPath
         var found: [Warning] = []
-        let available = (try? versions.repository.versions(of: result.model)) ?? []
-        let served = VersionPolicyEvaluation.served(config.versionPolicy, available: available)
+        let served = VersionPolicyEvaluation.served(config.versionPolicy, available: model.versions)
         if !served.contains(result.version) {
             let policy = VersionPolicyEvaluation.describe(config.versionPolicy)
             found.append(Warning(

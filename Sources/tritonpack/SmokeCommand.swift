@@ -30,13 +30,13 @@ private final class RunningServer: @unchecked Sendable {
                 let server = self?.server
                 self?.lock.unlock()
                 server?.stop(grace: 10)
-                let interruption = Interrupted(signal: signal)
-                let message = "\(interruption); tritonserver stopped, the smoke test did not finish"
+                let interruption = TritonPackError.interrupted(by: signal)
+                let message = "\(interruption.message); tritonserver stopped, the smoke test did not finish"
                 if let format = self?.format, let model = self?.model {
                     try? SmokeCommand.printFailure(message, model: model, format: format)
                 }
                 printError("tritonpack: \(message)")
-                exit(interruption.exitStatus)
+                exit(ExitStatus.code(for: interruption))
             }
             source.resume()
             sources.append(source)
@@ -123,9 +123,9 @@ struct SmokeCommand: AsyncParsableCommand {
         do {
             try await smoke()
         } catch let error as TritonPackError where format != .text {
-            try Self.printFailure(error.description, model: model, format: format, problem: Problem(error))
-            printError("error: \(error.description)")
-            throw ReportedFailure(status: ExitStatus(error.kind))
+            try Self.printFailure(error.description, model: model, format: format, problem: ReportedProblem.all(error)[0])
+            printError(errorText(error))
+            throw ReportedFailure(code: ExitStatus.code(for: error))
         } catch let error as ValidationError where format != .text {
             try Self.printFailure(error.message, model: model, format: format)
             throw error
@@ -133,12 +133,12 @@ struct SmokeCommand: AsyncParsableCommand {
     }
 
     /// An early failure (unknown model, no server...) in the requested format, so CI has a report to read.
-    static func printFailure(_ message: String, model: String, format: Format, problem: Problem? = nil) throws {
+    static func printFailure(_ message: String, model: String, format: Format, problem: ReportedProblem? = nil) throws {
         switch format {
         case .text: break
         case .json:
             try printJSON(
-                JSONReport(ok: false, command: "smoke", errors: [problem ?? Problem(message: message)], payload: NoPayload()))
+                JSONReport(ok: false, command: "smoke", errors: [problem ?? ReportedProblem(message: message)], payload: NoPayload()))
         case .junit:
             print(
                 """
@@ -189,7 +189,7 @@ struct SmokeCommand: AsyncParsableCommand {
         })
         switch format {
         case .json:
-            let errors = report.failures.map { Problem(message: $0) }
+            let errors = report.failures.map { ReportedProblem(message: $0) }
             try printJSON(JSONReport(ok: report.passed, command: "smoke", errors: errors, payload: report))
         case .junit: print(report.junit, terminator: "")
         case .text: print(text(report), terminator: "")

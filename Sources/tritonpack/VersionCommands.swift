@@ -4,12 +4,10 @@ import TritonPackKit
 
 /// The version operations on a model folder, saying so when another writer holds the lock.
 func versionOperations(_ model: String, lockTimeout: Double) -> VersionOperations {
-    VersionOperations(
-        model: ModelVersions(modelDirectory: URL(fileURLWithPath: model)), lockTimeout: lockTimeout,
-        onWait: { printError($0) })
+    VersionOperations(modelFolder: model, lock: LockPolicy(timeout: lockTimeout, onWait: { printError($0) }))
 }
 
-struct VersionsCommand: ParsableCommand {
+struct VersionsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "versions",
         abstract: "List a model's versions: manifest digest, signature, and whether the version policy serves each.")
@@ -23,10 +21,11 @@ struct VersionsCommand: ParsableCommand {
     @Option(help: "text or json.")
     var format: OutputFormat = .text
 
-    func run() throws {
-        try reportingFailures(format: format, command: "versions") {
-            let versions = ModelVersions(modelDirectory: URL(fileURLWithPath: model))
-            let list = try versions.list(verify: verify)
+    func run() async throws {
+        try await reportingFailures(format: format, command: "versions") {
+            let (repository, name) = ModelRepository.containing(modelFolder: model)
+            let versions = try await repository.model(name)
+            let list = try await versions.list(verify: verify)
             let policy = VersionPolicyEvaluation.describe(try versions.config().versionPolicy)
             let modified = list.filter { $0.verified == false }
             switch format {
@@ -37,8 +36,8 @@ struct VersionsCommand: ParsableCommand {
                     var versions: [VersionInfo]
                 }
                 let errors = modified.map { info in
-                    Problem(
-                        file: versions.directory.appendingPathComponent(String(info.version)).path,
+                    ReportedProblem(
+                        file: versions.version(info.version).displayPath,
                         message: "does not match its manifest: \((info.problems ?? []).joined(separator: "; "))")
                 }
                 try printJSON(
@@ -73,7 +72,7 @@ struct VersionCommand: ParsableCommand {
         throw ValidationError("say what to do: `tritonpack version policy MODEL ...` or `tritonpack version prune MODEL --keep N`")
     }
 
-    struct PolicyCommand: ParsableCommand {
+    struct PolicyCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "policy",
             abstract: "Set version_policy: latest:N | all | specific:V[,V...] (as --version-policy takes it; `latest N` and `specific V V` work too); a policy that would serve nothing is refused.")
@@ -107,9 +106,9 @@ struct VersionCommand: ParsableCommand {
             }
         }
 
-        func run() throws {
-            try reportingFailures(format: format, command: "version policy") {
-                let served = try versionOperations(model, lockTimeout: lockTimeout).setPolicy(try spec())
+        func run() async throws {
+            try await reportingFailures(format: format, command: "version policy") {
+                let served = try await versionOperations(model, lockTimeout: lockTimeout).setPolicy(try spec())
                 switch format {
                 case .json:
                     struct Output: Encodable { var served: [Int64] }
@@ -121,7 +120,7 @@ struct VersionCommand: ParsableCommand {
         }
     }
 
-    struct PruneCommand: ParsableCommand {
+    struct PruneCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "prune", abstract: "Remove versions the policy does not serve, keeping the N newest, in one atomic swap.")
 
@@ -144,9 +143,9 @@ struct VersionCommand: ParsableCommand {
             if keep < 0 { throw ValidationError("--keep must be >= 0") }
         }
 
-        func run() throws {
-            try reportingFailures(format: format, command: "version prune") {
-                let removed = try versionOperations(model, lockTimeout: lockTimeout).prune(keep: keep, dryRun: dryRun)
+        func run() async throws {
+            try await reportingFailures(format: format, command: "version prune") {
+                let removed = try await versionOperations(model, lockTimeout: lockTimeout).prune(keep: keep, dryRun: dryRun)
                 switch format {
                 case .json:
                     struct Output: Encodable {
@@ -164,7 +163,7 @@ struct VersionCommand: ParsableCommand {
     }
 }
 
-struct PromoteCommand: ParsableCommand {
+struct PromoteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "promote",
         abstract: "Copy one version of a model from one repository to another, behind gates (lint, manifest, signature).",
@@ -202,40 +201,34 @@ struct PromoteCommand: ParsableCommand {
         if let gpus, gpus < 0 { throw ValidationError("--gpus must be >= 0") }
     }
 
-    func run() throws {
+    func run() async throws {
         Interruption.install()
         let promoter = Promoter(
-            name: model, source: ModelRepository(root: URL(fileURLWithPath: from)),
-            target: ModelRepository(root: URL(fileURLWithPath: to)), version: modelVersion, targetVersion: targetVersion,
-            allowBreaking: allowBreaking, lintOptions: LintOptions(gpus: gpus), lockTimeout: lockTimeout)
-        do {
-            try reportingFailures(format: format, command: "promote") {
-                let result = try promoter.promote(onWait: { printError($0) })
-                switch format {
-                case .json:
-                    try printJSON(JSONReport(ok: true, command: "promote", payload: ResultPayload(result: result)))
-                case .text:
-                    for gate in result.gates { print("gate \(gate.name): \(gate.outcome.rawValue) (\(gate.detail))") }
-                    print("promoted \(result.model) version \(result.sourceVersion) to \(result.targetDirectory) (sha256:\(result.digest))")
+            name: model, source: ModelRepository(location: from), target: ModelRepository(location: to),
+            version: modelVersion, targetVersion: targetVersion, allowBreaking: allowBreaking,
+            lintOptions: LintOptions(gpus: gpus), lockTimeout: lockTimeout)
+        try await reportingFailures(format: format, command: "promote") {
+            let result: PromotionResult
+            do {
+                result = try await promoter.promote(onWait: { printError($0) })
+            } catch let refusal as TritonPackError where format == .text {
+                for problem in refusal.problems where problem.code?.hasPrefix("gate ") == true {
+                    print("\(problem.code!): failed (\(problem.message))")
                 }
+                throw refusal
             }
-        } catch let refused as PromotionRefused {
-            if format == .json {
-                struct Output: Encodable { var gates: [PromotionGate] }
-                let errors = refused.gates.filter { $0.outcome == .failed }.map {
-                    Problem(message: "gate \($0.name) failed: \($0.detail)")
-                }
-                try printJSON(JSONReport(ok: false, command: "promote", errors: errors, payload: Output(gates: refused.gates)))
-            } else {
-                for gate in refused.gates { print("gate \(gate.name): \(gate.outcome.rawValue) (\(gate.detail))") }
+            switch format {
+            case .json:
+                try printJSON(JSONReport(ok: true, command: "promote", payload: ResultPayload(result: result)))
+            case .text:
+                for gate in result.gates { print("gate \(gate.name): \(gate.outcome.rawValue) (\(gate.detail))") }
+                print("promoted \(result.model) version \(result.sourceVersion) to \(result.targetDirectory) (sha256:\(result.digest))")
             }
-            printError("error: promotion refused\n\(refused.description)")
-            throw ReportedFailure(status: .refused)
         }
     }
 }
 
-struct RollbackCommand: ParsableCommand {
+struct RollbackCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rollback",
         abstract: "Serve the previous (or given) version again by pinning the version policy to it.",
@@ -253,9 +246,9 @@ struct RollbackCommand: ParsableCommand {
     @Option(help: "text or json.")
     var format: OutputFormat = .text
 
-    func run() throws {
-        try reportingFailures(format: format, command: "rollback") {
-            let result = try versionOperations(model, lockTimeout: lockTimeout).rollback(to: modelVersion)
+    func run() async throws {
+        try await reportingFailures(format: format, command: "rollback") {
+            let result = try await versionOperations(model, lockTimeout: lockTimeout).rollback(to: modelVersion)
             switch format {
             case .json:
                 try printJSON(JSONReport(ok: true, command: "rollback", payload: ResultPayload(result: result)))

@@ -85,7 +85,7 @@ final class VersionLifecycleTests: XCTestCase {
         let rolled = try tritonpack("rollback", model.path)
         XCTAssertEqual(rolled.status, 0, rolled.stderr)
         XCTAssertTrue(rolled.stdout.contains("served 3, now 1"), rolled.stdout)
-        XCTAssertEqual(try ModelVersions(modelDirectory: model).served(), [1])
+        XCTAssertEqual(try ModelDirectory.local("tiny_mlp", in: production).served(), [1])
         XCTAssertEqual(ModelHistory.read(from: model).map(\.operation), ["promote", "promote", "rollback"])
         XCTAssertEqual(try tritonpack("rollback", model.path).status, 1)  // nothing older than 1
     }

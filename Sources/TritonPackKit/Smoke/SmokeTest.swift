@@ -123,7 +123,7 @@ public struct SmokeTest: Sendable {
     }
 
     public func run(onServerStarted: @Sendable (TritonServer) -> Void = { _ in }) async throws -> SmokeReport {
-        let versions = ModelVersions(repository: ModelRepository(root: options.repository), name: options.model)
+        let versions = try ModelDirectory.local(options.model, in: options.repository)
         try versions.requireModel()
         let config = try versions.config()
         let gpus = Self.gpus()
@@ -137,7 +137,7 @@ public struct SmokeTest: Sendable {
         if config.wantsGPU && gpus.isEmpty {
             guard options.cpu else {
                 throw TritonPackError.refused(
-                    versions.configPath.path,
+                    versions.configPath,
                     "the config asks for KIND_GPU but this machine has no GPU; pass --cpu to smoke-test a KIND_CPU copy (your repository is not changed)")
             }
             servingConfig = config.onCPU
@@ -241,7 +241,7 @@ public struct SmokeTest: Sendable {
 
     /// Which runtime executes a OneFlow model, and why; for OneFlow's Python runtime, the serving
     /// copy written into `copy` (returned), else nil (the repository is served as it is).
-    func oneflowRuntime(versions: ModelVersions, servingConfig: Inference_ModelConfig, executable: URL, into copy: URL)
+    func oneflowRuntime(versions: ModelDirectory, servingConfig: Inference_ModelConfig, executable: URL, into copy: URL)
         throws -> (RuntimeChoice, URL?)
     {
         let installation = TritonInstallation(executable: executable)

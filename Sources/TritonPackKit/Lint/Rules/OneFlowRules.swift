@@ -134,10 +134,10 @@ public struct OneFlowGraphRule: LintRule {
                 continue
             }
             for problem in graph.problems {
-                report.report(problem.message, file: "\(folder)/\(problem.file)", line: problem.line)
+                report.report(problem.message, file: "\(folder)/\(problem.file ?? "")", line: problem.line)
             }
             for note in graph.notes {
-                report.report(note.message, file: "\(folder)/\(note.file)", severity: .info)
+                report.report(note.message, file: "\(folder)/\(note.file ?? "")", severity: .info)
             }
             compare(config, graph.signature, folder: folder, &report)
         }
