@@ -85,27 +85,6 @@ public struct Linter: Sendable {
         return sink.diagnostics
     }
 
-    /// Rules whose failures Triton reports while polling the model directory (InitializeModelInfo:
-    /// parse, repository agents, AutoCompleteBackendFields, NormalizeModelConfig, ValidateModelConfig,
-    /// and ValidateModelIOConfig when auto-complete is off, then the name check). A model failing
-    /// there is not in the dependency graph at all; the other rules fail a version while loading.
-    static func pollStageRules(autoComplete: Bool) -> Set<String> {
-        var rules: Set<String> = [
-            ConfigSyntaxRule.description.identifier, RepositoryAgentRule.description.identifier,
-            BackendUndeterminedRule.description.identifier, PlatformBackendRule.description.identifier,
-            MaxBatchSizeRule.description.identifier, DynamicBatchingRule.description.identifier,
-            ResponseCacheRule.description.identifier, SequenceControlRule.description.identifier,
-            SequenceStrategyRule.description.identifier, EnsemblePlatformRule.description.identifier,
-            EnsembleStructureRule.description.identifier,
-            ModelNameMatchesDirectoryRule.description.identifier,
-        ]
-        if !autoComplete {
-            rules.formUnion(RuleRegistry.ioRules)
-            rules.insert(MissingConfigRule.description.identifier)
-        }
-        return rules
-    }
-
     /// How a composing model fails, as an ensemble that depends on it sees the failure.
     struct ModelFailure {
         var message: String
@@ -123,7 +102,7 @@ public struct Linter: Sendable {
         guard let error = run(rules, on: inner).first(where: { $0.severity == .error }) else { return nil }
         return ModelFailure(
             message: error.message, rule: error.rule,
-            atPoll: pollStageRules(autoComplete: context.options.autoComplete).contains(error.rule))
+            atPoll: RuleRegistry.rule(error.rule)?.description.phase.atPoll(autoComplete: context.options.autoComplete) ?? false)
     }
 
     /// The message Triton would fail a (composing) model with, if any.

@@ -4,7 +4,7 @@ import Foundation
 import Glibc
 
 /// One file to place: where it comes from and where it goes.
-public struct FileCopyJob: Sendable {
+struct FileCopyJob: Sendable {
     public var source: String
     public var destination: String
     public var size: Int64
@@ -18,7 +18,7 @@ public struct FileCopyJob: Sendable {
 
 /// Copies (or hard-links) files while computing their SHA-256, reading every byte once,
 /// with one worker per core taking the largest remaining file first.
-public struct FileCopier: Sendable {
+struct FileCopier: Sendable {
     public enum Mode: Sendable { case copy, hardLink }
 
     public var mode: Mode

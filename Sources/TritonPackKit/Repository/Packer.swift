@@ -151,7 +151,7 @@ public struct Packer: Sendable {
 }
 
 /// Human-readable differences between two config interfaces.
-public enum ConfigComparison {
+enum ConfigComparison {
     public static func differences(current: Inference_ModelConfig, packed: Inference_ModelConfig) -> [String] {
         var found: [String] = []
         if current.maxBatchSize != packed.maxBatchSize {

@@ -3,7 +3,7 @@ import Glibc
 
 /// An advisory lock (flock) that serializes tritonpack's writers on one repository.
 /// The lock file is a plain file in the repository root, which Triton ignores.
-public final class RepositoryLock: @unchecked Sendable {
+final class RepositoryLock: @unchecked Sendable {
     private let fd: Int32
     public let path: String
 

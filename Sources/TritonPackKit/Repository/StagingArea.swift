@@ -7,7 +7,7 @@ import Foundation
 /// repository (`<parent>/.tritonpack-staging-<repository>`) on the same filesystem. Only where that is
 /// impossible does it fall back to a hidden folder inside the model folder (a version folder that
 /// Triton skips with a warning), or for a brand-new model, inside the repository root.
-public struct StagingArea: Sendable {
+struct StagingArea: Sendable {
     public static let folderName = ".tritonpack-staging"
 
     public var root: URL

@@ -159,9 +159,23 @@ public struct TritonPackError: Error, CustomStringConvertible, Sendable {
             wrapped.errno = Errno(rawValue: Int32(underlying.code))
         } else if nsError.domain == NSPOSIXErrorDomain {
             wrapped.errno = Errno(rawValue: Int32(nsError.code))
+        } else if let error = error as? CocoaError {
+            wrapped.errno = Self.errno(for: error.code)
         }
         if let path = nsError.userInfo[NSFilePathErrorKey] as? String { wrapped.location = SourceLocation(path) }
         return wrapped
+    }
+
+    /// The system error behind a Foundation file error, where Foundation on Linux drops it.
+    private static func errno(for code: CocoaError.Code) -> Errno? {
+        switch code {
+        case .fileNoSuchFile, .fileReadNoSuchFile: .noSuchFileOrDirectory
+        case .fileReadNoPermission, .fileWriteNoPermission: .permissionDenied
+        case .fileWriteOutOfSpace: .noSpace
+        case .fileWriteFileExists: .fileExists
+        case .fileWriteVolumeReadOnly: .readOnlyFileSystem
+        default: nil
+        }
     }
 }
 

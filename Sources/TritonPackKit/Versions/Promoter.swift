@@ -168,7 +168,7 @@ public struct Promoter: Sendable {
 }
 
 /// Whether a new config can replace a served one without breaking its clients.
-public enum SignatureCompatibility {
+enum SignatureCompatibility {
     public static func differences(served: Inference_ModelConfig, candidate: Inference_ModelConfig) -> [String] {
         var found: [String] = []
         if served.maxBatchSize > 0 && candidate.maxBatchSize == 0 || served.maxBatchSize == 0 && candidate.maxBatchSize > 0 {

@@ -24,7 +24,7 @@ enum ONNXExample {
 /// O4-O13: the ONNX Runtime backend's checks of the config against the model, at model and
 /// instance initialization, in its order: sequence controls, input count, each input (name,
 /// type, shape), each output (name, type, exact shape).
-public struct ONNXRuntimeModelRule: LintRule {
+struct ONNXRuntimeModelRule: LintRule {
     public static let description = RuleDescription(
         identifier: "onnx-model", name: "Config matches the ONNX model", severity: .error,
         catalog: ["O4", "O5", "O6", "O7", "O8", "O9", "O10", "O11", "O12", "O13"],
@@ -215,7 +215,7 @@ public struct ONNXRuntimeModelRule: LintRule {
 /// Says when libonnx's checker and shape inference did not run on a served ONNX file (an IR
 /// version or opset newer than libonnx 1.12 knows), so that a clean result is not mistaken for a
 /// checked one. The config is still cross-checked against the graph's declared inputs and outputs.
-public struct ONNXCheckerSkippedRule: LintRule {
+struct ONNXCheckerSkippedRule: LintRule {
     public static let description = RuleDescription(
         identifier: "onnx-checker-skipped", name: "ONNX checker skipped", severity: .info,
         summary: "libonnx 1.12 knows ONNX IR versions up to 8 and opsets up to 17; for newer files (written by onnx 1.15+ or current exporters; ONNX Runtime in Triton 24.10 loads IR 10, opset 21) its checker and shape inference are skipped, and this note says so.",
