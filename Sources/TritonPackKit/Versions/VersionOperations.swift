@@ -43,7 +43,9 @@ public struct VersionOperations: Sendable {
         var only = Inference_ModelConfig()
         only.versionPolicy = policy
         let edited = try ConfigTextEditor.replacing(field: "version_policy", in: text, with: only.pbtxt)
-        try POSIXFiles.writeAtomically(Data(edited.utf8), to: model.configPath.path)
+        // Staged in the repository root (a file there is no model): a temporary file in the model
+        // folder would let a polling server load the old config once more before the rename.
+        try POSIXFiles.writeAtomically(Data(edited.utf8), to: model.configPath.path, stagingIn: model.repository.root.path)
         try ModelHistory.append(
             .init(operation: operation, versions: served, detail: detail ?? VersionPolicyEvaluation.describe(policy)),
             to: model.directory)
@@ -70,23 +72,16 @@ public struct VersionOperations: Sendable {
             }
             let replacement = stage.appendingPathComponent(model.name)
             try HardLinkTree.copy(model.directory, to: replacement, skipping: Set(victims.map(String.init)))
-            // The history is appended to, so the staged one must be a copy, not a link to the live one.
-            let history = replacement.appendingPathComponent(ModelHistory.fileName)
-            if POSIXFiles.exists(history.path) {
-                unlink(history.path)
-                try POSIXFiles.write(
-                    try Data(contentsOf: model.directory.appendingPathComponent(ModelHistory.fileName)), to: history.path)
-            }
             var digests: [String: String] = [:]
             for version in victims {
                 digests[String(version)] = (try? Manifest.read(from: model.directory.appendingPathComponent(String(version))))?.digest
             }
-            let entry = ModelHistory.Entry(operation: "prune", versions: victims, digests: digests, detail: "kept \(kept.sorted())")
-            try ModelHistory.append(entry, to: replacement)
             guard tp_rename_exchange(replacement.path, model.directory.path) == 0 else {
                 throw TritonPackError.io(model.directory.path, "cannot swap in the pruned model folder: \(POSIXFiles.errnoMessage())")
             }
             try POSIXFiles.fsync(path: model.repository.root.path)
+            let entry = ModelHistory.Entry(operation: "prune", versions: victims, digests: digests, detail: "kept \(kept.sorted())")
+            try ModelHistory.append(entry, to: model.directory)
             return victims
         }
     }
