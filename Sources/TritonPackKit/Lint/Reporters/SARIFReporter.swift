@@ -1,43 +1,14 @@
 import Foundation
 
-/// Renders a lint report for people or for tools.
-public enum LintReporter {
-    /// Compiler-style lines, then a summary line.
-    public static func text(_ report: LintReport) -> String {
-        var lines = report.diagnostics.map(\.compilerStyle)
-        let infos = report.diagnostics.count - report.errorCount - report.warningCount
-        lines.append(
-            "\(report.models.count) model(s): \(report.errorCount) error(s), \(report.warningCount) warning(s), \(infos) info")
-        return lines.joined(separator: "\n") + "\n"
-    }
+/// SARIF 2.1.0 for code-scanning views. Each result's file is relative to `%SRCROOT%`, which
+/// `originalUriBaseIds` gives as the linted folder's file URI, so a viewer places results even when
+/// the repository is not at the root of the checkout.
+public struct SARIFReporter: LintReporter {
+    public static let baseId = "%SRCROOT%"
 
-    /// `ok` is what the exit status says (it depends on --strict); errors and warnings repeat the
-    /// diagnostics of those severities, as every command's JSON has them.
-    public static func json(_ report: LintReport, ok: Bool? = nil) throws -> String {
-        struct Output: Encodable {
-            var ok: Bool
-            var command = "lint"
-            var path: String
-            var models: [String]
-            var summary: [String: Int]
-            var diagnostics: [Diagnostic]
-            var errors: [Diagnostic]
-            var warnings: [Diagnostic]
-        }
-        let output = Output(
-            ok: ok ?? (report.errorCount == 0), path: report.path, models: report.models,
-            summary: [
-                Severity.error.rawValue: report.errorCount, Severity.warning.rawValue: report.warningCount,
-                Severity.info.rawValue: report.diagnostics.count - report.errorCount - report.warningCount,
-            ],
-            diagnostics: report.diagnostics,
-            errors: report.diagnostics.filter { $0.severity == .error },
-            warnings: report.diagnostics.filter { $0.severity == .warning })
-        return try encode(output)
-    }
+    public init() {}
 
-    /// SARIF 2.1.0, for code-scanning views.
-    public static func sarif(_ report: LintReport) throws -> String {
+    public func render(_ report: LintReport) throws -> String {
         struct Message: Encodable { var text: String }
         struct Rule: Encodable {
             struct Configuration: Encodable { var level: String }
@@ -51,7 +22,10 @@ public enum LintReporter {
             var startLine: Int
             var startColumn: Int?
         }
-        struct ArtifactLocation: Encodable { var uri: String }
+        struct ArtifactLocation: Encodable {
+            var uri: String
+            var uriBaseId: String?
+        }
         struct PhysicalLocation: Encodable {
             var artifactLocation: ArtifactLocation
             var region: Region?
@@ -104,13 +78,21 @@ public enum LintReporter {
                 id: "repository-path", name: "Repository path", shortDescription: Message(text: "Repository path"),
                 fullDescription: Message(text: "The linted path must be a directory."),
                 defaultConfiguration: .init(level: "error")))
+        func location(_ file: String?) -> ArtifactLocation {
+            guard let file, !file.isEmpty else { return ArtifactLocation(uri: ".", uriBaseId: Self.baseId) }
+            if file.hasPrefix("/") { return ArtifactLocation(uri: URL(fileURLWithPath: file).absoluteString) }
+            let relative = file.split(separator: "/").map {
+                String($0).addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? String($0)
+            }
+            return ArtifactLocation(uri: relative.joined(separator: "/"), uriBaseId: Self.baseId)
+        }
         let results = report.diagnostics.map { diagnostic in
             Result(
                 ruleId: diagnostic.rule, level: level(diagnostic.severity), message: Message(text: diagnostic.message),
                 locations: [
                     Location(
                         physicalLocation: PhysicalLocation(
-                            artifactLocation: ArtifactLocation(uri: diagnostic.file ?? "."),
+                            artifactLocation: location(diagnostic.file),
                             region: diagnostic.line.map { Region(startLine: $0, startColumn: diagnostic.column) }))
                 ])
         }
@@ -119,69 +101,8 @@ public enum LintReporter {
             runs: [
                 Run(
                     tool: Tool(driver: Driver(rules: rules)), results: results,
-                    originalUriBaseIds: ["SRCROOT": ArtifactLocation(uri: base)])
+                    originalUriBaseIds: [Self.baseId: ArtifactLocation(uri: base)])
             ])
-        return try encode(log)
-    }
-
-    /// The rule reference (docs/lint-rules.md), generated from the rules' own metadata.
-    public static func ruleReference() -> String {
-        var text = """
-            # Lint rules
-
-            Generated by `tritonpack rules` from each rule's metadata; the examples are the rule's tests.
-            Severity: `error` = Triton refuses to load the model (or crashes, or, for a model cross-check,
-            serves garbage); `warning` = Triton loads it but it is almost certainly wrong; `info` = advice.
-            Catalog ids refer to the rule catalog of Triton's load-time checks (L = layout, P = parsing,
-            N = normalization, R = core validation, O = ONNX Runtime backend).
-            "Reproduces" names the Triton (or backend) source each rule follows; where the source and the
-            2.51 server disagree, the server's behaviour wins and the rule says it was seen there.
-
-            Configs reported to crash Triton 2.51 (a warmup batch above max_batch_size; a ragged input with
-            a BATCH_ACCUMULATED_ELEMENT_COUNT batch input whose target is also a regular input and a batch
-            output; dynamic batching with three priority levels, a max_queue_size-only default policy and
-            a DELAY policy for level 1) were loaded into the real 2.51 server, with their variants, in both
-            modes and at start-up. The warmup batch above max_batch_size is refused in some runs and kills
-            the server while loading in others (both seen here; the oracle test loads it last and counts
-            a load without an HTTP answer as not served); lint reports it as an error either way. The other two
-            load, so no rule flags them (oracle cases `warmup_batch_over_max`,
-            `valid_ragged_batch_input_output`, `valid_priority_delay_policy`).
-
-
-            """
-        for rule in RuleRegistry.all {
-            let description = rule.description
-            text += "## `\(description.identifier)`: \(description.name)\n\n"
-            text += "Severity: **\(description.severity.rawValue)**"
-            if !description.catalog.isEmpty { text += " · catalog: \(description.catalog.joined(separator: ", "))" }
-            text += "\n\n\(description.summary)\n\n"
-            if let message = description.tritonMessage { text += "Triton's wording: `\(message)`\n\n" }
-            if !description.tritonSource.isEmpty {
-                text += "Reproduces: " + description.tritonSource.joined(separator: "; ") + "\n\n"
-            }
-            for (title, examples) in [("Triggers", description.triggering), ("Does not trigger", description.nonTriggering)]
-            where !examples.isEmpty {
-                text += "\(title):\n\n"
-                for example in examples {
-                    let config = example.files["config.pbtxt"].map { "config.pbtxt: " + $0.replacingOccurrences(of: "\n", with: " ") }
-                    let files = example.files.keys.filter { $0 != "config.pbtxt" }.sorted().joined(separator: ", ")
-                    var parts = ["model `\(example.model)`"]
-                    if let config { parts.append("`\(config)`") }
-                    if !files.isEmpty { parts.append("files: \(files)") }
-                    if !example.otherModels.isEmpty { parts.append("with models \(example.otherModels.keys.sorted().joined(separator: ", "))") }
-                    if let gpus = example.gpus { parts.append("--gpus \(gpus)") }
-                    if !example.autoComplete { parts.append("--disable-auto-complete-config") }
-                    text += "- " + parts.joined(separator: "; ") + "\n"
-                }
-                text += "\n"
-            }
-        }
-        return text
-    }
-
-    private static func encode<T: Encodable>(_ value: T) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
+        return try ReportEncoding.json(log)
     }
 }
