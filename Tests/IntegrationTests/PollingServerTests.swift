@@ -75,7 +75,9 @@ final class PollingServerTests: XCTestCase {
     }
 
     /// Each promotion and rollback is one load in a polling server: nothing tritonpack writes after
-    /// publishing (the history) lands in the model folder. The model's Python file is compiled in
+    /// publishing (the history) lands in the model folder. A second load needs a poll to land
+    /// between publishing and a later write, so this shows the outcome with the real server;
+    /// ModelFolderChangeTests checks the cause deterministically. The model's Python file is compiled in
     /// advance into an unchecked-hash .pyc, so that the Python backend writes no __pycache__ into a
     /// new version folder (which would itself make the server load the model again).
     func testPromotionAndRollbackEachCauseExactlyOneLoad() throws {
