@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Packs the release build into dist/tritonpack-<version>-linux-x86_64.tar.gz: the binary, the Swift
 # runtime libraries it links (read off ldd), a launcher that points the loader at them, completions,
-# the man page, and a README naming the Debian packages of the other libraries it links.
+# the man page (make man), and a README naming the Debian packages of the other libraries it links.
+# Usage: scripts/make-dist.sh [MANPAGE]; make dist builds what it needs first.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+manpage=${1:-.build/plugins/GenerateManual/outputs/tritonpack/tritonpack.1}
+[ -f "$manpage" ] || { echo "make-dist: no man page at $manpage; run make man" >&2; exit 1; }
 swift=${SWIFT:-swift}
 bin=$("$swift" build -c release --show-bin-path)/tritonpack
 [ -x "$bin" ] || { echo "make-dist: no release build at $bin; run make release" >&2; exit 1; }
@@ -29,7 +32,7 @@ LD_LIBRARY_PATH="$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" exec "$here/lib
 LAUNCHER
 chmod 0755 "$stage/bin/tritonpack"
 
-"$root/scripts/make-completions.sh" "$bin" "$stage/share"
+"$root/scripts/make-completions.sh" "$bin" "$stage/share" "$manpage"
 
 # The Debian packages that hold the other libraries (usrmerge: /lib is /usr/lib).
 packages=$(grep -vF "$swift_libs/" "$work/libs" | while read -r lib; do
