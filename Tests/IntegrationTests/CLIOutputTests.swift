@@ -16,6 +16,15 @@ final class CLIOutputTests: XCTestCase {
         XCTAssertTrue(terminal.contains("packed tiny_mlp version 1"), terminal)
         let verify = try onTerminal("\(now) \(tritonpackExecutable.path) versions \(repository)/tiny_mlp --verify")
         XCTAssertTrue(verify.contains("\r\u{1B}[2Kverifying "), verify)
+        let production = root.appendingPathComponent("production").path
+        try FileManager.default.createDirectory(atPath: production, withIntermediateDirectories: true)
+        let promote = try onTerminal(
+            "\(now) \(tritonpackExecutable.path) promote tiny_mlp --from \(repository) --to \(production)")
+        XCTAssertTrue(promote.contains("\r\u{1B}[2Kpromoting "), promote)
+        let bundle = try onTerminal(
+            "\(now) \(tritonpackExecutable.path) bundle \(repository) --out \(root.appendingPathComponent("demo.zip").path)")
+        XCTAssertTrue(bundle.contains("\r\u{1B}[2Kbundling "), bundle)
+        XCTAssertTrue(bundle.contains("bundled tiny_mlp"), bundle)
 
         let json = try onTerminal("\(now) \(tritonpackExecutable.path) pack \(graph) --repo \(repository) --format json")
         XCTAssertFalse(json.contains("packing"), json)

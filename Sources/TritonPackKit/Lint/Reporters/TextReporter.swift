@@ -18,10 +18,7 @@ public struct TextReporter: LintReporter {
 
     private func line(_ diagnostic: Diagnostic) -> String {
         guard colors else { return diagnostic.compilerStyle }
-        let plain = "\(diagnostic.severity.rawValue):"
-        let styled = TerminalStyle.severity(diagnostic.severity, plain)
-        guard let range = diagnostic.compilerStyle.range(of: ": \(plain) ") else { return diagnostic.compilerStyle }
-        return diagnostic.compilerStyle.replacingCharacters(in: range, with: ": \(styled) ")
+        return diagnostic.compilerStyle(severity: TerminalStyle.severity(diagnostic.severity, "\(diagnostic.severity.rawValue):"))
     }
 }
 
