@@ -11,6 +11,11 @@ struct PackCommand: AsyncParsableCommand {
             model.onnx/ with external data) for ONNX (every file byte-identical, with a SHA-256 manifest)
             and <repo>/<name>/config.pbtxt. Everything is staged beside the repository and renamed into
             place, so a polling server never sees a partial version; existing versions are never overwritten.
+
+            Examples:
+              tritonpack pack samples/oneflow/fast_neural_style/model --repo model_repository
+              tritonpack pack model.onnx --repo model_repository --name resnet --model-version 3
+              tritonpack pack model.onnx --repo model_repository --link --format json
             """)
 
     @Argument(
@@ -41,6 +46,8 @@ struct PackCommand: AsyncParsableCommand {
     @Option(help: "text or json.")
     var format: OutputFormat = .text
 
+    @OptionGroup var output: OutputOptions
+
     func run() async throws {
         Interruption.install()
         try await reportingFailures(format: format, command: "pack") {
@@ -48,7 +55,10 @@ struct PackCommand: AsyncParsableCommand {
             let request = PackRequest(
                 repository: ModelRepository(root: URL(fileURLWithPath: repo)), version: modelVersion,
                 updateConfig: updateConfig, link: link, lockTimeout: lockTimeout, durable: !noSync)
-            let result = try await Packer(request, onWait: { printError($0) }).pack(packable)
+            output.verboseDetail("staging beside \(URL(fileURLWithPath: repo).standardizedFileURL.path), then one rename into place")
+            let result = try await output.withProgress("packing", json: format == .json) {
+                try await Packer(request, onWait: { printError($0) }).pack(packable)
+            }
             let warnings = PackWarnings(result: result, packed: packable.config, flags: flags).all
             switch format {
             case .json:
@@ -57,13 +67,12 @@ struct PackCommand: AsyncParsableCommand {
                         ok: true, command: "pack", warnings: warnings.map { ReportedProblem(warning: $0.message, file: $0.file) },
                         payload: ResultPayload(result: result)))
             case .text:
-                let megabytes = String(format: "%.1f", Double(result.bytes) / 1_000_000)
                 print("packed \(result.model) version \(result.version) into \(result.versionDirectory)")
-                print("  \(result.files) files, \(megabytes) MB\(result.linked ? ", hard-linked" : "")")
-                print("  config.pbtxt: \(result.config.rawValue)")
-                print("  manifest digest: sha256:\(result.digest)")
-                for note in result.notes { print("  note: \(note)") }
-                for warning in warnings { printError("warning: \(warning.file): \(warning.message)") }
+                output.detail("  \(result.files) files, \(ByteSize.human(result.bytes))\(result.linked ? ", hard-linked" : "")")
+                output.detail("  config.pbtxt: \(result.config.rawValue)")
+                output.detail("  manifest digest: sha256:\(result.digest)")
+                for note in result.notes { output.detail("  note: \(note)") }
+                for warning in warnings { output.warning("warning: \(warning.file): \(warning.message)") }
             }
         }
     }

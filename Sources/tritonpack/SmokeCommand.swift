@@ -51,6 +51,11 @@ struct SmokeCommand: AsyncParsableCommand {
         discussion: """
             Exit 0 when the model loads and every check passes, 1 when a check fails or the model does not load,
             2 for a usage error, 3 when the server cannot be started.
+
+            Examples:
+              tritonpack smoke model_repository --model resnet
+              tritonpack smoke model_repository --model resnet --inputs golden/in --expected golden/out --cpu
+              tritonpack smoke model_repository --model resnet --requests 1000 --concurrency 4 --format junit > smoke.xml
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, junit }
@@ -99,6 +104,8 @@ struct SmokeCommand: AsyncParsableCommand {
 
     @Option(help: "text, json or junit.")
     var format: Format = .text
+
+    @OptionGroup var output: OutputOptions
 
     @Option(
         help: ArgumentHelp(
@@ -217,6 +224,7 @@ struct SmokeCommand: AsyncParsableCommand {
                 lines.append(String(format: "  server: %d inferences, %.1f µs average compute", count, compute))
             }
         }
+        if output.quiet { lines = [lines[0]] }
         for failure in report.failures { lines.append("  FAILED: \(failure)") }
         return lines.joined(separator: "\n") + "\n"
     }

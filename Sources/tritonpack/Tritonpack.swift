@@ -19,7 +19,9 @@ struct Tritonpack: AsyncParsableCommand {
     )
 
     static func main() async {
-        if let misuse = MisplacedVersionFlag.find(in: Array(CommandLine.arguments.dropFirst())) {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let misuse = MisplacedVersionFlag.find(in: arguments) {
+            UsageErrorReport(arguments: arguments).print(misuse)
             printError("error: \(misuse)")
             Foundation.exit(ExitStatus.usage.rawValue)
         }
@@ -39,6 +41,7 @@ struct Tritonpack: AsyncParsableCommand {
                 print(fullMessage(for: error))
                 Foundation.exit(0)
             }
+            if code == .validationFailure { UsageErrorReport(arguments: arguments).print(message(for: error)) }
             printError(fullMessage(for: error))
             Foundation.exit(code == .validationFailure ? ExitStatus.usage.rawValue : code.rawValue)
         }
@@ -75,6 +78,35 @@ enum MisplacedVersionFlag {
             --version prints tritonpack's version and is only accepted alone, as `tritonpack --version`; \
             a model version is given with --model-version (renamed from --version; see "Renamed options" in docs/user-guide.md)
             """
+    }
+}
+
+/// A usage error as the JSON envelope on stdout, when the command line asked for `--format json`,
+/// so that a CI step reading the JSON has a document even when the arguments were wrong.
+struct UsageErrorReport {
+    var arguments: [String]
+
+    var wantsJSON: Bool {
+        let options = arguments.prefix { $0 != "--" }
+        return options.contains("--format=json")
+            || zip(options, options.dropFirst()).contains { $0 == "--format" && $1 == "json" }
+    }
+
+    /// The subcommand as the JSON names it (`lint`, `version policy`), as far as it can be told.
+    var command: String {
+        var path: [String] = []
+        var commands: [any ParsableCommand.Type] = Tritonpack.configuration.subcommands
+        for argument in arguments where !argument.hasPrefix("-") {
+            guard let match = commands.first(where: { $0._commandName == argument }) else { break }
+            path.append(argument)
+            commands = match.configuration.subcommands
+        }
+        return path.isEmpty ? "tritonpack" : path.joined(separator: " ")
+    }
+
+    func print(_ message: String) {
+        guard wantsJSON else { return }
+        try? printJSON(JSONReport(ok: false, command: command, errors: [ReportedProblem(message: message)], payload: NoPayload()))
     }
 }
 

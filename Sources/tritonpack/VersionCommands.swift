@@ -10,7 +10,15 @@ func versionOperations(_ model: String, lockTimeout: Double) -> VersionOperation
 struct VersionsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "versions",
-        abstract: "List a model's versions: manifest digest, signature, and whether the version policy serves each.")
+        abstract: "List a model's versions: manifest digest, signature, and whether the version policy serves each.",
+        discussion: """
+            The model's history (what tritonpack did to it) is in the repository's tritonpack-history.jsonl.
+
+            Examples:
+              tritonpack versions model_repository/resnet
+              tritonpack versions model_repository/resnet --verify
+              tritonpack versions model_repository/resnet --verify --format json
+            """)
 
     @Argument(help: "The model folder (<repository>/<model>).", transform: nonEmptyPath)
     var model: String
@@ -21,11 +29,13 @@ struct VersionsCommand: AsyncParsableCommand {
     @Option(help: "text or json.")
     var format: OutputFormat = .text
 
+    @OptionGroup var output: OutputOptions
+
     func run() async throws {
         try await reportingFailures(format: format, command: "versions") {
             let (repository, name) = ModelRepository.containing(modelFolder: model)
             let versions = try await repository.model(name)
-            let list = try await versions.list(verify: verify)
+            let list = try await output.withProgress("verifying", json: format == .json) { try await versions.list(verify: verify) }
             let policy = VersionPolicyEvaluation.describe(try versions.config().versionPolicy)
             let modified = list.filter { $0.verified == false }
             switch format {
@@ -46,13 +56,16 @@ struct VersionsCommand: AsyncParsableCommand {
                         payload: Output(model: versions.name, policy: policy, versions: list)))
             case .text:
                 print("\(versions.name): version_policy \(policy)")
-                for info in list {
+                for info in list where !output.quiet || info.verified == false {
                     var line = "  \(info.version)\(info.served ? "  served " : "  -      ")"
                     line += info.digest.map { " sha256:\($0.prefix(16))" } ?? " (no manifest)"
                     if let verified = info.verified { line += verified ? " verified" : " MODIFIED" }
                     if let signature = info.signature { line += "  \(signature)" }
                     print(line)
                     for problem in info.problems ?? [] { print("      \(problem)") }
+                }
+                for entry in ModelHistory.read(from: versions.directory) {
+                    output.verboseDetail("history: \(entry.time) \(entry.operation) \(entry.versions.map(String.init).joined(separator: ", "))\(entry.detail.map { " (\($0))" } ?? "")")
                 }
             }
             if !modified.isEmpty {
@@ -66,6 +79,11 @@ struct VersionsCommand: AsyncParsableCommand {
 struct VersionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "version", abstract: "Change a model's version policy or prune its versions.",
+        discussion: """
+            Examples:
+              tritonpack version policy model_repository/resnet latest:2
+              tritonpack version prune model_repository/resnet --keep 3 --dry-run
+            """,
         subcommands: [PolicyCommand.self, PruneCommand.self])
 
     func run() throws {
@@ -75,7 +93,13 @@ struct VersionCommand: ParsableCommand {
     struct PolicyCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "policy",
-            abstract: "Set version_policy: latest:N | all | specific:V[,V...] (as --version-policy takes it; `latest N` and `specific V V` work too); a policy that would serve nothing is refused.")
+            abstract: "Set version_policy: latest:N | all | specific:V[,V...] (as --version-policy takes it; `latest N` and `specific V V` work too); a policy that would serve nothing is refused.",
+            discussion: """
+                Examples:
+                  tritonpack version policy model_repository/resnet latest:2
+                  tritonpack version policy model_repository/resnet specific 1 3
+                  tritonpack version policy model_repository/resnet all --format json
+                """)
 
         @Argument(help: "The model folder.", transform: nonEmptyPath)
         var model: String
@@ -91,6 +115,8 @@ struct VersionCommand: ParsableCommand {
 
         @Option(help: "text or json.")
         var format: OutputFormat = .text
+
+        @OptionGroup var output: OutputOptions
 
         func validate() throws {
             _ = try spec()
@@ -122,7 +148,12 @@ struct VersionCommand: ParsableCommand {
 
     struct PruneCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "prune", abstract: "Remove versions the policy does not serve, keeping the N newest, in one atomic swap.")
+            commandName: "prune", abstract: "Remove versions the policy does not serve, keeping the N newest, in one atomic swap.",
+            discussion: """
+                Examples:
+                  tritonpack version prune model_repository/resnet --keep 3 --dry-run
+                  tritonpack version prune model_repository/resnet --keep 0
+                """)
 
         @Argument(help: "The model folder.", transform: nonEmptyPath)
         var model: String
@@ -138,6 +169,8 @@ struct VersionCommand: ParsableCommand {
 
         @Option(help: "text or json.")
         var format: OutputFormat = .text
+
+        @OptionGroup var output: OutputOptions
 
         func validate() throws {
             if keep < 0 { throw ValidationError("--keep must be >= 0") }
@@ -167,7 +200,14 @@ struct PromoteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "promote",
         abstract: "Copy one version of a model from one repository to another, behind gates (lint, manifest, signature).",
-        discussion: "The target's config is kept; a model new to the target gets the source's config.")
+        discussion: """
+            The target's config is kept; a model new to the target gets the source's config.
+
+            Examples:
+              tritonpack promote resnet --from staging --to production
+              tritonpack promote resnet --from staging --to production --model-version 4 --as 2
+              tritonpack promote resnet --from staging --to production --gpus 0 --format json
+            """)
 
     @Argument(help: "The model name.")
     var model: String
@@ -196,6 +236,8 @@ struct PromoteCommand: AsyncParsableCommand {
     @Option(help: "text or json.")
     var format: OutputFormat = .text
 
+    @OptionGroup var output: OutputOptions
+
     func validate() throws {
         if model.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("the model name is empty") }
         if let gpus, gpus < 0 { throw ValidationError("--gpus must be >= 0") }
@@ -210,7 +252,9 @@ struct PromoteCommand: AsyncParsableCommand {
         try await reportingFailures(format: format, command: "promote") {
             let result: PromotionResult
             do {
-                result = try await promoter.promote(onWait: { printError($0) })
+                result = try await output.withProgress("promoting", json: format == .json) {
+                    try await promoter.promote(onWait: { printError($0) })
+                }
             } catch let refusal as TritonPackError where format == .text {
                 for problem in refusal.problems where problem.code?.hasPrefix("gate ") == true {
                     print("\(problem.code!): failed (\(problem.message))")
@@ -221,7 +265,7 @@ struct PromoteCommand: AsyncParsableCommand {
             case .json:
                 try printJSON(JSONReport(ok: true, command: "promote", payload: ResultPayload(result: result)))
             case .text:
-                for gate in result.gates { print("gate \(gate.name): \(gate.outcome.rawValue) (\(gate.detail))") }
+                for gate in result.gates { output.detail("gate \(gate.name): \(gate.outcome.rawValue) (\(gate.detail))") }
                 print("promoted \(result.model) version \(result.sourceVersion) to \(result.targetDirectory) (sha256:\(result.digest))")
             }
         }
@@ -232,7 +276,13 @@ struct RollbackCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rollback",
         abstract: "Serve the previous (or given) version again by pinning the version policy to it.",
-        discussion: "The rolled-back version stays on disk, unserved; `tritonpack version policy` undoes the pin.")
+        discussion: """
+            The rolled-back version stays on disk, unserved; `tritonpack version policy` undoes the pin.
+
+            Examples:
+              tritonpack rollback production/resnet
+              tritonpack rollback production/resnet --model-version 2
+            """)
 
     @Argument(help: "The model folder.", transform: nonEmptyPath)
     var model: String
@@ -245,6 +295,8 @@ struct RollbackCommand: AsyncParsableCommand {
 
     @Option(help: "text or json.")
     var format: OutputFormat = .text
+
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         try await reportingFailures(format: format, command: "rollback") {

@@ -45,6 +45,6 @@ final class LintRuleExampleTests: XCTestCase {
     func testRuleReferenceIsUpToDate() throws {
         let committed = try String(
             contentsOf: packageRoot.appendingPathComponent("docs/lint-rules.md"), encoding: .utf8)
-        XCTAssertEqual(committed, LintReporter.ruleReference(), "regenerate with: tritonpack rules > docs/lint-rules.md")
+        XCTAssertEqual(committed, RuleReference.markdown(), "regenerate with: tritonpack rules > docs/lint-rules.md")
     }
 }

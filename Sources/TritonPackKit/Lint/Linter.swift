@@ -6,6 +6,17 @@ public struct LintReport: Codable, Sendable {
     public var path: String
     public var models: [String]
     public var diagnostics: [Diagnostic]
+    /// Seconds the whole lint took, and each linted model (loading and rules).
+    public var seconds: Double?
+    public var modelSeconds: [String: Double]?
+
+    public init(path: String, models: [String], diagnostics: [Diagnostic], seconds: Double? = nil, modelSeconds: [String: Double]? = nil) {
+        self.path = path
+        self.models = models
+        self.diagnostics = diagnostics
+        self.seconds = seconds
+        self.modelSeconds = modelSeconds
+    }
 
     public var errorCount: Int { diagnostics.filter { $0.severity == .error }.count }
     public var warningCount: Int { diagnostics.filter { $0.severity == .warning }.count }
@@ -18,6 +29,13 @@ public struct Linter: Sendable {
     public init(options: LintOptions = LintOptions()) { self.options = options }
 
     public func lint(path: URL) -> LintReport {
+        let start = Date()
+        var report = lintUntimed(path: path)
+        report.seconds = -start.timeIntervalSinceNow
+        return report
+    }
+
+    private func lintUntimed(path: URL) -> LintReport {
         let root = path.standardizedFileURL
         guard POSIXFiles.isDirectory(root.path) else {
             let diagnostic = Diagnostic(
@@ -43,7 +61,10 @@ public struct Linter: Sendable {
             POSIXFiles.isDirectory(repositoryRoot.appendingPathComponent($0).path)
         }
         var repository: [String: ModelUnderLint] = [:]
+        var seconds: [String: Double] = [:]
         for name in names {
+            let loadStart = Date()
+            defer { seconds[name] = -loadStart.timeIntervalSinceNow }
             repository[name] = ModelLoader.load(
                 name: name, directory: repositoryRoot.appendingPathComponent(name),
                 displayPath: displayPaths[name] ?? name, options: options)
@@ -51,10 +72,14 @@ public struct Linter: Sendable {
         var diagnostics: [Diagnostic] = []
         for name in targets {
             guard let model = repository[name] else { continue }
+            let rulesStart = Date()
             let context = LintContext(model: model, repository: repository, options: options)
             diagnostics += Self.run(RuleRegistry.ordered(autoComplete: options.autoComplete), on: context)
+            seconds[name, default: 0] += -rulesStart.timeIntervalSinceNow
         }
-        return LintReport(path: root.path, models: targets, diagnostics: diagnostics)
+        return LintReport(
+            path: root.path, models: targets, diagnostics: diagnostics,
+            modelSeconds: seconds.filter { targets.contains($0.key) })
     }
 
     /// A folder with a config file or a numeric subfolder is a model, not a repository.

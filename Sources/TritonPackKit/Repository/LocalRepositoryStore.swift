@@ -162,7 +162,10 @@ final class LocalStoreTransaction: StoreTransaction, @unchecked Sendable {
         if change.createsModel {
             try publishNewModel(change)
         } else if change.removedVersions.isEmpty && change.addedVersions.isEmpty, let config = change.config {
-            try POSIXFiles.writeAtomically(config, to: modelDirectory.appendingPathComponent(ModelRepository.configFileName).path)
+            // The temporary file is staged in the repository root (a file there is no model): in the
+            // model folder it would let a polling server load the old config once more.
+            try POSIXFiles.writeAtomically(
+                config, to: modelDirectory.appendingPathComponent(ModelRepository.configFileName).path, stagingIn: store.root.path)
         } else if change.removedVersions.isEmpty && change.config == nil && change.addedVersions.count == 1 {
             let version = change.addedVersions[0]
             try POSIXFiles.rename(stagedVersion(version).path, to: modelDirectory.appendingPathComponent(String(version)).path)
