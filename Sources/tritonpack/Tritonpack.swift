@@ -183,11 +183,24 @@ func reportingFailures(format: OutputFormat, command: String, _ body: () async t
     do {
         try await body()
     } catch let error where format == .json && !(error is ReportedFailure) {
-        let failure = Interruption.signal.map { TritonPackError.interrupted(by: $0) } ?? TritonPackError.from(error)
-        try printJSON(JSONReport(ok: false, command: command, errors: ReportedProblem.all(failure), payload: NoPayload()))
-        printError(errorText(failure))
-        throw ReportedFailure(code: ExitStatus.code(for: failure))
+        throw try reportedAsJSON(error, command: command)
     }
+}
+
+func reportingFailures(command: String, json: Bool, _ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error where json && !(error is ReportedFailure) {
+        throw try reportedAsJSON(error, command: command)
+    }
+}
+
+/// Prints the JSON envelope for a failure and the error on stderr; what is left to do is exit.
+private func reportedAsJSON(_ error: any Error, command: String) throws -> ReportedFailure {
+    let failure = Interruption.signal.map { TritonPackError.interrupted(by: $0) } ?? TritonPackError.from(error)
+    try printJSON(JSONReport(ok: false, command: command, errors: ReportedProblem.all(failure), payload: NoPayload()))
+    printError(errorText(failure))
+    return ReportedFailure(code: ExitStatus.code(for: failure))
 }
 
 extension ReportedProblem {
