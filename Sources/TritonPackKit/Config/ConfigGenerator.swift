@@ -98,9 +98,8 @@ public enum ConfigGenerator {
     static func batchSize(for signature: Signature, requested: Int32?) throws -> Int32 {
         let tensors = signature.inputs + signature.outputs
         let shared = signature.sharedLeadingDimension
-        let batchable = shared != nil && tensors.allSatisfy { $0.shape.count >= 2 }
         guard let requested else {
-            guard batchable, let shared, let value = Int32(exactly: shared) else { return 0 }
+            guard let saved = signature.savedBatch, let value = Int32(exactly: saved) else { return 0 }
             return value
         }
         guard requested >= 0 else { throw TritonPackError.usage("--max-batch-size must be >= 0") }

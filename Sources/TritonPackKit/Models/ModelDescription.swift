@@ -67,14 +67,10 @@ extension OneFlowSavedGraph {
                 source: directory.appendingPathComponent($0.relativePath),
                 destination: "\(OneFlowBackend.modelFolder)/\($0.relativePath)", size: $0.size)
         }
-        let tensors = signature.inputs + signature.outputs
-        var batching = ModelDescription.Batching.none
-        if let shared = signature.sharedLeadingDimension, tensors.allSatisfy({ $0.shape.count >= 2 }) {
-            batching = .savedBatch(shared)
-        }
         return ModelDescription(
             format: .oneflow, source: directory, signature: signature, files: files,
-            problems: problems.map { $0.relative(to: directory.path) }, notes: notes.map(\.description), batching: batching)
+            problems: problems.map { $0.relative(to: directory.path) }, notes: notes.map(\.description),
+            batching: signature.savedBatch.map { .savedBatch($0) } ?? .none)
     }
 }
 
