@@ -36,16 +36,8 @@ public struct ModelRepository: Sendable {
         try await ModelDirectory.load(name, in: self)
     }
 
-    /// The versions Triton would load from a local model folder: canonical numeric folder names only.
-    public func versions(of name: String) throws -> [Int64] {
-        let directory = modelDirectory(name).path
-        guard POSIXFiles.isDirectory(directory) else { return [] }
-        return try POSIXFiles.entries(of: directory).compactMap { entry -> Int64? in
-            guard let version = ModelRepository.canonicalVersion(entry), POSIXFiles.isDirectory(directory + "/" + entry)
-            else { return nil }
-            return version
-        }.sorted()
-    }
+    /// The versions Triton would load from a local model folder.
+    public func versions(of name: String) throws -> [Int64] { try ModelDirectory.local(name, in: root).versions }
 
     /// `3` -> 3; `03`, `3a`, `-1`, `+2`, ` 1` -> nil (Triton skips or misreads those).
     public static func canonicalVersion(_ name: String) -> Int64? {
