@@ -10,6 +10,20 @@ private final class RunningServer: @unchecked Sendable {
     private let lock = NSLock()
     private var server: TritonServer?
     private var sources: [DispatchSourceSignal] = []
+    private var interrupted = false
+
+    /// True once a signal arrived: the handler stops the server and reports, so a failure the
+    /// main flow sees after that (the server it was talking to is gone) is not the story to tell.
+    var isInterrupted: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return interrupted
+    }
+
+    /// Suspends until the signal handler ends the process.
+    func waitForTheHandler() async -> Never {
+        while true { try? await Task.sleep(nanoseconds: 1_000_000_000) }
+    }
 
     func set(_ server: TritonServer) {
         lock.lock()
@@ -27,6 +41,7 @@ private final class RunningServer: @unchecked Sendable {
             let source = DispatchSource.makeSignalSource(signal: signal, queue: .global())
             source.setEventHandler { [weak self] in
                 self?.lock.lock()
+                self?.interrupted = true
                 let server = self?.server
                 self?.lock.unlock()
                 server?.stop(grace: 10)
@@ -129,6 +144,8 @@ struct SmokeCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             try await smoke()
+        } catch where RunningServer.shared.isInterrupted {
+            await RunningServer.shared.waitForTheHandler()
         } catch let error as TritonPackError where format != .text {
             try Self.printFailure(error.description, model: model, format: format, problem: ReportedProblem.all(error)[0])
             printError(errorText(error))
@@ -194,6 +211,7 @@ struct SmokeCommand: AsyncParsableCommand {
             RunningServer.shared.set($0)
             RunningServer.shared.installHandlers()
         })
+        if RunningServer.shared.isInterrupted { await RunningServer.shared.waitForTheHandler() }
         switch format {
         case .json:
             let errors = report.failures.map { ReportedProblem(message: $0) }
