@@ -38,7 +38,7 @@ chmod 0755 "$stage/bin/tritonpack"
 packages=$(grep -vF "$swift_libs/" "$work/libs" | while read -r lib; do
     dpkg -S "$lib" 2>/dev/null || dpkg -S "/usr$lib" 2>/dev/null || true
 done | cut -d: -f1 | sort -u | tr '\n' ' ')
-direct=$(objdump -p "$bin" | awk '/NEEDED/ {print $2}' | while read -r soname; do
+direct=$(for object in "$bin" "$stage"/lib/*.so; do objdump -p "$object" | awk '/NEEDED/ {print $2}'; done | sort -u | while read -r soname; do
     lib=$(grep -m1 "/$soname\$" "$work/libs" || true)
     case "$lib" in ""|"$swift_libs"/*) continue ;; esac
     dpkg -S "$lib" 2>/dev/null || dpkg -S "/usr$lib" 2>/dev/null || true
@@ -51,11 +51,11 @@ cat > "$stage/README.md" <<README
 Swift runtime it was built with) on the loader's path. Unpack anywhere and put \`bin\` on PATH, or
 link it: \`ln -s "\$PWD/bin/tritonpack" ~/.local/bin/\`.
 
-Debian 12 packages it needs (the libraries it links directly):
+Debian 12 packages it needs (the libraries that it and the bundled Swift runtime link directly):
 
     apt-get install $direct
 
-These bring the rest of what it loads: $packages
+With their dependencies, everything it loads comes from: $packages
 
 Shell completions are in \`share/bash-completion\`, \`share/zsh\` and \`share/fish\`, the man page in
 \`share/man/man1\` (\`man -l share/man/man1/tritonpack.1\`).
