@@ -2,14 +2,15 @@
 # Packs the release build into dist/tritonpack-<version>-linux-x86_64.tar.gz: the binary, the Swift
 # runtime libraries it links (read off ldd), a launcher that points the loader at them, completions,
 # the man page (make man), and a README naming the Debian packages of the other libraries it links.
-# Usage: scripts/make-dist.sh [MANPAGE]; make dist builds what it needs first.
+# Usage: [BIN=release/tritonpack] scripts/make-dist.sh [MANPAGE]; make dist builds what it needs first.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 manpage=${1:-.build/plugins/GenerateManual/outputs/tritonpack/tritonpack.1}
 [ -f "$manpage" ] || { echo "make-dist: no man page at $manpage; run make man" >&2; exit 1; }
+# Packs what is built; building is make's job (a SwiftPM call here would wait for the build lock).
+bin=${BIN:-$root/.build/release/tritonpack}
 swift=${SWIFT:-swift}
-bin=$("$swift" build -c release --show-bin-path)/tritonpack
 [ -x "$bin" ] || { echo "make-dist: no release build at $bin; run make release" >&2; exit 1; }
 version=$("$bin" --version)
 name="tritonpack-$version-linux-$(uname -m)"

@@ -110,7 +110,7 @@ final class CLIOutputTests: XCTestCase {
         for shell in ["bash", "zsh", "fish"] {
             let script = try tritonpack("--generate-completion-script", shell)
             XCTAssertEqual(script.status, 0, script.stderr)
-            for word in ["promote", "rollback", "--model-version", "--select", "--color"] {
+            for word in ["promote", "rollback", "model-version", "select", "color", "allow-empty"] {
                 XCTAssertTrue(script.stdout.contains(word), "\(shell) completes \(word)")
             }
         }
