@@ -21,7 +21,7 @@ release:
 
 # The man page, generated from the argument parser (the same definitions as --help).
 man:
-	$(SWIFT) package plugin generate-manual --product tritonpack
+	$(SWIFT) package plugin generate-manual
 
 # `make install PREFIX=~/.local` puts tritonpack in ~/.local/bin (default PREFIX /usr/local), its
 # completions and man page under ~/.local/share; DESTDIR stages a package.

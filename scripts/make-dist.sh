@@ -2,14 +2,15 @@
 # Packs the release build into dist/tritonpack-<version>-linux-x86_64.tar.gz: the binary, the Swift
 # runtime libraries it links (read off ldd), a launcher that points the loader at them, completions,
 # the man page (make man), and a README naming the Debian packages of the other libraries it links.
-# Usage: scripts/make-dist.sh [MANPAGE]; make dist builds what it needs first.
+# Usage: [BIN=release/tritonpack] scripts/make-dist.sh [MANPAGE]; make dist builds what it needs first.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 manpage=${1:-.build/plugins/GenerateManual/outputs/tritonpack/tritonpack.1}
 [ -f "$manpage" ] || { echo "make-dist: no man page at $manpage; run make man" >&2; exit 1; }
+# Packs what is built; building is make's job (a SwiftPM call here would wait for the build lock).
+bin=${BIN:-$root/.build/release/tritonpack}
 swift=${SWIFT:-swift}
-bin=$("$swift" build -c release --show-bin-path)/tritonpack
 [ -x "$bin" ] || { echo "make-dist: no release build at $bin; run make release" >&2; exit 1; }
 version=$("$bin" --version)
 name="tritonpack-$version-linux-$(uname -m)"
@@ -38,7 +39,7 @@ chmod 0755 "$stage/bin/tritonpack"
 packages=$(grep -vF "$swift_libs/" "$work/libs" | while read -r lib; do
     dpkg -S "$lib" 2>/dev/null || dpkg -S "/usr$lib" 2>/dev/null || true
 done | cut -d: -f1 | sort -u | tr '\n' ' ')
-direct=$(objdump -p "$bin" | awk '/NEEDED/ {print $2}' | while read -r soname; do
+direct=$(for object in "$bin" "$stage"/lib/*.so; do objdump -p "$object" | awk '/NEEDED/ {print $2}'; done | sort -u | while read -r soname; do
     lib=$(grep -m1 "/$soname\$" "$work/libs" || true)
     case "$lib" in ""|"$swift_libs"/*) continue ;; esac
     dpkg -S "$lib" 2>/dev/null || dpkg -S "/usr$lib" 2>/dev/null || true
@@ -51,11 +52,11 @@ cat > "$stage/README.md" <<README
 Swift runtime it was built with) on the loader's path. Unpack anywhere and put \`bin\` on PATH, or
 link it: \`ln -s "\$PWD/bin/tritonpack" ~/.local/bin/\`.
 
-Debian 12 packages it needs (the libraries it links directly):
+Debian 12 packages it needs (the libraries that it and the bundled Swift runtime link directly):
 
     apt-get install $direct
 
-These bring the rest of what it loads: $packages
+With their dependencies, everything it loads comes from: $packages
 
 Shell completions are in \`share/bash-completion\`, \`share/zsh\` and \`share/fish\`, the man page in
 \`share/man/man1\` (\`man -l share/man/man1/tritonpack.1\`).

@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
-# Builds the dist tarball (make dist: incremental, so only what changed is rebuilt), unpacks it in a
-# fresh folder outside the source tree and runs it as a machine without Swift would: PATH without
+# Packs the dist tarball, building only if needed, unpacks it in a fresh folder outside the source tree and runs it as a machine without Swift would: PATH without
 # the toolchain, LD_LIBRARY_PATH unset, a clean environment. It runs `tritonpack --version` and lints
 # a repository packed by the debug build, and checks that every Swift library the binary loads comes
 # from the tarball. Exit 0 when all of that holds.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-make -s dist >&2
-version=$(.build/release/tritonpack --version)
+# The release build and man page in .build when they are newer than every source; otherwise a build
+# in .build-dist, since `swift test` (which runs this through DistTests) holds .build's lock.
+bin=.build/release/tritonpack
+manpage=.build/plugins/GenerateManual/outputs/tritonpack/tritonpack.1
+if [ ! -x "$bin" ] || [ ! -f "$manpage" ] || [ -n "$(find Sources Package.swift -newer "$bin" -print -quit)" ]; then
+    echo "test-dist: building a release in .build-dist (minutes the first time)" >&2
+    swift build -c release --product tritonpack --scratch-path .build-dist >&2
+    swift package --scratch-path .build-dist plugin generate-manual >&2
+    bin=.build-dist/release/tritonpack
+    manpage=.build-dist/plugins/GenerateManual/outputs/tritonpack/tritonpack.1
+fi
+BIN="$root/$bin" scripts/make-dist.sh "$manpage" >&2
+version=$("$bin" --version)
 tarball="$root/dist/tritonpack-$version-linux-$(uname -m).tar.gz"
 [ -f "$tarball" ] || { echo "test-dist: $tarball missing after make dist" >&2; exit 1; }
 work=$(mktemp -d /tmp/tritonpack-dist-test.XXXXXX)

@@ -105,4 +105,14 @@ final class CLIOutputTests: XCTestCase {
         XCTAssertEqual(list.stdout.split(separator: "\n").count, RuleRegistry.all.count)
         XCTAssertEqual(try tritonpack("rules").stdout, RuleReference.markdown())
     }
+
+    func testCompletionScriptsKnowTheCommandsAndFlags() throws {
+        for shell in ["bash", "zsh", "fish"] {
+            let script = try tritonpack("--generate-completion-script", shell)
+            XCTAssertEqual(script.status, 0, script.stderr)
+            for word in ["promote", "rollback", "model-version", "select", "color", "allow-empty"] {
+                XCTAssertTrue(script.stdout.contains(word), "\(shell) completes \(word)")
+            }
+        }
+    }
 }

@@ -1,9 +1,10 @@
 import Foundation
 import XCTest
 
-/// `make dist` output runs on a machine without Swift: scripts/test-dist.sh builds it (incrementally:
-/// the first run includes a release build, minutes on two cores), unpacks it outside the source
-/// tree and runs `tritonpack --version` and `tritonpack lint` with a clean environment.
+/// `make dist` output runs on a machine without Swift: scripts/test-dist.sh packs it (from the
+/// release build in .build when it is current, else from one it builds in .build-dist: minutes the
+/// first time), unpacks it outside the source tree and runs `tritonpack --version` and
+/// `tritonpack lint` with a clean environment.
 final class DistTests: XCTestCase {
     func testDistTarballRunsWithoutTheToolchain() throws {
         if ProcessInfo.processInfo.environment["TRITONPACK_SKIP_DIST_TEST"] == "1" {

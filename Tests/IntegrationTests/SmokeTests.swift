@@ -118,6 +118,9 @@ final class SmokeTests: XCTestCase {
         let ran = try tritonpack("smoke", repository.path, "--model", "m", "--cpu", "--requests", "5", "--format", "junit")
         XCTAssertEqual(ran.status, 0, ran.stdout + ran.stderr)
         XCTAssertTrue(ran.stdout.contains("<testsuite name=\"tritonpack smoke m\" tests=\"3\" failures=\"0\" time=\""), ran.stdout)
+        let times = ran.stdout.components(separatedBy: " time=\"").dropFirst().compactMap { Double($0.prefix { $0 != "\"" }) }
+        XCTAssertEqual(times.count, 4, "the suite and its three cases have a time: \(ran.stdout)")
+        XCTAssertGreaterThan(times[1], 0, "loading took time: \(ran.stdout)")
         XCTAssertEqual(snapshot(repository), before)
     }
 }
