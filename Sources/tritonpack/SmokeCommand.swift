@@ -2,45 +2,67 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Glibc
+import Synchronization
 import TritonPackKit
 
-/// The server of the smoke test in progress, stopped when the user interrupts tritonpack.
-private final class RunningServer: @unchecked Sendable {
-    static let shared = RunningServer()
-    private let lock = NSLock()
-    private var server: TritonServer?
-    private var sources: [DispatchSourceSignal] = []
-
-    func set(_ server: TritonServer) {
-        lock.lock()
-        self.server = server
-        lock.unlock()
+/// SIGINT and SIGTERM during a smoke test: the run's task is cancelled (its requests in flight
+/// with it), the run stops its server, and the command reports the interruption. Should the run
+/// not end within `patience`, the server's group is killed and tritonpack exits anyway.
+private final class SmokeInterruption: Sendable {
+    private struct State {
+        var run: Task<SmokeReport, any Error>?
+        var server: TritonServer?
+        var signal: Int32?
     }
 
-    /// The format the interruption is reported in.
-    var format: SmokeCommand.Format = .text
-    var model = ""
+    private let state = Mutex(State())
+    /// Kept alive while the command runs; set once, by `serverStarted`.
+    nonisolated(unsafe) private var sources: [DispatchSourceSignal] = []
+    private let queue = DispatchQueue(label: "tritonpack.smoke.signals")
+    private let format: SmokeCommand.Format
+    private let model: String
+    private let patience: TimeInterval = 30
 
-    func installHandlers() {
+    init(format: SmokeCommand.Format, model: String) {
+        self.format = format
+        self.model = model
+    }
+
+    var received: Interrupted? { state.withLock { $0.signal }.map { Interrupted(signal: $0) } }
+
+    func cancels(_ run: Task<SmokeReport, any Error>) { state.withLock { $0.run = run } }
+
+    /// Called once the server runs: it must not inherit ignored SIGINT and SIGTERM, so the
+    /// handlers go in only now.
+    func serverStarted(_ server: TritonServer) {
+        state.withLock { $0.server = server }
         for signal in [SIGINT, SIGTERM] {
             Glibc.signal(signal, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signal, queue: .global())
-            source.setEventHandler { [weak self] in
-                self?.lock.lock()
-                let server = self?.server
-                self?.lock.unlock()
-                server?.stop(grace: 10)
-                let interruption = Interrupted(signal: signal)
-                let message = "\(interruption); tritonserver stopped, the smoke test did not finish"
-                if let format = self?.format, let model = self?.model {
-                    try? SmokeCommand.printFailure(message, model: model, format: format)
-                }
-                printError("tritonpack: \(message)")
-                exit(interruption.exitStatus)
-            }
+            let source = DispatchSource.makeSignalSource(signal: signal, queue: queue)
+            source.setEventHandler { [self] in interrupted(by: signal) }
             source.resume()
             sources.append(source)
         }
+    }
+
+    private func interrupted(by signal: Int32) {
+        let run = state.withLock { state -> Task<SmokeReport, any Error>? in
+            guard state.signal == nil else { return nil }
+            state.signal = signal
+            return state.run
+        }
+        run?.cancel()
+        queue.asyncAfter(deadline: .now() + patience) { [self] in
+            state.withLock { $0.server }?.killGroup()
+            reportAndExit(Interrupted(signal: signal))
+        }
+    }
+
+    func reportAndExit(_ interruption: Interrupted) -> Never {
+        let message = "\(interruption); tritonserver stopped, the smoke test did not finish"
+        try? SmokeCommand.printFailure(message, model: model, format: format)
+        printError("tritonpack: \(message)")
+        exit(interruption.exitStatus)
     }
 }
 
@@ -180,13 +202,19 @@ struct SmokeCommand: AsyncParsableCommand {
             guard !dims.isEmpty, dims.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--shape '\(item)': dims must be >= 1") }
             options.shapes[String(parts[0])] = dims
         }
-        // Handlers go in after the server starts: it must not inherit ignored SIGINT/SIGTERM.
-        RunningServer.shared.format = format
-        RunningServer.shared.model = model
-        let report = try await SmokeTest(options: options).run(onServerStarted: {
-            RunningServer.shared.set($0)
-            RunningServer.shared.installHandlers()
-        })
+        let interruption = SmokeInterruption(format: format, model: model)
+        let run = Task { [options] in
+            try await SmokeTest(options: options).run(onServerStarted: { interruption.serverStarted($0) })
+        }
+        interruption.cancels(run)
+        let report: SmokeReport
+        do {
+            report = try await run.value
+        } catch {
+            if let interrupted = interruption.received { interruption.reportAndExit(interrupted) }
+            throw error
+        }
+        if let interrupted = interruption.received { interruption.reportAndExit(interrupted) }
         switch format {
         case .json:
             let errors = report.failures.map { Problem(message: $0) }
