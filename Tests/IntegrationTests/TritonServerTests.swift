@@ -82,8 +82,8 @@ final class TritonServerTests: XCTestCase {
     func processes(inGroup group: pid_t) -> [String] {
         ((try? POSIXFiles.entries(of: "/proc")) ?? []).compactMap { entry in
             guard Int32(entry) != nil, let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
-                let fields = stat.split(separator: ")").last?.split(separator: " "), fields.count > 3,
-                fields[0] != "Z", Int32(fields[3]) == group
+                let fields = stat.split(separator: ")").last?.split(separator: " "), fields.count > 2,
+                fields[0] != "Z", Int32(fields[2]) == group
             else { return nil }
             let command = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") ?? Data()
             return command.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")
