@@ -2,60 +2,67 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Glibc
+import Synchronization
 import TritonPackKit
 
-/// The server of the smoke test in progress, stopped when the user interrupts tritonpack.
-private final class RunningServer: @unchecked Sendable {
-    static let shared = RunningServer()
-    private let lock = NSLock()
-    private var server: TritonServer?
-    private var sources: [DispatchSourceSignal] = []
-    private var interrupted = false
-
-    /// True once a signal arrived: the handler stops the server and reports, so a failure the
-    /// main flow sees after that (the server it was talking to is gone) is not the story to tell.
-    var isInterrupted: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return interrupted
+/// SIGINT and SIGTERM during a smoke test: the run's task is cancelled (its requests in flight
+/// with it), the run stops its server, and the command reports the interruption. Should the run
+/// not end within `patience`, the server's group is killed and tritonpack exits anyway.
+private final class SmokeInterruption: Sendable {
+    private struct State {
+        var run: Task<SmokeReport, any Error>?
+        var server: TritonServer?
+        var signal: Int32?
     }
 
-    /// Suspends until the signal handler ends the process.
-    func waitForTheHandler() async -> Never {
-        while true { try? await Task.sleep(nanoseconds: 1_000_000_000) }
+    private let state = Mutex(State())
+    /// Kept alive while the command runs; set once, by `serverStarted`.
+    nonisolated(unsafe) private var sources: [DispatchSourceSignal] = []
+    private let queue = DispatchQueue(label: "tritonpack.smoke.signals")
+    private let format: SmokeCommand.Format
+    private let model: String
+    private let patience: TimeInterval = 30
+
+    init(format: SmokeCommand.Format, model: String) {
+        self.format = format
+        self.model = model
     }
 
-    func set(_ server: TritonServer) {
-        lock.lock()
-        self.server = server
-        lock.unlock()
-    }
+    var received: TritonPackError? { state.withLock { $0.signal }.map { TritonPackError.interrupted(by: $0) } }
 
-    /// The format the interruption is reported in.
-    var format: SmokeCommand.Format = .text
-    var model = ""
+    func cancels(_ run: Task<SmokeReport, any Error>) { state.withLock { $0.run = run } }
 
-    func installHandlers() {
+    /// Called once the server runs: it must not inherit ignored SIGINT and SIGTERM, so the
+    /// handlers go in only now.
+    func serverStarted(_ server: TritonServer) {
+        state.withLock { $0.server = server }
         for signal in [SIGINT, SIGTERM] {
             Glibc.signal(signal, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signal, queue: .global())
-            source.setEventHandler { [weak self] in
-                self?.lock.lock()
-                self?.interrupted = true
-                let server = self?.server
-                self?.lock.unlock()
-                server?.stop(grace: 10)
-                let interruption = TritonPackError.interrupted(by: signal)
-                let message = "\(interruption.message); tritonserver stopped, the smoke test did not finish"
-                if let format = self?.format, let model = self?.model {
-                    try? SmokeCommand.printFailure(message, model: model, format: format)
-                }
-                printError("tritonpack: \(message)")
-                exit(ExitStatus.code(for: interruption))
-            }
+            let source = DispatchSource.makeSignalSource(signal: signal, queue: queue)
+            source.setEventHandler { [self] in interrupted(by: signal) }
             source.resume()
             sources.append(source)
         }
+    }
+
+    private func interrupted(by signal: Int32) {
+        let run = state.withLock { state -> Task<SmokeReport, any Error>? in
+            guard state.signal == nil else { return nil }
+            state.signal = signal
+            return state.run
+        }
+        run?.cancel()
+        queue.asyncAfter(deadline: .now() + patience) { [self] in
+            state.withLock { $0.server }?.killGroup()
+            reportAndExit(TritonPackError.interrupted(by: signal))
+        }
+    }
+
+    func reportAndExit(_ interruption: TritonPackError) -> Never {
+        let message = "\(interruption.message); tritonserver stopped, the smoke test did not finish"
+        try? SmokeCommand.printFailure(message, model: model, format: format)
+        printError("tritonpack: \(message)")
+        exit(ExitStatus.code(for: interruption))
     }
 }
 
@@ -144,8 +151,6 @@ struct SmokeCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             try await smoke()
-        } catch where RunningServer.shared.isInterrupted {
-            await RunningServer.shared.waitForTheHandler()
         } catch let error as TritonPackError where format != .text {
             try Self.printFailure(error.description, model: model, format: format, problem: ReportedProblem.all(error)[0])
             printError(errorText(error))
@@ -204,14 +209,19 @@ struct SmokeCommand: AsyncParsableCommand {
             guard !dims.isEmpty, dims.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--shape '\(item)': dims must be >= 1") }
             options.shapes[String(parts[0])] = dims
         }
-        // Handlers go in after the server starts: it must not inherit ignored SIGINT/SIGTERM.
-        RunningServer.shared.format = format
-        RunningServer.shared.model = model
-        let report = try await SmokeTest(options: options).run(onServerStarted: {
-            RunningServer.shared.set($0)
-            RunningServer.shared.installHandlers()
-        })
-        if RunningServer.shared.isInterrupted { await RunningServer.shared.waitForTheHandler() }
+        let interruption = SmokeInterruption(format: format, model: model)
+        let run = Task { [options] in
+            try await SmokeTest(options: options).run(onServerStarted: { interruption.serverStarted($0) })
+        }
+        interruption.cancels(run)
+        let report: SmokeReport
+        do {
+            report = try await run.value
+        } catch {
+            if let interrupted = interruption.received { interruption.reportAndExit(interrupted) }
+            throw error
+        }
+        if let interrupted = interruption.received { interruption.reportAndExit(interrupted) }
         switch format {
         case .json:
             let errors = report.failures.map { ReportedProblem(message: $0) }

@@ -70,8 +70,20 @@ func onTerminal(_ command: String, environment: [String: String] = [:]) throws -
     return outcome.stdout
 }
 
-/// A TCP port on 127.0.0.1 that was free a moment ago.
-func freePort() -> Int { TritonServer.freePort() }
+/// A TCP port on 127.0.0.1 that was free a moment ago (for the demos' run.sh, which takes ports).
+func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
 
 /// Every version folder's manifest matches the files on disk.
 func assertVersionsVerify(_ modelDirectory: URL, file: StaticString = #filePath, line: UInt = #line) throws {

@@ -1,133 +1,115 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
+import NIOHTTP1
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-
-/// A KServe v2 HTTP client for Triton with the binary tensor data extension.
-public struct InferenceClient: Sendable {
-    public var baseURL: URL
-    public var session: URLSession
-
-    public init(baseURL: URL, timeout: TimeInterval = 60) {
-        self.baseURL = baseURL
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.httpMaximumConnectionsPerHost = 64
-        session = URLSession(configuration: configuration)
+/// Triton's KServe v2 HTTP API on one AsyncHTTPClient `HTTPClient`: a keep-alive pool of up to
+/// `connections` connections to the server, a deadline on every request, and cancellation of the
+/// calling task cancelling its request in flight.
+final class InferenceClient: Sendable {
+    struct Response: Sendable {
+        var status: Int
+        var body: Data
+        /// `Inference-Header-Content-Length`, when the body carries binary tensors.
+        var headerLength: Int?
     }
 
-    public struct Failure: Error, CustomStringConvertible {
-        public var status: Int
-        public var message: String
-        public var description: String { "HTTP \(status): \(message)" }
+    /// An inference request prepared once and sent many times (the timed loop).
+    struct PreparedInference: Sendable {
+        fileprivate let request: HTTPClient.Request
     }
 
-    public func get(_ path: String) async throws -> (Int, Data) {
-        let (data, response) = try await session.data(from: baseURL.appendingPathComponent(path))
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
+    private let http: HTTPClient
+    private let base: String
+    private let timeout: TimeInterval
+
+    init(port: Int, connections: Int, timeout: TimeInterval) {
+        base = "http://127.0.0.1:\(port)/"
+        self.timeout = timeout
+        let limit = TimeAmount.nanoseconds(Int64(timeout * 1e9))
+        var configuration = HTTPClient.Configuration(
+            timeout: .init(connect: limit, read: limit),
+            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, connections)))
+        configuration.redirectConfiguration = .disallow
+        configuration.httpVersion = .http1Only
+        http = HTTPClient(eventLoopGroupProvider: .shared(HTTPClient.defaultEventLoopGroup), configuration: configuration)
     }
 
-    public func post(_ path: String, body: Data = Data(), headers: [String: String] = [:]) async throws -> (Int, Data, HTTPURLResponse?) {
-        var request = URLRequest(url: baseURL.appendingPathComponent(path))
-        request.httpMethod = "POST"
-        request.httpBody = body
-        for (key, value) in headers { request.setValue(value, forHTTPHeaderField: key) }
-        let (data, response) = try await session.data(for: request)
-        let http = response as? HTTPURLResponse
-        return (http?.statusCode ?? 0, data, http)
-    }
-
-    /// The `error` field of a JSON error body, or the body itself.
-    static func errorMessage(_ data: Data) -> String {
-        if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let error = object["error"] as? String {
-            return error
+    /// Runs `body` with a client that is shut down afterwards, whether `body` returns or throws.
+    static func withClient<T: Sendable>(
+        port: Int, connections: Int, timeout: TimeInterval, _ body: (InferenceClient) async throws -> T
+    ) async throws -> T {
+        let client = InferenceClient(port: port, connections: connections, timeout: timeout)
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await body(client))
+        } catch {
+            result = .failure(error)
         }
-        return String(decoding: data, as: UTF8.self)
+        try? await client.shutdown()
+        return try result.get()
     }
 
-    /// The request of one inference: every input in binary form, every output requested in binary form.
-    static func inferenceRequest(model: String, version: Int64?, inputs: [(String, TensorData)], outputs: [String]) throws
-        -> (path: String, headers: [String: String], body: Data)
-    {
-        var header: [String: Any] = [:]
-        header["inputs"] = inputs.map { name, tensor in
-            [
-                "name": name, "shape": tensor.shape, "datatype": TensorData.wireName(tensor.dataType),
-                "parameters": ["binary_data_size": tensor.bytes.count],
-            ] as [String: Any]
+    func shutdown() async throws { try await http.shutdown() }
+
+    func get(_ path: String) async throws -> Response {
+        try await send(try HTTPClient.Request(url: base + relative(path), method: .GET))
+    }
+
+    func post(_ path: String, body: Data = Data(), headers: [String: String] = [:]) async throws -> Response {
+        let request = try HTTPClient.Request(
+            url: base + relative(path), method: .POST, headers: HTTPHeaders(headers.map { ($0.key, $0.value) }),
+            body: .byteBuffer(ByteBuffer(bytes: body)))
+        return try await send(request)
+    }
+
+    func prepare(_ inference: BinaryTensorCodec.Request) throws -> PreparedInference {
+        let headers = HTTPHeaders([
+            (BinaryTensorCodec.headerLengthField, String(inference.headerLength)), ("Content-Type", "application/octet-stream"),
+        ])
+        return PreparedInference(
+            request: try HTTPClient.Request(
+                url: base + inference.path, method: .POST, headers: headers, body: .byteBuffer(ByteBuffer(bytes: inference.body))))
+    }
+
+    /// One inference; a status other than 200 is an error carrying Triton's message.
+    func infer(_ inference: PreparedInference) async throws -> [String: TensorData] {
+        let response = try await send(inference.request)
+        guard response.status == 200 else {
+            throw TritonPackError.io(nil, "HTTP \(response.status): \(BinaryTensorCodec.errorMessage(response.body))")
         }
-        header["outputs"] = outputs.map { ["name": $0, "parameters": ["binary_data": true]] as [String: Any] }
-        let json = try JSONSerialization.data(withJSONObject: header)
-        var body = json
-        for (_, tensor) in inputs { body.append(tensor.bytes) }
-        let path = version.map { "v2/models/\(model)/versions/\($0)/infer" } ?? "v2/models/\(model)/infer"
-        return (path, ["Inference-Header-Content-Length": String(json.count), "Content-Type": "application/octet-stream"], body)
+        return try BinaryTensorCodec.decode(response.body, headerLength: response.headerLength)
     }
 
-    /// One inference with every input in binary form; every output requested in binary form.
-    public func infer(model: String, version: Int64? = nil, inputs: [(String, TensorData)], outputs: [String]) async throws
+    func infer(model: String, version: Int64?, inputs: [(String, TensorData)], outputs: [String]) async throws
         -> [String: TensorData]
     {
-        let request = try Self.inferenceRequest(model: model, version: version, inputs: inputs, outputs: outputs)
-        let (status, data, response) = try await post(request.path, body: request.body, headers: request.headers)
-        guard status == 200 else { throw Failure(status: status, message: Self.errorMessage(data)) }
-        return try Self.decodeResponse(data, headerLength: response?.value(forHTTPHeaderField: "Inference-Header-Content-Length"))
+        try await infer(prepare(BinaryTensorCodec.encode(model: model, version: version, inputs: inputs, outputs: outputs)))
     }
 
-    /// The same inference over a persistent connection (blocking).
-    static func infer(over connection: KeepAliveConnection, request: (path: String, headers: [String: String], body: Data)) throws
-        -> [String: TensorData]
-    {
-        let (status, headers, data) = try connection.post(request.path, headers: request.headers, body: request.body)
-        guard status == 200 else { throw Failure(status: status, message: errorMessage(data)) }
-        return try decodeResponse(data, headerLength: headers["inference-header-content-length"])
-    }
+    private func relative(_ path: String) -> Substring { path.drop { $0 == "/" } }
 
-    static func decodeResponse(_ data: Data, headerLength: String?) throws -> [String: TensorData] {
-        let length = headerLength.flatMap(Int.init) ?? data.count
-        guard length <= data.count,
-            let object = try JSONSerialization.jsonObject(with: data.prefix(length)) as? [String: Any],
-            let outputs = object["outputs"] as? [[String: Any]]
-        else { throw Failure(status: 200, message: "unreadable response") }
-        var offset = data.startIndex + length
-        var result: [String: TensorData] = [:]
-        for output in outputs {
-            guard let name = output["name"] as? String, let datatype = output["datatype"] as? String,
-                let shape = (output["shape"] as? [NSNumber])?.map({ $0.int64Value })
-            else { continue }
-            let type = TensorData.type(wireName: datatype) ?? .typeInvalid
-            if let parameters = output["parameters"] as? [String: Any], let size = (parameters["binary_data_size"] as? NSNumber)?.intValue {
-                guard offset + size <= data.endIndex else { throw Failure(status: 200, message: "truncated binary output \(name)") }
-                result[name] = TensorData(dataType: type, shape: shape, bytes: data[offset..<offset + size])
-                offset += size
-            } else if let values = output["data"] as? [Any] {
-                result[name] = jsonTensor(values, type: type, shape: shape)
+    private func send(_ request: HTTPClient.Request) async throws -> Response {
+        let task = http.execute(
+            request: request, delegate: ResponseAccumulator(request: request),
+            deadline: .now() + .nanoseconds(Int64(timeout * 1e9)))
+        let response: HTTPClient.Response
+        do {
+            response = try await withTaskCancellationHandler {
+                try await task.futureResult.get()
+            } onCancel: {
+                task.cancel()
             }
+        } catch let error as HTTPClientError where error == .cancelled {
+            throw CancellationError()
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
+            throw TritonPackError.io(nil, "no answer within \(Int(timeout)) s (--timeout)")
+        } catch {
+            if _Concurrency.Task.isCancelled { throw CancellationError() }
+            throw TritonPackError.io(nil, "\(request.method) \(request.url.path): \(error)")
         }
-        return result
-    }
-
-    /// The JSON fallback: a flat array of numbers (or strings) converted to binary form.
-    static func jsonTensor(_ values: [Any], type: Inference_DataType, shape: [Int64]) -> TensorData {
-        var bytes = Data()
-        func append<T>(_ value: T) { withUnsafeBytes(of: value) { bytes.append(contentsOf: $0) } }
-        for value in values {
-            let number = (value as? NSNumber)?.doubleValue ?? 0
-            switch type {
-            case .typeFp32: append(Float(number))
-            case .typeFp64: append(number)
-            case .typeInt32: append(Int32(number))
-            case .typeInt64: append(Int64(number))
-            case .typeInt8: append(Int8(number))
-            case .typeUint8, .typeBool: append(UInt8(number))
-            case .typeString:
-                let text = Array(((value as? String) ?? "").utf8)
-                append(UInt32(text.count).littleEndian)
-                bytes.append(contentsOf: text)
-            default: append(number)
-            }
-        }
-        return TensorData(dataType: type, shape: shape, bytes: bytes)
+        let body = response.body.map { Data($0.readableBytesView) } ?? Data()
+        let headerLength = response.headers.first(name: BinaryTensorCodec.headerLengthField).flatMap { Int($0) }
+        return Response(status: Int(response.status.code), body: body, headerLength: headerLength)
     }
 }

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Glibc
 
@@ -126,15 +125,10 @@ public struct SmokeTest: Sendable {
     }
 
     public func run(onServerStarted: @Sendable (TritonServer) -> Void = { _ in }) async throws -> SmokeReport {
-        var clock = Date()
-        func lap() -> Double {
-            defer { clock = Date() }
-            return -clock.timeIntervalSinceNow
-        }
         let versions = try ModelDirectory.local(options.model, in: options.repository)
         try versions.requireModel()
         let config = try versions.config()
-        let gpus = Self.gpus()
+        let gpus = try await OffPool.run { Self.gpus() }
         var report = SmokeReport(model: options.model, device: gpus.isEmpty ? "CPU (no GPU on this machine)" : gpus.joined(separator: "; "))
         var repository = options.repository
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("tritonpack-smoke-\(UUID().uuidString)")
@@ -155,8 +149,9 @@ public struct SmokeTest: Sendable {
         let executable = try TritonServer.locate(explicit: options.server)
         let servingCopy = work.appendingPathComponent("repository")
         if config.backend == OneFlowBackend.backendName {
-            let (choice, served) = try oneflowRuntime(
-                versions: versions, servingConfig: servingConfig, executable: executable, into: servingCopy)
+            let (choice, served) = try await OffPool.run { [self, servingConfig] in
+                try oneflowRuntime(versions: versions, servingConfig: servingConfig, executable: executable, into: servingCopy)
+            }
             report.runtime = choice
             repository = served ?? repository
         }
@@ -169,44 +164,66 @@ public struct SmokeTest: Sendable {
             repository = servingCopy
         }
 
+        try Task.checkCancellation()
         let server = try TritonServer(
             executable: executable, repository: repository, log: work.appendingPathComponent("server.log"),
             arguments: ["--model-control-mode=explicit", "--log-verbose=0", "--exit-timeout-secs=5"])
-        defer {
-            server.stop()
-            if let keep = options.serverLog {
-                try? FileManager.default.removeItem(at: keep)
-                try? FileManager.default.copyItem(at: server.logURL, to: keep)
-            }
-        }
         onServerStarted(server)
-        let client = InferenceClient(baseURL: server.baseURL, timeout: options.timeout)
-        try await server.waitUntilLive(client: client, timeout: options.timeout)
-
-        let status: Int
-        let body: Data
+        let outcome: Result<SmokeReport, any Error>
         do {
-            (status, body, _) = try await client.post("v2/repository/models/\(options.model)/load")
-            report.seconds["load"] = lap()
+            outcome = .success(try await serve(server, config: config, report: report))
         } catch {
-            report.seconds["load"] = lap()
-            report.failures.append("tritonserver did not load '\(options.model)': \(describe(error))")
-            report.failures.append(contentsOf: server.errorLines(mentioning: options.model))
-            return report
+            outcome = .failure(error)
         }
-        guard status == 200 else {
-            report.failures.append("tritonserver could not load '\(options.model)': \(InferenceClient.errorMessage(body))")
-            report.failures.append(contentsOf: server.errorLines(mentioning: options.model))
-            return report
+        await server.stop()
+        if let keep = options.serverLog {
+            try? FileManager.default.removeItem(at: keep)
+            try? FileManager.default.copyItem(at: server.logURL, to: keep)
         }
-        report.loaded = true
-        do {
+        return try outcome.get()
+    }
+
+    /// Loads the model into the running server, checks one answer, then times the requests.
+    func serve(_ server: TritonServer, config: Inference_ModelConfig, report: SmokeReport) async throws -> SmokeReport {
+        var report = report
+        var clock = ContinuousClock.now
+        func lap() -> Double {
+            defer { clock = .now }
+            let elapsed = clock.duration(to: .now)
+            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        }
+        let port = try await server.waitUntilListening(timeout: options.timeout)
+        let connections = max(1, min(options.concurrency, options.requests))
+        return try await InferenceClient.withClient(port: port, connections: connections, timeout: options.timeout) { client in
+            try await server.waitUntilLive(client: client, timeout: options.timeout)
+            let load: InferenceClient.Response
+            do {
+                load = try await client.post("v2/repository/models/\(options.model)/load")
+                report.seconds["load"] = lap()
+            } catch {
+                report.seconds["load"] = lap()
+                if Task.isCancelled { throw CancellationError() }
+                report.failures.append("tritonserver did not load '\(options.model)': \(error)")
+                report.failures.append(contentsOf: server.errorLines(mentioning: options.model))
+                return report
+            }
+            guard load.status == 200 else {
+                report.failures.append("tritonserver could not load '\(options.model)': \(BinaryTensorCodec.errorMessage(load.body))")
+                report.failures.append(contentsOf: server.errorLines(mentioning: options.model))
+                return report
+            }
+            report.loaded = true
             let inputs = try buildInputs(config)
             let outputNames = config.output.map(\.name)
             let model = options.model
             let version = options.version
-            let answer = try await Self.whileServing(server) {
-                try await client.infer(model: model, version: version, inputs: inputs, outputs: outputNames)
+            let answer: [String: TensorData]
+            do {
+                answer = try await Self.whileServing(server) {
+                    try await client.infer(model: model, version: version, inputs: inputs, outputs: outputNames)
+                }
+            } catch {
+                return try await Self.requestFailed(error, server: server, report: report)
             }
             report.outputs = try check(answer, config: config, batch: inputs.first?.1.shape.first)
             if let permutation = try permutation(answer, config: config) {
@@ -221,34 +238,35 @@ public struct SmokeTest: Sendable {
             }
             report.failures += report.outputs.flatMap { output in output.problems.map { "\(output.name): \($0)" } }
             report.seconds["outputs"] = lap()
-            let port = server.httpPort
-            report.latency = try await Self.whileServing(server) {
-                try await time(client: client, port: port, inputs: inputs, outputs: outputNames)
+            let request = try BinaryTensorCodec.encode(model: model, version: version, inputs: inputs, outputs: outputNames)
+            do {
+                report.latency = try await Self.whileServing(server) {
+                    try await time(client: client, request: request)
+                }
+                report.seconds["requests"] = lap()
+            } catch {
+                return try await Self.requestFailed(error, server: server, report: report)
             }
-            report.seconds["requests"] = lap()
-        } catch let error as TritonPackError {
-            throw error
-        } catch {
-            // A dropped connection is often the first sign of a server going down: give it a moment.
-            for _ in 0..<20 where server.isRunning { usleep(50_000) }
-            if !server.isRunning {
-                report.failures.append("tritonserver exited during the run")
-                report.failures.append(contentsOf: server.errorLines().suffix(5))
-            } else {
-                report.failures.append("request failed: \(describe(error))")
-            }
+            return report
         }
-        return report
     }
 
     struct ServerExited: Error {}
 
-    /// What went wrong with an HTTP exchange, in words (URLSession's errors print as codes).
-    func describe(_ error: any Error) -> String {
-        if let urlError = error as? URLError, urlError.code == .timedOut {
-            return "no answer within \(Int(options.timeout)) s (--timeout)"
+    /// The report of a request that failed: the server exited, or it answered with an error.
+    /// A cancelled run is not reported: the cancellation is thrown on.
+    static func requestFailed(_ error: any Error, server: TritonServer, report: SmokeReport) async throws -> SmokeReport {
+        if Task.isCancelled || error is CancellationError { throw CancellationError() }
+        var report = report
+        // A dropped connection is often the first sign of a server going down: give it a moment.
+        for _ in 0..<20 where server.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        if !server.isRunning {
+            report.failures.append("tritonserver exited during the run")
+            report.failures.append(contentsOf: server.errorLines().suffix(5))
+        } else {
+            report.failures.append("request failed: \(error)")
         }
-        return "\(error)"
+        return report
     }
 
     /// Which runtime executes a OneFlow model, and why; for OneFlow's Python runtime, the serving
@@ -291,7 +309,7 @@ public struct SmokeTest: Sendable {
             group.addTask { try await body() }
             group.addTask {
                 while server.isRunning {
-                    try await Task.sleep(nanoseconds: 100_000_000)
+                    try await Task.sleep(for: .milliseconds(100))
                 }
                 throw ServerExited()
             }
@@ -422,47 +440,21 @@ public struct SmokeTest: Sendable {
         return assign(0, [])
     }
 
-    /// A warm-up, then the timed requests: one thread and one keep-alive connection per concurrent request.
-    func time(client: InferenceClient, port: Int, inputs: [(String, TensorData)], outputs: [String]) async throws -> LatencyReport {
-        let model = options.model
-        let request = try InferenceClient.inferenceRequest(model: model, version: options.version, inputs: inputs, outputs: outputs)
-        let total = max(options.requests, 1)
-        let workers = max(1, min(options.concurrency, total))
-        let connections = try (0..<workers).map { _ in try KeepAliveConnection(port: port, timeout: options.timeout) }
-        // The checked request has warmed the model; one more opens the connection.
-        _ = try InferenceClient.infer(over: connections[0], request: request)
-        let counter = Counter()
-        let results = Results()
-        let start = DispatchTime.now().uptimeNanoseconds
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            let group = DispatchGroup()
-            for connection in connections {
-                group.enter()
-                Thread.detachNewThread {
-                    while counter.take(below: total) {
-                        let begin = DispatchTime.now().uptimeNanoseconds
-                        do {
-                            _ = try InferenceClient.infer(over: connection, request: request)
-                            results.add(Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e6)
-                        } catch {
-                            results.fail(error)
-                            break
-                        }
-                    }
-                    group.leave()
-                }
-            }
-            group.notify(queue: .global()) { done.resume() }
-        }
-        if let error = results.error { throw error }
-        let latencies = results.latencies.sorted()
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    /// A warm-up, then the timed requests: `--concurrency` tasks sharing the client's keep-alive pool.
+    func time(client: InferenceClient, request: BinaryTensorCodec.Request) async throws -> LatencyReport {
+        let prepared = try client.prepare(request)
+        // The checked request has warmed the model; one more opens a pooled connection.
+        _ = try await client.infer(prepared)
+        let timed = TimedRequests(total: max(options.requests, 1), concurrency: options.concurrency)
+        let outcome = try await timed.run { _ = try await client.infer(prepared) }
+        let latencies = outcome.latencies.sorted()
         func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
         var report = LatencyReport(
-            requests: latencies.count, concurrency: workers, p50Milliseconds: percentile(0.5), p90Milliseconds: percentile(0.9),
-            p99Milliseconds: percentile(0.99), throughput: Double(latencies.count) / seconds)
-        if let (status, data) = try? await client.get("v2/models/\(model)/stats"), status == 200,
-            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            requests: latencies.count, concurrency: max(1, min(timed.concurrency, timed.total)),
+            p50Milliseconds: percentile(0.5), p90Milliseconds: percentile(0.9), p99Milliseconds: percentile(0.99),
+            throughput: Double(latencies.count) / outcome.seconds)
+        if let response = try? await client.get("v2/models/\(options.model)/stats"), response.status == 200,
+            let object = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any],
             let stats = (object["model_stats"] as? [[String: Any]])?.first
         {
             report.serverInferenceCount = (stats["inference_count"] as? NSNumber)?.intValue
@@ -476,36 +468,6 @@ public struct SmokeTest: Sendable {
             }
         }
         return report
-    }
-}
-
-private final class Results: @unchecked Sendable {
-    private let lock = NSLock()
-    private(set) var latencies: [Double] = []
-    private(set) var error: (any Error)?
-
-    func add(_ latency: Double) {
-        lock.lock()
-        latencies.append(latency)
-        lock.unlock()
-    }
-
-    func fail(_ failure: any Error) {
-        lock.lock()
-        if error == nil { error = failure }
-        lock.unlock()
-    }
-}
-
-private final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var taken = 0
-    func take(below limit: Int) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        guard taken < limit else { return false }
-        taken += 1
-        return true
     }
 }
 

@@ -1,0 +1,41 @@
+import Foundation
+import Glibc
+
+/// The loopback TCP ports a process listens on, read from /proc: the process's socket inodes
+/// (`/proc/<pid>/fd/* -> socket:[inode]`) looked up in its network namespace's
+/// `/proc/<pid>/net/tcp`. This is how smoke learns the port tritonserver bound when it was
+/// given `--http-port 0` (its log prints the port it was asked for, 0).
+enum ListeningSockets {
+    static func loopbackPorts(of pid: pid_t) -> [Int] {
+        let inodes = socketInodes(of: pid)
+        guard !inodes.isEmpty, let table = try? String(contentsOfFile: "/proc/\(pid)/net/tcp", encoding: .utf8) else { return [] }
+        return loopbackPorts(inTable: table, inodes: inodes)
+    }
+
+    /// Ports of the rows of a `/proc/net/tcp` table that listen (state 0A) on 127.0.0.1 and
+    /// whose inode is one of `inodes`.
+    static func loopbackPorts(inTable table: String, inodes: Set<UInt64>) -> [Int] {
+        table.split(separator: "\n").dropFirst().compactMap { row in
+            let fields = row.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count > 9, fields[3] == "0A", let inode = UInt64(fields[9]), inodes.contains(inode) else { return nil }
+            let address = fields[1].split(separator: ":")
+            guard address.count == 2, address[0] == "0100007F" else { return nil }
+            return Int(address[1], radix: 16)
+        }
+    }
+
+    static func socketInodes(of pid: pid_t) -> Set<UInt64> {
+        let directory = "/proc/\(pid)/fd"
+        var inodes = Set<UInt64>()
+        for entry in (try? POSIXFiles.entries(of: directory)) ?? [] {
+            var buffer = [CChar](repeating: 0, count: 64)
+            let count = readlink("\(directory)/\(entry)", &buffer, 63)
+            guard count > 0 else { continue }
+            let target = String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if target.hasPrefix("socket:["), target.hasSuffix("]"), let inode = UInt64(target.dropFirst(8).dropLast()) {
+                inodes.insert(inode)
+            }
+        }
+        return inodes
+    }
+}
