@@ -4,7 +4,7 @@
 # same model and server, at concurrency 1 and 8.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=.build/release/tritonpack
+bin=${TRITONPACK_BIN:-.build/release/tritonpack}
 [ -x "$bin" ] || swift build -c release
 requests=${REQUESTS:-2000}
 port=$((20000 + RANDOM % 20000))

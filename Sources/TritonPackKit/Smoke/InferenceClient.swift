@@ -20,6 +20,8 @@ final class InferenceClient: Sendable {
     }
 
     private let http: HTTPClient
+    /// The one event loop every connection and every timed request runs on.
+    let loop: any EventLoop
     private let base: String
     private let timeout: TimeInterval
 
@@ -32,7 +34,8 @@ final class InferenceClient: Sendable {
             connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, connections)))
         configuration.redirectConfiguration = .disallow
         configuration.httpVersion = .http1Only
-        http = HTTPClient(eventLoopGroupProvider: .shared(HTTPClient.defaultEventLoopGroup), configuration: configuration)
+        loop = HTTPClient.defaultEventLoopGroup.next()
+        http = HTTPClient(eventLoopGroupProvider: .shared(loop), configuration: configuration)
     }
 
     /// Runs `body` with a client that is shut down afterwards, whether `body` returns or throws.

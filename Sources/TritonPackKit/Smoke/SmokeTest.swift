@@ -446,7 +446,9 @@ public struct SmokeTest: Sendable {
         // The checked request has warmed the model; one more opens a pooled connection.
         _ = try await client.infer(prepared)
         let timed = TimedRequests(total: max(options.requests, 1), concurrency: options.concurrency)
-        let outcome = try await timed.run { _ = try await client.infer(prepared) }
+        let outcome = try await withTaskExecutorPreference(EventLoopTaskExecutor(client.loop)) {
+            try await timed.run { _ = try await client.infer(prepared) }
+        }
         let latencies = outcome.latencies.sorted()
         func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
         var report = LatencyReport(
