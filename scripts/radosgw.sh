@@ -103,15 +103,15 @@ CONF
   : >"$home/keyring"
   monmaptool --create --clobber --fsid "$fsid" --addv a "[v2:127.0.0.1:$mon_port]" "$home/monmap" >/dev/null
   ceph-mon --mkfs -i a --monmap "$home/monmap" >/dev/null 2>&1
-  ceph-mon -i a 2>>"$home/log/start.log"
+  ceph-mon -i a </dev/null >>"$home/log/start.log" 2>&1
   wait_for "the monitor" 60 ceph --connect-timeout 2 -s
   local osd_id
   osd_id=$(ceph osd new "$osd_uuid")
   [ "$osd_id" = 0 ] || { log "unexpected OSD id $osd_id"; exit 1; }
   ceph-osd -i 0 --mkfs --osd-uuid "$osd_uuid" >/dev/null 2>&1
-  ceph-osd -i 0 2>>"$home/log/start.log"
+  ceph-osd -i 0 </dev/null >>"$home/log/start.log" 2>&1
   wait_for "the OSD" 120 sh -c 'ceph osd stat | grep -q "1 up"'
-  radosgw -n client.rgw 2>>"$home/log/start.log"
+  radosgw -n client.rgw </dev/null >>"$home/log/start.log" 2>&1
   wait_for "radosgw" 120 curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$rgw_port"
   radosgw-admin user create --uid=tritonpack --display-name=tritonpack \
     --access-key="$access_key" --secret-key="$secret_key" >/dev/null

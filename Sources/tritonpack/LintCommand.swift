@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import TritonPackKit
 
-struct LintCommand: ParsableCommand {
+struct LintCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lint",
         abstract: "Validate a model repository (or one model folder) the way Triton loads it.",
@@ -66,13 +66,27 @@ struct LintCommand: ParsableCommand {
         return nil
     }
 
-    func run() throws {
+    func run() async throws {
+        var lintPath = URL(fileURLWithPath: path)
+        var downloaded: URL?
+        defer { if let downloaded { try? FileManager.default.removeItem(at: downloaded) } }
+        if S3Location.isS3(path) {
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tritonpack-s3-lint-\(UUID().uuidString)")
+            downloaded = folder
+            do {
+                lintPath = try await S3ModelStore.downloadForReading(path, into: folder)
+            } catch let error as TritonPackError {
+                printError("error: \(error.description)")
+                throw ReportedFailure(status: ExitStatus(error.kind))
+            }
+        }
         let options = LintOptions(
             gpus: gpus, autoComplete: !disableAutoCompleteConfig,
             backendDirectory: backendDirectory.map { URL(fileURLWithPath: $0) }, modelConfigName: modelConfigName,
             repoAgentDirectory: repoagentDirectory.map { URL(fileURLWithPath: $0) })
-        var report = Linter(options: options).lint(path: URL(fileURLWithPath: path))
-        if let misplaced = misplacedPath() {
+        var report = Linter(options: options).lint(path: lintPath)
+        if downloaded != nil { report.path = path }
+        if downloaded == nil, let misplaced = misplacedPath() {
             report.models = []
             report.diagnostics = [
                 Diagnostic(severity: .error, rule: "repository-path", message: misplaced, model: nil, file: report.path)

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import TritonPackKit
 
-struct PackCommand: ParsableCommand {
+struct PackCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pack",
         abstract: "Pack a saved OneFlow graph or an ONNX model into a Triton model repository as a new version.",
@@ -18,7 +18,7 @@ struct PackCommand: ParsableCommand {
         transform: nonEmptyPath)
     var model: String
 
-    @Option(help: "The model repository (created if missing).", transform: nonEmptyPath)
+    @Option(help: "The model repository (created if missing), or s3://host:port/bucket/prefix (the bucket must exist).", transform: nonEmptyPath)
     var repo: String
 
     @Option(help: "The model version to create (default: the next free one, starting at 1).", transform: parseModelVersion)
@@ -41,15 +41,22 @@ struct PackCommand: ParsableCommand {
     @Option(help: "text or json.")
     var format: OutputFormat = .text
 
-    func run() throws {
+    func run() async throws {
         Interruption.install()
-        try reportingFailures(format: format, command: "pack") {
+        try await reportingAsyncFailures(format: format, command: "pack") {
             let packable = try flags.packable(at: model)
-            let request = PackRequest(
-                repository: ModelRepository(root: URL(fileURLWithPath: repo)), version: modelVersion,
-                updateConfig: updateConfig, link: link, lockTimeout: lockTimeout, durable: !noSync)
-            let result = try Packer(request, onWait: { printError($0) }).pack(packable)
-            let warnings = PackWarnings(result: result, packed: packable.config, flags: flags).all
+            let result: PackResult
+            let warnings: [PackWarnings.Warning]
+            if let store = try s3Store(repo, lockTimeout: lockTimeout) {
+                result = try await S3Packer(target: store, version: modelVersion).pack(packable, updateConfig: updateConfig, link: link).0
+                warnings = []
+            } else {
+                let request = PackRequest(
+                    repository: ModelRepository(root: URL(fileURLWithPath: repo)), version: modelVersion,
+                    updateConfig: updateConfig, link: link, lockTimeout: lockTimeout, durable: !noSync)
+                result = try Packer(request, onWait: { printError($0) }).pack(packable)
+                warnings = PackWarnings(result: result, packed: packable.config, flags: flags).all
+            }
             switch format {
             case .json:
                 try printJSON(

@@ -9,7 +9,7 @@ func versionOperations(_ model: String, lockTimeout: Double) -> VersionOperation
         onWait: { printError($0) })
 }
 
-struct VersionsCommand: ParsableCommand {
+struct VersionsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "versions",
         abstract: "List a model's versions: manifest digest, signature, and whether the version policy serves each.")
@@ -23,11 +23,21 @@ struct VersionsCommand: ParsableCommand {
     @Option(help: "text or json.")
     var format: OutputFormat = .text
 
-    func run() throws {
-        try reportingFailures(format: format, command: "versions") {
-            let versions = ModelVersions(modelDirectory: URL(fileURLWithPath: model))
-            let list = try versions.list(verify: verify)
-            let policy = VersionPolicyEvaluation.describe(try versions.config().versionPolicy)
+    /// The model's name, folder (or s3:// URL), policy and versions.
+    func listing() async throws -> (name: String, directory: String, policy: String, list: [VersionInfo]) {
+        if let (store, name) = try s3Model(model, lockTimeout: 60) {
+            let list = try await store.listVersions(model: name, verify: verify)
+            let config = try await store.state(model: name).config
+            return (name, store.location.display(name), VersionPolicyEvaluation.describe(config?.versionPolicy ?? .init()), list)
+        }
+        let versions = ModelVersions(modelDirectory: URL(fileURLWithPath: model))
+        let list = try versions.list(verify: verify)
+        return (versions.name, versions.directory.path, VersionPolicyEvaluation.describe(try versions.config().versionPolicy), list)
+    }
+
+    func run() async throws {
+        try await reportingAsyncFailures(format: format, command: "versions") {
+            let (name, directory, policy, list) = try await listing()
             let modified = list.filter { $0.verified == false }
             switch format {
             case .json:
@@ -38,15 +48,15 @@ struct VersionsCommand: ParsableCommand {
                 }
                 let errors = modified.map { info in
                     Problem(
-                        file: versions.directory.appendingPathComponent(String(info.version)).path,
+                        file: directory + "/" + String(info.version),
                         message: "does not match its manifest: \((info.problems ?? []).joined(separator: "; "))")
                 }
                 try printJSON(
                     JSONReport(
                         ok: modified.isEmpty, command: "versions", errors: errors,
-                        payload: Output(model: versions.name, policy: policy, versions: list)))
+                        payload: Output(model: name, policy: policy, versions: list)))
             case .text:
-                print("\(versions.name): version_policy \(policy)")
+                print("\(name): version_policy \(policy)")
                 for info in list {
                     var line = "  \(info.version)\(info.served ? "  served " : "  -      ")"
                     line += info.digest.map { " sha256:\($0.prefix(16))" } ?? " (no manifest)"
@@ -57,7 +67,7 @@ struct VersionsCommand: ParsableCommand {
                 }
             }
             if !modified.isEmpty {
-                printError("error: version(s) \(modified.map { String($0.version) }.joined(separator: ", ")) of \(versions.name) do not match their manifest")
+                printError("error: version(s) \(modified.map { String($0.version) }.joined(separator: ", ")) of \(name) do not match their manifest")
                 throw ReportedFailure(status: .refused)
             }
         }
@@ -73,7 +83,7 @@ struct VersionCommand: ParsableCommand {
         throw ValidationError("say what to do: `tritonpack version policy MODEL ...` or `tritonpack version prune MODEL --keep N`")
     }
 
-    struct PolicyCommand: ParsableCommand {
+    struct PolicyCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "policy",
             abstract: "Set version_policy: latest:N | all | specific:V[,V...] (as --version-policy takes it; `latest N` and `specific V V` work too); a policy that would serve nothing is refused.")
@@ -107,9 +117,14 @@ struct VersionCommand: ParsableCommand {
             }
         }
 
-        func run() throws {
-            try reportingFailures(format: format, command: "version policy") {
-                let served = try versionOperations(model, lockTimeout: lockTimeout).setPolicy(try spec())
+        func run() async throws {
+            try await reportingAsyncFailures(format: format, command: "version policy") {
+                let served: [Int64]
+                if let (store, name) = try s3Model(model, lockTimeout: lockTimeout) {
+                    served = try await store.setPolicy(model: name, policy: try spec().message)
+                } else {
+                    served = try versionOperations(model, lockTimeout: lockTimeout).setPolicy(try spec())
+                }
                 switch format {
                 case .json:
                     struct Output: Encodable { var served: [Int64] }
@@ -121,7 +136,7 @@ struct VersionCommand: ParsableCommand {
         }
     }
 
-    struct PruneCommand: ParsableCommand {
+    struct PruneCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "prune", abstract: "Remove versions the policy does not serve, keeping the N newest, in one atomic swap.")
 
@@ -144,9 +159,14 @@ struct VersionCommand: ParsableCommand {
             if keep < 0 { throw ValidationError("--keep must be >= 0") }
         }
 
-        func run() throws {
-            try reportingFailures(format: format, command: "version prune") {
-                let removed = try versionOperations(model, lockTimeout: lockTimeout).prune(keep: keep, dryRun: dryRun)
+        func run() async throws {
+            try await reportingAsyncFailures(format: format, command: "version prune") {
+                let removed: [Int64]
+                if let (store, name) = try s3Model(model, lockTimeout: lockTimeout) {
+                    removed = try await store.prune(model: name, keep: keep, dryRun: dryRun)
+                } else {
+                    removed = try versionOperations(model, lockTimeout: lockTimeout).prune(keep: keep, dryRun: dryRun)
+                }
                 switch format {
                 case .json:
                     struct Output: Encodable {
@@ -164,11 +184,15 @@ struct VersionCommand: ParsableCommand {
     }
 }
 
-struct PromoteCommand: ParsableCommand {
+struct PromoteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "promote",
         abstract: "Copy one version of a model from one repository to another, behind gates (lint, manifest, signature).",
-        discussion: "The target's config is kept; a model new to the target gets the source's config.")
+        discussion: """
+            The target's config is kept; a model new to the target gets the source's config. Either repository may be \
+            s3://host:port/bucket/prefix (or s3://bucket/prefix with TRITONPACK_S3_ENDPOINT): into S3 the version is \
+            uploaded and verified, then one config write pinning it switches a polling Triton over.
+            """)
 
     @Argument(help: "The model name.")
     var model: String
@@ -202,15 +226,35 @@ struct PromoteCommand: ParsableCommand {
         if let gpus, gpus < 0 { throw ValidationError("--gpus must be >= 0") }
     }
 
-    func run() throws {
+    /// Promotes, downloading the source first when it is in S3.
+    func promote() async throws -> PromotionResult {
+        var source = ModelRepository(root: URL(fileURLWithPath: from))
+        var downloaded: URL?
+        defer { if let downloaded { try? FileManager.default.removeItem(at: downloaded) } }
+        if let store = try s3Store(from, lockTimeout: lockTimeout) {
+            guard from != to else { throw TritonPackError.usage("--from and --to name the same repository") }
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tritonpack-s3-source-\(UUID().uuidString)")
+            downloaded = folder
+            try await store.downloadModel(model: model, to: folder, versions: modelVersion.map { [$0] })
+            source = ModelRepository(root: folder)
+        }
+        if let target = try s3Store(to, lockTimeout: lockTimeout) {
+            return try await S3Promoter(
+                name: model, source: source, target: target, version: modelVersion, targetVersion: targetVersion,
+                allowBreaking: allowBreaking, lintOptions: LintOptions(gpus: gpus)
+            ).promote()
+        }
+        return try Promoter(
+            name: model, source: source, target: ModelRepository(root: URL(fileURLWithPath: to)), version: modelVersion,
+            targetVersion: targetVersion, allowBreaking: allowBreaking, lintOptions: LintOptions(gpus: gpus), lockTimeout: lockTimeout
+        ).promote(onWait: { printError($0) })
+    }
+
+    func run() async throws {
         Interruption.install()
-        let promoter = Promoter(
-            name: model, source: ModelRepository(root: URL(fileURLWithPath: from)),
-            target: ModelRepository(root: URL(fileURLWithPath: to)), version: modelVersion, targetVersion: targetVersion,
-            allowBreaking: allowBreaking, lintOptions: LintOptions(gpus: gpus), lockTimeout: lockTimeout)
         do {
-            try reportingFailures(format: format, command: "promote") {
-                let result = try promoter.promote(onWait: { printError($0) })
+            try await reportingAsyncFailures(format: format, command: "promote") {
+                let result = try await promote()
                 switch format {
                 case .json:
                     try printJSON(JSONReport(ok: true, command: "promote", payload: ResultPayload(result: result)))
@@ -235,7 +279,7 @@ struct PromoteCommand: ParsableCommand {
     }
 }
 
-struct RollbackCommand: ParsableCommand {
+struct RollbackCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rollback",
         abstract: "Serve the previous (or given) version again by pinning the version policy to it.",
@@ -253,9 +297,14 @@ struct RollbackCommand: ParsableCommand {
     @Option(help: "text or json.")
     var format: OutputFormat = .text
 
-    func run() throws {
-        try reportingFailures(format: format, command: "rollback") {
-            let result = try versionOperations(model, lockTimeout: lockTimeout).rollback(to: modelVersion)
+    func run() async throws {
+        try await reportingAsyncFailures(format: format, command: "rollback") {
+            let result: VersionOperations.RollbackResult
+            if let (store, name) = try s3Model(model, lockTimeout: lockTimeout) {
+                result = try await store.rollback(model: name, to: modelVersion)
+            } else {
+                result = try versionOperations(model, lockTimeout: lockTimeout).rollback(to: modelVersion)
+            }
             switch format {
             case .json:
                 try printJSON(JSONReport(ok: true, command: "rollback", payload: ResultPayload(result: result)))
