@@ -2,8 +2,11 @@
 SWIFT ?= swift
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+# Where swift-argument-parser's generate-manual plugin writes the man page.
+MANPAGE = .build/plugins/GenerateManual/outputs/tritonpack/tritonpack.1
 
-.PHONY: setup build release install uninstall demo test bench clean regenerate-proto templates
+.PHONY: setup build release man install uninstall dist demo test bench clean regenerate-proto templates
 
 setup:
 	scripts/setup.sh
@@ -16,13 +19,26 @@ build: setup
 release:
 	$(SWIFT) build -c release --product tritonpack
 
-# `make install PREFIX=~/.local` puts tritonpack in ~/.local/bin (default PREFIX /usr/local); DESTDIR stages a package.
-install: release
+# The man page, generated from the argument parser (the same definitions as --help).
+man:
+	$(SWIFT) package plugin generate-manual --product tritonpack
+
+# `make install PREFIX=~/.local` puts tritonpack in ~/.local/bin (default PREFIX /usr/local), its
+# completions and man page under ~/.local/share; DESTDIR stages a package.
+install: release man
 	install -d "$(DESTDIR)$(BINDIR)"
 	install -m 0755 "$$($(SWIFT) build -c release --show-bin-path)/tritonpack" "$(DESTDIR)$(BINDIR)/tritonpack"
+	scripts/make-completions.sh "$(DESTDIR)$(BINDIR)/tritonpack" "$(DESTDIR)$(DATADIR)" "$(MANPAGE)"
 
 uninstall:
-	rm -f "$(DESTDIR)$(BINDIR)/tritonpack"
+	rm -f "$(DESTDIR)$(BINDIR)/tritonpack" "$(DESTDIR)$(DATADIR)/bash-completion/completions/tritonpack" \
+		"$(DESTDIR)$(DATADIR)/zsh/site-functions/_tritonpack" "$(DESTDIR)$(DATADIR)/fish/vendor_completions.d/tritonpack.fish" \
+		"$(DESTDIR)$(DATADIR)/man/man1/tritonpack.1"
+
+# dist/tritonpack-<version>-linux-<arch>.tar.gz: the release binary with the Swift runtime it links,
+# a launcher, completions, the man page and a README naming the Debian packages it needs.
+dist: release man
+	scripts/make-dist.sh "$(MANPAGE)"
 
 # The main job on the bundled sample: OneFlow's deployment-guide model packed into a repository.
 demo: build
@@ -49,4 +65,4 @@ templates:
 	python3 scripts/embed-templates.py
 
 clean:
-	rm -rf .build demo-repository demo.zip bench-work
+	rm -rf .build demo-repository demo.zip bench-work dist

@@ -1,9 +1,11 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Linux only (Debian 12 and similar): it links Debian's libprotobuf, libonnx and libzip, and uses
+// Linux system calls (renameat2's RENAME_EXCHANGE, /proc, posix_spawn process groups). SwiftPM has
+// no `platforms` entry for Linux; the package simply is not built elsewhere.
 let package = Package(
     name: "tritonpack",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "tritonpack", targets: ["tritonpack"]),
         .library(name: "TritonPackKit", targets: ["TritonPackKit"]),
@@ -14,19 +16,20 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.100.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
-        .target(
-            name: "CProtobufBridge",
-            linkerSettings: [.linkedLibrary("protobuf")]
-        ),
+        .systemLibrary(name: "CProtobuf", pkgConfig: "protobuf", providers: [.apt(["libprotobuf-dev"])]),
+        // libonnx-dev ships no pkg-config file, so its libraries are linked by name.
+        .target(name: "CProtobufBridge", dependencies: ["CProtobuf"]),
         .target(name: "CSystemShims"),
         .systemLibrary(name: "CLibzip", pkgConfig: "libzip", providers: [.apt(["libzip-dev"])]),
         .target(name: "CZipSupport", dependencies: ["CLibzip", "CSystemShims"]),
         .target(
             name: "COnnxBridge",
+            dependencies: ["CProtobuf"],
             cxxSettings: [.define("ONNX_ML", to: "1"), .define("ONNX_NAMESPACE", to: "onnx")],
-            linkerSettings: [.linkedLibrary("onnx"), .linkedLibrary("onnx_proto"), .linkedLibrary("protobuf")]
+            linkerSettings: [.linkedLibrary("onnx"), .linkedLibrary("onnx_proto")]
         ),
         .target(
             name: "TritonPackKit",
@@ -42,6 +45,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         .executableTarget(

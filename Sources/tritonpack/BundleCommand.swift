@@ -4,7 +4,7 @@ import TritonPackKit
 
 extension BundleOptions.Versions: ExpressibleByArgument {}
 
-struct BundleCommand: ParsableCommand {
+struct BundleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bundle",
         abstract: "Write a reproducible demo.zip: the model repository, run.sh, a web app, a client and a README.",
@@ -14,6 +14,11 @@ struct BundleCommand: ParsableCommand {
             Text files are deflated, tensor data and other binary files stored; ZIP64 is used beyond 4 GiB. \
             Symbolic links are followed only inside the repository; hidden, editor and __pycache__ files are \
             left out unless --include-private. The archive is written beside --out and renamed into place.
+
+            Examples:
+              tritonpack bundle model_repository --out demo.zip
+              tritonpack bundle model_repository --out demo.zip --model resnet --versions all --force
+              SOURCE_DATE_EPOCH=1700000000 tritonpack bundle model_repository --out demo.zip --format json
             """)
 
     @Argument(help: "The model repository.", transform: nonEmptyPath)
@@ -51,9 +56,11 @@ struct BundleCommand: ParsableCommand {
     @Option(help: "text or json.")
     var format: OutputFormat = .text
 
-    func run() throws {
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
         Interruption.install()
-        try reportingFailures(format: format, command: "bundle") {
+        try await reportingFailures(format: format, command: "bundle") {
             var options = BundleOptions(repository: URL(fileURLWithPath: repository), output: URL(fileURLWithPath: out))
             options.models = models
             options.versions = versions
@@ -64,16 +71,17 @@ struct BundleCommand: ParsableCommand {
             options.lint = !skipLint
             options.sync = !noSync
             options.timestamp = try sourceDateEpoch()
-            let report = try BundleBuilder(options: options).build()
+            let report = try output.withProgress("bundling", json: format == .json) {
+                try BundleBuilder(options: options).build()
+            }
             switch format {
             case .json:
                 try printJSON(JSONReport(ok: true, command: "bundle", payload: ResultPayload(result: report)))
             case .text:
-                let megabytes = String(format: "%.1f", Double(report.archiveBytes) / 1_000_000)
                 print("bundled \(report.models.map { "\($0.name) (version \($0.versions.map(String.init).joined(separator: ", ")))" }.joined(separator: ", "))")
-                print("  \(report.output): \(report.entries) entries, \(megabytes) MB (\(report.storedFiles) files stored, \(report.deflatedFiles) deflated)")
+                output.detail("  \(report.output): \(report.entries) entries, \(ByteSize.human(report.archiveBytes)) (\(report.storedFiles) files stored, \(report.deflatedFiles) deflated)")
                 if !report.leftOut.isEmpty {
-                    print("  left out as private (--include-private keeps them): \(report.leftOut.joined(separator: ", "))")
+                    output.detail("  left out as private (--include-private keeps them): \(report.leftOut.joined(separator: ", "))")
                 }
             }
         }

@@ -2,10 +2,16 @@ import ArgumentParser
 import Foundation
 import TritonPackKit
 
-struct ConfigCommand: ParsableCommand {
+struct ConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
-        abstract: "Print the config.pbtxt generated for a saved OneFlow graph or an ONNX model.")
+        abstract: "Print the config.pbtxt generated for a saved OneFlow graph or an ONNX model.",
+        discussion: """
+            Examples:
+              tritonpack config samples/oneflow/fast_neural_style/model
+              tritonpack config model.onnx --max-batch-size 8 --dynamic-batching
+              tritonpack config model.onnx --format json | jq .signature
+            """)
 
     @Argument(
         help: "The folder flow.save(graph, dir) wrote (model.mlir + variable folders), or an ONNX file.",
@@ -17,12 +23,14 @@ struct ConfigCommand: ParsableCommand {
     @Option(help: "text: the config.pbtxt; json: the config text with the model's signature.")
     var format: OutputFormat = .text
 
-    func run() throws {
-        try reportingFailures(format: format, command: "config") {
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        try await reportingFailures(format: format, command: "config") {
             let packable = try flags.packable(at: model)
             switch format {
             case .text:
-                for note in packable.notes { printError("note: \(note)") }
+                for note in packable.notes { output.warning("note: \(note)") }
                 print(packable.config.pbtxt, terminator: "")
             case .json:
                 struct Output: Encodable {

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import TritonPackKit
 
-struct LintCommand: AsyncParsableCommand {
+struct LintCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lint",
         abstract: "Validate a model repository (or one model folder) the way Triton loads it.",
@@ -10,15 +10,36 @@ struct LintCommand: AsyncParsableCommand {
             Exit 0 when there is no error (with --strict, no warning either), 1 when there is, 2 for a usage problem.
             Diagnostics name file:line:column (relative to the linted path), Triton's wording, and the rule id
             (see docs/lint-rules.md or `tritonpack rules`).
-            """)
 
-    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, sarif }
+            Rules can be chosen with --select/--ignore (rule ids, repeated or comma-separated) or in a
+            tritonpack.json in the linted folder (or the repository above a model folder):
+              {"lint": {"select": ["io-config"], "ignore": ["oneflow-instances"], "strict": false}}
+            Flags replace the file's values.
+
+            Examples:
+              tritonpack lint model_repository
+              tritonpack lint model_repository/resnet --gpus 1 --strict
+              tritonpack lint model_repository --format sarif > lint.sarif
+              tritonpack lint model_repository --format junit > lint.xml
+              tritonpack lint model_repository --ignore oneflow-instances,duplicate-io-name
+            """)
 
     @Argument(help: "A model repository or a model folder.", transform: nonEmptyPath)
     var path: String
 
-    @Option(help: "text, json or sarif.")
-    var format: Format = .text
+    @Option(help: "text, json, sarif, junit or github (GitHub Actions annotations).")
+    var format: LintFormat = .text
+
+    @Option(help: "Report only these rules (ids; repeatable or comma-separated).")
+    var select: [String] = []
+
+    @Option(help: "Do not report these rules (ids; repeatable or comma-separated).")
+    var ignore: [String] = []
+
+    @Option(help: "A tritonpack.json to read instead of the one in the linted folder.", transform: nonEmptyPath)
+    var configFile: String?
+
+    @OptionGroup var output: OutputOptions
 
     @Option(help: "GPUs of the target server (ids 0..N-1); 0 = a CPU-only server. Unset: GPU availability is not checked.")
     var gpus: Int?
@@ -43,6 +64,21 @@ struct LintCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let gpus, gpus < 0 { throw ValidationError("--gpus must be >= 0") }
+        let selection = RuleSelection(
+            select: RuleSelection.identifiers(select), ignore: RuleSelection.identifiers(ignore))
+        do {
+            try selection.validate(source: "--select/--ignore")
+        } catch let error as TritonPackError {
+            throw ValidationError(error.message)
+        }
+    }
+
+    /// The settings from tritonpack.json with the flags on top.
+    func configuration() throws -> LintConfiguration {
+        try LintConfiguration.load(for: URL(fileURLWithPath: path), explicit: configFile.map { URL(fileURLWithPath: $0) })
+            .overridden(
+                select: select.isEmpty ? nil : RuleSelection.identifiers(select),
+                ignore: ignore.isEmpty ? nil : RuleSelection.identifiers(ignore), strict: strict)
     }
 
     /// What to lint instead, when `path` is a model file or a folder inside a model.
@@ -66,27 +102,19 @@ struct LintCommand: AsyncParsableCommand {
         return nil
     }
 
-    func run() async throws {
-        var lintPath = URL(fileURLWithPath: path)
-        var downloaded: URL?
-        defer { if let downloaded { try? FileManager.default.removeItem(at: downloaded) } }
-        if S3Location.isS3(path) {
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tritonpack-s3-lint-\(UUID().uuidString)")
-            downloaded = folder
-            do {
-                lintPath = try await S3ModelStore.downloadForReading(path, into: folder)
-            } catch let error as TritonPackError {
-                printError("error: \(error.description)")
-                throw ReportedFailure(status: ExitStatus(error.kind))
-            }
-        }
+    func run() throws {
+        try reportingFailures(command: "lint", json: format == .json) { try lint() }
+    }
+
+    private func lint() throws {
+        let configuration = try configuration()
+        if let file = configuration.file { output.verboseDetail("configuration: \(file)") }
         let options = LintOptions(
             gpus: gpus, autoComplete: !disableAutoCompleteConfig,
             backendDirectory: backendDirectory.map { URL(fileURLWithPath: $0) }, modelConfigName: modelConfigName,
             repoAgentDirectory: repoagentDirectory.map { URL(fileURLWithPath: $0) })
-        var report = Linter(options: options).lint(path: lintPath)
-        if downloaded != nil { report.path = path }
-        if downloaded == nil, let misplaced = misplacedPath() {
+        var report = Linter(options: options).lint(path: URL(fileURLWithPath: path))
+        if let misplaced = misplacedPath() {
             report.models = []
             report.diagnostics = [
                 Diagnostic(severity: .error, rule: "repository-path", message: misplaced, model: nil, file: report.path)
@@ -99,21 +127,50 @@ struct LintCommand: AsyncParsableCommand {
                     message: "contains no model folder: Triton would serve nothing. Lint the repository (the folder that holds <model>/config.pbtxt), or pass --allow-empty if an empty repository is expected",
                     model: nil, file: report.path))
         }
-        let failed = report.errorCount > 0 || (strict && report.warningCount > 0)
-        switch format {
-        case .text: print(LintReporter.text(report), terminator: "")
-        case .json: print(try LintReporter.json(report, ok: !failed), terminator: "")
-        case .sarif: print(try LintReporter.sarif(report), terminator: "")
-        }
+        report = configuration.selection.apply(to: report)
+        let failed = report.errorCount > 0 || (configuration.strict && report.warningCount > 0)
+        let reporter = format.reporter(ok: !failed, colors: output.color.enabled(), errorsOnly: output.quiet)
+        print(try reporter.render(report), terminator: "")
+        if let seconds = report.seconds { output.verboseDetail(String(format: "linted in %.3f s", seconds)) }
         if failed { throw ReportedFailure(status: .refused) }
     }
 }
 
+extension LintFormat: ExpressibleByArgument {}
+
 struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "rules", abstract: "Print the lint rule reference (Markdown) generated from the rules' metadata.")
+        commandName: "rules", abstract: "Print the lint rule reference (Markdown) generated from the rules' metadata, or one rule's.",
+        discussion: """
+            Examples:
+              tritonpack rules                  # every rule (docs/lint-rules.md is this output)
+              tritonpack rules io-config        # one rule: severity, Triton's wording, examples
+              tritonpack rules --list           # the rule ids, one per line
+            """)
+
+    @Argument(help: "A rule id (as lint prints in brackets).")
+    var rule: String?
+
+    @Flag(help: "Print only the rule ids with their severity and name.")
+    var list = false
+
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        if let rule, RuleRegistry.rule(rule) == nil {
+            throw ValidationError("unknown rule '\(rule)'; `tritonpack rules --list` lists the rule ids")
+        }
+    }
 
     func run() throws {
-        print(LintReporter.ruleReference(), terminator: "")
+        if list {
+            for rule in RuleRegistry.all {
+                print("\(rule.description.identifier)  \(rule.description.severity.rawValue)  \(rule.description.name)")
+            }
+        } else if let rule, let found = RuleRegistry.rule(rule) {
+            print(RuleReference.entry(found.description), terminator: "")
+        } else {
+            print(RuleReference.markdown(), terminator: "")
+        }
     }
 }

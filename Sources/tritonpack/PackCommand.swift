@@ -11,6 +11,11 @@ struct PackCommand: AsyncParsableCommand {
             model.onnx/ with external data) for ONNX (every file byte-identical, with a SHA-256 manifest)
             and <repo>/<name>/config.pbtxt. Everything is staged beside the repository and renamed into
             place, so a polling server never sees a partial version; existing versions are never overwritten.
+
+            Examples:
+              tritonpack pack samples/oneflow/fast_neural_style/model --repo model_repository
+              tritonpack pack model.onnx --repo model_repository --name resnet --model-version 3
+              tritonpack pack model.onnx --repo model_repository --link --format json
             """)
 
     @Argument(
@@ -41,36 +46,42 @@ struct PackCommand: AsyncParsableCommand {
     @Option(help: "text or json.")
     var format: OutputFormat = .text
 
+    @OptionGroup var output: OutputOptions
+
     func run() async throws {
         Interruption.install()
-        try await reportingAsyncFailures(format: format, command: "pack") {
+        try await reportingFailures(format: format, command: "pack") {
             let packable = try flags.packable(at: model)
             let result: PackResult
             let warnings: [PackWarnings.Warning]
             if let store = try s3Store(repo, lockTimeout: lockTimeout) {
-                result = try await S3Packer(target: store, version: modelVersion).pack(packable, updateConfig: updateConfig, link: link).0
+                result = try await output.withProgress("packing", json: format == .json) {
+                    try await S3Packer(target: store, version: modelVersion).pack(packable, updateConfig: updateConfig, link: link).0
+                }
                 warnings = []
             } else {
                 let request = PackRequest(
                     repository: ModelRepository(root: URL(fileURLWithPath: repo)), version: modelVersion,
                     updateConfig: updateConfig, link: link, lockTimeout: lockTimeout, durable: !noSync)
-                result = try Packer(request, onWait: { printError($0) }).pack(packable)
+                output.verboseDetail("staging beside \(URL(fileURLWithPath: repo).standardizedFileURL.path), then one rename into place")
+                result = try await output.withProgress("packing", json: format == .json) {
+                    try await Packer(request, onWait: { printError($0) }).pack(packable)
+                }
                 warnings = PackWarnings(result: result, packed: packable.config, flags: flags).all
             }
             switch format {
             case .json:
                 try printJSON(
                     JSONReport(
-                        ok: true, command: "pack", warnings: warnings.map { Problem(warning: $0.message, file: $0.file) },
+                        ok: true, command: "pack", warnings: warnings.map { ReportedProblem(warning: $0.message, file: $0.file) },
                         payload: ResultPayload(result: result)))
             case .text:
-                let megabytes = String(format: "%.1f", Double(result.bytes) / 1_000_000)
                 print("packed \(result.model) version \(result.version) into \(result.versionDirectory)")
-                print("  \(result.files) files, \(megabytes) MB\(result.linked ? ", hard-linked" : "")")
-                print("  config.pbtxt: \(result.config.rawValue)")
-                print("  manifest digest: sha256:\(result.digest)")
-                for note in result.notes { print("  note: \(note)") }
-                for warning in warnings { printError("warning: \(warning.file): \(warning.message)") }
+                output.detail("  \(result.files) files, \(ByteSize.human(result.bytes))\(result.linked ? ", hard-linked" : "")")
+                output.detail("  config.pbtxt: \(result.config.rawValue)")
+                output.detail("  manifest digest: sha256:\(result.digest)")
+                for note in result.notes { output.detail("  note: \(note)") }
+                for warning in warnings { output.warning("warning: \(warning.file): \(warning.message)") }
             }
         }
     }
@@ -89,12 +100,11 @@ struct PackWarnings {
     var flags: ConfigFlags
 
     var all: [Warning] {
-        let versions = ModelVersions(modelDirectory: URL(fileURLWithPath: result.modelDirectory))
-        guard let config = try? versions.config() else { return [] }
-        let configPath = URL(fileURLWithPath: result.modelDirectory).appendingPathComponent("config.pbtxt").path
+        let (repository, name) = ModelRepository.containing(modelFolder: result.modelDirectory)
+        guard let model = try? ModelDirectory.local(name, in: repository.root), let config = try? model.config() else { return [] }
+        let configPath = model.configPath
         var found: [Warning] = []
-        let available = (try? versions.repository.versions(of: result.model)) ?? []
-        let served = VersionPolicyEvaluation.served(config.versionPolicy, available: available)
+        let served = VersionPolicyEvaluation.served(config.versionPolicy, available: model.versions)
         if !served.contains(result.version) {
             let policy = VersionPolicyEvaluation.describe(config.versionPolicy)
             found.append(Warning(

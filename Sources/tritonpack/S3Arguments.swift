@@ -14,10 +14,3 @@ func s3Model(_ argument: String, lockTimeout: Double) throws -> (store: S3ModelS
     guard let store = try s3Store(repository.url, lockTimeout: lockTimeout) else { return nil }
     return (store, model)
 }
-
-/// `reportingFailures` for a body that awaits.
-func reportingAsyncFailures(format: OutputFormat, command: String, _ body: () async throws -> Void) async throws {
-    var failure: Error?
-    do { try await body() } catch { failure = error }
-    if let failure { try reportingFailures(format: format, command: command) { throw failure } }
-}

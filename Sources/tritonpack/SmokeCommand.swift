@@ -10,6 +10,20 @@ private final class RunningServer: @unchecked Sendable {
     private let lock = NSLock()
     private var server: TritonServer?
     private var sources: [DispatchSourceSignal] = []
+    private var interrupted = false
+
+    /// True once a signal arrived: the handler stops the server and reports, so a failure the
+    /// main flow sees after that (the server it was talking to is gone) is not the story to tell.
+    var isInterrupted: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return interrupted
+    }
+
+    /// Suspends until the signal handler ends the process.
+    func waitForTheHandler() async -> Never {
+        while true { try? await Task.sleep(nanoseconds: 1_000_000_000) }
+    }
 
     func set(_ server: TritonServer) {
         lock.lock()
@@ -27,16 +41,17 @@ private final class RunningServer: @unchecked Sendable {
             let source = DispatchSource.makeSignalSource(signal: signal, queue: .global())
             source.setEventHandler { [weak self] in
                 self?.lock.lock()
+                self?.interrupted = true
                 let server = self?.server
                 self?.lock.unlock()
                 server?.stop(grace: 10)
-                let interruption = Interrupted(signal: signal)
-                let message = "\(interruption); tritonserver stopped, the smoke test did not finish"
+                let interruption = TritonPackError.interrupted(by: signal)
+                let message = "\(interruption.message); tritonserver stopped, the smoke test did not finish"
                 if let format = self?.format, let model = self?.model {
                     try? SmokeCommand.printFailure(message, model: model, format: format)
                 }
                 printError("tritonpack: \(message)")
-                exit(interruption.exitStatus)
+                exit(ExitStatus.code(for: interruption))
             }
             source.resume()
             sources.append(source)
@@ -51,6 +66,11 @@ struct SmokeCommand: AsyncParsableCommand {
         discussion: """
             Exit 0 when the model loads and every check passes, 1 when a check fails or the model does not load,
             2 for a usage error, 3 when the server cannot be started.
+
+            Examples:
+              tritonpack smoke model_repository --model resnet
+              tritonpack smoke model_repository --model resnet --inputs golden/in --expected golden/out --cpu
+              tritonpack smoke model_repository --model resnet --requests 1000 --concurrency 4 --format junit > smoke.xml
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, junit }
@@ -100,6 +120,8 @@ struct SmokeCommand: AsyncParsableCommand {
     @Option(help: "text, json or junit.")
     var format: Format = .text
 
+    @OptionGroup var output: OutputOptions
+
     @Option(
         help: ArgumentHelp(
             "How to execute a OneFlow model: auto, oneflow-backend or oneflow-python.",
@@ -122,10 +144,12 @@ struct SmokeCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             try await smoke()
+        } catch where RunningServer.shared.isInterrupted {
+            await RunningServer.shared.waitForTheHandler()
         } catch let error as TritonPackError where format != .text {
-            try Self.printFailure(error.description, model: model, format: format, problem: Problem(error))
-            printError("error: \(error.description)")
-            throw ReportedFailure(status: ExitStatus(error.kind))
+            try Self.printFailure(error.description, model: model, format: format, problem: ReportedProblem.all(error)[0])
+            printError(errorText(error))
+            throw ReportedFailure(code: ExitStatus.code(for: error))
         } catch let error as ValidationError where format != .text {
             try Self.printFailure(error.message, model: model, format: format)
             throw error
@@ -133,12 +157,12 @@ struct SmokeCommand: AsyncParsableCommand {
     }
 
     /// An early failure (unknown model, no server...) in the requested format, so CI has a report to read.
-    static func printFailure(_ message: String, model: String, format: Format, problem: Problem? = nil) throws {
+    static func printFailure(_ message: String, model: String, format: Format, problem: ReportedProblem? = nil) throws {
         switch format {
         case .text: break
         case .json:
             try printJSON(
-                JSONReport(ok: false, command: "smoke", errors: [problem ?? Problem(message: message)], payload: NoPayload()))
+                JSONReport(ok: false, command: "smoke", errors: [problem ?? ReportedProblem(message: message)], payload: NoPayload()))
         case .junit:
             print(
                 """
@@ -187,9 +211,10 @@ struct SmokeCommand: AsyncParsableCommand {
             RunningServer.shared.set($0)
             RunningServer.shared.installHandlers()
         })
+        if RunningServer.shared.isInterrupted { await RunningServer.shared.waitForTheHandler() }
         switch format {
         case .json:
-            let errors = report.failures.map { Problem(message: $0) }
+            let errors = report.failures.map { ReportedProblem(message: $0) }
             try printJSON(JSONReport(ok: report.passed, command: "smoke", errors: errors, payload: report))
         case .junit: print(report.junit, terminator: "")
         case .text: print(text(report), terminator: "")
@@ -217,6 +242,7 @@ struct SmokeCommand: AsyncParsableCommand {
                 lines.append(String(format: "  server: %d inferences, %.1f µs average compute", count, compute))
             }
         }
+        if output.quiet { lines = [lines[0]] }
         for failure in report.failures { lines.append("  FAILED: \(failure)") }
         return lines.joined(separator: "\n") + "\n"
     }

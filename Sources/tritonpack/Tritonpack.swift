@@ -19,7 +19,9 @@ struct Tritonpack: AsyncParsableCommand {
     )
 
     static func main() async {
-        if let misuse = MisplacedVersionFlag.find(in: Array(CommandLine.arguments.dropFirst())) {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let misuse = MisplacedVersionFlag.find(in: arguments) {
+            UsageErrorReport(arguments: arguments).print(misuse)
             printError("error: \(misuse)")
             Foundation.exit(ExitStatus.usage.rawValue)
         }
@@ -31,35 +33,38 @@ struct Tritonpack: AsyncParsableCommand {
                 try command.run()
             }
         } catch {
-            if let signal = Interruption.signal { exitInterrupted(Interrupted(signal: signal)) }
-            switch error {
-            case let error as Interrupted: exitInterrupted(error)
-            case let error as TritonPackError: exitWith(error)
-            case let error as SavedGraphRefused:
-                printError(error.description)
-                Foundation.exit(ExitStatus.refused.rawValue)
-            case let error as ReportedFailure: Foundation.exit(error.status.rawValue)
-            default:
-                let code = exitCode(for: error)
-                if code == .success {
-                    print(fullMessage(for: error))
-                    Foundation.exit(0)
-                }
-                printError(fullMessage(for: error))
-                Foundation.exit(code == .validationFailure ? ExitStatus.usage.rawValue : code.rawValue)
+            if let signal = Interruption.signal { exitWith(TritonPackError.interrupted(by: signal)) }
+            if let reported = error as? ReportedFailure { Foundation.exit(reported.status) }
+            if error is TritonPackError || !isArgumentParserError(error) { exitWith(TritonPackError.from(error)) }
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
             }
+            if code == .validationFailure { UsageErrorReport(arguments: arguments).print(message(for: error)) }
+            printError(fullMessage(for: error))
+            Foundation.exit(code == .validationFailure ? ExitStatus.usage.rawValue : code.rawValue)
         }
     }
 
-    static func exitWith(_ error: TritonPackError) -> Never {
-        printError("error: \(error.description)")
-        Foundation.exit(ExitStatus(error.kind).rawValue)
+    /// Errors that swift-argument-parser raises or understands: help, version, validation, exit codes.
+    static func isArgumentParserError(_ error: any Error) -> Bool {
+        error is ValidationError || error is CleanExit || error is ExitCode
+            || String(reflecting: type(of: error)).hasPrefix("ArgumentParser.")
     }
 
-    static func exitInterrupted(_ interruption: Interrupted) -> Never {
-        printError("tritonpack: \(interruption); removed what was being written, nothing else changed")
-        Foundation.exit(interruption.exitStatus)
+    static func exitWith(_ error: TritonPackError) -> Never {
+        printError(errorText(error))
+        Foundation.exit(ExitStatus.code(for: error))
     }
+}
+
+/// How an error reads on stderr: one line per problem.
+func errorText(_ error: TritonPackError) -> String {
+    if error.kind == .interrupted {
+        return "tritonpack: \(error.message); removed what was being written, nothing else changed"
+    }
+    return "error: \(error.description)"
 }
 
 /// `--version` is the tool's version, and only as `tritonpack --version`: a misplaced one used to
@@ -76,9 +81,41 @@ enum MisplacedVersionFlag {
     }
 }
 
+/// A usage error as the JSON envelope on stdout, when the command line asked for `--format json`,
+/// so that a CI step reading the JSON has a document even when the arguments were wrong.
+struct UsageErrorReport {
+    var arguments: [String]
+
+    var wantsJSON: Bool {
+        let options = arguments.prefix { $0 != "--" }
+        return options.contains("--format=json")
+            || zip(options, options.dropFirst()).contains { $0 == "--format" && $1 == "json" }
+    }
+
+    /// The subcommand as the JSON names it (`lint`, `version policy`), as far as it can be told.
+    var command: String {
+        var path: [String] = []
+        var commands: [any ParsableCommand.Type] = Tritonpack.configuration.subcommands
+        for argument in arguments where !argument.hasPrefix("-") {
+            guard let match = commands.first(where: { $0._commandName == argument }) else { break }
+            path.append(argument)
+            commands = match.configuration.subcommands
+        }
+        return path.isEmpty ? "tritonpack" : path.joined(separator: " ")
+    }
+
+    func print(_ message: String) {
+        guard wantsJSON else { return }
+        try? printJSON(JSONReport(ok: false, command: command, errors: [ReportedProblem(message: message)], payload: NoPayload()))
+    }
+}
+
 /// A failure already reported in the requested format; only the exit status is left to give.
 struct ReportedFailure: Error {
-    var status: ExitStatus
+    var status: Int32
+
+    init(status: ExitStatus) { self.status = status.rawValue }
+    init(code: Int32) { status = code }
 }
 
 func printError(_ message: String) {
@@ -100,7 +137,7 @@ func printJSON<T: Encodable>(_ value: T) throws {
 }
 
 /// One problem in a JSON report; the same shape in every command.
-struct Problem: Encodable {
+struct ReportedProblem: Encodable {
     enum Severity: String, Encodable { case error, warning, info }
     var severity: Severity = .error
     var file: String?
@@ -115,8 +152,8 @@ struct Problem: Encodable {
 struct JSONReport<Payload: Encodable>: Encodable {
     var ok: Bool
     var command: String
-    var errors: [Problem] = []
-    var warnings: [Problem] = []
+    var errors: [ReportedProblem] = []
+    var warnings: [ReportedProblem] = []
     var payload: Payload
 
     private enum CodingKeys: String, CodingKey { case ok, command, errors, warnings }
@@ -142,37 +179,40 @@ struct ResultPayload<Result: Encodable>: Encodable {
 }
 
 /// Runs `body`; in JSON mode a refusal, failure or interruption is also reported as JSON on stdout.
-func reportingFailures(command: String, json: Bool, _ body: () throws -> Void) throws {
+func reportingFailures(format: OutputFormat, command: String, _ body: () async throws -> Void) async throws {
     do {
-        try body()
-    } catch let error as TritonPackError where json {
-        try printJSON(JSONReport(ok: false, command: command, errors: [Problem(error)], payload: NoPayload()))
-        printError("error: \(error.description)")
-        throw ReportedFailure(status: ExitStatus(error.kind))
-    } catch let error as SavedGraphRefused where json {
-        let problems = error.problems.map {
-            Problem(file: "\(error.directory)/\($0.file)", line: $0.line, message: $0.message)
-        }
-        try printJSON(JSONReport(ok: false, command: command, errors: problems, payload: NoPayload()))
-        printError(error.description)
-        throw ReportedFailure(status: .refused)
-    } catch let error as Interrupted where json {
-        try printJSON(
-            JSONReport(
-                ok: false, command: command,
-                errors: [Problem(message: "\(error); removed what was being written, nothing else changed")],
-                payload: NoPayload()))
-        throw error
+        try await body()
+    } catch let error where format == .json && !(error is ReportedFailure) {
+        throw try reportedAsJSON(error, command: command)
     }
 }
 
-func reportingFailures(format: OutputFormat, command: String, _ body: () throws -> Void) throws {
-    try reportingFailures(command: command, json: format == .json, body)
+func reportingFailures(command: String, json: Bool, _ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error where json && !(error is ReportedFailure) {
+        throw try reportedAsJSON(error, command: command)
+    }
 }
 
-extension Problem {
-    init(_ error: TritonPackError) {
-        self.init(file: error.file, line: error.line, column: error.column, message: error.message)
+/// Prints the JSON envelope for a failure and the error on stderr; what is left to do is exit.
+private func reportedAsJSON(_ error: any Error, command: String) throws -> ReportedFailure {
+    let failure = Interruption.signal.map { TritonPackError.interrupted(by: $0) } ?? TritonPackError.from(error)
+    try printJSON(JSONReport(ok: false, command: command, errors: ReportedProblem.all(failure), payload: NoPayload()))
+    printError(errorText(failure))
+    return ReportedFailure(code: ExitStatus.code(for: failure))
+}
+
+extension ReportedProblem {
+    /// The error's own message first, then each of its problems.
+    static func all(_ error: TritonPackError) -> [ReportedProblem] {
+        var message = error.message
+        if error.kind == .interrupted { message += "; removed what was being written, nothing else changed" }
+        let head = ReportedProblem(
+            file: error.location?.path, line: error.location?.line, column: error.location?.column, message: message)
+        return [head] + error.problems.map {
+            ReportedProblem(file: $0.location?.path, line: $0.location?.line, column: $0.location?.column, message: $0.message, rule: $0.code)
+        }
     }
 
     init(warning message: String, file: String? = nil) {

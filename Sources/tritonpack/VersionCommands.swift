@@ -4,15 +4,21 @@ import TritonPackKit
 
 /// The version operations on a model folder, saying so when another writer holds the lock.
 func versionOperations(_ model: String, lockTimeout: Double) -> VersionOperations {
-    VersionOperations(
-        model: ModelVersions(modelDirectory: URL(fileURLWithPath: model)), lockTimeout: lockTimeout,
-        onWait: { printError($0) })
+    VersionOperations(modelFolder: model, lock: LockPolicy(timeout: lockTimeout, onWait: { printError($0) }))
 }
 
 struct VersionsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "versions",
-        abstract: "List a model's versions: manifest digest, signature, and whether the version policy serves each.")
+        abstract: "List a model's versions: manifest digest, signature, and whether the version policy serves each.",
+        discussion: """
+            The model's history (what tritonpack did to it) is in the repository's tritonpack-history.jsonl.
+
+            Examples:
+              tritonpack versions model_repository/resnet
+              tritonpack versions model_repository/resnet --verify
+              tritonpack versions model_repository/resnet --verify --format json
+            """)
 
     @Argument(help: "The model folder (<repository>/<model>).", transform: nonEmptyPath)
     var model: String
@@ -23,21 +29,18 @@ struct VersionsCommand: AsyncParsableCommand {
     @Option(help: "text or json.")
     var format: OutputFormat = .text
 
-    /// The model's name, folder (or s3:// URL), policy and versions.
-    func listing() async throws -> (name: String, directory: String, policy: String, list: [VersionInfo]) {
-        if let (store, name) = try s3Model(model, lockTimeout: 60) {
-            let list = try await store.listVersions(model: name, verify: verify)
-            let config = try await store.state(model: name).config
-            return (name, store.location.display(name), VersionPolicyEvaluation.describe(config?.versionPolicy ?? .init()), list)
-        }
-        let versions = ModelVersions(modelDirectory: URL(fileURLWithPath: model))
-        let list = try versions.list(verify: verify)
-        return (versions.name, versions.directory.path, VersionPolicyEvaluation.describe(try versions.config().versionPolicy), list)
-    }
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        try await reportingAsyncFailures(format: format, command: "versions") {
-            let (name, directory, policy, list) = try await listing()
+        try await reportingFailures(format: format, command: "versions") {
+            if let (store, name) = try s3Model(model, lockTimeout: 60) {
+                try await printS3Versions(store: store, model: name)
+                return
+            }
+            let (repository, name) = ModelRepository.containing(modelFolder: model)
+            let versions = try await repository.model(name)
+            let list = try await output.withProgress("verifying", json: format == .json) { try await versions.list(verify: verify) }
+            let policy = VersionPolicyEvaluation.describe(try versions.config().versionPolicy)
             let modified = list.filter { $0.verified == false }
             switch format {
             case .json:
@@ -47,17 +50,17 @@ struct VersionsCommand: AsyncParsableCommand {
                     var versions: [VersionInfo]
                 }
                 let errors = modified.map { info in
-                    Problem(
-                        file: directory + "/" + String(info.version),
+                    ReportedProblem(
+                        file: versions.version(info.version).displayPath,
                         message: "does not match its manifest: \((info.problems ?? []).joined(separator: "; "))")
                 }
                 try printJSON(
                     JSONReport(
                         ok: modified.isEmpty, command: "versions", errors: errors,
-                        payload: Output(model: name, policy: policy, versions: list)))
+                        payload: Output(model: versions.name, policy: policy, versions: list)))
             case .text:
-                print("\(name): version_policy \(policy)")
-                for info in list {
+                print("\(versions.name): version_policy \(policy)")
+                for info in list where !output.quiet || info.verified == false {
                     var line = "  \(info.version)\(info.served ? "  served " : "  -      ")"
                     line += info.digest.map { " sha256:\($0.prefix(16))" } ?? " (no manifest)"
                     if let verified = info.verified { line += verified ? " verified" : " MODIFIED" }
@@ -65,9 +68,12 @@ struct VersionsCommand: AsyncParsableCommand {
                     print(line)
                     for problem in info.problems ?? [] { print("      \(problem)") }
                 }
+                for entry in ModelHistory.read(from: versions.directory) {
+                    output.verboseDetail("history: \(entry.time) \(entry.operation) \(entry.versions.map(String.init).joined(separator: ", "))\(entry.detail.map { " (\($0))" } ?? "")")
+                }
             }
             if !modified.isEmpty {
-                printError("error: version(s) \(modified.map { String($0.version) }.joined(separator: ", ")) of \(name) do not match their manifest")
+                printError("error: version(s) \(modified.map { String($0.version) }.joined(separator: ", ")) of \(versions.name) do not match their manifest")
                 throw ReportedFailure(status: .refused)
             }
         }
@@ -77,6 +83,11 @@ struct VersionsCommand: AsyncParsableCommand {
 struct VersionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "version", abstract: "Change a model's version policy or prune its versions.",
+        discussion: """
+            Examples:
+              tritonpack version policy model_repository/resnet latest:2
+              tritonpack version prune model_repository/resnet --keep 3 --dry-run
+            """,
         subcommands: [PolicyCommand.self, PruneCommand.self])
 
     func run() throws {
@@ -86,7 +97,13 @@ struct VersionCommand: ParsableCommand {
     struct PolicyCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "policy",
-            abstract: "Set version_policy: latest:N | all | specific:V[,V...] (as --version-policy takes it; `latest N` and `specific V V` work too); a policy that would serve nothing is refused.")
+            abstract: "Set version_policy: latest:N | all | specific:V[,V...] (as --version-policy takes it; `latest N` and `specific V V` work too); a policy that would serve nothing is refused.",
+            discussion: """
+                Examples:
+                  tritonpack version policy model_repository/resnet latest:2
+                  tritonpack version policy model_repository/resnet specific 1 3
+                  tritonpack version policy model_repository/resnet all --format json
+                """)
 
         @Argument(help: "The model folder.", transform: nonEmptyPath)
         var model: String
@@ -103,6 +120,8 @@ struct VersionCommand: ParsableCommand {
         @Option(help: "text or json.")
         var format: OutputFormat = .text
 
+        @OptionGroup var output: OutputOptions
+
         func validate() throws {
             _ = try spec()
         }
@@ -118,12 +137,12 @@ struct VersionCommand: ParsableCommand {
         }
 
         func run() async throws {
-            try await reportingAsyncFailures(format: format, command: "version policy") {
+            try await reportingFailures(format: format, command: "version policy") {
                 let served: [Int64]
                 if let (store, name) = try s3Model(model, lockTimeout: lockTimeout) {
                     served = try await store.setPolicy(model: name, policy: try spec().message)
                 } else {
-                    served = try versionOperations(model, lockTimeout: lockTimeout).setPolicy(try spec())
+                    served = try await versionOperations(model, lockTimeout: lockTimeout).setPolicy(try spec())
                 }
                 switch format {
                 case .json:
@@ -138,7 +157,12 @@ struct VersionCommand: ParsableCommand {
 
     struct PruneCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "prune", abstract: "Remove versions the policy does not serve, keeping the N newest, in one atomic swap.")
+            commandName: "prune", abstract: "Remove versions the policy does not serve, keeping the N newest, in one atomic swap.",
+            discussion: """
+                Examples:
+                  tritonpack version prune model_repository/resnet --keep 3 --dry-run
+                  tritonpack version prune model_repository/resnet --keep 0
+                """)
 
         @Argument(help: "The model folder.", transform: nonEmptyPath)
         var model: String
@@ -155,17 +179,19 @@ struct VersionCommand: ParsableCommand {
         @Option(help: "text or json.")
         var format: OutputFormat = .text
 
+        @OptionGroup var output: OutputOptions
+
         func validate() throws {
             if keep < 0 { throw ValidationError("--keep must be >= 0") }
         }
 
         func run() async throws {
-            try await reportingAsyncFailures(format: format, command: "version prune") {
+            try await reportingFailures(format: format, command: "version prune") {
                 let removed: [Int64]
                 if let (store, name) = try s3Model(model, lockTimeout: lockTimeout) {
                     removed = try await store.prune(model: name, keep: keep, dryRun: dryRun)
                 } else {
-                    removed = try versionOperations(model, lockTimeout: lockTimeout).prune(keep: keep, dryRun: dryRun)
+                    removed = try await versionOperations(model, lockTimeout: lockTimeout).prune(keep: keep, dryRun: dryRun)
                 }
                 switch format {
                 case .json:
@@ -189,9 +215,12 @@ struct PromoteCommand: AsyncParsableCommand {
         commandName: "promote",
         abstract: "Copy one version of a model from one repository to another, behind gates (lint, manifest, signature).",
         discussion: """
-            The target's config is kept; a model new to the target gets the source's config. Either repository may be \
-            s3://host:port/bucket/prefix (or s3://bucket/prefix with TRITONPACK_S3_ENDPOINT): into S3 the version is \
-            uploaded and verified, then one config write pinning it switches a polling Triton over.
+            The target's config is kept; a model new to the target gets the source's config.
+
+            Examples:
+              tritonpack promote resnet --from staging --to production
+              tritonpack promote resnet --from staging --to production --model-version 4 --as 2
+              tritonpack promote resnet --from staging --to production --gpus 0 --format json
             """)
 
     @Argument(help: "The model name.")
@@ -221,14 +250,43 @@ struct PromoteCommand: AsyncParsableCommand {
     @Option(help: "text or json.")
     var format: OutputFormat = .text
 
+    @OptionGroup var output: OutputOptions
+
     func validate() throws {
         if model.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("the model name is empty") }
         if let gpus, gpus < 0 { throw ValidationError("--gpus must be >= 0") }
     }
 
-    /// Promotes, downloading the source first when it is in S3.
+    func run() async throws {
+        Interruption.install()
+        try await reportingFailures(format: format, command: "promote") {
+            let result: PromotionResult
+            do {
+                result = try await output.withProgress("promoting", json: format == .json) {
+                    try await promote()
+                }
+            } catch let refusal as TritonPackError where format == .text {
+                for problem in refusal.problems where problem.code?.hasPrefix("gate ") == true {
+                    print("\(problem.code!): failed (\(problem.message))")
+                }
+                throw refusal
+            }
+            switch format {
+            case .json:
+                try printJSON(JSONReport(ok: true, command: "promote", payload: ResultPayload(result: result)))
+            case .text:
+                for gate in result.gates { output.detail("gate \(gate.name): \(gate.outcome.rawValue) (\(gate.detail))") }
+                print("promoted \(result.model) version \(result.sourceVersion) to \(result.targetDirectory) (sha256:\(result.digest))")
+            }
+        }
+    }
+}
+
+extension PromoteCommand {
+    /// Promotes, downloading the source first when it is in S3, and publishing through the S3
+    /// store when the target is in S3.
     func promote() async throws -> PromotionResult {
-        var source = ModelRepository(root: URL(fileURLWithPath: from))
+        var source = ModelRepository(location: from)
         var downloaded: URL?
         defer { if let downloaded { try? FileManager.default.removeItem(at: downloaded) } }
         if let store = try s3Store(from, lockTimeout: lockTimeout) {
@@ -244,36 +302,47 @@ struct PromoteCommand: AsyncParsableCommand {
                 allowBreaking: allowBreaking, lintOptions: LintOptions(gpus: gpus)
             ).promote()
         }
-        return try Promoter(
-            name: model, source: source, target: ModelRepository(root: URL(fileURLWithPath: to)), version: modelVersion,
+        return try await Promoter(
+            name: model, source: source, target: ModelRepository(location: to), version: modelVersion,
             targetVersion: targetVersion, allowBreaking: allowBreaking, lintOptions: LintOptions(gpus: gpus), lockTimeout: lockTimeout
         ).promote(onWait: { printError($0) })
     }
+}
 
-    func run() async throws {
-        Interruption.install()
-        do {
-            try await reportingAsyncFailures(format: format, command: "promote") {
-                let result = try await promote()
-                switch format {
-                case .json:
-                    try printJSON(JSONReport(ok: true, command: "promote", payload: ResultPayload(result: result)))
-                case .text:
-                    for gate in result.gates { print("gate \(gate.name): \(gate.outcome.rawValue) (\(gate.detail))") }
-                    print("promoted \(result.model) version \(result.sourceVersion) to \(result.targetDirectory) (sha256:\(result.digest))")
-                }
+extension VersionsCommand {
+    /// `versions` for a model in S3.
+    func printS3Versions(store: S3ModelStore, model name: String) async throws {
+        let list = try await store.listVersions(model: name, verify: verify)
+        let config = try await store.state(model: name).config
+        let policy = VersionPolicyEvaluation.describe(config?.versionPolicy ?? .init())
+        let modified = list.filter { $0.verified == false }
+        switch format {
+        case .json:
+            struct Output: Encodable {
+                var model: String
+                var policy: String
+                var versions: [VersionInfo]
             }
-        } catch let refused as PromotionRefused {
-            if format == .json {
-                struct Output: Encodable { var gates: [PromotionGate] }
-                let errors = refused.gates.filter { $0.outcome == .failed }.map {
-                    Problem(message: "gate \($0.name) failed: \($0.detail)")
-                }
-                try printJSON(JSONReport(ok: false, command: "promote", errors: errors, payload: Output(gates: refused.gates)))
-            } else {
-                for gate in refused.gates { print("gate \(gate.name): \(gate.outcome.rawValue) (\(gate.detail))") }
+            let errors = modified.map { info in
+                ReportedProblem(
+                    file: store.location.display("\(name)/\(info.version)"),
+                    message: "does not match its manifest: \((info.problems ?? []).joined(separator: "; "))")
             }
-            printError("error: promotion refused\n\(refused.description)")
+            try printJSON(
+                JSONReport(ok: modified.isEmpty, command: "versions", errors: errors, payload: Output(model: name, policy: policy, versions: list)))
+        case .text:
+            print("\(name): version_policy \(policy)")
+            for info in list {
+                var line = "  \(info.version)\(info.served ? "  served " : "  -      ")"
+                line += info.digest.map { " sha256:\($0.prefix(16))" } ?? " (no manifest)"
+                if let verified = info.verified { line += verified ? " verified" : " MODIFIED" }
+                if let signature = info.signature { line += "  \(signature)" }
+                print(line)
+                for problem in info.problems ?? [] { print("      \(problem)") }
+            }
+        }
+        if !modified.isEmpty {
+            printError("error: version(s) \(modified.map { String($0.version) }.joined(separator: ", ")) of \(name) do not match their manifest")
             throw ReportedFailure(status: .refused)
         }
     }
@@ -283,7 +352,13 @@ struct RollbackCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rollback",
         abstract: "Serve the previous (or given) version again by pinning the version policy to it.",
-        discussion: "The rolled-back version stays on disk, unserved; `tritonpack version policy` undoes the pin.")
+        discussion: """
+            The rolled-back version stays on disk, unserved; `tritonpack version policy` undoes the pin.
+
+            Examples:
+              tritonpack rollback production/resnet
+              tritonpack rollback production/resnet --model-version 2
+            """)
 
     @Argument(help: "The model folder.", transform: nonEmptyPath)
     var model: String
@@ -297,13 +372,15 @@ struct RollbackCommand: AsyncParsableCommand {
     @Option(help: "text or json.")
     var format: OutputFormat = .text
 
+    @OptionGroup var output: OutputOptions
+
     func run() async throws {
-        try await reportingAsyncFailures(format: format, command: "rollback") {
+        try await reportingFailures(format: format, command: "rollback") {
             let result: VersionOperations.RollbackResult
             if let (store, name) = try s3Model(model, lockTimeout: lockTimeout) {
                 result = try await store.rollback(model: name, to: modelVersion)
             } else {
-                result = try versionOperations(model, lockTimeout: lockTimeout).rollback(to: modelVersion)
+                result = try await versionOperations(model, lockTimeout: lockTimeout).rollback(to: modelVersion)
             }
             switch format {
             case .json:

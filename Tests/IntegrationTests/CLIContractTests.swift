@@ -145,6 +145,40 @@ final class CLIContractTests: XCTestCase {
         XCTAssertEqual((document?["errors"] as? [[String: Any]])?.first?["file"] as? String, staging.appendingPathComponent("tiny_mlp/2").path)
     }
 
+    func testUsageErrorsAreJSONWhenJSONIsAsked() throws {
+        let root = try temporaryDirectory(self)
+        let graph = sample("tiny_mlp").path
+        // (arguments, the command the document names, a word the error must contain)
+        let cases: [([String], String, String)] = [
+            (["pack", graph, "--format", "json"], "pack", "--repo"),
+            (["pack", graph, "--repo", "", "--format=json"], "pack", "empty"),
+            (["pack", graph, "--repo", root.path, "--model-version", "x", "--format", "json"], "pack", "'x'"),
+            (["lint", root.path, "--gpus", "-1", "--format", "json"], "lint", "--gpus"),
+            (["lint", root.path, "--select", "no-such-rule", "--format", "json"], "lint", "no-such-rule"),
+            (["smoke", root.path, "--format", "json"], "smoke", "--model"),
+            (["version", "policy", root.path, "newest", "--format", "json"], "version policy", "newest"),
+            (["version", "prune", root.path, "--format", "json"], "version prune", "--keep"),
+            (["promote", "m", "--from", root.path, "--format", "json"], "promote", "--to"),
+            (["rollback", root.path, "--version", "1", "--format", "json"], "rollback", "--model-version"),
+            (["bundle", root.path, "--out", "a.zip", "--format", "json", "--no-such-flag"], "bundle", "--no-such-flag"),
+            (["config", "--format", "json"], "config", "model"),
+            (["versions", root.path, "--format", "json", "--quiet", "--verbose"], "versions", "--quiet"),
+        ]
+        for (arguments, command, word) in cases {
+            let outcome = try runProcess(tritonpackExecutable, arguments)
+            XCTAssertEqual(outcome.status, 2, "\(arguments): \(outcome.stderr)")
+            try assertMatchesSchema(outcome, definition: "usage_error", arguments)
+            let document = try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any]
+            XCTAssertEqual(document?["command"] as? String, command, "\(arguments)")
+            let message = ((document?["errors"] as? [[String: Any]])?.first?["message"] as? String) ?? ""
+            XCTAssertTrue(message.contains(word), "\(arguments): \(message)")
+            XCTAssertFalse(outcome.stderr.isEmpty, "\(arguments): people still read the error on stderr")
+        }
+        // Without --format json, stdout stays empty.
+        XCTAssertEqual(try tritonpack("pack", graph).stdout, "")
+        XCTAssertEqual(try tritonpack("lint", root.path, "--format", "text", "--gpus", "-1").stdout, "")
+    }
+
     func testPackWarnsAboutAnUnservedVersionAndOptionsTheKeptConfigLacks() throws {
         let repository = try temporaryDirectory(self).appendingPathComponent("repo")
         let graph = sample("tiny_mlp").path

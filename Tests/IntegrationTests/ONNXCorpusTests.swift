@@ -42,7 +42,7 @@ final class ONNXCorpusTests: XCTestCase {
         for model in models {
             let name = model.deletingLastPathComponent().lastPathComponent
             do {
-                let packable = try PackableModel.onnx(at: model, options: ConfigOptions(name: name))
+                let packable = try PackableModel.read(at: model, options: ConfigOptions(name: name))
                 let config = packable.config
                 packed += 1
                 XCTAssertEqual(try Inference_ModelConfig.parse(config.pbtxt).message, config, model.path)

@@ -73,4 +73,63 @@ final class PollingServerTests: XCTestCase {
         XCTAssertEqual(failures, [])
         print("polling server: \(requests) requests answered across 2 promotions, 2 rollbacks and a policy change")
     }
+
+    /// Each promotion and rollback is one load in a polling server: nothing tritonpack writes after
+    /// publishing (the history) lands in the model folder. A second load needs a poll to land
+    /// between publishing and a later write, so this shows the outcome with the real server;
+    /// ModelFolderChangeTests checks the cause deterministically. The model's Python file is compiled in
+    /// advance into an unchecked-hash .pyc, so that the Python backend writes no __pycache__ into a
+    /// new version folder (which would itself make the server load the model again).
+    func testPromotionAndRollbackEachCauseExactlyOneLoad() throws {
+        let python = packageRoot.appendingPathComponent(".venv/bin/python")
+        guard FileManager.default.fileExists(atPath: python.path) else {
+            XCTFail("the project venv with tritonserver is missing: run `make setup` (make test does)")
+            return
+        }
+        let root = try temporaryDirectory(self)
+        let staging = root.appendingPathComponent("staging/identity_fp32")
+        let production = root.appendingPathComponent("production")
+        let sampleModel = packageRoot.appendingPathComponent("samples/python/identity_fp32")
+        try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: sampleModel.appendingPathComponent("config.pbtxt"), to: staging.appendingPathComponent("config.pbtxt"))
+        for version in 1...2 {
+            try FileManager.default.copyItem(at: sampleModel.appendingPathComponent("1"), to: staging.appendingPathComponent(String(version)))
+        }
+        let compiled = try runProcess(python, ["-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", staging.path])
+        XCTAssertEqual(compiled.status, 0, compiled.stderr)
+        try FileManager.default.createDirectory(at: production, withIntermediateDirectories: true)
+        let promote = { (version: Int) in
+            let outcome = try tritonpack(
+                "promote", "identity_fp32", "--from", staging.deletingLastPathComponent().path, "--to", production.path,
+                "--model-version", String(version))
+            XCTAssertEqual(outcome.status, 0, outcome.stdout + outcome.stderr)
+        }
+        try promote(1)
+
+        let server = try TritonProcess(
+            launcher: packageRoot.appendingPathComponent("scripts/tritonserver"), repository: production,
+            log: root.appendingPathComponent("server.log"), mode: "poll", extraArguments: ["--repository-poll-secs=1"])
+        defer { server.stop() }
+        try server.waitUntilReady()
+        try server.waitForModel("identity_fp32")
+
+        func count(_ text: String) -> Int { server.logText().components(separatedBy: text).count - 1 }
+        /// The loads that `operation` causes: it waits for the server to have loaded (and unloaded)
+        /// what it should, then for several more polls, in which a second load would show.
+        func loads(after operation: () throws -> Void) throws -> Int {
+            let loadsBefore = count("loading: identity_fp32:")
+            let loadedBefore = count("successfully loaded 'identity_fp32'")
+            try operation()
+            let deadline = Date().addingTimeInterval(60)
+            while count("successfully loaded 'identity_fp32'") == loadedBefore && Date() < deadline { usleep(200_000) }
+            sleep(6)
+            return count("loading: identity_fp32:") - loadsBefore
+        }
+        let model = production.appendingPathComponent("identity_fp32")
+        XCTAssertEqual(try loads { try promote(2) }, 1, server.logText())
+        XCTAssertEqual(try loads { XCTAssertEqual(try tritonpack("rollback", model.path).status, 0) }, 1, server.logText())
+        XCTAssertEqual(try loads { XCTAssertEqual(try tritonpack("version", "policy", model.path, "latest", "1").status, 0) }, 1, server.logText())
+        XCTAssertEqual(ModelHistory.read(from: model).map(\.operation), ["promote", "promote", "rollback", "policy"])
+        XCTAssertFalse(count("failed to load") > 0, server.logText())
+    }
 }

@@ -61,6 +61,15 @@ func tritonpack(_ arguments: String...) throws -> ProcessOutcome {
     try runProcess(tritonpackExecutable, arguments)
 }
 
+/// Runs a shell command line on a pseudo-terminal (util-linux `script`), so that stdout and stderr
+/// are a TTY; returns what the terminal showed (both streams).
+func onTerminal(_ command: String, environment: [String: String] = [:]) throws -> String {
+    let outcome = try runProcess(
+        URL(fileURLWithPath: "/usr/bin/script"), ["-qec", command, "/dev/null"],
+        environment: ProcessInfo.processInfo.environment.filter { $0.key != "NO_COLOR" }.merging(environment) { $1 })
+    return outcome.stdout
+}
+
 /// A TCP port on 127.0.0.1 that was free a moment ago.
 func freePort() -> Int { TritonServer.freePort() }
 

@@ -85,8 +85,12 @@ final class VersionLifecycleTests: XCTestCase {
         let rolled = try tritonpack("rollback", model.path)
         XCTAssertEqual(rolled.status, 0, rolled.stderr)
         XCTAssertTrue(rolled.stdout.contains("served 3, now 1"), rolled.stdout)
-        XCTAssertEqual(try ModelVersions(modelDirectory: model).served(), [1])
+        XCTAssertEqual(try ModelDirectory.local("tiny_mlp", in: production).served(), [1])
         XCTAssertEqual(ModelHistory.read(from: model).map(\.operation), ["promote", "promote", "rollback"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: model.appendingPathComponent(ModelHistory.fileName).path))
+        let rootHistory = try String(contentsOf: production.appendingPathComponent(ModelHistory.fileName), encoding: .utf8)
+        XCTAssertEqual(rootHistory.split(separator: "\n").filter { $0.contains(#""model":"tiny_mlp""#) }.count, 3, rootHistory)
+        XCTAssertEqual(try tritonpack("lint", production.path).status, 0)
         XCTAssertEqual(try tritonpack("rollback", model.path).status, 1)  // nothing older than 1
     }
 

@@ -39,3 +39,16 @@ public func snapshot(_ root: URL) -> [String: String] {
 public func sha256(of url: URL) -> String {
     SHA256.hash(data: FileManager.default.contents(atPath: url.path) ?? Data()).hexString
 }
+
+/// XCTAssertThrowsError for an expression that suspends.
+public func assertThrowsAsync<T>(
+    _ expression: @autoclosure () async throws -> T, _ message: String = "", file: StaticString = #filePath,
+    line: UInt = #line, _ handler: (any Error) -> Void = { _ in }
+) async {
+    do {
+        _ = try await expression()
+        XCTFail("no error thrown\(message.isEmpty ? "" : ": \(message)")", file: file, line: line)
+    } catch {
+        handler(error)
+    }
+}

@@ -333,11 +333,11 @@ final class BundleTests: XCTestCase {
 
     // MARK: templates and the description
 
-    func testOneFlowModelIsDescribedWithItsImageInputAndTheServingImage() throws {
+    func testOneFlowModelIsDescribedWithItsImageInputAndTheServingImage() async throws {
         let root = try temporaryDirectory(self)
         let repository = root.appendingPathComponent("repository")
         let packable = try PackableModel.read(at: sample("fast_neural_style"), options: ConfigOptions(name: "fast_neural_style"))
-        _ = try Packer(PackRequest(repository: ModelRepository(root: repository), version: nil, updateConfig: false, link: false)).pack(packable)
+        _ = try await Packer(PackRequest(repository: ModelRepository(root: repository), version: nil, updateConfig: false, link: false)).pack(packable)
         let output = root.appendingPathComponent("demo.zip")
         try bundle(options(repository, output))
 

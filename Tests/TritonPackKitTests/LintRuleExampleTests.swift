@@ -23,7 +23,8 @@ final class LintRuleExampleTests: XCTestCase {
                 let diagnostics = try lint(example, in: self)
                 XCTAssertTrue(
                     diagnostics.contains { $0.rule == identifier && $0.severity == rule.description.severity },
-                    "\(identifier) triggering example \(index) did not fire: \(diagnostics.map(\.compilerStyle))")
+                    "\(identifier) triggering example \(index) did not fire: \(diagnostics.map(\.compilerStyle))",
+                    file: example.sourceFile, line: example.sourceLine)
             }
         }
     }
@@ -35,7 +36,8 @@ final class LintRuleExampleTests: XCTestCase {
                 let diagnostics = try lint(example, in: self)
                 XCTAssertFalse(
                     diagnostics.contains { $0.rule == identifier },
-                    "\(identifier) non-triggering example \(index) fired: \(diagnostics.map(\.compilerStyle))")
+                    "\(identifier) non-triggering example \(index) fired: \(diagnostics.map(\.compilerStyle))",
+                    file: example.sourceFile, line: example.sourceLine)
             }
         }
     }
@@ -43,6 +45,6 @@ final class LintRuleExampleTests: XCTestCase {
     func testRuleReferenceIsUpToDate() throws {
         let committed = try String(
             contentsOf: packageRoot.appendingPathComponent("docs/lint-rules.md"), encoding: .utf8)
-        XCTAssertEqual(committed, LintReporter.ruleReference(), "regenerate with: tritonpack rules > docs/lint-rules.md")
+        XCTAssertEqual(committed, RuleReference.markdown(), "regenerate with: tritonpack rules > docs/lint-rules.md")
     }
 }

@@ -156,7 +156,7 @@ final class OneFlowSavedGraphTests: XCTestCase {
         try Data("x".utf8).write(to: graph.appendingPathComponent("notes.txt"))
         try Data("x".utf8).write(to: graph.appendingPathComponent("m.fc2.bias/extra"))
         let problems = try OneFlowSavedGraph.read(at: graph).problems
-        XCTAssertEqual(problems.map(\.file).sorted(), ["m.fc1.bias", "m.fc2.bias/extra", "notes.txt"])
+        XCTAssertEqual(problems.compactMap(\.file).sorted(), ["m.fc1.bias", "m.fc2.bias/extra", "notes.txt"])
     }
 
     func testTypesTheBackendCannotServeAreProblems() throws {

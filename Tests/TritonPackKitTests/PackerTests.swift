@@ -7,18 +7,18 @@ final class PackerTests: XCTestCase {
     func pack(
         _ name: String, into repository: URL, as model: String? = nil, version: Int64? = nil,
         options: ConfigOptions? = nil, updateConfig: Bool = false, link: Bool = false, source: URL? = nil
-    ) throws -> PackResult {
+    ) async throws -> PackResult {
         let packable = try PackableModel.read(
             at: source ?? sample(name), options: options ?? ConfigOptions(name: model ?? name))
         let request = PackRequest(
             repository: ModelRepository(root: repository), version: version, updateConfig: updateConfig, link: link)
-        return try Packer(request).pack(packable)
+        return try await Packer(request).pack(packable)
     }
 
-    func testPackGivesTheGuidesLayoutWithIdenticalFiles() throws {
+    func testPackGivesTheGuidesLayoutWithIdenticalFiles() async throws {
         let root = try temporaryDirectory(self)
         let repository = root.appendingPathComponent("model_repository")
-        let result = try pack("fast_neural_style", into: repository)
+        let result = try await pack("fast_neural_style", into: repository)
         XCTAssertEqual(result.version, 1)
         XCTAssertEqual(result.config, .created)
 
@@ -38,9 +38,9 @@ final class PackerTests: XCTestCase {
         XCTAssertEqual(try POSIXFiles.entries(of: repository.path), [".tritonpack.lock", "fast_neural_style"])
     }
 
-    func testManifestRecordsEveryFilesDigest() throws {
+    func testManifestRecordsEveryFilesDigest() async throws {
         let repository = try temporaryDirectory(self).appendingPathComponent("r")
-        let result = try pack("multi_io", into: repository)
+        let result = try await pack("multi_io", into: repository)
         let versionDirectory = URL(fileURLWithPath: result.versionDirectory)
         let manifest = try Manifest.read(from: versionDirectory)
         XCTAssertEqual(manifest.model, "multi_io")
@@ -55,35 +55,36 @@ final class PackerTests: XCTestCase {
         XCTAssertEqual(manifest.signature.inputs.map(\.name), ["INPUT_0", "INPUT_1"])
     }
 
-    func testNextVersionIsTheNextFreeNumberAndConfigIsKept() throws {
+    func testNextVersionIsTheNextFreeNumberAndConfigIsKept() async throws {
         let repository = try temporaryDirectory(self).appendingPathComponent("r")
-        _ = try pack("tiny_mlp", into: repository)
+        _ = try await pack("tiny_mlp", into: repository)
         let configBefore = sha256(of: repository.appendingPathComponent("tiny_mlp/config.pbtxt"))
-        let second = try pack("tiny_mlp", into: repository)
+        let second = try await pack("tiny_mlp", into: repository)
         XCTAssertEqual(second.version, 2)
         XCTAssertEqual(second.config, .kept)
-        let fifth = try pack("tiny_mlp", into: repository, version: 5)
+        let fifth = try await pack("tiny_mlp", into: repository, version: 5)
         XCTAssertEqual(fifth.version, 5)
-        XCTAssertEqual(try pack("tiny_mlp", into: repository).version, 6)
+        let sixth = try await pack("tiny_mlp", into: repository)
+        XCTAssertEqual(sixth.version, 6)
         XCTAssertEqual(sha256(of: repository.appendingPathComponent("tiny_mlp/config.pbtxt")), configBefore)
     }
 
-    func testExistingVersionIsNeverOverwritten() throws {
+    func testExistingVersionIsNeverOverwritten() async throws {
         let repository = try temporaryDirectory(self).appendingPathComponent("r")
-        _ = try pack("tiny_mlp", into: repository)
+        _ = try await pack("tiny_mlp", into: repository)
         let before = snapshot(repository)
-        XCTAssertThrowsError(try pack("tiny_mlp", into: repository, version: 1)) { error in
+        await assertThrowsAsync(try await pack("tiny_mlp", into: repository, version: 1)) { error in
             XCTAssertEqual((error as? TritonPackError)?.kind, .refused)
             XCTAssertTrue(String(describing: error).contains("tiny_mlp/1"))
         }
         XCTAssertEqual(snapshot(repository), before)
     }
 
-    func testChangedSignatureIsRefusedUnlessUpdateConfig() throws {
+    func testChangedSignatureIsRefusedUnlessUpdateConfig() async throws {
         let repository = try temporaryDirectory(self).appendingPathComponent("r")
-        _ = try pack("tiny_mlp", into: repository, as: "net")
+        _ = try await pack("tiny_mlp", into: repository, as: "net")
         let before = snapshot(repository)
-        XCTAssertThrowsError(try pack("multi_io", into: repository, as: "net")) { error in
+        await assertThrowsAsync(try await pack("multi_io", into: repository, as: "net")) { error in
             let text = String(describing: error)
             XCTAssertTrue(text.contains("net/config.pbtxt"), text)
             XCTAssertTrue(text.contains("max_batch_size 1 -> 2"), text)
@@ -91,7 +92,7 @@ final class PackerTests: XCTestCase {
         }
         XCTAssertEqual(snapshot(repository), before)
 
-        let updated = try pack("multi_io", into: repository, as: "net", updateConfig: true)
+        let updated = try await pack("multi_io", into: repository, as: "net", updateConfig: true)
         XCTAssertEqual(updated.config, .updated)
         XCTAssertEqual(updated.version, 2)
         let config = try Inference_ModelConfig.parse(
@@ -99,34 +100,34 @@ final class PackerTests: XCTestCase {
         XCTAssertEqual(config.input.count, 2)
     }
 
-    func testBadNamesAreRefusedAndNothingIsWritten() throws {
+    func testBadNamesAreRefusedAndNothingIsWritten() async throws {
         let root = try temporaryDirectory(self)
         let repository = root.appendingPathComponent("r")
         for name in ["../x", "a/b", "", ".."] {
-            XCTAssertThrowsError(try pack("tiny_mlp", into: repository, as: name), name) { error in
+            await assertThrowsAsync(try await pack("tiny_mlp", into: repository, as: name), name) { error in
                 XCTAssertEqual((error as? TritonPackError)?.kind, .usage)
             }
         }
         XCTAssertEqual(try POSIXFiles.entries(of: root.path), [])
     }
 
-    func testCorruptGraphIsRefusedAndRepositoryUnchanged() throws {
+    func testCorruptGraphIsRefusedAndRepositoryUnchanged() async throws {
         let root = try temporaryDirectory(self)
         let repository = root.appendingPathComponent("r")
-        _ = try pack("tiny_mlp", into: repository)
+        _ = try await pack("tiny_mlp", into: repository)
         let before = snapshot(repository)
         let graph = try copyOfSample("tiny_mlp", into: root)
         try Data(count: 3).write(to: graph.appendingPathComponent("m.fc1.bias/out"))
-        XCTAssertThrowsError(try pack("tiny_mlp", into: repository, source: graph)) { error in
+        await assertThrowsAsync(try await pack("tiny_mlp", into: repository, source: graph)) { error in
             XCTAssertTrue(String(describing: error).contains("m.fc1.bias/out: holds 3 bytes"), String(describing: error))
         }
         XCTAssertEqual(snapshot(repository), before)
     }
 
-    func testLinkModeSharesInodes() throws {
+    func testLinkModeSharesInodes() async throws {
         let root = try temporaryDirectory(self)
         let graph = try copyOfSample("tiny_mlp", into: root)
-        let result = try pack("tiny_mlp", into: root.appendingPathComponent("r"), link: true, source: graph)
+        let result = try await pack("tiny_mlp", into: root.appendingPathComponent("r"), link: true, source: graph)
         XCTAssertTrue(result.linked)
         let source = try FileManager.default.attributesOfItem(atPath: graph.appendingPathComponent("m.fc1.weight/out").path)
         let packed = try FileManager.default.attributesOfItem(
@@ -135,20 +136,20 @@ final class PackerTests: XCTestCase {
         XCTAssertEqual(try Manifest.read(from: URL(fileURLWithPath: result.versionDirectory)).digest, result.digest)
     }
 
-    func testStaleStagingFromAnInterruptedRunIsCleaned() throws {
+    func testStaleStagingFromAnInterruptedRunIsCleaned() async throws {
         let root = try temporaryDirectory(self)
         let repository = root.appendingPathComponent("r")
         let stale = root.appendingPathComponent(".tritonpack-staging-r/tiny_mlp.1.dead/1/model")
         try FileManager.default.createDirectory(at: stale, withIntermediateDirectories: true)
-        _ = try pack("tiny_mlp", into: repository)
+        _ = try await pack("tiny_mlp", into: repository)
         XCTAssertEqual(try POSIXFiles.entries(of: root.path), ["r"])
     }
 
-    func testRepositoryThatIsAFileIsRefused() throws {
+    func testRepositoryThatIsAFileIsRefused() async throws {
         let root = try temporaryDirectory(self)
         let file = root.appendingPathComponent("r")
         try Data("x".utf8).write(to: file)
-        XCTAssertThrowsError(try pack("tiny_mlp", into: file)) { error in
+        await assertThrowsAsync(try await pack("tiny_mlp", into: file)) { error in
             XCTAssertEqual((error as? TritonPackError)?.file, file.path)
         }
     }

@@ -85,8 +85,8 @@ public struct BundleBuilder: Sendable {
         var found: [FoundEntry] = [FoundEntry(archiveName: "\(Self.repositoryFolder)/", path: root, size: 0, isDirectory: true, executable: true)]
         var models: [BundleModel] = []
         for (name, config) in selected {
-            let model = ModelVersions(repository: repository, name: name)
-            let available = try model.available()
+            let model = try ModelDirectory.local(name, in: repository.root)
+            let available = model.versions
             let versions = options.versions == .all ? available : VersionPolicyEvaluation.served(config.versionPolicy, available: available)
             guard !versions.isEmpty || config.platform == "ensemble" else {
                 throw TritonPackError.refused(
@@ -179,7 +179,7 @@ public struct BundleBuilder: Sendable {
             }
         } catch {
             unlink(temporary)
-            if let signal = Interruption.signal { throw Interrupted(signal: signal) }
+            if let signal = Interruption.signal { throw TritonPackError.interrupted(by: signal) }
             throw error
         }
         if options.sync { try POSIXFiles.fsync(path: folder) }
@@ -222,7 +222,7 @@ public struct BundleBuilder: Sendable {
         while let name = queue.first {
             queue.removeFirst()
             if selected[name] != nil { continue }
-            let model = ModelVersions(repository: repository, name: name)
+            let model = try ModelDirectory.local(name, in: repository.root)
             try model.requireModel()
             let config = try model.config()
             selected[name] = config

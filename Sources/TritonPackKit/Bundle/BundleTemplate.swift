@@ -53,7 +53,7 @@ public struct BundleTemplate: Sendable {
 
 /// Replaces `@@name@@` (a lowercase identifier between two `@@`) with its value. An unknown name is
 /// an error naming the file, line and column; `@@` not followed by an identifier and `@@` stays as is.
-public struct TemplateRenderer: Sendable {
+struct TemplateRenderer: Sendable {
     public var values: [String: String]
 
     public init(values: [String: String]) { self.values = values }

@@ -1,7 +1,7 @@
 /// Names a bundle leaves out unless asked: files Triton does not need that may be private
 /// (version control, editor state, hidden files such as `.env`, tritonpack's own lock and staging
 /// folders) or that only cache what is already there (`__pycache__`).
-public enum PrivateFiles {
+enum PrivateFiles {
     public static func isPrivate(_ name: String) -> Bool {
         if name.hasPrefix(".") { return true }
         if name == "__pycache__" { return true }

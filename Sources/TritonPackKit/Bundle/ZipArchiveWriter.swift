@@ -73,6 +73,9 @@ final class ZipArchiveWriter {
     private var archive: OpaquePointer?
     /// Where a file source names the file that failed.
     private let failure: UnsafeMutablePointer<tp_zip_failure>
+    /// Told how far `close` has written, in bytes of the entries' data.
+    private let progress = ByteProgress.current
+    private var addedBytes: Int64 = 0
 
     /// Creates `path`, which must not exist yet; libzip writes into it through large buffers.
     static func create(_ path: String) throws -> ZipArchiveWriter {
@@ -120,6 +123,7 @@ final class ZipArchiveWriter {
             }
             index = addFile(entry.name, zipSource)
             fileType = UInt32(S_IFREG)
+            addedBytes += Int64(size)
         case .bytes(let data):
             let buffer = malloc(max(data.count, 1))!
             data.copyBytes(to: buffer.assumingMemoryBound(to: UInt8.self), count: data.count)
@@ -143,6 +147,7 @@ final class ZipArchiveWriter {
     /// Writes every entry's data, the central directory and the end records.
     func close() throws {
         guard let archive else { return }
+        if let progress { ZipProgress(progress: progress, total: addedBytes).register(on: archive) }
         guard zip_close(archive) == 0 else {
             let message = lastError()
             discard()
@@ -177,5 +182,33 @@ final class ZipArchiveWriter {
     private func lastError() -> String {
         guard let archive else { return "archive closed" }
         return String(cString: zip_strerror(archive))
+    }
+}
+
+/// Hands libzip's fraction written to a `ByteProgress`, as bytes of the entries' data.
+private final class ZipProgress {
+    let progress: ByteProgress
+    let total: Int64
+
+    init(progress: ByteProgress, total: Int64) {
+        self.progress = progress
+        self.total = total
+    }
+
+    func register(on archive: OpaquePointer) {
+        progress.expect(total)
+        let state = Unmanaged.passRetained(self).toOpaque()
+        let registered = zip_register_progress_callback_with_state(
+            archive, 0.001,
+            { _, fraction, state in
+                guard let state else { return }
+                let box = Unmanaged<ZipProgress>.fromOpaque(state).takeUnretainedValue()
+                box.progress.set(completed: Int64(fraction * Double(box.total)))
+            },
+            { state in
+                if let state { Unmanaged<ZipProgress>.fromOpaque(state).release() }
+            },
+            state)
+        if registered != 0 { Unmanaged<ZipProgress>.fromOpaque(state).release() }
     }
 }

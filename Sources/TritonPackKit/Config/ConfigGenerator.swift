@@ -1,5 +1,13 @@
 /// Builds a complete config.pbtxt message from a model's signature and the user's options.
 public enum ConfigGenerator {
+    /// The config for a model of either format, from its description alone.
+    public static func config(for model: ModelDescription, options: ConfigOptions) throws -> Inference_ModelConfig {
+        switch model.format {
+        case .oneflow: try oneflow(model.signature, options: options)
+        case .onnx: try onnx(model, options: options)
+        }
+    }
+
     /// The config for a saved OneFlow graph served by the `oneflow` backend.
     public static func oneflow(_ signature: Signature, options: ConfigOptions) throws -> Inference_ModelConfig {
         var config = Inference_ModelConfig()
@@ -39,20 +47,21 @@ public enum ConfigGenerator {
     /// The config Triton's ONNX Runtime auto-complete would produce: batching (max_batch_size 4
     /// unless given) when every input and output has a dynamic first dimension, dims without it,
     /// `dims: [1]` (with an empty reshape when batching) for tensors left without dims.
-    public static func onnx(_ model: ONNXModel, options: ConfigOptions) throws -> Inference_ModelConfig {
+    public static func onnx(_ model: ModelDescription, options: ConfigOptions) throws -> Inference_ModelConfig {
         if options.xrt != nil { throw TritonPackError.usage("--xrt is a OneFlow backend parameter; this is an ONNX model") }
         var config = Inference_ModelConfig()
         config.name = options.name
         config.platform = "onnxruntime_onnx"
-        let batching = model.supportsBatching
+        let batching = model.batching == .dynamicFirstDimension
+        let tensors = model.signature.inputs + model.signature.outputs
         let maxBatchSize: Int32
         if let requested = options.maxBatchSize {
             guard requested >= 0 else { throw TritonPackError.usage("--max-batch-size must be >= 0") }
             if requested > 0 && !batching {
-                let fixed = (model.inputs + model.outputs).first { ($0.dims?.first ?? 0) != -1 }
+                let fixed = tensors.first { ($0.shape.first ?? 0) != -1 }
                 throw TritonPackError.refused(
-                    model.path.path,
-                    "autofill failed for model '\(options.name)': model does not support batching while non-zero max_batch_size is specified (\(fixed.map { "'\($0.name)' has shape \($0.dims ?? [])" } ?? "")); use --max-batch-size 0"
+                    model.source.path,
+                    "autofill failed for model '\(options.name)': model does not support batching while non-zero max_batch_size is specified (\(fixed.map { "'\($0.name)' has shape \($0.shape)" } ?? "")); use --max-batch-size 0"
                 )
             }
             maxBatchSize = requested
@@ -61,19 +70,17 @@ public enum ConfigGenerator {
         }
         config.maxBatchSize = maxBatchSize
         /// Name, type, dims, and whether an empty reshape is needed (a batched tensor left without dims).
-        func describe(_ value: ONNXModel.Value) -> (String, Inference_DataType, [Int64], Bool) {
-            let shape = value.dims ?? []
-            let kept = maxBatchSize > 0 ? Array(shape.dropFirst()) : shape
-            let type = ONNXModel.tritonType(value.elemType) ?? .typeInvalid
-            return (value.name, type, kept.isEmpty ? [1] : kept, kept.isEmpty && maxBatchSize > 0)
+        func describe(_ tensor: TensorSpec) -> (String, Inference_DataType, [Int64], Bool) {
+            let kept = maxBatchSize > 0 ? Array(tensor.shape.dropFirst()) : tensor.shape
+            return (tensor.name, tensor.dataType, kept.isEmpty ? [1] : kept, kept.isEmpty && maxBatchSize > 0)
         }
-        config.input = model.inputs.map(describe).map { name, type, dims, scalar in
+        config.input = model.signature.inputs.map(describe).map { name, type, dims, scalar in
             var input = Inference_ModelInput()
             (input.name, input.dataType, input.dims) = (name, type, dims)
             if scalar { input.reshape = Inference_ModelTensorReshape() }
             return input
         }
-        config.output = model.outputs.map(describe).map { name, type, dims, scalar in
+        config.output = model.signature.outputs.map(describe).map { name, type, dims, scalar in
             var output = Inference_ModelOutput()
             (output.name, output.dataType, output.dims) = (name, type, dims)
             if scalar { output.reshape = Inference_ModelTensorReshape() }
@@ -91,9 +98,8 @@ public enum ConfigGenerator {
     static func batchSize(for signature: Signature, requested: Int32?) throws -> Int32 {
         let tensors = signature.inputs + signature.outputs
         let shared = signature.sharedLeadingDimension
-        let batchable = shared != nil && tensors.allSatisfy { $0.shape.count >= 2 }
         guard let requested else {
-            guard batchable, let shared, let value = Int32(exactly: shared) else { return 0 }
+            guard let saved = signature.savedBatch, let value = Int32(exactly: saved) else { return 0 }
             return value
         }
         guard requested >= 0 else { throw TritonPackError.usage("--max-batch-size must be >= 0") }

@@ -2,7 +2,7 @@ import Foundation
 
 /// Replaces one top-level field of a config.pbtxt in place, keeping the rest of the text
 /// (comments, layout) as the user wrote it.
-public enum ConfigTextEditor {
+enum ConfigTextEditor {
     /// `text` with the top-level message field `field` replaced by `replacement` (appended when absent).
     public static func replacing(field: String, in text: String, with replacement: String) throws -> String {
         let document = try Inference_ModelConfig.parse(text)

@@ -44,12 +44,15 @@ public struct Diagnostic: Codable, Equatable, Sendable {
     }
 
     /// `path:line:column: severity: message [rule]`, as compilers print.
-    public var compilerStyle: String {
+    public var compilerStyle: String { compilerStyle(severity: "\(severity.rawValue):") }
+
+    /// The same line with the `severity:` part as given (coloured, say).
+    public func compilerStyle(severity label: String) -> String {
         var location = file ?? model ?? "."
         if let line {
             location += ":\(line)"
             if let column { location += ":\(column)" }
         }
-        return "\(location): \(severity.rawValue): \(message) [\(rule)]"
+        return "\(location): \(label) \(message) [\(rule)]"
     }
 }

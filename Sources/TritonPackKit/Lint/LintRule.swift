@@ -10,11 +10,17 @@ public struct LintExample: Sendable {
     public var gpus: Int?
     /// false: the example is linted as for a server started with `--disable-auto-complete-config`.
     public var autoComplete: Bool
+    /// Where the example is written, so that a failing example test points at it.
+    public var sourceFile: StaticString
+    public var sourceLine: UInt
 
     public init(
         model: String = "m", files: [String: String], binaryFiles: [String: [UInt8]] = [:],
-        otherModels: [String: [String: String]] = [:], gpus: Int? = nil, autoComplete: Bool = true
+        otherModels: [String: [String: String]] = [:], gpus: Int? = nil, autoComplete: Bool = true,
+        sourceFile: StaticString = #filePath, sourceLine: UInt = #line
     ) {
+        self.sourceFile = sourceFile
+        self.sourceLine = sourceLine
         self.model = model
         self.files = files
         self.binaryFiles = binaryFiles
@@ -25,11 +31,36 @@ public struct LintExample: Sendable {
 
     /// A model whose config is `config` with a Python-backend version folder `1/model.py`.
     public static func config(
-        _ config: String, model: String = "m", gpus: Int? = nil, extra: [String: String] = [:], autoComplete: Bool = true
+        _ config: String, model: String = "m", gpus: Int? = nil, extra: [String: String] = [:], autoComplete: Bool = true,
+        sourceFile: StaticString = #filePath, sourceLine: UInt = #line
     ) -> LintExample {
         var files = ["config.pbtxt": config, "1/model.py": "# example\n"]
         files.merge(extra) { $1 }
-        return LintExample(model: model, files: files, gpus: gpus, autoComplete: autoComplete)
+        return LintExample(
+            model: model, files: files, gpus: gpus, autoComplete: autoComplete, sourceFile: sourceFile, sourceLine: sourceLine)
+    }
+}
+
+/// When Triton meets a rule's condition while it loads a model.
+public enum LintPhase: Sendable {
+    /// While polling the model folder (InitializeModelInfo: parse, repository agents,
+    /// AutoCompleteBackendFields, NormalizeModelConfig, ValidateModelConfig, the name check): a
+    /// model failing here never enters the dependency graph.
+    case poll
+    /// ValidateModelIOConfig: at poll time without auto-complete; with it, in Model::Init, after
+    /// the instance groups.
+    case inputOutput
+    /// At poll time only without auto-complete (with it, a backend may derive the config).
+    case pollWithoutAutoComplete
+    /// While loading a version: backend, instance groups, model files, warmup.
+    case versionLoad
+
+    func atPoll(autoComplete: Bool) -> Bool {
+        switch self {
+        case .poll: true
+        case .inputOutput, .pollWithoutAutoComplete: !autoComplete
+        case .versionLoad: false
+        }
     }
 }
 
@@ -47,12 +78,15 @@ public struct RuleDescription: Sendable {
     public var nonTriggering: [LintExample]
     /// Where in Triton's (or a backend's) source the reproduced behaviour comes from.
     public var tritonSource: [String]
+    public var phase: LintPhase
 
     public init(
-        identifier: String, name: String, severity: Severity, catalog: [String] = [], summary: String,
-        tritonMessage: String? = nil, triggering: [LintExample], nonTriggering: [LintExample], tritonSource: [String] = []
+        identifier: String, name: String, severity: Severity, phase: LintPhase = .versionLoad, catalog: [String] = [],
+        summary: String, tritonMessage: String? = nil, triggering: [LintExample], nonTriggering: [LintExample],
+        tritonSource: [String] = []
     ) {
         self.tritonSource = tritonSource
+        self.phase = phase
         self.identifier = identifier
         self.name = name
         self.severity = severity

@@ -6,6 +6,17 @@ public struct LintReport: Codable, Sendable {
     public var path: String
     public var models: [String]
     public var diagnostics: [Diagnostic]
+    /// Seconds the whole lint took, and each linted model (loading and rules).
+    public var seconds: Double?
+    public var modelSeconds: [String: Double]?
+
+    public init(path: String, models: [String], diagnostics: [Diagnostic], seconds: Double? = nil, modelSeconds: [String: Double]? = nil) {
+        self.path = path
+        self.models = models
+        self.diagnostics = diagnostics
+        self.seconds = seconds
+        self.modelSeconds = modelSeconds
+    }
 
     public var errorCount: Int { diagnostics.filter { $0.severity == .error }.count }
     public var warningCount: Int { diagnostics.filter { $0.severity == .warning }.count }
@@ -18,6 +29,13 @@ public struct Linter: Sendable {
     public init(options: LintOptions = LintOptions()) { self.options = options }
 
     public func lint(path: URL) -> LintReport {
+        let start = Date()
+        var report = lintUntimed(path: path)
+        report.seconds = -start.timeIntervalSinceNow
+        return report
+    }
+
+    private func lintUntimed(path: URL) -> LintReport {
         let root = path.standardizedFileURL
         guard POSIXFiles.isDirectory(root.path) else {
             let diagnostic = Diagnostic(
@@ -43,7 +61,10 @@ public struct Linter: Sendable {
             POSIXFiles.isDirectory(repositoryRoot.appendingPathComponent($0).path)
         }
         var repository: [String: ModelUnderLint] = [:]
+        var seconds: [String: Double] = [:]
         for name in names {
+            let loadStart = Date()
+            defer { seconds[name] = -loadStart.timeIntervalSinceNow }
             repository[name] = ModelLoader.load(
                 name: name, directory: repositoryRoot.appendingPathComponent(name),
                 displayPath: displayPaths[name] ?? name, options: options)
@@ -51,10 +72,14 @@ public struct Linter: Sendable {
         var diagnostics: [Diagnostic] = []
         for name in targets {
             guard let model = repository[name] else { continue }
+            let rulesStart = Date()
             let context = LintContext(model: model, repository: repository, options: options)
             diagnostics += Self.run(RuleRegistry.ordered(autoComplete: options.autoComplete), on: context)
+            seconds[name, default: 0] += -rulesStart.timeIntervalSinceNow
         }
-        return LintReport(path: root.path, models: targets, diagnostics: diagnostics)
+        return LintReport(
+            path: root.path, models: targets, diagnostics: diagnostics,
+            modelSeconds: seconds.filter { targets.contains($0.key) })
     }
 
     /// A folder with a config file or a numeric subfolder is a model, not a repository.
@@ -85,27 +110,6 @@ public struct Linter: Sendable {
         return sink.diagnostics
     }
 
-    /// Rules whose failures Triton reports while polling the model directory (InitializeModelInfo:
-    /// parse, repository agents, AutoCompleteBackendFields, NormalizeModelConfig, ValidateModelConfig,
-    /// and ValidateModelIOConfig when auto-complete is off, then the name check). A model failing
-    /// there is not in the dependency graph at all; the other rules fail a version while loading.
-    static func pollStageRules(autoComplete: Bool) -> Set<String> {
-        var rules: Set<String> = [
-            ConfigSyntaxRule.description.identifier, RepositoryAgentRule.description.identifier,
-            BackendUndeterminedRule.description.identifier, PlatformBackendRule.description.identifier,
-            MaxBatchSizeRule.description.identifier, DynamicBatchingRule.description.identifier,
-            ResponseCacheRule.description.identifier, SequenceControlRule.description.identifier,
-            SequenceStrategyRule.description.identifier, EnsemblePlatformRule.description.identifier,
-            EnsembleStructureRule.description.identifier,
-            ModelNameMatchesDirectoryRule.description.identifier,
-        ]
-        if !autoComplete {
-            rules.formUnion(RuleRegistry.ioRules)
-            rules.insert(MissingConfigRule.description.identifier)
-        }
-        return rules
-    }
-
     /// How a composing model fails, as an ensemble that depends on it sees the failure.
     struct ModelFailure {
         var message: String
@@ -123,7 +127,7 @@ public struct Linter: Sendable {
         guard let error = run(rules, on: inner).first(where: { $0.severity == .error }) else { return nil }
         return ModelFailure(
             message: error.message, rule: error.rule,
-            atPoll: pollStageRules(autoComplete: context.options.autoComplete).contains(error.rule))
+            atPoll: RuleRegistry.rule(error.rule)?.description.phase.atPoll(autoComplete: context.options.autoComplete) ?? false)
     }
 
     /// The message Triton would fail a (composing) model with, if any.

@@ -124,7 +124,7 @@ public enum BackendDetection {
 }
 
 /// Triton's NormalizeModelConfig (rule catalog N1).
-public enum ConfigNormalization {
+enum ConfigNormalization {
     public static func normalize(_ config: inout Inference_ModelConfig) {
         if !config.hasVersionPolicy { config.versionPolicy.latest.numVersions = 1 }
         if case .dynamicBatching(var batching)? = config.schedulingChoice {

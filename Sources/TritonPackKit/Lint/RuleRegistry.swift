@@ -41,16 +41,13 @@ public enum RuleRegistry {
         OneFlowOutputNumberingRule(),
     ]
 
-    /// Rules that validate inputs and outputs: with auto-complete on, Triton checks them in
-    /// Model::Init, after the instance groups rather than at poll time.
-    static let ioRules: Set<String> = ["io-config", "batch-input", "batch-output"]
-
-    /// The rules in Triton's order for the given mode.
+    /// The rules in Triton's order for the given mode: with auto-complete on, Triton validates
+    /// inputs and outputs in Model::Init, after the instance groups, rather than at poll time.
     public static func ordered(autoComplete: Bool) -> [any LintRule] {
         guard autoComplete else { return all }
-        let io = all.filter { ioRules.contains($0.description.identifier) }
-        var rest = all.filter { !ioRules.contains($0.description.identifier) }
-        let after = rest.firstIndex { $0.description.identifier == "instance-group" }! + 1
+        let io = all.filter { $0.description.phase == .inputOutput }
+        var rest = all.filter { $0.description.phase != .inputOutput }
+        let after = rest.firstIndex { $0 is InstanceGroupRule }! + 1
         rest.insert(contentsOf: io, at: after)
         return rest
     }

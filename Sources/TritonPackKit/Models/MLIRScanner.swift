@@ -1,7 +1,7 @@
 import Foundation
 
 /// One operation of a OneFlow MLIR job, as far as tritonpack needs it.
-public struct MLIROperation: Equatable, Sendable {
+struct MLIROperation: Equatable, Sendable {
     /// `oneflow.input`, `oneflow.output` or `oneflow.variable`.
     public var opType: String
     /// Raw attribute values by name, e.g. `op_name` -> `"m.fc.weight"`, `shape` -> `[16 : si64, 4 : si64]`.
@@ -16,7 +16,7 @@ public struct MLIROperation: Equatable, Sendable {
 
 /// Finds OneFlow's interface operations in `model.mlir` text (MLIR's generic op syntax:
 /// `%r = "oneflow.input"(%arg0) {attr = value, ...} : (type) -> type`).
-public enum MLIRScanner {
+enum MLIRScanner {
     public static let interfaceOps = ["oneflow.input", "oneflow.output", "oneflow.variable"]
 
     public static func operations(in text: String) throws -> [MLIROperation] {
@@ -161,7 +161,7 @@ public enum MLIRScanner {
     }
 }
 
-public struct MLIRSyntaxError: Error, Equatable, Sendable {
+struct MLIRSyntaxError: Error, Equatable, Sendable {
     public var line: Int
     public var message: String
 }

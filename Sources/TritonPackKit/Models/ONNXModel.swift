@@ -3,16 +3,21 @@ import Foundation
 
 /// An ONNX model as libonnx reads it: checked, shape-inferred, and described by its interface.
 public struct ONNXModel: Sendable {
+    /// What an input or output holds, as onnx.TypeProto's `value` case names it.
+    public enum ValueKind: String, Decodable, Equatable, Sendable {
+        case tensor, sequence, map, optional
+        case sparseTensor = "sparse_tensor"
+        case unknown
+    }
+
     public struct Value: Decodable, Equatable, Sendable {
         public var name: String
-        /// `tensor`, `sequence`, `map`, `optional`, `sparse_tensor` or `unknown`.
-        public var kind: String
-        /// onnx.TensorProto.DataType
-        public var elemType: Int
+        public var kind: ValueKind
+        public var elementType: ONNXElementType
         /// nil for an unknown rank; -1 for a symbolic or unknown dimension.
         public var dims: [Int64]?
 
-        enum CodingKeys: String, CodingKey { case name, kind, elemType = "elem_type", dims }
+        enum CodingKeys: String, CodingKey { case name, kind, elementType = "elem_type", dims }
     }
 
     struct Description: Decodable {
@@ -87,12 +92,12 @@ public struct ONNXModel: Sendable {
         if let checkError { found.append("onnx checker: \(checkError)") }
         for (role, values) in [("input", inputs), ("output", outputs)] {
             for value in values {
-                if value.kind != "tensor" {
+                if value.kind != .tensor {
                     found.append(
-                        "\(role) '\(value.name)' is a \(value.kind), not a tensor (Triton: Unsupported ONNX Type '\(value.kind)' for I/O '\(value.name)', expected 'ONNX_TYPE_TENSOR')")
-                } else if ONNXModel.tritonType(value.elemType) == nil {
+                        "\(role) '\(value.name)' is a \(value.kind.rawValue), not a tensor (Triton: Unsupported ONNX Type '\(value.kind.rawValue)' for I/O '\(value.name)', expected 'ONNX_TYPE_TENSOR')")
+                } else if value.elementType.tritonType == nil {
                     found.append(
-                        "\(role) '\(value.name)' has ONNX element type \(ONNXModel.typeName(value.elemType)), which Triton cannot serve (no Triton data type; the ONNX Runtime backend reads it as TYPE_INVALID)")
+                        "\(role) '\(value.name)' has ONNX element type \(value.elementType.name), which Triton cannot serve (no Triton data type; the ONNX Runtime backend reads it as TYPE_INVALID)")
                 } else if value.dims == nil {
                     found.append("\(role) '\(value.name)' has no shape (unknown rank); Triton needs dims")
                 }
@@ -108,15 +113,44 @@ public struct ONNXModel: Sendable {
     public var signature: Signature {
         func specs(_ values: [Value]) -> [TensorSpec] {
             values.map {
-                TensorSpec(name: $0.name, dataType: ONNXModel.tritonType($0.elemType) ?? .typeInvalid, shape: $0.dims ?? [])
+                TensorSpec(name: $0.name, dataType: $0.elementType.tritonType ?? .typeInvalid, shape: $0.dims ?? [])
             }
         }
         return Signature(inputs: specs(inputs), outputs: specs(outputs))
     }
 
-    /// ONNX element type -> Triton type, as the ONNX Runtime backend maps them.
-    public static func tritonType(_ elemType: Int) -> Inference_DataType? {
-        switch elemType {
+    /// ONNX Runtime auto-complete's test: every input and output has rank >= 1 and a dynamic first dimension.
+    public var supportsBatching: Bool {
+        (inputs + outputs).allSatisfy { ($0.dims?.first ?? 0) == -1 }
+    }
+}
+
+/// onnx.TensorProto.DataType, with ONNX's names and the Triton type the ONNX Runtime backend maps
+/// each to (onnxruntime_utils.cc, OnnxDataTypeToModelConfigDataType).
+public struct ONNXElementType: RawRepresentable, Decodable, Hashable, Sendable, CustomStringConvertible {
+    public var rawValue: Int
+
+    public init(rawValue: Int) { self.rawValue = rawValue }
+
+    public init(from decoder: any Decoder) throws {
+        rawValue = try decoder.singleValueContainer().decode(Int.self)
+    }
+
+
+    private static let names = [
+        0: "UNDEFINED", 1: "FLOAT", 2: "UINT8", 3: "INT8", 4: "UINT16", 5: "INT16", 6: "INT32", 7: "INT64",
+        8: "STRING", 9: "BOOL", 10: "FLOAT16", 11: "DOUBLE", 12: "UINT32", 13: "UINT64", 14: "COMPLEX64",
+        15: "COMPLEX128", 16: "BFLOAT16", 17: "FLOAT8E4M3FN", 18: "FLOAT8E4M3FNUZ", 19: "FLOAT8E5M2",
+        20: "FLOAT8E5M2FNUZ", 21: "UINT4", 22: "INT4",
+    ]
+
+    /// ONNX's name, as its API prints it (FLOAT, INT32, ...).
+    public var name: String { Self.names[rawValue] ?? "TYPE_\(rawValue)" }
+    public var description: String { name }
+
+    /// The Triton type the ONNX Runtime backend maps this to; nil where it has none (it then writes TYPE_INVALID).
+    public var tritonType: Inference_DataType? {
+        switch rawValue {
         case 1: .typeFp32
         case 2: .typeUint8
         case 3: .typeInt8
@@ -135,25 +169,9 @@ public struct ONNXModel: Sendable {
         }
     }
 
-    /// TRITONSERVER_DataTypeString of the model's type, as the backend's messages print it.
-    public static func serverTypeName(_ elemType: Int) -> String {
-        guard let type = tritonType(elemType) else { return "INVALID" }
+    /// TRITONSERVER_DataTypeString of the mapped type, as the backend's messages print it.
+    public var serverTypeName: String {
+        guard let type = tritonType else { return "INVALID" }
         return type == .typeString ? "BYTES" : String(type.configName.dropFirst("TYPE_".count))
-    }
-
-    /// ONNX's name of an element type, as its API prints it (FLOAT, INT32, ...).
-    public static func typeName(_ elemType: Int) -> String {
-        let names = [
-            0: "UNDEFINED", 1: "FLOAT", 2: "UINT8", 3: "INT8", 4: "UINT16", 5: "INT16", 6: "INT32", 7: "INT64",
-            8: "STRING", 9: "BOOL", 10: "FLOAT16", 11: "DOUBLE", 12: "UINT32", 13: "UINT64", 14: "COMPLEX64",
-            15: "COMPLEX128", 16: "BFLOAT16", 17: "FLOAT8E4M3FN", 18: "FLOAT8E4M3FNUZ", 19: "FLOAT8E5M2",
-            20: "FLOAT8E5M2FNUZ", 21: "UINT4", 22: "INT4",
-        ]
-        return names[elemType] ?? "TYPE_\(elemType)"
-    }
-
-    /// ONNX Runtime auto-complete's test: every input and output has rank >= 1 and a dynamic first dimension.
-    public var supportsBatching: Bool {
-        (inputs + outputs).allSatisfy { ($0.dims?.first ?? 0) == -1 }
     }
 }

@@ -1,23 +1,5 @@
 import Foundation
 
-/// Something wrong with a saved graph, naming the file (relative to the graph folder).
-public struct GraphProblem: Equatable, Sendable, CustomStringConvertible {
-    public var file: String
-    public var line: Int?
-    public var message: String
-
-    public init(file: String, line: Int? = nil, _ message: String) {
-        self.file = file
-        self.line = line
-        self.message = message
-    }
-
-    public var description: String {
-        if let line { return "\(file):\(line): \(message)" }
-        return "\(file): \(message)"
-    }
-}
-
 /// A file of a model that packing places into the repository, relative to the model's source.
 public struct ModelFile: Equatable, Sendable {
     public var relativePath: String
@@ -51,9 +33,9 @@ public struct OneFlowSavedGraph: Sendable {
     public var variables: [Variable]
     public var files: [ModelFile]
     /// Everything that makes this graph unfit to serve. Empty for a sound graph.
-    public var problems: [GraphProblem]
+    public var problems: [Problem]
     /// Harmless facts worth telling, such as variable folders the job does not read.
-    public var notes: [GraphProblem] = []
+    public var notes: [Problem] = []
 
     /// The graph's interface as Triton sees it: `INPUT_<i>` / `OUTPUT_<i>` in Python order.
     public var signature: Signature {
@@ -102,14 +84,14 @@ public struct OneFlowSavedGraph: Sendable {
         do {
             operations = try MLIRScanner.operations(in: text)
         } catch let error as MLIRSyntaxError {
-            throw TritonPackError.refused("\(graphPath):\(error.line)", error.message)
+            throw TritonPackError(.refused, file: graphPath, line: error.line, error.message)
         }
         var reader = Reader(directory: directory)
         reader.files.append(ModelFile(relativePath: graphFileName, size: Int64(data.count)))
         let inputs = reader.interfaces(operations.filter { $0.opType == "oneflow.input" }, role: "input")
         let outputs = reader.interfaces(operations.filter { $0.opType == "oneflow.output" }, role: "output")
         if outputs.isEmpty && reader.problems.isEmpty {
-            reader.problems.append(GraphProblem(file: graphFileName, "the graph has no oneflow.output operation"))
+            reader.problems.append(Problem(file: graphFileName, "the graph has no oneflow.output operation"))
         }
         let variables = reader.variables(operations.filter { $0.opType == "oneflow.variable" })
         try reader.checkEntries(variableNames: Set(variables.map(\.name)))
@@ -134,13 +116,13 @@ public struct OneFlowSavedGraph: Sendable {
 private struct Reader {
     let directory: URL
     var files: [ModelFile] = []
-    var problems: [GraphProblem] = []
-    var notes: [GraphProblem] = []
+    var problems: [Problem] = []
+    var notes: [Problem] = []
 
     init(directory: URL) { self.directory = directory }
 
     mutating func problem(_ file: String, line: Int? = nil, _ message: String) {
-        problems.append(GraphProblem(file: file, line: line, message))
+        problems.append(Problem(file: file, line: line, message))
     }
 
     mutating func dataType(of op: MLIROperation, what: String) -> Oneflow_DataType? {
@@ -289,7 +271,7 @@ private struct Reader {
         guard let meta = parseMeta(Array(metaData), relative: metaRelative) else { return }
         checkOut(of: OneFlowSavedGraph.Variable(name: name, oneflowType: meta.dataType, shape: meta.shape.dim))
         if problems.count == problemsBefore {
-            notes.append(GraphProblem(
+            notes.append(Problem(
                 file: name,
                 "variable folder that model.mlir does not read (a buffer such as BatchNorm's num_batches_tracked): packed unchanged; the backend never loads it"))
         }

@@ -55,6 +55,13 @@ public struct Signature: Equatable, Hashable, Sendable, Codable {
         guard let first = all.first?.shape.first, first > 0 else { return nil }
         return all.allSatisfy { $0.shape.count >= 1 && $0.shape[0] == first } ? first : nil
     }
+
+    /// The shared first dimension when every tensor keeps at least one dimension besides it: the
+    /// batch a OneFlow graph was saved with, which its backend reads as max_batch_size.
+    public var savedBatch: Int64? {
+        guard let shared = sharedLeadingDimension, (inputs + outputs).allSatisfy({ $0.shape.count >= 2 }) else { return nil }
+        return shared
+    }
 }
 
 extension Inference_DataType {

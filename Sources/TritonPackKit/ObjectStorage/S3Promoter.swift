@@ -27,38 +27,37 @@ public struct S3Promoter: Sendable {
     public func promote() async throws -> PromotionResult {
         try ModelName.validate(name)
         try S3Location.validateKeySegment(name, in: target.location.url)
-        let from = ModelVersions(repository: source, name: name)
+        let from = try await source.model(name)
         try from.requireModel()
         let sourceConfig = try from.config()
         if !sourceConfig.name.isEmpty && sourceConfig.name != name {
-            throw TritonPackError.refused(from.configPath.path, "the config names model '\(sourceConfig.name)', not '\(name)'")
+            throw TritonPackError.refused(from.configPath, "the config names model '\(sourceConfig.name)', not '\(name)'")
         }
-        let available = try from.available()
         let version: Int64
         if let requested = self.version {
-            guard available.contains(requested) else {
-                throw TritonPackError.refused(
-                    from.directory.appendingPathComponent(String(requested)).path, "version \(requested) of '\(name)' does not exist")
+            guard from.versions.contains(requested) else {
+                throw TritonPackError.refused(from.version(requested).displayPath, "version \(requested) of '\(name)' does not exist")
             }
             version = requested
         } else {
-            guard let newest = VersionPolicyEvaluation.served(sourceConfig.versionPolicy, available: available).max() else {
-                throw TritonPackError.refused(from.directory.path, "the source serves no version of '\(name)'")
+            guard let newest = try from.served().max() else {
+                throw TritonPackError.refused(from.displayPath, "the source serves no version of '\(name)'")
             }
             version = newest
         }
         let destinationVersion = targetVersion ?? version
         let versionFolder = from.directory.appendingPathComponent(String(version))
+        let versionDirectory = from.version(version)
 
         var gates: [PromotionGate] = []
-        let errors = Linter(options: lintOptions).lint(path: from.directory).diagnostics.filter { $0.severity == .error }
+        let errors = Linter(options: lintOptions).lint(path: from.directory).diagnostics.filter { (diagnostic: Diagnostic) in diagnostic.severity == .error }
         gates.append(
             PromotionGate(
                 name: "lint", outcome: errors.isEmpty ? .passed : .failed,
                 detail: errors.isEmpty ? "no error" : errors.prefix(3).map(\.compilerStyle).joined(separator: "; ")))
         let manifest: Manifest
-        if let recorded = try? Manifest.read(from: versionFolder) {
-            let problems = try ManifestVerification.problems(of: recorded, in: versionFolder)
+        if let recorded = try? await versionDirectory.manifest() {
+            let problems = try await versionDirectory.verify(against: recorded)
             gates.append(
                 PromotionGate(
                     name: "manifest", outcome: problems.isEmpty ? .passed : .failed,
@@ -79,9 +78,12 @@ public struct S3Promoter: Sendable {
         } else {
             gates.append(PromotionGate(name: "signature", outcome: .passed, detail: "new model in the target"))
         }
-        if gates.contains(where: { $0.outcome == .failed }) { throw PromotionRefused(gates: gates) }
+        let failed = gates.filter { $0.outcome == .failed }
+        if !failed.isEmpty {
+            throw TritonPackError.refused("promotion refused", problems: failed.map { Problem(nil, $0.detail, code: "gate \($0.name)") })
+        }
 
-        let configText = try String(contentsOf: from.configPath, encoding: .utf8)
+        let configText = String(decoding: from.configText ?? Data(), as: UTF8.self)
         let published = try await target.publishVersion(
             model: name, version: destinationVersion, localFolder: versionFolder, config: configText, manifest: manifest)
         return PromotionResult(
@@ -123,7 +125,7 @@ public struct S3Packer: Sendable {
         let staging = FileManager.default.temporaryDirectory.appendingPathComponent("tritonpack-s3-pack-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: staging) }
-        var packed = try Packer(
+        var packed = try await Packer(
             PackRequest(repository: ModelRepository(root: staging), version: 1, updateConfig: updateConfig, link: link, durable: false)
         ).pack(model)
         let state = try await target.state(model: packed.model)

@@ -4,7 +4,7 @@ import Foundation
 import Glibc
 
 /// One file to place: where it comes from and where it goes.
-public struct FileCopyJob: Sendable {
+struct FileCopyJob: Sendable {
     public var source: String
     public var destination: String
     public var size: Int64
@@ -18,7 +18,7 @@ public struct FileCopyJob: Sendable {
 
 /// Copies (or hard-links) files while computing their SHA-256, reading every byte once,
 /// with one worker per core taking the largest remaining file first.
-public struct FileCopier: Sendable {
+struct FileCopier: Sendable {
     public enum Mode: Sendable { case copy, hardLink }
 
     public var mode: Mode
@@ -26,12 +26,15 @@ public struct FileCopier: Sendable {
     public var workers: Int
     /// fsync every written file before returning, so a later rename publishes durable data.
     public var syncFiles: Bool
+    /// Told every chunk read; by default the task's `ByteProgress.current`.
+    public var progress: ByteProgress?
 
     public init(mode: Mode = .copy, bufferSize: Int = 1 << 20, workers: Int? = nil, syncFiles: Bool = true) {
         self.mode = mode
         self.bufferSize = bufferSize
         self.workers = max(1, workers ?? ProcessInfo.processInfo.activeProcessorCount)
         self.syncFiles = syncFiles
+        progress = ByteProgress.current
     }
 
     public struct Result: Sendable {
@@ -65,6 +68,7 @@ public struct FileCopier: Sendable {
         _ jobs: [FileCopyJob], _ body: @Sendable (FileCopyJob, inout [UInt8]) throws -> T
     ) throws -> [(FileCopyJob, T)] {
         let ordered = jobs.sorted { $0.size > $1.size }
+        progress?.expect(ordered.reduce(0) { $0 + $1.size })
         let state = WorkQueue<T>(count: ordered.count)
         DispatchQueue.concurrentPerform(iterations: min(workers, max(ordered.count, 1))) { _ in
             var buffer = [UInt8](repeating: 0, count: bufferSize)
@@ -111,7 +115,7 @@ public struct FileCopier: Sendable {
                 written += result
             }
         }
-        let total = try Self.stream(job.source, buffer: &buffer, write)
+        let total = try Self.stream(job.source, buffer: &buffer, progress: progress, write)
         if total != job.size {
             throw TritonPackError.io(job.source, "changed while being copied (\(job.size) bytes expected, \(total) read)")
         }
@@ -124,13 +128,13 @@ public struct FileCopier: Sendable {
     /// SHA-256 of a file, streamed.
     public func hash(_ path: String, buffer: inout [UInt8]) throws -> String {
         var hasher = SHA256()
-        _ = try Self.stream(path, buffer: &buffer) { hasher.update(bufferPointer: $0) }
+        _ = try Self.stream(path, buffer: &buffer, progress: progress) { hasher.update(bufferPointer: $0) }
         return hasher.finalize().hexString
     }
 
     /// Reads a file front to back through `buffer`, handing each chunk to `body`; returns the byte count.
     private static func stream(
-        _ path: String, buffer: inout [UInt8], _ body: (UnsafeRawBufferPointer) throws -> Void
+        _ path: String, buffer: inout [UInt8], progress: ByteProgress?, _ body: (UnsafeRawBufferPointer) throws -> Void
     ) throws -> Int64 {
         let input = open(path, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw TritonPackError.io(path, "cannot open: \(POSIXFiles.errnoMessage())") }
@@ -148,6 +152,7 @@ public struct FileCopier: Sendable {
                 try Interruption.check()
                 try body(UnsafeRawBufferPointer(start: raw.baseAddress!, count: count))
                 total += Int64(count)
+                progress?.advance(by: Int64(count))
             }
         }
         return total

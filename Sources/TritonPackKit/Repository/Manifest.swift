@@ -80,10 +80,14 @@ public struct Manifest: Codable, Equatable, Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TritonPackError.refused(path, "missing: this version was not packed by tritonpack or lost its manifest")
         }
+        return try decode(data, path: path)
+    }
+
+    public static func decode(_ data: Data, path: String) throws -> Manifest {
         do {
             return try JSONDecoder().decode(Manifest.self, from: data)
         } catch {
-            throw TritonPackError.refused(path, "not a readable manifest: \(error)")
+            throw TritonPackError(.refused, "not a readable manifest: \(error)", at: SourceLocation(path), cause: error)
         }
     }
 }

@@ -1,13 +1,29 @@
 import Foundation
 
-/// A Triton model repository on disk: one folder per model, one numbered folder per version.
+/// A Triton model repository: one folder per model, one numbered folder per version, in a store
+/// (a local folder, or object storage).
 public struct ModelRepository: Sendable {
     public static let configFileName = "config.pbtxt"
     public static let lockFileName = ".tritonpack.lock"
 
-    public var root: URL
+    public var store: any RepositoryStore
 
-    public init(root: URL) { self.root = root.standardizedFileURL }
+    public init(store: any RepositoryStore) { self.store = store }
+
+    /// A repository in a local folder.
+    public init(root: URL, durable: Bool = true) { store = LocalRepositoryStore(root: root, durable: durable) }
+
+    /// A repository as users name it on the command line.
+    public init(location: String) { self.init(root: URL(fileURLWithPath: location)) }
+
+    /// The repository holding a model folder named as `<repository>/<model>`, and the model's name.
+    public static func containing(modelFolder location: String) -> (repository: ModelRepository, model: String) {
+        let folder = URL(fileURLWithPath: location).standardizedFileURL
+        return (ModelRepository(root: folder.deletingLastPathComponent()), folder.lastPathComponent)
+    }
+
+    /// The local folder; for a remote store, its display name (callers needing files fetch them first).
+    public var root: URL { store.localRoot ?? URL(fileURLWithPath: store.displayName) }
 
     public func modelDirectory(_ name: String) -> URL { root.appendingPathComponent(name, isDirectory: true) }
 
@@ -15,17 +31,13 @@ public struct ModelRepository: Sendable {
         modelDirectory(name).appendingPathComponent(Self.configFileName)
     }
 
-    /// The versions Triton would load from a model folder: canonical numeric folder names only.
-    public func versions(of name: String) throws -> [Int64] {
-        let directory = modelDirectory(name).path
-        guard POSIXFiles.isDirectory(directory) else { return [] }
-        return try POSIXFiles.entries(of: directory).compactMap { entry -> Int64? in
-            guard let version = ModelRepository.canonicalVersion(entry),
-                POSIXFiles.isDirectory(directory + "/" + entry)
-            else { return nil }
-            return version
-        }.sorted()
+    /// The model folder as it is now: its config read and parsed once, its versions listed.
+    public func model(_ name: String) async throws -> ModelDirectory {
+        try await ModelDirectory.load(name, in: self)
     }
+
+    /// The versions Triton would load from a local model folder.
+    public func versions(of name: String) throws -> [Int64] { try ModelDirectory.local(name, in: root).versions }
 
     /// `3` -> 3; `03`, `3a`, `-1`, `+2`, ` 1` -> nil (Triton skips or misreads those).
     public static func canonicalVersion(_ name: String) -> Int64? {
@@ -34,18 +46,6 @@ public struct ModelRepository: Sendable {
         return Int64(name)
     }
 
-    /// Creates the repository folder (and its parents) if it does not exist yet.
-    public func create() throws {
-        if POSIXFiles.exists(root.path) {
-            guard POSIXFiles.isDirectory(root.path) else {
-                throw TritonPackError.refused(root.path, "exists but is not a directory; a repository is a folder")
-            }
-            return
-        }
-        do {
-            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        } catch {
-            throw TritonPackError.io(root.path, "cannot create repository: \(error.localizedDescription)")
-        }
-    }
+    /// Creates the repository (and a local folder's parents) if it does not exist yet.
+    public func create() async throws { try await store.create() }
 }

@@ -3,18 +3,16 @@ import Glibc
 
 /// An advisory lock (flock) that serializes tritonpack's writers on one repository.
 /// The lock file is a plain file in the repository root, which Triton ignores.
-public final class RepositoryLock {
+final class RepositoryLock: @unchecked Sendable {
     private let fd: Int32
     public let path: String
 
     /// Takes the lock, waiting up to `timeout` seconds; `onWait` is called once if another
     /// process holds it.
-    public init(repository: ModelRepository, timeout: Double = 60, onWait: (String) -> Void = { _ in }) throws {
-        path = repository.root.appendingPathComponent(ModelRepository.lockFileName).path
+    public init(root: URL, timeout: Double = 60, onWait: (String) -> Void = { _ in }) throws {
+        path = root.appendingPathComponent(ModelRepository.lockFileName).path
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw TritonPackError.io(path, "cannot open lock file: \(POSIXFiles.errnoMessage())")
-        }
+        guard fd >= 0 else { throw TritonPackError.system(path, "cannot open lock file") }
         if flock(fd, LOCK_EX | LOCK_NB) == 0 { return }
         onWait("waiting for another tritonpack process that holds \(path) (up to \(Int(timeout)) s)")
         let deadline = Date().addingTimeInterval(timeout)
@@ -22,7 +20,7 @@ public final class RepositoryLock {
             usleep(50_000)
             if let signal = Interruption.signal {
                 close(fd)
-                throw Interrupted(signal: signal)
+                throw TritonPackError.interrupted(by: signal)
             }
             if flock(fd, LOCK_EX | LOCK_NB) == 0 { return }
         }

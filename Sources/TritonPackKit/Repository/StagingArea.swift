@@ -7,26 +7,25 @@ import Foundation
 /// repository (`<parent>/.tritonpack-staging-<repository>`) on the same filesystem. Only where that is
 /// impossible does it fall back to a hidden folder inside the model folder (a version folder that
 /// Triton skips with a warning), or for a brand-new model, inside the repository root.
-public struct StagingArea: Sendable {
+struct StagingArea: Sendable {
     public static let folderName = ".tritonpack-staging"
 
     public var root: URL
     /// True when the staging folder lies inside the repository (the fallback).
     public var isInsideRepository: Bool
 
-    public static func choose(for repository: ModelRepository, model: String) -> StagingArea {
-        let sibling = repository.root.deletingLastPathComponent()
-            .appendingPathComponent("\(folderName)-\(repository.root.lastPathComponent)")
-        if let device = POSIXFiles.deviceID(repository.root.path), prepare(sibling),
+    public static func choose(for root: URL, model: String) -> StagingArea {
+        let sibling = root.deletingLastPathComponent().appendingPathComponent("\(folderName)-\(root.lastPathComponent)")
+        if let device = POSIXFiles.deviceID(root.path), prepare(sibling),
             POSIXFiles.deviceID(sibling.path) == device
         {
             return StagingArea(root: sibling, isInsideRepository: false)
         }
-        let modelDirectory = repository.modelDirectory(model)
+        let modelDirectory = root.appendingPathComponent(model, isDirectory: true)
         let inside =
             POSIXFiles.isDirectory(modelDirectory.path)
             ? modelDirectory.appendingPathComponent(folderName)
-            : repository.root.appendingPathComponent(folderName)
+            : root.appendingPathComponent(folderName)
         _ = prepare(inside)
         return StagingArea(root: inside, isInsideRepository: true)
     }

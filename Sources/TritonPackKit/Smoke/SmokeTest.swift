@@ -81,6 +81,9 @@ public struct SmokeReport: Encodable, Sendable {
     public var outputs: [OutputCheck] = []
     public var latency: LatencyReport?
     public var failures: [String] = []
+    /// Seconds spent starting the server and loading the model (`load`), checking the answers
+    /// (`outputs`) and sending the timed requests (`requests`); for JUnit's times.
+    public var seconds: [String: Double] = [:]
     public var passed: Bool { loaded && failures.isEmpty }
 
     enum CodingKeys: String, CodingKey { case model, device, runtime, notes, loaded, outputs, latency, failures, passed }
@@ -123,7 +126,12 @@ public struct SmokeTest: Sendable {
     }
 
     public func run(onServerStarted: @Sendable (TritonServer) -> Void = { _ in }) async throws -> SmokeReport {
-        let versions = ModelVersions(repository: ModelRepository(root: options.repository), name: options.model)
+        var clock = Date()
+        func lap() -> Double {
+            defer { clock = Date() }
+            return -clock.timeIntervalSinceNow
+        }
+        let versions = try ModelDirectory.local(options.model, in: options.repository)
         try versions.requireModel()
         let config = try versions.config()
         let gpus = Self.gpus()
@@ -137,7 +145,7 @@ public struct SmokeTest: Sendable {
         if config.wantsGPU && gpus.isEmpty {
             guard options.cpu else {
                 throw TritonPackError.refused(
-                    versions.configPath.path,
+                    versions.configPath,
                     "the config asks for KIND_GPU but this machine has no GPU; pass --cpu to smoke-test a KIND_CPU copy (your repository is not changed)")
             }
             servingConfig = config.onCPU
@@ -179,7 +187,9 @@ public struct SmokeTest: Sendable {
         let body: Data
         do {
             (status, body, _) = try await client.post("v2/repository/models/\(options.model)/load")
+            report.seconds["load"] = lap()
         } catch {
+            report.seconds["load"] = lap()
             report.failures.append("tritonserver did not load '\(options.model)': \(describe(error))")
             report.failures.append(contentsOf: server.errorLines(mentioning: options.model))
             return report
@@ -210,10 +220,12 @@ public struct SmokeTest: Sendable {
                     "the outputs match the expected ones under other names: \(pairs.joined(separator: ", ")). The oneflow backend numbers outputs in hash-map order (lint rule oneflow-output-numbering); rename the outputs in config.pbtxt to match this server")
             }
             report.failures += report.outputs.flatMap { output in output.problems.map { "\(output.name): \($0)" } }
+            report.seconds["outputs"] = lap()
             let port = server.httpPort
             report.latency = try await Self.whileServing(server) {
                 try await time(client: client, port: port, inputs: inputs, outputs: outputNames)
             }
+            report.seconds["requests"] = lap()
         } catch let error as TritonPackError {
             throw error
         } catch {
@@ -241,7 +253,7 @@ public struct SmokeTest: Sendable {
 
     /// Which runtime executes a OneFlow model, and why; for OneFlow's Python runtime, the serving
     /// copy written into `copy` (returned), else nil (the repository is served as it is).
-    func oneflowRuntime(versions: ModelVersions, servingConfig: Inference_ModelConfig, executable: URL, into copy: URL)
+    func oneflowRuntime(versions: ModelDirectory, servingConfig: Inference_ModelConfig, executable: URL, into copy: URL)
         throws -> (RuntimeChoice, URL?)
     {
         let installation = TritonInstallation(executable: executable)
@@ -504,20 +516,23 @@ extension SmokeReport {
             text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
                 .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
         }
-        var cases: [(String, [String])] = [("load", loaded ? [] : failures)]
-        for output in outputs { cases.append(("output \(output.name)", output.problems)) }
+        func time(_ value: Double?) -> String { String(format: "%.3f", value ?? 0) }
+        // The answers of all outputs are checked together: each output's case gets an equal share.
+        let perOutput = outputs.isEmpty ? 0 : (seconds["outputs"] ?? 0) / Double(outputs.count)
+        var cases: [(String, [String], Double?)] = [("load", loaded ? [] : failures, seconds["load"])]
+        for output in outputs { cases.append(("output \(output.name)", output.problems, perOutput)) }
         let other = failures.filter { failure in !outputs.contains { failure.hasPrefix("\($0.name): ") } }
-        if loaded { cases.append(("requests", other)) }
+        if loaded { cases.append(("requests", other, seconds["requests"])) }
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        xml += "<testsuite name=\"tritonpack smoke \(escape(model))\" tests=\"\(cases.count)\" failures=\"\(cases.filter { !$0.1.isEmpty }.count)\">\n"
+        xml += "<testsuite name=\"tritonpack smoke \(escape(model))\" tests=\"\(cases.count)\" failures=\"\(cases.filter { !$0.1.isEmpty }.count)\" time=\"\(time(seconds.values.reduce(0, +)))\">\n"
         if let runtime {
             xml += "  <properties>\n"
             xml += "    <property name=\"runtime\" value=\"\(escape(runtime.name))\"/>\n"
             xml += "    <property name=\"runtime_reason\" value=\"\(escape(runtime.reason))\"/>\n"
             xml += "  </properties>\n"
         }
-        for (name, problems) in cases {
-            xml += "  <testcase classname=\"\(escape(model))\" name=\"\(escape(name))\""
+        for (name, problems, seconds) in cases {
+            xml += "  <testcase classname=\"\(escape(model))\" name=\"\(escape(name))\" time=\"\(time(seconds))\""
             if problems.isEmpty {
                 xml += "/>\n"
             } else {

@@ -15,30 +15,8 @@ public enum Interruption {
         return number == 0 ? nil : number
     }
 
-    /// Throws `Interrupted` once a signal was received.
+    /// Throws an `.interrupted` error once a signal was received.
     public static func check() throws {
-        if let signal { throw Interrupted(signal: signal) }
+        if let signal { throw TritonPackError.interrupted(by: signal) }
     }
-}
-
-/// The work was stopped by a signal; what it was writing has been removed.
-public struct Interrupted: Error, CustomStringConvertible, Sendable {
-    public var signal: Int32
-
-    public init(signal: Int32) {
-        self.signal = signal
-    }
-
-    public var name: String {
-        switch signal {
-        case SIGINT: return "SIGINT"
-        case SIGTERM: return "SIGTERM"
-        default: return "signal \(signal)"
-        }
-    }
-
-    /// 128 + the signal number, as shells report a process ended by it.
-    public var exitStatus: Int32 { 128 + signal }
-
-    public var description: String { "interrupted by \(name)" }
 }

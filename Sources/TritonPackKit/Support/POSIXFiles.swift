@@ -92,9 +92,9 @@ public enum POSIXFiles {
     }
 
     /// Writes `data` to a temporary file beside `path`, syncs it, and renames it over `path`.
-    public static func writeAtomically(_ data: Data, to path: String, mode: mode_t = 0o644) throws {
+    public static func writeAtomically(_ data: Data, to path: String, mode: mode_t = 0o644, stagingIn staging: String? = nil) throws {
         let directory = (path as NSString).deletingLastPathComponent
-        let temporary = (directory.isEmpty ? "." : directory) + "/.tritonpack-tmp-\(getpid())-\(UUID().uuidString)"
+        let temporary = (staging ?? (directory.isEmpty ? "." : directory)) + "/.tritonpack-tmp-\(getpid())-\(UUID().uuidString)"
         try write(data, to: temporary, mode: mode)
         do {
             try rename(temporary, to: path)

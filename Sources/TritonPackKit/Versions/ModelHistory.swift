@@ -1,13 +1,16 @@
 import Foundation
 import Glibc
 
-/// The append-only record of what tritonpack did to a model, one JSON object per line, in
-/// `<model>/tritonpack-history.jsonl` (a file, which Triton ignores).
+/// The append-only record of what tritonpack did to the models of a repository, one JSON object per
+/// line, in `<repository>/tritonpack-history.jsonl`. It lives in the repository root, not in a model
+/// folder: a polling Triton reloads a model whenever a file in its folder changes, and it treats only
+/// folders in the root as models, so appending there never causes a load.
 public enum ModelHistory {
     public static let fileName = "tritonpack-history.jsonl"
 
     public struct Entry: Codable, Equatable, Sendable {
         public var time: String
+        public var model: String?
         public var operation: String
         public var versions: [Int64]
         public var digests: [String: String]
@@ -22,8 +25,15 @@ public enum ModelHistory {
         }
     }
 
+    /// The history file of the repository holding `modelDirectory`.
+    public static func file(for modelDirectory: URL) -> URL {
+        modelDirectory.absoluteURL.standardizedFileURL.deletingLastPathComponent().appendingPathComponent(fileName)
+    }
+
     public static func append(_ entry: Entry, to modelDirectory: URL) throws {
-        let path = modelDirectory.appendingPathComponent(fileName).path
+        var entry = entry
+        entry.model = modelDirectory.absoluteURL.standardizedFileURL.lastPathComponent
+        let path = file(for: modelDirectory).path
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let line = try encoder.encode(entry) + Data("\n".utf8)
@@ -36,8 +46,20 @@ public enum ModelHistory {
         }
     }
 
+    /// The model's entries, oldest first: those an older tritonpack wrote into the model folder,
+    /// then the repository's entries for this model.
     public static func read(from modelDirectory: URL) -> [Entry] {
-        guard let text = try? String(contentsOf: modelDirectory.appendingPathComponent(fileName), encoding: .utf8) else { return [] }
+        let name = modelDirectory.absoluteURL.standardizedFileURL.lastPathComponent
+        let legacy = entries(in: modelDirectory.appendingPathComponent(fileName)).map { entry -> Entry in
+            var entry = entry
+            entry.model = name
+            return entry
+        }
+        return legacy + entries(in: file(for: modelDirectory)).filter { $0.model == name }
+    }
+
+    private static func entries(in file: URL) -> [Entry] {
+        guard let text = try? String(contentsOf: file, encoding: .utf8) else { return [] }
         return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(Entry.self, from: Data($0.utf8)) }
     }
 }

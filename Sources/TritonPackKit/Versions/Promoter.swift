@@ -18,17 +18,9 @@ public struct PromotionResult: Codable, Equatable, Sendable {
     public var gates: [PromotionGate]
 }
 
-/// Refused promotion, with every gate's result.
-public struct PromotionRefused: Error, CustomStringConvertible, Sendable {
-    public var gates: [PromotionGate]
-    public var description: String {
-        gates.filter { $0.outcome == .failed }.map { "gate \($0.name) failed: \($0.detail)" }.joined(separator: "\n")
-    }
-}
-
 /// Copies one version of a model from one repository into another, after gates: the source model
 /// lints without error, its files match its manifest, and its signature is compatible with what the
-/// target serves.
+/// target serves. A refusal is a `.refused` error with one problem per failed gate, coded `gate <name>`.
 public struct Promoter: Sendable {
     public var name: String
     public var source: ModelRepository
@@ -53,38 +45,79 @@ public struct Promoter: Sendable {
         self.lockTimeout = lockTimeout
     }
 
-    public func promote(onWait: @escaping @Sendable (String) -> Void = { _ in }) throws -> PromotionResult {
+    public func promote(onWait: @escaping @Sendable (String) -> Void = { _ in }) async throws -> PromotionResult {
         try ModelName.validate(name)
-        let from = ModelVersions(repository: source, name: name)
+        let from = try await source.model(name)
         try from.requireModel()
-        guard POSIXFiles.isDirectory(target.root.path) else {
-            throw TritonPackError.refused(target.root.path, "the target repository is not a directory")
+        guard try await target.store.exists() else {
+            throw TritonPackError.refused(target.store.displayName, "the target repository is not a directory")
         }
-        guard source.root.path != target.root.path else {
+        guard source.store.displayName != target.store.displayName else {
             throw TritonPackError.usage("--from and --to name the same repository")
         }
         let sourceConfig = try from.config()
         if !sourceConfig.name.isEmpty && sourceConfig.name != name {
-            throw TritonPackError.refused(from.configPath.path, "the config names model '\(sourceConfig.name)', not '\(name)'")
+            throw TritonPackError.refused(from.configPath, "the config names model '\(sourceConfig.name)', not '\(name)'")
         }
-        let served = VersionPolicyEvaluation.served(sourceConfig.versionPolicy, available: try from.available())
-        let version: Int64
-        if let requested = self.version {
-            guard try from.available().contains(requested) else {
-                throw TritonPackError.refused(
-                    from.directory.appendingPathComponent(String(requested)).path, "version \(requested) of '\(name)' does not exist")
-            }
-            version = requested
-        } else {
-            guard let newest = served.max() else {
-                throw TritonPackError.refused(from.directory.path, "the source serves no version of '\(name)'")
-            }
-            version = newest
-        }
+        let version = try chooseVersion(in: from)
         let destinationVersion = targetVersion ?? version
         guard destinationVersion >= 0 else { throw TritonPackError.usage("--as must be >= 0") }
-        let versionFolder = from.directory.appendingPathComponent(String(version))
+        let versionFolder = from.version(version)
+        let (manifest, sourceGates) = try await sourceGates(of: from, version: versionFolder)
 
+        return try await RepositoryTransaction.run(in: target, model: name, lock: LockPolicy(timeout: lockTimeout, onWait: onWait)) {
+            transaction in
+            let to = transaction.model
+            var gates = sourceGates
+            gates.append(try signatureGate(target: to, sourceConfig: sourceConfig))
+            let failed = gates.filter { $0.outcome == .failed }
+            if !failed.isEmpty {
+                throw TritonPackError.refused(
+                    "promotion refused", problems: failed.map { Problem(nil, $0.detail, code: "gate \($0.name)") })
+            }
+            if to.versions.contains(destinationVersion) {
+                throw TritonPackError.refused(
+                    to.version(destinationVersion).displayPath,
+                    "version \(destinationVersion) of '\(name)' already exists in the target; pass --as with a free number")
+            }
+            let files = try await placedFiles(of: versionFolder)
+            let (record, staged) = try await transaction.addVersion(destinationVersion, files: files) { entries in
+                var record = manifest ?? Manifest(
+                    model: name, version: destinationVersion, source: .init(kind: "promoted", path: versionFolder.displayPath),
+                    signature: Signature(inputs: [], outputs: []), files: entries)
+                record.version = destinationVersion
+                return record
+            }
+            let copied = files.map { Manifest.Entry(path: $0.destination, size: $0.size, sha256: staged.digests[$0.destination] ?? "") }
+            if record.files != copied.sorted(by: { $0.path < $1.path }) {
+                throw TritonPackError.io(versionFolder.displayPath, "changed while being promoted: the copy does not match the manifest")
+            }
+            if !to.exists, let config = from.configText { transaction.setConfig(config) }
+            transaction.record(
+                "promote", versions: [destinationVersion], digests: [String(destinationVersion): record.digest],
+                detail: "from \(versionFolder.displayPath)")
+            return PromotionResult(
+                model: name, sourceVersion: version, targetVersion: destinationVersion,
+                targetDirectory: to.version(destinationVersion).displayPath, configCopied: !to.exists, digest: record.digest,
+                gates: gates)
+        }
+    }
+
+    private func chooseVersion(in from: ModelDirectory) throws -> Int64 {
+        if let requested = version {
+            guard from.versions.contains(requested) else {
+                throw TritonPackError.refused(from.version(requested).displayPath, "version \(requested) of '\(name)' does not exist")
+            }
+            return requested
+        }
+        guard let newest = try from.served().max() else {
+            throw TritonPackError.refused(from.displayPath, "the source serves no version of '\(name)'")
+        }
+        return newest
+    }
+
+    /// The lint and manifest gates, which look at the source only.
+    private func sourceGates(of from: ModelDirectory, version: VersionDirectory) async throws -> (Manifest?, [PromotionGate]) {
         var gates: [PromotionGate] = []
         let report = Linter(options: lintOptions).lint(path: from.directory)
         let errors = report.diagnostics.filter { $0.severity == .error }
@@ -92,112 +125,50 @@ public struct Promoter: Sendable {
             PromotionGate(
                 name: "lint", outcome: errors.isEmpty ? .passed : .failed,
                 detail: errors.isEmpty ? "no error" : errors.prefix(3).map(\.compilerStyle).joined(separator: "; ")))
-
-        let manifest = try? Manifest.read(from: versionFolder)
+        let manifest = try? await version.manifest()
         if let manifest {
-            let problems = try ManifestVerification.problems(of: manifest, in: versionFolder)
+            let problems = try await version.verify(against: manifest)
             gates.append(
                 PromotionGate(
                     name: "manifest", outcome: problems.isEmpty ? .passed : .failed,
                     detail: problems.isEmpty ? "\(manifest.files.count) files match sha256:\(manifest.digest)" : problems.joined(separator: "; ")))
         } else {
-            gates.append(PromotionGate(name: "manifest", outcome: .skipped, detail: "version \(version) has no manifest; one is recorded in the target"))
-        }
-
-        let to = ModelVersions(repository: target, name: name)
-        let targetExists = POSIXFiles.isDirectory(to.directory.path)
-        var targetConfig: Inference_ModelConfig?
-        if targetExists && POSIXFiles.exists(to.configPath.path) {
-            let config = try to.config()
-            if !config.name.isEmpty && config.name != name {
-                throw TritonPackError.refused(to.configPath.path, "the target's config names model '\(config.name)', not '\(name)'")
-            }
-            targetConfig = config
-        }
-        if let targetConfig {
-            let differences = SignatureCompatibility.differences(served: targetConfig, candidate: sourceConfig)
-            let outcome: PromotionGate.Outcome = differences.isEmpty ? .passed : (allowBreaking ? .overridden : .failed)
             gates.append(
-                PromotionGate(
-                    name: "signature", outcome: outcome,
-                    detail: differences.isEmpty ? "compatible with the target's config" : differences.joined(separator: "; ")))
-        } else {
-            gates.append(PromotionGate(name: "signature", outcome: .passed, detail: "new model in the target"))
+                PromotionGate(name: "manifest", outcome: .skipped, detail: "version \(version.number) has no manifest; one is recorded in the target"))
         }
-        if gates.contains(where: { $0.outcome == .failed }) { throw PromotionRefused(gates: gates) }
-
-        let lock = try RepositoryLock(repository: target, timeout: lockTimeout, onWait: onWait)
-        defer { withExtendedLifetime(lock) {} }
-        let staging = StagingArea.choose(for: target, model: name)
-        staging.removeStaleStages()
-        let destination = to.directory.appendingPathComponent(String(destinationVersion))
-        if POSIXFiles.exists(destination.path) {
-            throw TritonPackError.refused(
-                destination.path, "version \(destinationVersion) of '\(name)' already exists in the target; pass --as with a free number")
-        }
-        let stage = try staging.makeStage(model: name)
-        defer {
-            POSIXFiles.removeTree(stage.path)
-            staging.removeIfEmpty()
-        }
-        let createsModel = !POSIXFiles.isDirectory(to.directory.path)
-        let stagedModel = stage.appendingPathComponent(name)
-        let stagedVersion = (createsModel ? stagedModel : stage).appendingPathComponent(String(destinationVersion))
-        try FileManager.default.createDirectory(at: stagedVersion, withIntermediateDirectories: true)
-        let copied = try copyVersion(versionFolder, to: stagedVersion, manifest: manifest)
-        var record = manifest ?? Manifest(
-            model: name, version: destinationVersion, source: .init(kind: "promoted", location: versionFolder),
-            signature: Signature(inputs: [], outputs: []), files: copied)
-        if record.files != copied {
-            throw TritonPackError.io(versionFolder.path, "changed while being promoted: the copy does not match the manifest")
-        }
-        record.version = destinationVersion
-        try POSIXFiles.write(try record.encoded(), to: stagedVersion.appendingPathComponent(Manifest.fileName).path)
-        try Interruption.check()
-        if createsModel {
-            try POSIXFiles.write(try Data(contentsOf: from.configPath), to: stagedModel.appendingPathComponent(ModelRepository.configFileName).path)
-            try POSIXFiles.fsync(path: stagedModel.path)
-            try POSIXFiles.rename(stagedModel.path, to: to.directory.path)
-            try POSIXFiles.fsync(path: target.root.path)
-        } else {
-            try POSIXFiles.fsync(path: stagedVersion.path)
-            try POSIXFiles.rename(stagedVersion.path, to: destination.path)
-            try POSIXFiles.fsync(path: to.directory.path)
-        }
-        try ModelHistory.append(
-            .init(
-                operation: "promote", versions: [destinationVersion], digests: [String(destinationVersion): record.digest],
-                detail: "from \(versionFolder.path)"),
-            to: to.directory)
-        return PromotionResult(
-            model: name, sourceVersion: version, targetVersion: destinationVersion, targetDirectory: destination.path,
-            configCopied: createsModel, digest: record.digest, gates: gates)
+        return (manifest, gates)
     }
 
-    /// Copies every file of a version folder (but its manifest), hashing as it goes.
-    private func copyVersion(_ folder: URL, to destination: URL, manifest: Manifest?) throws -> [Manifest.Entry] {
-        var jobs: [FileCopyJob] = []
-        var relatives: [String: String] = [:]
-        guard let enumerator = FileManager.default.enumerator(atPath: folder.path) else { return [] }
-        for case let relative as String in enumerator where relative != Manifest.fileName {
-            let source = folder.appendingPathComponent(relative)
-            let target = destination.appendingPathComponent(relative)
-            if POSIXFiles.isDirectory(source.path) {
-                try POSIXFiles.makeDirectory(target.path)
-            } else {
-                jobs.append(FileCopyJob(source: source.path, destination: target.path, size: POSIXFiles.fileSize(source.path) ?? 0))
-                relatives[target.path] = relative
-            }
+    private func signatureGate(target to: ModelDirectory, sourceConfig: Inference_ModelConfig) throws -> PromotionGate {
+        guard to.exists, to.configText != nil else {
+            return PromotionGate(name: "signature", outcome: .passed, detail: "new model in the target")
         }
-        let result = try FileCopier().run(jobs)
-        return jobs.map { job in
-            Manifest.Entry(path: relatives[job.destination]!, size: job.size, sha256: result.digests[job.destination]!)
-        }.sorted { $0.path < $1.path }
+        let config = try to.config()
+        if !config.name.isEmpty && config.name != name {
+            throw TritonPackError.refused(to.configPath, "the target's config names model '\(config.name)', not '\(name)'")
+        }
+        let differences = SignatureCompatibility.differences(served: config, candidate: sourceConfig)
+        let outcome: PromotionGate.Outcome = differences.isEmpty ? .passed : (allowBreaking ? .overridden : .failed)
+        return PromotionGate(
+            name: "signature", outcome: outcome,
+            detail: differences.isEmpty ? "compatible with the target's config" : differences.joined(separator: "; "))
+    }
+
+    /// Every file of the source version but its manifest, placed at the same relative path.
+    private func placedFiles(of version: VersionDirectory) async throws -> [PlacedFile] {
+        guard let root = source.store.localRoot else {
+            throw TritonPackError.usage("promoting from \(source.store.displayName) needs a local source repository")
+        }
+        let folder = root.appendingPathComponent(version.relativePath)
+        return try await source.store.files(ofModel: version.model, version: version.number)
+            .filter { $0.key != Manifest.fileName }
+            .sorted { $0.key < $1.key }
+            .map { PlacedFile(source: folder.appendingPathComponent($0.key), destination: $0.key, size: $0.value) }
     }
 }
 
 /// Whether a new config can replace a served one without breaking its clients.
-public enum SignatureCompatibility {
+enum SignatureCompatibility {
     public static func differences(served: Inference_ModelConfig, candidate: Inference_ModelConfig) -> [String] {
         var found: [String] = []
         if served.maxBatchSize > 0 && candidate.maxBatchSize == 0 || served.maxBatchSize == 0 && candidate.maxBatchSize > 0 {

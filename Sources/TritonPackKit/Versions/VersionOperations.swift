@@ -1,92 +1,73 @@
-import CSystemShims
 import Foundation
 
-/// Changes to one model's versions, each a transaction under the repository lock, each recorded
-/// in the model's history.
+/// Changes to one model's versions, each one `RepositoryTransaction`, each recorded in the model's
+/// history.
 public struct VersionOperations: Sendable {
-    public var model: ModelVersions
-    public var lockTimeout: Double
-    public var onWait: @Sendable (String) -> Void
+    public var repository: ModelRepository
+    public var name: String
+    public var lock: LockPolicy
 
-    public init(model: ModelVersions, lockTimeout: Double = 60, onWait: @escaping @Sendable (String) -> Void = { _ in }) {
-        self.model = model
-        self.lockTimeout = lockTimeout
-        self.onWait = onWait
+    public init(repository: ModelRepository, name: String, lock: LockPolicy = LockPolicy()) {
+        self.repository = repository
+        self.name = name
+        self.lock = lock
     }
 
-    private func locked<T>(_ body: () throws -> T) throws -> T {
-        try model.requireModel()
-        let lock = try RepositoryLock(repository: model.repository, timeout: lockTimeout, onWait: onWait)
-        defer { withExtendedLifetime(lock) {} }
-        let staging = StagingArea.choose(for: model.repository, model: model.name)
-        staging.removeStaleStages()
-        staging.removeIfEmpty()
-        return try body()
+    /// The operations on the model folder named as `<repository>/<model>`.
+    public init(modelFolder: String, lock: LockPolicy = LockPolicy()) {
+        let (repository, name) = ModelRepository.containing(modelFolder: modelFolder)
+        self.init(repository: repository, name: name, lock: lock)
+    }
+
+    private func transaction<T>(_ body: (RepositoryTransaction) async throws -> T) async throws -> T {
+        try await repository.model(name).requireModel()
+        return try await RepositoryTransaction.run(in: repository, model: name, lock: lock) { transaction in
+            try transaction.model.requireModel()
+            return try await body(transaction)
+        }
     }
 
     /// Sets `version_policy`, refusing a policy that would serve no existing version.
     @discardableResult
-    public func setPolicy(_ spec: VersionPolicySpec, operation: String = "policy") throws -> [Int64] {
-        try locked { try writePolicy(spec.message, operation: operation, detail: nil) }
+    public func setPolicy(_ spec: VersionPolicySpec) async throws -> [Int64] {
+        try await transaction { try Self.writePolicy(spec.message, in: $0, operation: "policy", detail: nil) }
     }
 
-    private func writePolicy(_ policy: Inference_ModelVersionPolicy, operation: String, detail: String?) throws -> [Int64] {
-        let available = try model.available()
-        let served = VersionPolicyEvaluation.served(policy, available: available)
+    /// Replaces only the `version_policy` field of the config text, keeping everything else as written.
+    private static func writePolicy(
+        _ policy: Inference_ModelVersionPolicy, in transaction: RepositoryTransaction, operation: String, detail: String?
+    ) throws -> [Int64] {
+        let model = transaction.model
+        let served = VersionPolicyEvaluation.served(policy, available: model.versions)
         guard !served.isEmpty else {
             throw TritonPackError.refused(
-                model.configPath.path,
-                "version policy '\(VersionPolicyEvaluation.describe(policy))' would serve none of the versions on disk (\(available.map(String.init).joined(separator: ", "))); Triton would refuse the model")
+                model.configPath,
+                "version policy '\(VersionPolicyEvaluation.describe(policy))' would serve none of the versions on disk (\(model.versions.map(String.init).joined(separator: ", "))); Triton would refuse the model")
         }
-        let text = try String(contentsOf: model.configPath, encoding: .utf8)
         _ = try model.config()
+        let text = String(decoding: model.configText ?? Data(), as: UTF8.self)
         var only = Inference_ModelConfig()
         only.versionPolicy = policy
         let edited = try ConfigTextEditor.replacing(field: "version_policy", in: text, with: only.pbtxt)
-        try POSIXFiles.writeAtomically(Data(edited.utf8), to: model.configPath.path)
-        try ModelHistory.append(
-            .init(operation: operation, versions: served, detail: detail ?? VersionPolicyEvaluation.describe(policy)),
-            to: model.directory)
+        transaction.setConfig(Data(edited.utf8))
+        transaction.record(operation, versions: served, detail: detail ?? VersionPolicyEvaluation.describe(policy))
         return served
     }
 
-    /// Removes versions that the policy does not serve, keeping the `keep` newest too. All
-    /// removals are one atomic swap of the model folder (RENAME_EXCHANGE with a staged copy whose
-    /// files are hard links), so a polling server or a kill sees all of them or none.
+    /// Removes versions that the policy does not serve, keeping the `keep` newest too, all in one
+    /// publication, so a polling server or a kill sees all of the removals or none.
     @discardableResult
-    public func prune(keep: Int, dryRun: Bool = false) throws -> [Int64] {
+    public func prune(keep: Int, dryRun: Bool = false) async throws -> [Int64] {
         guard keep >= 0 else { throw TritonPackError.usage("--keep must be >= 0") }
-        return try locked {
-            let available = try model.available()
-            let served = Set(VersionPolicyEvaluation.served(try model.config().versionPolicy, available: available))
-            let kept = served.union(available.suffix(keep))
-            let victims = available.filter { !kept.contains($0) }
+        return try await transaction { transaction in
+            let model = transaction.model
+            let kept = Set(try model.served()).union(model.versions.suffix(keep))
+            let victims = model.versions.filter { !kept.contains($0) }
             if victims.isEmpty || dryRun { return victims }
-            let staging = StagingArea.choose(for: model.repository, model: model.name)
-            let stage = try staging.makeStage(model: model.name)
-            defer {
-                POSIXFiles.removeTree(stage.path)
-                staging.removeIfEmpty()
-            }
-            let replacement = stage.appendingPathComponent(model.name)
-            try HardLinkTree.copy(model.directory, to: replacement, skipping: Set(victims.map(String.init)))
-            // The history is appended to, so the staged one must be a copy, not a link to the live one.
-            let history = replacement.appendingPathComponent(ModelHistory.fileName)
-            if POSIXFiles.exists(history.path) {
-                unlink(history.path)
-                try POSIXFiles.write(
-                    try Data(contentsOf: model.directory.appendingPathComponent(ModelHistory.fileName)), to: history.path)
-            }
             var digests: [String: String] = [:]
-            for version in victims {
-                digests[String(version)] = (try? Manifest.read(from: model.directory.appendingPathComponent(String(version))))?.digest
-            }
-            let entry = ModelHistory.Entry(operation: "prune", versions: victims, digests: digests, detail: "kept \(kept.sorted())")
-            try ModelHistory.append(entry, to: replacement)
-            guard tp_rename_exchange(replacement.path, model.directory.path) == 0 else {
-                throw TritonPackError.io(model.directory.path, "cannot swap in the pruned model folder: \(POSIXFiles.errnoMessage())")
-            }
-            try POSIXFiles.fsync(path: model.repository.root.path)
+            for version in victims { digests[String(version)] = try? await model.version(version).manifest().digest }
+            transaction.removeVersions(victims)
+            transaction.record("prune", versions: victims, digests: digests, detail: "kept \(kept.sorted())")
             return victims
         }
     }
@@ -102,64 +83,35 @@ public struct VersionOperations: Sendable {
     }
 
     /// Serves `version` (default: the newest version below the newest one served) again by pinning
-    /// the policy to it. The bad version stays on disk, unserved, for inspection; setting the
-    /// policy back undoes the rollback.
-    public func rollback(to version: Int64? = nil) throws -> RollbackResult {
-        try locked {
-            let available = try model.available()
+    /// the policy to it. The bad version stays, unserved, for inspection; setting the policy back
+    /// undoes the rollback.
+    public func rollback(to version: Int64? = nil) async throws -> RollbackResult {
+        try await transaction { transaction in
+            let model = transaction.model
             let config = try model.config()
-            let before = VersionPolicyEvaluation.served(config.versionPolicy, available: available)
+            let before = try model.served()
             let target: Int64
             if let version {
-                guard available.contains(version) else {
+                guard model.versions.contains(version) else {
                     throw TritonPackError.refused(
-                        model.directory.appendingPathComponent(String(version)).path,
-                        "version \(version) is not on disk (available: \(available.map(String.init).joined(separator: ", ")))")
+                        model.version(version).displayPath,
+                        "version \(version) is not on disk (available: \(model.versions.map(String.init).joined(separator: ", ")))")
                 }
                 target = version
             } else {
-                guard let newest = before.max(), let previous = available.filter({ $0 < newest }).max() else {
+                guard let newest = before.max(), let previous = model.versions.filter({ $0 < newest }).max() else {
                     throw TritonPackError.refused(
-                        model.directory.path, "no version older than the one served (\(before.map(String.init).joined(separator: ", "))) to roll back to")
+                        model.displayPath,
+                        "no version older than the one served (\(before.map(String.init).joined(separator: ", "))) to roll back to")
                 }
                 target = previous
             }
             var policy = Inference_ModelVersionPolicy()
             policy.specific.versions = [target]
-            let served = try writePolicy(
-                policy, operation: "rollback",
+            let served = try Self.writePolicy(
+                policy, in: transaction, operation: "rollback",
                 detail: "was \(VersionPolicyEvaluation.describe(config.versionPolicy)) serving \(before)")
             return RollbackResult(previouslyServed: before, served: served)
-        }
-    }
-}
-
-/// A copy of a folder tree whose files are hard links to the original's.
-enum HardLinkTree {
-    static func copy(_ source: URL, to destination: URL, skipping topLevel: Set<String> = []) throws {
-        try POSIXFiles.makeDirectory(destination.path)
-        for entry in try POSIXFiles.entries(of: source.path) where !topLevel.contains(entry) {
-            try copyEntry(source.appendingPathComponent(entry), to: destination.appendingPathComponent(entry))
-        }
-        try POSIXFiles.fsync(path: destination.path)
-    }
-
-    private static func copyEntry(_ source: URL, to destination: URL) throws {
-        var info = stat()
-        guard lstat(source.path, &info) == 0 else { throw TritonPackError.io(source.path, POSIXFiles.errnoMessage()) }
-        switch info.st_mode & S_IFMT {
-        case S_IFDIR:
-            try POSIXFiles.makeDirectory(destination.path, mode: info.st_mode & 0o7777)
-            for entry in try POSIXFiles.entries(of: source.path) {
-                try copyEntry(source.appendingPathComponent(entry), to: destination.appendingPathComponent(entry))
-            }
-        case S_IFLNK:
-            let target = try FileManager.default.destinationOfSymbolicLink(atPath: source.path)
-            try FileManager.default.createSymbolicLink(atPath: destination.path, withDestinationPath: target)
-        default:
-            guard link(source.path, destination.path) == 0 else {
-                throw TritonPackError.io(destination.path, "cannot hard-link \(source.path): \(POSIXFiles.errnoMessage())")
-            }
         }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// L12: the backend library must exist on the target.
-public struct BackendLibraryRule: LintRule {
+struct BackendLibraryRule: LintRule {
     public static let description = RuleDescription(
         identifier: "backend-library", name: "Backend library", severity: .error, catalog: ["L12"],
         summary: "The backend must be one the target serves: found in the version folder, the model folder, or the backend directory (--backend-directory; default: the backends Triton's images ship, plus oneflow).",
@@ -44,7 +44,7 @@ public struct BackendLibraryRule: LintRule {
 }
 
 /// O1 and its counterparts: each served version must hold the file its backend loads.
-public struct ModelFileRule: LintRule {
+struct ModelFileRule: LintRule {
     public static let description = RuleDescription(
         identifier: "model-file", name: "Model file present", severity: .error, catalog: ["L11", "O1"],
         summary: "Every served version folder holds the model file its backend loads (default_model_filename or the backend's default: model.onnx, model.plan, model.pt, model.py, model.savedmodel, model.graphdef, model.xml, model/ for OneFlow; DALI: model.dali or default_model_filename, else dali.py, and a default_model_filename with a '/' is warned about).",
@@ -123,7 +123,7 @@ extension ModelFileRule {
 }
 
 /// Batch inputs and outputs work only with custom backends and TensorRT.
-public struct BatchIOSupportRule: LintRule {
+struct BatchIOSupportRule: LintRule {
     public static let description = RuleDescription(
         identifier: "batch-io-support", name: "Batch I/O support", severity: .error,
         summary: "The ONNX Runtime, PyTorch and TensorFlow backends refuse batch_input and batch_output.",
@@ -146,9 +146,9 @@ public struct BatchIOSupportRule: LintRule {
 
 /// L12 (repository agents): each agent named in `model_repository_agents` must be a library in
 /// the target's repository-agent directory; Triton fails the model while polling it otherwise.
-public struct RepositoryAgentRule: LintRule {
+struct RepositoryAgentRule: LintRule {
     public static let description = RuleDescription(
-        identifier: "repository-agent", name: "Repository agents", severity: .error, catalog: ["L12"],
+        identifier: "repository-agent", name: "Repository agents", severity: .error, phase: .poll, catalog: ["L12"],
         summary: "Every agent in model_repository_agents must exist as <repoagent-directory>/<name>/libtritonrepoagent_<name>.so on the target (--repoagent-directory; default: the agents Triton's images ship, i.e. checksum).",
         tritonMessage: "unable to find '{lib}' for repo agent '{name}', searched: {path}",
         triggering: [.config("backend: \"python\"\nmodel_repository_agents { agents [ { name: \"encrypt\" } ] }")],

@@ -36,9 +36,9 @@ struct EnsembleGraph {
 }
 
 /// R57-R66: ValidateEnsembleSchedulingConfig, the ensemble's own structure.
-public struct EnsembleStructureRule: LintRule {
+struct EnsembleStructureRule: LintRule {
     public static let description = RuleDescription(
-        identifier: "ensemble-structure", name: "Ensemble structure", severity: .error,
+        identifier: "ensemble-structure", name: "Ensemble structure", severity: .error, phase: .poll,
         catalog: ["R57", "R58", "R59", "R60", "R61", "R62", "R63", "R64", "R65", "R66"],
         summary: "An ensemble has no instance_group, optimization or model_warmup; every step names a model and maps inputs and outputs; each tensor is produced once; every input is used, every output written, every intermediate tensor both produced and consumed.",
         tritonMessage: "ensemble tensor '{t}' is unused in ensemble '{model}'",
@@ -127,7 +127,7 @@ enum EnsembleExample {
     static let single = "platform: \"ensemble\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] } ]\nensemble_scheduling { step [ { model_name: \"a\" model_version: -1 input_map { key: \"i\" value: \"x\" } output_map { key: \"o\" value: \"y\" } } ] }"
 }
 
-public struct EnsembleDependencyRule: LintRule {
+struct EnsembleDependencyRule: LintRule {
     public static let description = RuleDescription(
         identifier: "ensemble-dependencies", name: "Ensemble composing models", severity: .error,
         catalog: ["R67", "R68", "R69", "R70", "R71", "R72", "R73", "R74", "R75", "R76", "R77", "R78"],

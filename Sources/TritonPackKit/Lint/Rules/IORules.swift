@@ -38,9 +38,9 @@ func tritonElementCount(_ dims: [Int64]) -> Int64? {
 }
 
 /// R30-R43: ValidateModelIOConfig for inputs and outputs, in Triton's order.
-public struct IOConfigRule: LintRule {
+struct IOConfigRule: LintRule {
     public static let description = RuleDescription(
-        identifier: "io-config", name: "Input and output specification", severity: .error,
+        identifier: "io-config", name: "Input and output specification", severity: .error, phase: .inputOutput,
         catalog: ["R30", "R31", "R32", "R33", "R34", "R35", "R36", "R37", "R38", "R39", "R40", "R41", "R42", "R43"],
         summary: "Every input and output has a name, a data type and non-empty dims of values >= 1 or -1; a reshape has valid values and the same element count (segment by segment around -1); NHWC/NCHW inputs have 3 dims; shape tensors and non-linear formats are TensorRT-only. With auto-complete on (the default), a missing data_type or dims is accepted for backends that complete each tensor from the model file before Model::Init validates it: TensorRT, DALI, and Python when model.py defines auto_complete_config (not ONNX Runtime, which fills only an empty input or output list, nor OpenVINO, which does not auto-complete).",
         tritonMessage: "model input '{io}' must specify 'dims' for {model}",
@@ -190,7 +190,7 @@ public struct IOConfigRule: LintRule {
 }
 
 /// R44 (not checked by Triton): duplicate tensor names; Triton keeps the first silently.
-public struct DuplicateIONameRule: LintRule {
+struct DuplicateIONameRule: LintRule {
     public static let description = RuleDescription(
         identifier: "duplicate-io-name", name: "Duplicate tensor names", severity: .warning, catalog: ["R44"],
         summary: "Two inputs (or two outputs) with the same name: Triton keeps the first and ignores the other.",
@@ -210,9 +210,9 @@ public struct DuplicateIONameRule: LintRule {
 }
 
 /// R45-R48: batch inputs.
-public struct BatchInputRule: LintRule {
+struct BatchInputRule: LintRule {
     public static let description = RuleDescription(
-        identifier: "batch-input", name: "Batch inputs", severity: .error, catalog: ["R45", "R46", "R47", "R48"],
+        identifier: "batch-input", name: "Batch inputs", severity: .error, phase: .inputOutput, catalog: ["R45", "R46", "R47", "R48"],
         summary: "Each batch_input kind (except none) takes exactly one source input that is a config input, and has type TYPE_INT32 or TYPE_FP32. With auto-complete on, an omitted data_type is refused first by the backend model, in its own words.",
         tritonMessage: "batch input kind '{KIND}' expects 1 source input, got {n}",
         triggering: [
@@ -268,9 +268,9 @@ public struct BatchInputRule: LintRule {
 }
 
 /// R48-R51: batch outputs.
-public struct BatchOutputRule: LintRule {
+struct BatchOutputRule: LintRule {
     public static let description = RuleDescription(
-        identifier: "batch-output", name: "Batch outputs", severity: .error, catalog: ["R48", "R49", "R50", "R51"],
+        identifier: "batch-output", name: "Batch outputs", severity: .error, phase: .inputOutput, catalog: ["R48", "R49", "R50", "R51"],
         summary: "A BATCH_SCATTER_WITH_INPUT_SHAPE batch output takes exactly one source input that is a config input; its targets are config outputs, each named once.",
         tritonMessage: "unknown target output name '{t}'",
         triggering: [.config("backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ -1 ] } ]\nbatch_output [ { target_name: \"z\" kind: BATCH_SCATTER_WITH_INPUT_SHAPE source_input: \"x\" } ]")],

@@ -1,7 +1,7 @@
 import Foundation
 
 /// R80-R87 after NormalizeInstanceGroup (N2), against the target's GPUs when `--gpus` gives them.
-public struct InstanceGroupRule: LintRule {
+struct InstanceGroupRule: LintRule {
     public static let description = RuleDescription(
         identifier: "instance-group", name: "Instance groups", severity: .error,
         catalog: ["N2", "R80", "R81", "R82", "R83", "R84", "R85", "R86", "R87"],
@@ -87,7 +87,7 @@ public struct InstanceGroupRule: LintRule {
 
 /// R93-R99: warmup samples: their data (GenerateWarmupData, for every sample first), then each
 /// sample's requests as Triton validates an inference request, then their batch size.
-public struct WarmupRule: LintRule {
+struct WarmupRule: LintRule {
     static let io = "input [ { name: \"x\" data_type: TYPE_FP32 dims: [ 4 ] } ]\n"
     static func sample(_ inputs: String, batch: Int = 1) -> String {
         "model_warmup [ { name: \"w\" batch_size: \(batch) \(inputs) } ]"
@@ -238,7 +238,7 @@ public struct WarmupRule: LintRule {
 
 /// R53-R54: output label files, as Triton 2.51 opens them: the label_filename joined to the model
 /// directory as written (an absolute name is appended too), no containment check.
-public struct LabelFileRule: LintRule {
+struct LabelFileRule: LintRule {
     public static let description = RuleDescription(
         identifier: "label-file", name: "Label files", severity: .error, catalog: ["R53", "R54"],
         summary: "An output's label_filename must name a readable file, joined to the model folder as written (2.51 appends even an absolute name, and reads '../' names outside the folder: a warning, since later Triton versions refuse them), and only one output of a name may have one.",

@@ -1,9 +1,9 @@
 import Foundation
 
 /// L10: Triton must be able to tell the backend.
-public struct BackendUndeterminedRule: LintRule {
+struct BackendUndeterminedRule: LintRule {
     public static let description = RuleDescription(
-        identifier: "backend-undetermined", name: "Backend cannot be determined", severity: .error, catalog: ["L10"],
+        identifier: "backend-undetermined", name: "Backend cannot be determined", severity: .error, phase: .poll, catalog: ["L10"],
         summary: "With no backend or platform in the config and no recognised model file in the first version folder, Triton takes the backend from the model name's first '.', and fails without one.",
         tritonMessage: "Invalid model name: Could not determine backend for model '{model}' with no backend in model configuration. Expected model name of the form 'model.<backend_name>'.",
         triggering: [LintExample(files: ["config.pbtxt": "max_batch_size: 1", "1/weights.bin": ""])],
@@ -17,7 +17,7 @@ public struct BackendUndeterminedRule: LintRule {
 }
 
 /// L2: every folder in a repository root is polled as a model, hidden ones too.
-public struct HiddenModelDirectoryRule: LintRule {
+struct HiddenModelDirectoryRule: LintRule {
     public static let description = RuleDescription(
         identifier: "hidden-model-directory", name: "Hidden folder polled as a model", severity: .warning,
         catalog: ["L2"],
@@ -36,7 +36,7 @@ public struct HiddenModelDirectoryRule: LintRule {
 }
 
 /// L6: version folder names Triton skips or misreads.
-public struct VersionDirectoryNameRule: LintRule {
+struct VersionDirectoryNameRule: LintRule {
     public static let description = RuleDescription(
         identifier: "version-directory-name", name: "Non-canonical version folder", severity: .warning, catalog: ["L6"],
         summary: "Version folders must be plain decimal numbers: names with leading zeros or that are not numbers are skipped, and names like '1abc' or '+2' are read as a number whose folder does not exist.",
@@ -68,7 +68,7 @@ public struct VersionDirectoryNameRule: LintRule {
 }
 
 /// L7: the version policy must select at least one existing version.
-public struct VersionPolicyRule: LintRule {
+struct VersionPolicyRule: LintRule {
     public static let description = RuleDescription(
         identifier: "version-policy", name: "Version policy serves nothing", severity: .error, catalog: ["L7"],
         summary: "The version policy must select at least one existing version folder (`latest {}` selects none); a `specific` version without a folder is skipped.",
@@ -100,9 +100,9 @@ public struct VersionPolicyRule: LintRule {
 }
 
 /// L8: the config's name must equal the folder's.
-public struct ModelNameMatchesDirectoryRule: LintRule {
+struct ModelNameMatchesDirectoryRule: LintRule {
     public static let description = RuleDescription(
-        identifier: "model-name-mismatch", name: "Config name differs from folder", severity: .error, catalog: ["L8"],
+        identifier: "model-name-mismatch", name: "Config name differs from folder", severity: .error, phase: .poll, catalog: ["L8"],
         summary: "If config.pbtxt sets `name`, it must equal the model folder's name.",
         tritonMessage: "unexpected directory name '{dir}' for model '{name}', directory name must equal model name",
         triggering: [.config("name: \"other\"\nbackend: \"python\"")],

@@ -1,9 +1,9 @@
 import Foundation
 
 /// R2, R3, R5: platform and backend must agree.
-public struct PlatformBackendRule: LintRule {
+struct PlatformBackendRule: LintRule {
     public static let description = RuleDescription(
-        identifier: "platform-backend", name: "Platform and backend", severity: .error, catalog: ["R2", "R3", "R4", "R5"],
+        identifier: "platform-backend", name: "Platform and backend", severity: .error, phase: .poll, catalog: ["R2", "R3", "R4", "R5"],
         summary: "A config needs a backend (or the ensemble platform); for the TensorFlow, TensorRT, ONNX Runtime and PyTorch backends, the platform must be one of theirs. Platform `libtorch` is accepted by detection but fails here.",
         tritonMessage: "unexpected 'platform' and 'backend' pair, got:{platform}, {backend}",
         triggering: [
@@ -51,9 +51,9 @@ public struct PlatformBackendRule: LintRule {
 }
 
 /// R6
-public struct MaxBatchSizeRule: LintRule {
+struct MaxBatchSizeRule: LintRule {
     public static let description = RuleDescription(
-        identifier: "max-batch-size-negative", name: "Negative max_batch_size", severity: .error, catalog: ["R6"],
+        identifier: "max-batch-size-negative", name: "Negative max_batch_size", severity: .error, phase: .poll, catalog: ["R6"],
         summary: "max_batch_size must be >= 0.",
         tritonMessage: "'max_batch_size' must be non-negative value for {model}",
         triggering: [.config("backend: \"python\"\nmax_batch_size: -1")],
@@ -68,9 +68,9 @@ public struct MaxBatchSizeRule: LintRule {
 }
 
 /// R8-R13: dynamic batching sizes, priorities and queue policies.
-public struct DynamicBatchingRule: LintRule {
+struct DynamicBatchingRule: LintRule {
     public static let description = RuleDescription(
-        identifier: "dynamic-batching", name: "Dynamic batching settings", severity: .error,
+        identifier: "dynamic-batching", name: "Dynamic batching settings", severity: .error, phase: .poll,
         catalog: ["R8", "R9", "R10", "R11", "R12", "R13"],
         summary: "Preferred batch sizes must be in 1..max_batch_size; priority levels and queue policies must be consistent.",
         tritonMessage: "dynamic batching preferred size must be <= max batch size for {model}",
@@ -123,9 +123,9 @@ public struct DynamicBatchingRule: LintRule {
 }
 
 /// R14, R27: the response cache does not work with sequence batching or decoupled models.
-public struct ResponseCacheRule: LintRule {
+struct ResponseCacheRule: LintRule {
     public static let description = RuleDescription(
-        identifier: "response-cache", name: "Response cache conflicts", severity: .error, catalog: ["R14", "R27"],
+        identifier: "response-cache", name: "Response cache conflicts", severity: .error, phase: .poll, catalog: ["R14", "R27"],
         summary: "The response cache cannot be enabled for models with the sequence batcher or a decoupled transaction policy.",
         tritonMessage: "Response Cache does not currently support model {model} with sequence batching scheduler. Please disable the response cache.",
         triggering: [.config("backend: \"python\"\nsequence_batching {}\nresponse_cache { enable: true }")],
@@ -149,9 +149,9 @@ public struct ResponseCacheRule: LintRule {
 }
 
 /// R26, R56: ensemble_scheduling exactly when the platform is `ensemble`.
-public struct EnsemblePlatformRule: LintRule {
+struct EnsemblePlatformRule: LintRule {
     public static let description = RuleDescription(
-        identifier: "ensemble-platform", name: "Ensemble scheduling and platform", severity: .error, catalog: ["R26", "R56"],
+        identifier: "ensemble-platform", name: "Ensemble scheduling and platform", severity: .error, phase: .poll, catalog: ["R26", "R56"],
         summary: "ensemble_scheduling belongs to platform `ensemble` only, and an ensemble needs it.",
         tritonMessage: "ensemble scheduling cannot be set for model '{model}' whose platform is not ensemble",
         triggering: [

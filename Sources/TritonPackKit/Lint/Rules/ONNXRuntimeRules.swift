@@ -24,7 +24,7 @@ enum ONNXExample {
 /// O4-O13: the ONNX Runtime backend's checks of the config against the model, at model and
 /// instance initialization, in its order: sequence controls, input count, each input (name,
 /// type, shape), each output (name, type, exact shape).
-public struct ONNXRuntimeModelRule: LintRule {
+struct ONNXRuntimeModelRule: LintRule {
     public static let description = RuleDescription(
         identifier: "onnx-model", name: "Config matches the ONNX model", severity: .error,
         catalog: ["O4", "O5", "O6", "O7", "O8", "O9", "O10", "O11", "O12", "O13"],
@@ -96,17 +96,17 @@ public struct ONNXRuntimeModelRule: LintRule {
         if (fillsInputs || fillsOutputs) && !onnx.supportsBatching && batching {
             return ("autofill failed for model '\(name)': model does not support batching while non-zero max_batch_size is specified", "max_batch_size")
         }
-        for value in onnx.inputs + onnx.outputs where value.kind != "tensor" {
-            return ("Unsupported ONNX Type '\(value.kind)' for I/O '\(value.name)', expected 'ONNX_TYPE_TENSOR'.", "input")
+        for value in onnx.inputs + onnx.outputs where value.kind != .tensor {
+            return ("Unsupported ONNX Type '\(value.kind.rawValue)' for I/O '\(value.name)', expected 'ONNX_TYPE_TENSOR'.", "input")
         }
         // Element types with no Triton data type (IR 9 float8, IR 10 int4/uint4, complex): the
         // backend's auto-complete writes TYPE_INVALID (onnxruntime_utils.cc
         // OnnxDataTypeToModelConfigDataType), which ValidateModelIOConfig then refuses.
         for (values, fills, prefix) in [(onnx.inputs, fillsInputs, "model input"), (onnx.outputs, fillsOutputs, "model output")]
         where fills {
-            if let value = values.first(where: { ONNXModel.tritonType($0.elemType) == nil }) {
+            if let value = values.first(where: { $0.elementType.tritonType == nil }) {
                 return (
-                    "\(prefix) '\(value.name)' must specify 'data_type' for \(name) (the model's element type \(ONNXModel.typeName(value.elemType)) has no Triton data type)",
+                    "\(prefix) '\(value.name)' must specify 'data_type' for \(name) (the model's element type \(value.elementType.name) has no Triton data type)",
                     "backend")
             }
         }
@@ -130,8 +130,8 @@ public struct ONNXRuntimeModelRule: LintRule {
                 if input.optional && batching {
                     return ("unable to load model '\(name)', optional input '\(input.name)' is not supported for models that support batching", field)
                 }
-                if ONNXModel.tritonType(value.elemType) != input.dataType {
-                    return ("unable to load model '\(name)', configuration expects datatype \(input.dataType.configName) for input '\(input.name)', model provides TYPE_\(ONNXModel.serverTypeName(value.elemType))", "\(field).data_type")
+                if value.elementType.tritonType != input.dataType {
+                    return ("unable to load model '\(name)', configuration expects datatype \(input.dataType.configName) for input '\(input.name)', model provides TYPE_\(value.elementType.serverTypeName)", "\(field).data_type")
                 }
                 let configured = input.hasReshape ? input.reshape.shape : input.dims
                 if input.allowRaggedBatch {
@@ -151,8 +151,8 @@ public struct ONNXRuntimeModelRule: LintRule {
                 guard let value = outputs[output.name] else {
                     return ("unexpected inference output '\(output.name)', allowed outputs are: \(outputs.keys.sorted().joined(separator: ", "))", "\(field).name")
                 }
-                if ONNXModel.tritonType(value.elemType) != output.dataType {
-                    return ("unable to load model '\(name)', configuration expects datatype \(output.dataType.configName) for output '\(output.name)', model provides TYPE_\(ONNXModel.serverTypeName(value.elemType))", "\(field).data_type")
+                if value.elementType.tritonType != output.dataType {
+                    return ("unable to load model '\(name)', configuration expects datatype \(output.dataType.configName) for output '\(output.name)', model provides TYPE_\(value.elementType.serverTypeName)", "\(field).data_type")
                 }
                 if scattered.contains(output.name) { continue }
                 let configured = output.hasReshape ? output.reshape.shape : output.dims
@@ -203,8 +203,8 @@ public struct ONNXRuntimeModelRule: LintRule {
                 else if !control.fp32FalseTrue.isEmpty { expected = .typeFp32 }
                 else if !control.boolFalseTrue.isEmpty { expected = .typeBool }
                 else { expected = control.dataType }
-                if ONNXModel.tritonType(value.elemType) != expected {
-                    return "unable to load model '\(config.name)', sequence control '\(input.name)', the model expects data-type \(ONNXModel.typeName(value.elemType)) but the model configuration specifies data-type \(expected.configName)"
+                if value.elementType.tritonType != expected {
+                    return "unable to load model '\(config.name)', sequence control '\(input.name)', the model expects data-type \(value.elementType.name) but the model configuration specifies data-type \(expected.configName)"
                 }
             }
         }
@@ -215,7 +215,7 @@ public struct ONNXRuntimeModelRule: LintRule {
 /// Says when libonnx's checker and shape inference did not run on a served ONNX file (an IR
 /// version or opset newer than libonnx 1.12 knows), so that a clean result is not mistaken for a
 /// checked one. The config is still cross-checked against the graph's declared inputs and outputs.
-public struct ONNXCheckerSkippedRule: LintRule {
+struct ONNXCheckerSkippedRule: LintRule {
     public static let description = RuleDescription(
         identifier: "onnx-checker-skipped", name: "ONNX checker skipped", severity: .info,
         summary: "libonnx 1.12 knows ONNX IR versions up to 8 and opsets up to 17; for newer files (written by onnx 1.15+ or current exporters; ONNX Runtime in Triton 24.10 loads IR 10, opset 21) its checker and shape inference are skipped, and this note says so.",

@@ -36,7 +36,7 @@ enum OneFlowExample {
 }
 
 /// The OneFlow backend's naming rules: `INPUT_<i>` / `OUTPUT_<i>` with i in range.
-public struct OneFlowTensorNamesRule: LintRule {
+struct OneFlowTensorNamesRule: LintRule {
     public static let description = RuleDescription(
         identifier: "oneflow-tensor-names", name: "OneFlow tensor names", severity: .error,
         summary: "The OneFlow backend requires inputs named INPUT_<i> and outputs OUTPUT_<i>, with i the position in the graph's input/output list (read with atoi: INPUT_x silently becomes 0).",
@@ -82,7 +82,7 @@ public struct OneFlowTensorNamesRule: LintRule {
 }
 
 /// The OneFlow backend serves UINT8, INT8, INT32, INT64, FP16, FP32, FP64 only.
-public struct OneFlowDataTypeRule: LintRule {
+struct OneFlowDataTypeRule: LintRule {
     public static let description = RuleDescription(
         identifier: "oneflow-data-type", name: "OneFlow data types", severity: .error,
         summary: "The OneFlow backend serves only TYPE_UINT8, TYPE_INT8, TYPE_INT32, TYPE_INT64, TYPE_FP16, TYPE_FP32 and TYPE_FP64.",
@@ -103,7 +103,7 @@ public struct OneFlowDataTypeRule: LintRule {
 }
 
 /// Cross-check: the config against each served saved graph, and the graph's own files.
-public struct OneFlowGraphRule: LintRule {
+struct OneFlowGraphRule: LintRule {
     public static let description = RuleDescription(
         identifier: "oneflow-graph", name: "Config matches the saved graph", severity: .error,
         summary: "Each served version's saved graph is complete (variables with matching meta and exact out sizes) and its inputs and outputs match the config in count, type and shape (without the batch dimension when max_batch_size > 0). The backend never checks types: a mismatch serves garbage.",
@@ -134,10 +134,10 @@ public struct OneFlowGraphRule: LintRule {
                 continue
             }
             for problem in graph.problems {
-                report.report(problem.message, file: "\(folder)/\(problem.file)", line: problem.line)
+                report.report(problem.message, file: "\(folder)/\(problem.file ?? "")", line: problem.line)
             }
             for note in graph.notes {
-                report.report(note.message, file: "\(folder)/\(note.file)", severity: .info)
+                report.report(note.message, file: "\(folder)/\(note.file ?? "")", severity: .info)
             }
             compare(config, graph.signature, folder: folder, &report)
         }
@@ -176,7 +176,7 @@ public struct OneFlowGraphRule: LintRule {
 }
 
 /// Known limits of the OneFlow backend worth a warning.
-public struct OneFlowInstancesRule: LintRule {
+struct OneFlowInstancesRule: LintRule {
     public static let description = RuleDescription(
         identifier: "oneflow-instances", name: "OneFlow backend limits", severity: .warning,
         summary: "The OneFlow backend cannot execute several model instances concurrently (its README's known issue), and accepts only the xrt values oneflow, tensorrt, openvino, xla.",
@@ -203,7 +203,7 @@ public struct OneFlowInstancesRule: LintRule {
 }
 
 /// The `oneflow` backend numbers outputs in hash-map order, not in the graph's return order.
-public struct OneFlowOutputNumberingRule: LintRule {
+struct OneFlowOutputNumberingRule: LintRule {
     static let twoOutputs = """
         module {
           oneflow.job @G_0(%arg0: tensor<2xf32>) -> (tensor<2xf32>, tensor<2xf32>) {

@@ -1,9 +1,9 @@
 import Foundation
 
 /// P0/P1: the config must parse with libprotobuf's text-format parser, as Triton reads it.
-public struct ConfigSyntaxRule: LintRule {
+struct ConfigSyntaxRule: LintRule {
     public static let description = RuleDescription(
-        identifier: "config-syntax", name: "Config syntax", severity: .error, catalog: ["P0", "P1"],
+        identifier: "config-syntax", name: "Config syntax", severity: .error, phase: .poll, catalog: ["P0", "P1"],
         summary: "config.pbtxt must parse as inference.ModelConfig text format (unknown fields, bad values, repeated singular fields and oneof conflicts are refused). Triton 2.51's proto predates model_metrics and ensemble_scheduling.max_inflight_requests: 2.51 refuses them as unknown fields.",
         tritonMessage: "failed to read text proto from {path}",
         triggering: [
@@ -36,9 +36,9 @@ public struct ConfigSyntaxRule: LintRule {
 }
 
 /// L5/R55: a model needs a config unless auto-complete is on and its backend can derive one.
-public struct MissingConfigRule: LintRule {
+struct MissingConfigRule: LintRule {
     public static let description = RuleDescription(
-        identifier: "config-missing", name: "Missing config", severity: .error, catalog: ["L5", "R55"],
+        identifier: "config-missing", name: "Missing config", severity: .error, phase: .pollWithoutAutoComplete, catalog: ["L5", "R55"],
         summary: "Without config.pbtxt, only the TensorRT, ONNX Runtime, OpenVINO and Python backends can derive a config (and only with auto-complete on); the OneFlow backend's auto-complete numbers inputs in hash-map order.",
         tritonMessage: "model configuration is not provided for model '{model}'",
         triggering: [

@@ -13,9 +13,9 @@ extension Inference_ModelSequenceBatching.Control.Kind {
 }
 
 /// R15-R22: sequence batcher control tensors.
-public struct SequenceControlRule: LintRule {
+struct SequenceControlRule: LintRule {
     public static let description = RuleDescription(
-        identifier: "sequence-control", name: "Sequence batcher controls", severity: .error,
+        identifier: "sequence-control", name: "Sequence batcher controls", severity: .error, phase: .poll,
         catalog: ["R15", "R16", "R17", "R18", "R19", "R20", "R21", "R22"],
         summary: "Each control tensor has a name and one kind; START, END and READY each appear once with exactly one two-entry *_false_true list; CORRID has a data type from UINT64, INT64, UINT32, INT32, STRING and no *_false_true.",
         tritonMessage: "sequence batching must specify either 'int32_false_true', 'fp32_false_true' or 'bool_false_true' for {KIND} for {model}",
@@ -85,9 +85,9 @@ public struct SequenceControlRule: LintRule {
 }
 
 /// R23, R24: sequence batcher strategies.
-public struct SequenceStrategyRule: LintRule {
+struct SequenceStrategyRule: LintRule {
     public static let description = RuleDescription(
-        identifier: "sequence-strategy", name: "Sequence batcher strategy", severity: .error, catalog: ["R23", "R24"],
+        identifier: "sequence-strategy", name: "Sequence batcher strategy", severity: .error, phase: .poll, catalog: ["R23", "R24"],
         summary: "The oldest strategy's preferred batch sizes must be in 1..max_batch_size; the direct strategy's minimum slot utilization in [0, 1].",
         tritonMessage: "sequence batching preferred batch size must be <= max batch size for {model}",
         triggering: [
@@ -122,7 +122,7 @@ public struct SequenceStrategyRule: LintRule {
 }
 
 /// R101-R108, R110: implicit state of the sequence batcher.
-public struct SequenceStateRule: LintRule {
+struct SequenceStateRule: LintRule {
     public static let description = RuleDescription(
         identifier: "sequence-state", name: "Sequence batcher state", severity: .error,
         catalog: ["R101", "R102", "R103", "R104", "R105", "R106", "R107", "R108", "R110"],
