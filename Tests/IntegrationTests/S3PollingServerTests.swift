@@ -66,7 +66,11 @@ final class S3PollingServerTests: XCTestCase {
         XCTAssertEqual(errorLines, [], log)
         XCTAssertFalse(log.contains("failed to load"), log)
         XCTAssertFalse(log.contains("partial"), log)
-        XCTAssertTrue(log.contains("successfully loaded 'identity_fp32' version 3"), log)
+        let loads = log.split(separator: "\n").compactMap { line -> String? in
+            guard let range = line.range(of: "\"loading: ") else { return nil }
+            return String(line[range.upperBound...].prefix { $0 != "\"" })
+        }
+        XCTAssertEqual(loads, ["identity_fp32:1", "identity_fp32:2", "identity_fp32:3", "identity_fp32:2"], "one load per switch, none while uploading")
         XCTAssertEqual(failures, [])
         XCTAssertGreaterThan(requests, 50)
         print("S3 polling server: \(requests) requests answered; \(steps.joined(separator: "; "))")

@@ -56,7 +56,9 @@ public struct S3Client: Sendable {
     /// Fails with a clear message when the bucket is missing, the keys are refused or the endpoint
     /// cannot be reached.
     public func checkBucket() async throws {
-        let response = try await send("HEAD", key: nil)
+        // AsyncHTTPClient retries a refused connection until the deadline: the first request of
+        // every operation gets a short one, so that an unreachable endpoint is reported soon.
+        let response = try await send("HEAD", key: nil, timeout: .seconds(10))
         switch response.status {
         case 200: return
         case 404: throw missingBucket()
@@ -227,12 +229,12 @@ public struct S3Client: Sendable {
 
     func send(
         _ method: String, key: String?, query: [(String, String)] = [], headers: [(String, String)] = [], body: Data? = nil,
-        maxResponseBytes: Int = 16 << 20
+        maxResponseBytes: Int = 16 << 20, timeout: TimeAmount? = nil
     ) async throws -> Response {
         let payloadHash = body.map { SHA256.hash(data: $0).hexString } ?? SigV4Signer.emptyPayloadHash
         let request = try makeRequest(method, key: key, query: query, headers: headers, body: body, payloadHash: payloadHash)
         do {
-            let response = try await http.execute(request, timeout: requestTimeout)
+            let response = try await http.execute(request, timeout: timeout ?? requestTimeout)
             let collected = Data(buffer: try await response.body.collect(upTo: maxResponseBytes))
             return Response(status: Int(response.status.code), headers: response.headers, body: collected)
         } catch let error as TritonPackError {

@@ -95,7 +95,8 @@ public struct S3Promoter: Sendable {
     static func manifest(of folder: URL, model: String, version: Int64) throws -> Manifest {
         var paths: [String] = []
         if let enumerator = FileManager.default.enumerator(atPath: folder.path) {
-            for case let relative as String in enumerator where POSIXFiles.isRegularFile(folder.appendingPathComponent(relative).path) {
+            for case let relative as String in enumerator
+            where relative != Manifest.fileName && POSIXFiles.isRegularFile(folder.appendingPathComponent(relative).path) {
                 paths.append(relative)
             }
         }
