@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 work=${BENCH_WORK:-bench-work}/s3
 bytes=${BENCH_S3_BYTES:-$((1 << 30))}
 runs=${RUNS:-3}
-bin=.build/release/tritonpack
+bin=${BENCH_BIN:-.build/release/tritonpack}
 [ -x "$bin" ] || swift build -c release --product tritonpack
 scripts/setup-s3.sh
 [ -x .venv/bin/aws ] || .venv/bin/pip install -q --disable-pip-version-check awscli
@@ -35,10 +35,8 @@ if [ ! -f "$model/weights.bin" ] || [ "$(stat -c %s "$model/weights.bin")" != "$
 fi
 cat "$model/weights.bin" >/dev/null
 
-bucket_n=0
 new_bucket() {
-  bucket_n=$((bucket_n + 1))
-  local name="bench-$$-$bucket_n"
+  local name="bench-$(date +%s%N)"
   .venv/bin/aws --endpoint-url "$endpoint" s3 mb "s3://$name" >/dev/null
   echo "$name"
 }
