@@ -48,11 +48,15 @@ public struct S3Uploader: Sendable {
             var etags: [Int: [(number: Int, etag: String)]] = [:]
             try await withThrowingTaskGroup(of: Done.self) { group in
                 var inFlight = 0
-                func add(_ work: @escaping @Sendable () async throws -> Done) async throws {
+                /// Waits for a free slot before the next chunk is read, so that at most `concurrency`
+                /// chunks are in memory.
+                func waitForSlot() async throws {
                     if inFlight >= concurrency, let done = try await group.next() {
                         etags[done.file, default: []].append((done.part, done.etag))
                         inFlight -= 1
                     }
+                }
+                func add(_ work: @escaping @Sendable () async throws -> Done) {
                     group.addTask(operation: work)
                     inFlight += 1
                 }
@@ -73,6 +77,7 @@ public struct S3Uploader: Sendable {
                     var number = 0
                     var total: Int64 = 0
                     repeat {
+                        try await waitForSlot()
                         let chunk = try reader.read(upTo: multipart ? partSize : Int(file.size) + 1)
                         hash.update(data: chunk)
                         total += Int64(chunk.count)
@@ -81,11 +86,11 @@ public struct S3Uploader: Sendable {
                         let partNumber = number
                         if let uploadID {
                             if chunk.isEmpty { break }
-                            try await add {
+                            add {
                                 Done(file: index, part: partNumber, etag: try await client.uploadPart(file.key, uploadID: uploadID, number: partNumber, data: chunk))
                             }
                         } else {
-                            try await add { Done(file: index, part: 0, etag: try await client.put(file.key, data: chunk)) }
+                            add { Done(file: index, part: 0, etag: try await client.put(file.key, data: chunk)) }
                             break
                         }
                     } while total < file.size
