@@ -55,6 +55,7 @@ bench: setup
 	scripts/bench-smoke.sh
 	scripts/bench-bundle.sh
 	scripts/bench-oneflow.sh
+	scripts/bench-s3.sh
 
 regenerate-proto:
 	scripts/regenerate-proto.sh

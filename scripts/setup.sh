@@ -5,6 +5,7 @@
 #   - a project venv (.venv) with the nvidia-pytriton wheel, which ships tritonserver 2.51 and
 #     the Python backend, plus the Python backend stub for the venv's Python
 #   - OneFlow 0.9.0's runtime in a Python 3.10 venv outside the checkout (scripts/setup-oneflow.sh)
+#   - Ceph's radosgw, monitor and OSD, the real S3 server of the S3 tests (scripts/setup-s3.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,4 +42,5 @@ if [ ! -x "$target" ]; then
   cp "$stub" "$target"
 fi
 scripts/setup-oneflow.sh
+scripts/setup-s3.sh
 echo "setup: ready ($(scripts/tritonserver --version 2>/dev/null | head -n 1 || echo 'tritonserver installed'))"

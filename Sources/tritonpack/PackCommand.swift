@@ -23,7 +23,7 @@ struct PackCommand: AsyncParsableCommand {
         transform: nonEmptyPath)
     var model: String
 
-    @Option(help: "The model repository (created if missing).", transform: nonEmptyPath)
+    @Option(help: "The model repository (created if missing), or s3://host:port/bucket/prefix (the bucket must exist).", transform: nonEmptyPath)
     var repo: String
 
     @Option(help: "The model version to create (default: the next free one, starting at 1).", transform: parseModelVersion)
@@ -52,14 +52,23 @@ struct PackCommand: AsyncParsableCommand {
         Interruption.install()
         try await reportingFailures(format: format, command: "pack") {
             let packable = try flags.packable(at: model)
-            let request = PackRequest(
-                repository: ModelRepository(root: URL(fileURLWithPath: repo)), version: modelVersion,
-                updateConfig: updateConfig, link: link, lockTimeout: lockTimeout, durable: !noSync)
-            output.verboseDetail("staging beside \(URL(fileURLWithPath: repo).standardizedFileURL.path), then one rename into place")
-            let result = try await output.withProgress("packing", json: format == .json) {
-                try await Packer(request, onWait: { printError($0) }).pack(packable)
+            let result: PackResult
+            let warnings: [PackWarnings.Warning]
+            if let store = try s3Store(repo, lockTimeout: lockTimeout) {
+                result = try await output.withProgress("packing", json: format == .json) {
+                    try await S3Packer(target: store, version: modelVersion).pack(packable, updateConfig: updateConfig, link: link).0
+                }
+                warnings = []
+            } else {
+                let request = PackRequest(
+                    repository: ModelRepository(root: URL(fileURLWithPath: repo)), version: modelVersion,
+                    updateConfig: updateConfig, link: link, lockTimeout: lockTimeout, durable: !noSync)
+                output.verboseDetail("staging beside \(URL(fileURLWithPath: repo).standardizedFileURL.path), then one rename into place")
+                result = try await output.withProgress("packing", json: format == .json) {
+                    try await Packer(request, onWait: { printError($0) }).pack(packable)
+                }
+                warnings = PackWarnings(result: result, packed: packable.config, flags: flags).all
             }
-            let warnings = PackWarnings(result: result, packed: packable.config, flags: flags).all
             switch format {
             case .json:
                 try printJSON(

@@ -33,6 +33,10 @@ struct VersionsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingFailures(format: format, command: "versions") {
+            if let (store, name) = try s3Model(model, lockTimeout: 60) {
+                try await printS3Versions(store: store, model: name)
+                return
+            }
             let (repository, name) = ModelRepository.containing(modelFolder: model)
             let versions = try await repository.model(name)
             let list = try await output.withProgress("verifying", json: format == .json) { try await versions.list(verify: verify) }
@@ -134,7 +138,12 @@ struct VersionCommand: ParsableCommand {
 
         func run() async throws {
             try await reportingFailures(format: format, command: "version policy") {
-                let served = try await versionOperations(model, lockTimeout: lockTimeout).setPolicy(try spec())
+                let served: [Int64]
+                if let (store, name) = try s3Model(model, lockTimeout: lockTimeout) {
+                    served = try await store.setPolicy(model: name, policy: try spec().message)
+                } else {
+                    served = try await versionOperations(model, lockTimeout: lockTimeout).setPolicy(try spec())
+                }
                 switch format {
                 case .json:
                     struct Output: Encodable { var served: [Int64] }
@@ -178,7 +187,12 @@ struct VersionCommand: ParsableCommand {
 
         func run() async throws {
             try await reportingFailures(format: format, command: "version prune") {
-                let removed = try await versionOperations(model, lockTimeout: lockTimeout).prune(keep: keep, dryRun: dryRun)
+                let removed: [Int64]
+                if let (store, name) = try s3Model(model, lockTimeout: lockTimeout) {
+                    removed = try await store.prune(model: name, keep: keep, dryRun: dryRun)
+                } else {
+                    removed = try await versionOperations(model, lockTimeout: lockTimeout).prune(keep: keep, dryRun: dryRun)
+                }
                 switch format {
                 case .json:
                     struct Output: Encodable {
@@ -245,15 +259,11 @@ struct PromoteCommand: AsyncParsableCommand {
 
     func run() async throws {
         Interruption.install()
-        let promoter = Promoter(
-            name: model, source: ModelRepository(location: from), target: ModelRepository(location: to),
-            version: modelVersion, targetVersion: targetVersion, allowBreaking: allowBreaking,
-            lintOptions: LintOptions(gpus: gpus), lockTimeout: lockTimeout)
         try await reportingFailures(format: format, command: "promote") {
             let result: PromotionResult
             do {
                 result = try await output.withProgress("promoting", json: format == .json) {
-                    try await promoter.promote(onWait: { printError($0) })
+                    try await promote()
                 }
             } catch let refusal as TritonPackError where format == .text {
                 for problem in refusal.problems where problem.code?.hasPrefix("gate ") == true {
@@ -268,6 +278,72 @@ struct PromoteCommand: AsyncParsableCommand {
                 for gate in result.gates { output.detail("gate \(gate.name): \(gate.outcome.rawValue) (\(gate.detail))") }
                 print("promoted \(result.model) version \(result.sourceVersion) to \(result.targetDirectory) (sha256:\(result.digest))")
             }
+        }
+    }
+}
+
+extension PromoteCommand {
+    /// Promotes, downloading the source first when it is in S3, and publishing through the S3
+    /// store when the target is in S3.
+    func promote() async throws -> PromotionResult {
+        var source = ModelRepository(location: from)
+        var downloaded: URL?
+        defer { if let downloaded { try? FileManager.default.removeItem(at: downloaded) } }
+        if let store = try s3Store(from, lockTimeout: lockTimeout) {
+            guard from != to else { throw TritonPackError.usage("--from and --to name the same repository") }
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tritonpack-s3-source-\(UUID().uuidString)")
+            downloaded = folder
+            try await store.downloadModel(model: model, to: folder, versions: modelVersion.map { [$0] })
+            source = ModelRepository(root: folder)
+        }
+        if let target = try s3Store(to, lockTimeout: lockTimeout) {
+            return try await S3Promoter(
+                name: model, source: source, target: target, version: modelVersion, targetVersion: targetVersion,
+                allowBreaking: allowBreaking, lintOptions: LintOptions(gpus: gpus)
+            ).promote()
+        }
+        return try await Promoter(
+            name: model, source: source, target: ModelRepository(location: to), version: modelVersion,
+            targetVersion: targetVersion, allowBreaking: allowBreaking, lintOptions: LintOptions(gpus: gpus), lockTimeout: lockTimeout
+        ).promote(onWait: { printError($0) })
+    }
+}
+
+extension VersionsCommand {
+    /// `versions` for a model in S3.
+    func printS3Versions(store: S3ModelStore, model name: String) async throws {
+        let list = try await store.listVersions(model: name, verify: verify)
+        let config = try await store.state(model: name).config
+        let policy = VersionPolicyEvaluation.describe(config?.versionPolicy ?? .init())
+        let modified = list.filter { $0.verified == false }
+        switch format {
+        case .json:
+            struct Output: Encodable {
+                var model: String
+                var policy: String
+                var versions: [VersionInfo]
+            }
+            let errors = modified.map { info in
+                ReportedProblem(
+                    file: store.location.display("\(name)/\(info.version)"),
+                    message: "does not match its manifest: \((info.problems ?? []).joined(separator: "; "))")
+            }
+            try printJSON(
+                JSONReport(ok: modified.isEmpty, command: "versions", errors: errors, payload: Output(model: name, policy: policy, versions: list)))
+        case .text:
+            print("\(name): version_policy \(policy)")
+            for info in list {
+                var line = "  \(info.version)\(info.served ? "  served " : "  -      ")"
+                line += info.digest.map { " sha256:\($0.prefix(16))" } ?? " (no manifest)"
+                if let verified = info.verified { line += verified ? " verified" : " MODIFIED" }
+                if let signature = info.signature { line += "  \(signature)" }
+                print(line)
+                for problem in info.problems ?? [] { print("      \(problem)") }
+            }
+        }
+        if !modified.isEmpty {
+            printError("error: version(s) \(modified.map { String($0.version) }.joined(separator: ", ")) of \(name) do not match their manifest")
+            throw ReportedFailure(status: .refused)
         }
     }
 }
@@ -300,7 +376,12 @@ struct RollbackCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingFailures(format: format, command: "rollback") {
-            let result = try await versionOperations(model, lockTimeout: lockTimeout).rollback(to: modelVersion)
+            let result: VersionOperations.RollbackResult
+            if let (store, name) = try s3Model(model, lockTimeout: lockTimeout) {
+                result = try await store.rollback(model: name, to: modelVersion)
+            } else {
+                result = try await versionOperations(model, lockTimeout: lockTimeout).rollback(to: modelVersion)
+            }
             switch format {
             case .json:
                 try printJSON(JSONReport(ok: true, command: "rollback", payload: ResultPayload(result: result)))

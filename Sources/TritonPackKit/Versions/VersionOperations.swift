@@ -75,6 +75,11 @@ public struct VersionOperations: Sendable {
     public struct RollbackResult: Codable, Sendable, Equatable {
         public var previouslyServed: [Int64]
         public var served: [Int64]
+
+        public init(previouslyServed: [Int64], served: [Int64]) {
+            self.previouslyServed = previouslyServed
+            self.served = served
+        }
     }
 
     /// Serves `version` (default: the newest version below the newest one served) again by pinning

@@ -1,0 +1,60 @@
+import Crypto
+import Foundation
+import XCTest
+
+@testable import TritonPackKit
+
+/// A local staging repository holding the Python identity model in versions `versions`, each
+/// version with a manifest and, when `payloadBytes` > 0, a data file of that size.
+func makeStagingRepository(_ root: URL, versions: [Int64], payloadBytes: Int = 0) throws -> URL {
+    let sampleModel = packageRoot.appendingPathComponent("samples/python/identity_fp32")
+    let model = root.appendingPathComponent("identity_fp32")
+    try FileManager.default.createDirectory(at: model, withIntermediateDirectories: true)
+    try FileManager.default.copyItem(at: sampleModel.appendingPathComponent("config.pbtxt"), to: model.appendingPathComponent("config.pbtxt"))
+    for version in versions {
+        let folder = model.appendingPathComponent(String(version))
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: sampleModel.appendingPathComponent("1/model.py"), to: folder.appendingPathComponent("model.py"))
+        if payloadBytes > 0 { try writePayload(folder.appendingPathComponent("weights.bin"), bytes: payloadBytes, seed: UInt8(truncatingIfNeeded: version)) }
+        let manifest = try S3Promoter.manifest(of: folder, model: "identity_fp32", version: version)
+        try manifest.encoded().write(to: folder.appendingPathComponent(Manifest.fileName))
+    }
+    return root
+}
+
+/// A file of `bytes` bytes, different for each seed, written 4 MiB at a time.
+func writePayload(_ url: URL, bytes: Int, seed: UInt8) throws {
+    FileManager.default.createFile(atPath: url.path, contents: nil)
+    let handle = try FileHandle(forWritingTo: url)
+    defer { try? handle.close() }
+    var block = [UInt8](repeating: seed, count: 4 << 20)
+    var written = 0
+    var counter: UInt32 = 0
+    while written < bytes {
+        counter += 1
+        withUnsafeBytes(of: counter) { for (index, byte) in $0.enumerated() { block[index] = byte } }
+        let count = min(block.count, bytes - written)
+        try handle.write(contentsOf: Data(block[0..<count]))
+        written += count
+    }
+}
+
+/// The tritonpack CLI with the S3 server's environment.
+func tritonpackS3(_ server: S3TestServer, _ arguments: [String], extra: [String: String] = [:]) async throws -> ProcessOutcome {
+    var environment = server.environment
+    for (name, value) in extra { environment[name] = value }
+    let (status, stdout, stderr) = try await SpawnedProcess.run(tritonpackExecutable, arguments, separating: environment)
+    return ProcessOutcome(status: status, stdout: stdout, stderr: stderr)
+}
+
+/// Every key in the bucket.
+func allKeys(_ server: S3TestServer, bucket: String) async throws -> [String] {
+    try await server.client(server.url(bucket: bucket)).list(prefix: "").map(\.key)
+}
+
+/// tritonpack started in the background with the S3 server's environment, its output in `log`.
+func spawnTritonpackS3(_ server: S3TestServer, _ arguments: [String], log: URL, extra: [String: String] = [:]) throws -> SpawnedProcess {
+    var environment = server.environment
+    for (name, value) in extra { environment[name] = value }
+    return try SpawnedProcess(tritonpackExecutable, arguments, environment: environment, output: log)
+}
