@@ -29,59 +29,14 @@ public struct S3Promoter: Sendable {
         try S3Location.validateKeySegment(name, in: target.location.url)
         let from = try await source.model(name)
         try from.requireModel()
-        let sourceConfig = try from.config()
-        if !sourceConfig.name.isEmpty && sourceConfig.name != name {
-            throw TritonPackError.refused(from.configPath, "the config names model '\(sourceConfig.name)', not '\(name)'")
-        }
-        let version: Int64
-        if let requested = self.version {
-            guard from.versions.contains(requested) else {
-                throw TritonPackError.refused(from.version(requested).displayPath, "version \(requested) of '\(name)' does not exist")
-            }
-            version = requested
-        } else {
-            guard let newest = try from.served().max() else {
-                throw TritonPackError.refused(from.displayPath, "the source serves no version of '\(name)'")
-            }
-            version = newest
-        }
+        let candidate = try await PromotionCandidate.check(name: name, in: from, version: version, lintOptions: lintOptions)
+        let version = candidate.version.number
         let destinationVersion = targetVersion ?? version
         let versionFolder = from.directory.appendingPathComponent(String(version))
-        let versionDirectory = from.version(version)
-
-        var gates: [PromotionGate] = []
-        let errors = Linter(options: lintOptions).lint(path: from.directory).diagnostics.filter { (diagnostic: Diagnostic) in diagnostic.severity == .error }
-        gates.append(
-            PromotionGate(
-                name: "lint", outcome: errors.isEmpty ? .passed : .failed,
-                detail: errors.isEmpty ? "no error" : errors.prefix(3).map(\.compilerStyle).joined(separator: "; ")))
-        let manifest: Manifest
-        if let recorded = try? await versionDirectory.manifest() {
-            let problems = try await versionDirectory.verify(against: recorded)
-            gates.append(
-                PromotionGate(
-                    name: "manifest", outcome: problems.isEmpty ? .passed : .failed,
-                    detail: problems.isEmpty ? "\(recorded.files.count) files match sha256:\(recorded.digest)" : problems.joined(separator: "; ")))
-            manifest = recorded
-        } else {
-            manifest = try Self.manifest(of: versionFolder, model: name, version: destinationVersion)
-            gates.append(PromotionGate(name: "manifest", outcome: .skipped, detail: "version \(version) has no manifest; one is recorded in the target"))
-        }
+        let manifest = try candidate.manifest ?? Self.manifest(of: versionFolder, model: name, version: destinationVersion)
         try await target.client.checkBucket()
-        if let targetText = try await target.readConfig(model: name) {
-            let targetConfig = try Inference_ModelConfig.parse(targetText).message
-            let differences = SignatureCompatibility.differences(served: targetConfig, candidate: sourceConfig)
-            gates.append(
-                PromotionGate(
-                    name: "signature", outcome: differences.isEmpty ? .passed : (allowBreaking ? .overridden : .failed),
-                    detail: differences.isEmpty ? "compatible with the target's config" : differences.joined(separator: "; ")))
-        } else {
-            gates.append(PromotionGate(name: "signature", outcome: .passed, detail: "new model in the target"))
-        }
-        let failed = gates.filter { $0.outcome == .failed }
-        if !failed.isEmpty {
-            throw TritonPackError.refused("promotion refused", problems: failed.map { Problem(nil, $0.detail, code: "gate \($0.name)") })
-        }
+        let served = try await target.readConfig(model: name).map { try Inference_ModelConfig.parse($0).message }
+        let gates = try candidate.gates(servedBy: served, sourceConfig: candidate.config, allowBreaking: allowBreaking)
 
         let configText = String(decoding: from.configText ?? Data(), as: UTF8.self)
         let published = try await target.publishVersion(

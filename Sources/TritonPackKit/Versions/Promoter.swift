@@ -55,26 +55,20 @@ public struct Promoter: Sendable {
         guard source.store.displayName != target.store.displayName else {
             throw TritonPackError.usage("--from and --to name the same repository")
         }
-        let sourceConfig = try from.config()
-        if !sourceConfig.name.isEmpty && sourceConfig.name != name {
-            throw TritonPackError.refused(from.configPath, "the config names model '\(sourceConfig.name)', not '\(name)'")
-        }
-        let version = try chooseVersion(in: from)
+        let candidate = try await PromotionCandidate.check(name: name, in: from, version: version, lintOptions: lintOptions)
+        let (sourceConfig, version, manifest) = (candidate.config, candidate.version.number, candidate.manifest)
         let destinationVersion = targetVersion ?? version
         guard destinationVersion >= 0 else { throw TritonPackError.usage("--as must be >= 0") }
-        let versionFolder = from.version(version)
-        let (manifest, sourceGates) = try await sourceGates(of: from, version: versionFolder)
+        let versionFolder = candidate.version
 
         return try await RepositoryTransaction.run(in: target, model: name, lock: LockPolicy(timeout: lockTimeout, onWait: onWait)) {
             transaction in
             let to = transaction.model
-            var gates = sourceGates
-            gates.append(try signatureGate(target: to, sourceConfig: sourceConfig))
-            let failed = gates.filter { $0.outcome == .failed }
-            if !failed.isEmpty {
-                throw TritonPackError.refused(
-                    "promotion refused", problems: failed.map { Problem(nil, $0.detail, code: "gate \($0.name)") })
+            let served = to.configText == nil ? nil : try to.config()
+            if let served, !served.name.isEmpty, served.name != name {
+                throw TritonPackError.refused(to.configPath, "the target's config names model '\(served.name)', not '\(name)'")
             }
+            let gates = try candidate.gates(servedBy: served, sourceConfig: sourceConfig, allowBreaking: allowBreaking)
             if to.versions.contains(destinationVersion) {
                 throw TritonPackError.refused(
                     to.version(destinationVersion).displayPath,
@@ -103,24 +97,50 @@ public struct Promoter: Sendable {
         }
     }
 
-    private func chooseVersion(in from: ModelDirectory) throws -> Int64 {
-        if let requested = version {
+    /// Every file of the source version but its manifest, placed at the same relative path.
+    private func placedFiles(of version: VersionDirectory) async throws -> [PlacedFile] {
+        guard let root = source.store.localRoot else {
+            throw TritonPackError.usage("promoting from \(source.store.displayName) needs a local source repository")
+        }
+        let folder = root.appendingPathComponent(version.relativePath)
+        return try await source.store.files(ofModel: version.model, version: version.number)
+            .filter { $0.key != Manifest.fileName }
+            .sorted { $0.key < $1.key }
+            .map { PlacedFile(source: folder.appendingPathComponent($0.key), destination: $0.key, size: $0.value) }
+    }
+}
+
+/// The source side of a promotion, which every target (a local folder, an S3 bucket) checks the
+/// same way: the version to promote, and the gates that look at the source (lint, manifest).
+public struct PromotionCandidate: Sendable {
+    public var config: Inference_ModelConfig
+    public var version: VersionDirectory
+    public var manifest: Manifest?
+    public var sourceGates: [PromotionGate]
+
+    /// Chooses the version (`requested`, else the newest the source serves) and runs the source gates.
+    public static func check(name: String, in from: ModelDirectory, version requested: Int64?, lintOptions: LintOptions)
+        async throws -> PromotionCandidate
+    {
+        let config = try from.config()
+        if !config.name.isEmpty && config.name != name {
+            throw TritonPackError.refused(from.configPath, "the config names model '\(config.name)', not '\(name)'")
+        }
+        let number: Int64
+        if let requested {
             guard from.versions.contains(requested) else {
                 throw TritonPackError.refused(from.version(requested).displayPath, "version \(requested) of '\(name)' does not exist")
             }
-            return requested
+            number = requested
+        } else {
+            guard let newest = try from.served().max() else {
+                throw TritonPackError.refused(from.displayPath, "the source serves no version of '\(name)'")
+            }
+            number = newest
         }
-        guard let newest = try from.served().max() else {
-            throw TritonPackError.refused(from.displayPath, "the source serves no version of '\(name)'")
-        }
-        return newest
-    }
-
-    /// The lint and manifest gates, which look at the source only.
-    private func sourceGates(of from: ModelDirectory, version: VersionDirectory) async throws -> (Manifest?, [PromotionGate]) {
+        let version = from.version(number)
         var gates: [PromotionGate] = []
-        let report = Linter(options: lintOptions).lint(path: from.directory)
-        let errors = report.diagnostics.filter { $0.severity == .error }
+        let errors = Linter(options: lintOptions).lint(path: from.directory).diagnostics.filter { $0.severity == .error }
         gates.append(
             PromotionGate(
                 name: "lint", outcome: errors.isEmpty ? .passed : .failed,
@@ -134,36 +154,31 @@ public struct Promoter: Sendable {
                     detail: problems.isEmpty ? "\(manifest.files.count) files match sha256:\(manifest.digest)" : problems.joined(separator: "; ")))
         } else {
             gates.append(
-                PromotionGate(name: "manifest", outcome: .skipped, detail: "version \(version.number) has no manifest; one is recorded in the target"))
+                PromotionGate(name: "manifest", outcome: .skipped, detail: "version \(number) has no manifest; one is recorded in the target"))
         }
-        return (manifest, gates)
+        return PromotionCandidate(config: config, version: version, manifest: manifest, sourceGates: gates)
     }
 
-    private func signatureGate(target to: ModelDirectory, sourceConfig: Inference_ModelConfig) throws -> PromotionGate {
-        guard to.exists, to.configText != nil else {
-            return PromotionGate(name: "signature", outcome: .passed, detail: "new model in the target")
+    /// Every gate, the signature gate against what the target serves (`served` nil: a new model)
+    /// included; throws the refusal, one problem per failed gate coded `gate <name>`, if any failed.
+    public func gates(servedBy served: Inference_ModelConfig?, sourceConfig: Inference_ModelConfig, allowBreaking: Bool) throws
+        -> [PromotionGate]
+    {
+        var gates = sourceGates
+        if let served {
+            let differences = SignatureCompatibility.differences(served: served, candidate: sourceConfig)
+            gates.append(
+                PromotionGate(
+                    name: "signature", outcome: differences.isEmpty ? .passed : (allowBreaking ? .overridden : .failed),
+                    detail: differences.isEmpty ? "compatible with the target's config" : differences.joined(separator: "; ")))
+        } else {
+            gates.append(PromotionGate(name: "signature", outcome: .passed, detail: "new model in the target"))
         }
-        let config = try to.config()
-        if !config.name.isEmpty && config.name != name {
-            throw TritonPackError.refused(to.configPath, "the target's config names model '\(config.name)', not '\(name)'")
+        let failed = gates.filter { $0.outcome == .failed }
+        if !failed.isEmpty {
+            throw TritonPackError.refused("promotion refused", problems: failed.map { Problem(nil, $0.detail, code: "gate \($0.name)") })
         }
-        let differences = SignatureCompatibility.differences(served: config, candidate: sourceConfig)
-        let outcome: PromotionGate.Outcome = differences.isEmpty ? .passed : (allowBreaking ? .overridden : .failed)
-        return PromotionGate(
-            name: "signature", outcome: outcome,
-            detail: differences.isEmpty ? "compatible with the target's config" : differences.joined(separator: "; "))
-    }
-
-    /// Every file of the source version but its manifest, placed at the same relative path.
-    private func placedFiles(of version: VersionDirectory) async throws -> [PlacedFile] {
-        guard let root = source.store.localRoot else {
-            throw TritonPackError.usage("promoting from \(source.store.displayName) needs a local source repository")
-        }
-        let folder = root.appendingPathComponent(version.relativePath)
-        return try await source.store.files(ofModel: version.model, version: version.number)
-            .filter { $0.key != Manifest.fileName }
-            .sorted { $0.key < $1.key }
-            .map { PlacedFile(source: folder.appendingPathComponent($0.key), destination: $0.key, size: $0.value) }
+        return gates
     }
 }
 
