@@ -60,6 +60,10 @@ bench: setup
 regenerate-proto:
 	scripts/regenerate-proto.sh
 
+# swift-format over the project's own sources (`scripts/format.sh check` is the CI lint step).
+format:
+	scripts/format.sh
+
 # Compiles templates/default (the built-in bundle template) into the binary.
 templates:
 	python3 scripts/embed-templates.py

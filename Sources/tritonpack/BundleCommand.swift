@@ -27,7 +27,9 @@ struct BundleCommand: AsyncParsableCommand {
     @Option(help: "The archive to write.", transform: nonEmptyPath)
     var out: String
 
-    @Option(name: .customLong("model"), help: "A model to bundle (repeatable; an ensemble brings the models it calls). Default: every model.")
+    @Option(
+        name: .customLong("model"),
+        help: "A model to bundle (repeatable; an ensemble brings the models it calls). Default: every model.")
     var models: [String] = []
 
     @Option(help: "latest: the versions each model's version policy serves; all: every version folder.")
@@ -38,7 +40,10 @@ struct BundleCommand: AsyncParsableCommand {
         transform: nonEmptyPath)
     var template: String?
 
-    @Option(help: "The container image run.sh starts when no local tritonserver is found (default: OneFlow's serving image for oneflow models, NVIDIA's Triton image otherwise).")
+    @Option(
+        help:
+            "The container image run.sh starts when no local tritonserver is found (default: OneFlow's serving image for oneflow models, NVIDIA's Triton image otherwise)."
+    )
     var image: String?
 
     @Flag(help: "Replace --out if it exists.")
@@ -78,10 +83,15 @@ struct BundleCommand: AsyncParsableCommand {
             case .json:
                 try printJSON(JSONReport(ok: true, command: "bundle", payload: ResultPayload(result: report)))
             case .text:
-                print("bundled \(report.models.map { "\($0.name) (version \($0.versions.map(String.init).joined(separator: ", ")))" }.joined(separator: ", "))")
-                output.detail("  \(report.output): \(report.entries) entries, \(ByteSize.human(report.archiveBytes)) (\(report.storedFiles) files stored, \(report.deflatedFiles) deflated)")
+                print(
+                    "bundled \(report.models.map { "\($0.name) (version \($0.versions.map(String.init).joined(separator: ", ")))" }.joined(separator: ", "))"
+                )
+                output.detail(
+                    "  \(report.output): \(report.entries) entries, \(ByteSize.human(report.archiveBytes)) (\(report.storedFiles) files stored, \(report.deflatedFiles) deflated)"
+                )
                 if !report.leftOut.isEmpty {
-                    output.detail("  left out as private (--include-private keeps them): \(report.leftOut.joined(separator: ", "))")
+                    output.detail(
+                        "  left out as private (--include-private keeps them): \(report.leftOut.joined(separator: ", "))")
                 }
             }
         }

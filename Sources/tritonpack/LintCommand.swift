@@ -44,7 +44,10 @@ struct LintCommand: ParsableCommand {
     @Option(help: "GPUs of the target server (ids 0..N-1); 0 = a CPU-only server. Unset: GPU availability is not checked.")
     var gpus: Int?
 
-    @Flag(help: "Lint as for a server started with --disable-auto-complete-config (configs must be complete; OneFlow Serving does this).")
+    @Flag(
+        help:
+            "Lint as for a server started with --disable-auto-complete-config (configs must be complete; OneFlow Serving does this)."
+    )
     var disableAutoCompleteConfig = false
 
     @Option(help: "The target's backend directory; default: the backends Triton's images ship.")
@@ -53,7 +56,10 @@ struct LintCommand: ParsableCommand {
     @Option(help: "The target's --model-config-name.")
     var modelConfigName: String?
 
-    @Option(help: "The target's repository-agent directory (--repoagent-directory); default: the agents Triton's images ship (checksum).")
+    @Option(
+        help:
+            "The target's repository-agent directory (--repoagent-directory); default: the agents Triton's images ship (checksum)."
+    )
     var repoagentDirectory: String?
 
     @Flag(help: "Exit 1 on warnings too.")
@@ -89,15 +95,19 @@ struct LintCommand: ParsableCommand {
             return "is a model's config; lint the model folder \(parent.path) or the repository above it"
         }
         if POSIXFiles.isRegularFile(url.path) {
-            return "is a file; lint takes a model repository or one model folder (<repository>/<model>, holding config.pbtxt and version folders). To check a model file, pack it first: tritonpack pack \(path) --repo REPOSITORY"
+            return
+                "is a file; lint takes a model repository or one model folder (<repository>/<model>, holding config.pbtxt and version folders). To check a model file, pack it first: tritonpack pack \(path) --repo REPOSITORY"
         }
-        let insideVersion = Int64(url.lastPathComponent) != nil
+        let insideVersion =
+            Int64(url.lastPathComponent) != nil
             && POSIXFiles.isRegularFile(parent.appendingPathComponent("config.pbtxt").path)
-        let isModelFile = POSIXFiles.isRegularFile(url.appendingPathComponent("model.mlir").path)
+        let isModelFile =
+            POSIXFiles.isRegularFile(url.appendingPathComponent("model.mlir").path)
             || POSIXFiles.isRegularFile(url.appendingPathComponent("model.onnx").path)
         if insideVersion || isModelFile {
             let model = insideVersion ? parent : parent.deletingLastPathComponent()
-            return "is inside a model folder, not a repository; lint the model folder \(model.path) or the repository \(model.deletingLastPathComponent().path)"
+            return
+                "is inside a model folder, not a repository; lint the model folder \(model.path) or the repository \(model.deletingLastPathComponent().path)"
         }
         return nil
     }
@@ -124,7 +134,8 @@ struct LintCommand: ParsableCommand {
             report.diagnostics.append(
                 Diagnostic(
                     severity: .error, rule: "repository-path",
-                    message: "contains no model folder: Triton would serve nothing. Lint the repository (the folder that holds <model>/config.pbtxt), or pass --allow-empty if an empty repository is expected",
+                    message:
+                        "contains no model folder: Triton would serve nothing. Lint the repository (the folder that holds <model>/config.pbtxt), or pass --allow-empty if an empty repository is expected",
                     model: nil, file: report.path))
         }
         report = configuration.selection.apply(to: report)
@@ -140,7 +151,8 @@ extension LintFormat: ExpressibleByArgument {}
 
 struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "rules", abstract: "Print the lint rule reference (Markdown) generated from the rules' metadata, or one rule's.",
+        commandName: "rules",
+        abstract: "Print the lint rule reference (Markdown) generated from the rules' metadata, or one rule's.",
         discussion: """
             Examples:
               tritonpack rules                  # every rule (docs/lint-rules.md is this output)

@@ -7,7 +7,9 @@ import TritonPackKit
 enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
     case auto, always, never
 
-    func enabled(environment: [String: String] = ProcessInfo.processInfo.environment, terminal: Bool = isatty(STDOUT_FILENO) == 1) -> Bool {
+    func enabled(environment: [String: String] = ProcessInfo.processInfo.environment, terminal: Bool = isatty(STDOUT_FILENO) == 1)
+        -> Bool
+    {
         switch self {
         case .always: return true
         case .never: return false

@@ -23,7 +23,9 @@ struct PackCommand: AsyncParsableCommand {
         transform: nonEmptyPath)
     var model: String
 
-    @Option(help: "The model repository (created if missing), or s3://host:port/bucket/prefix (the bucket must exist).", transform: nonEmptyPath)
+    @Option(
+        help: "The model repository (created if missing), or s3://host:port/bucket/prefix (the bucket must exist).",
+        transform: nonEmptyPath)
     var repo: String
 
     @Option(help: "The model version to create (default: the next free one, starting at 1).", transform: parseModelVersion)
@@ -37,7 +39,10 @@ struct PackCommand: AsyncParsableCommand {
     @Flag(help: "Hard-link files instead of copying them (same filesystem only; falls back to copying).")
     var link = false
 
-    @Flag(help: "Skip fsync before publishing (faster; for throw-away repositories: a power loss may then leave a version with missing data).")
+    @Flag(
+        help:
+            "Skip fsync before publishing (faster; for throw-away repositories: a power loss may then leave a version with missing data)."
+    )
     var noSync = false
 
     @Option(help: "Seconds to wait for another tritonpack writing the same repository.")
@@ -56,14 +61,17 @@ struct PackCommand: AsyncParsableCommand {
             let warnings: [PackWarnings.Warning]
             if let store = try s3Store(repo, lockTimeout: lockTimeout) {
                 result = try await output.withProgress("packing", json: format == .json) {
-                    try await S3Packer(target: store, version: modelVersion).pack(packable, updateConfig: updateConfig, link: link).0
+                    try await S3Packer(target: store, version: modelVersion).pack(
+                        packable, updateConfig: updateConfig, link: link
+                    ).0
                 }
                 warnings = []
             } else {
                 let request = PackRequest(
                     repository: ModelRepository(root: URL(fileURLWithPath: repo)), version: modelVersion,
                     updateConfig: updateConfig, link: link, lockTimeout: lockTimeout, durable: !noSync)
-                output.verboseDetail("staging beside \(URL(fileURLWithPath: repo).standardizedFileURL.path), then one rename into place")
+                output.verboseDetail(
+                    "staging beside \(URL(fileURLWithPath: repo).standardizedFileURL.path), then one rename into place")
                 result = try await output.withProgress("packing", json: format == .json) {
                     try await Packer(request, onWait: { printError($0) }).pack(packable)
                 }
@@ -101,27 +109,39 @@ struct PackWarnings {
 
     var all: [Warning] {
         let (repository, name) = ModelRepository.containing(modelFolder: result.modelDirectory)
-        guard let model = try? ModelDirectory.local(name, in: repository.root), let config = try? model.config() else { return [] }
+        guard let model = try? ModelDirectory.local(name, in: repository.root), let config = try? model.config() else {
+            return []
+        }
         let configPath = model.configPath
         var found: [Warning] = []
         let served = VersionPolicyEvaluation.served(config.versionPolicy, available: model.versions)
         if !served.contains(result.version) {
             let policy = VersionPolicyEvaluation.describe(config.versionPolicy)
-            found.append(Warning(
-                file: configPath,
-                message: "version \(result.version) will not be served: version_policy \(policy) serves \(served.isEmpty ? "nothing" : served.map(String.init).joined(separator: ", ")); change it with `tritonpack version policy \(result.modelDirectory) latest:1`"))
+            found.append(
+                Warning(
+                    file: configPath,
+                    message:
+                        "version \(result.version) will not be served: version_policy \(policy) serves \(served.isEmpty ? "nothing" : served.map(String.init).joined(separator: ", ")); change it with `tritonpack version policy \(result.modelDirectory) latest:1`"
+                ))
         }
         guard result.config == .kept else { return found }
         let ignored = [
             ("--instance-group", !flags.instanceGroups.isEmpty && config.instanceGroup != packed.instanceGroup),
-            ("--dynamic-batching", (flags.dynamicBatching || !flags.preferredBatchSizes.isEmpty || flags.maxQueueDelayMicroseconds != nil) && config.dynamicBatching != packed.dynamicBatching),
+            (
+                "--dynamic-batching",
+                (flags.dynamicBatching || !flags.preferredBatchSizes.isEmpty || flags.maxQueueDelayMicroseconds != nil)
+                    && config.dynamicBatching != packed.dynamicBatching
+            ),
             ("--xrt", flags.xrt != nil && config.parameters != packed.parameters),
             ("--version-policy", flags.versionPolicy != nil && config.versionPolicy != packed.versionPolicy),
         ].filter(\.1).map(\.0)
         if !ignored.isEmpty {
-            found.append(Warning(
-                file: configPath,
-                message: "kept the existing config, which does not carry \(ignored.joined(separator: ", ")); pass --update-config to apply the options"))
+            found.append(
+                Warning(
+                    file: configPath,
+                    message:
+                        "kept the existing config, which does not carry \(ignored.joined(separator: ", ")); pass --update-config to apply the options"
+                ))
         }
         return found
     }

@@ -132,13 +132,18 @@ struct SmokeCommand: AsyncParsableCommand {
     @Option(
         help: ArgumentHelp(
             "How to execute a OneFlow model: auto, oneflow-backend or oneflow-python.",
-            discussion: "auto uses the server's oneflow backend when it has one, else OneFlow's own runtime (a Python 3.7-3.10 with oneflow==0.9.0) through a Python-backend model."))
+            discussion:
+                "auto uses the server's oneflow backend when it has one, else OneFlow's own runtime (a Python 3.7-3.10 with oneflow==0.9.0) through a Python-backend model."
+        ))
     var runtime: SmokeRuntime = .auto
 
     @Option(help: "Keep the server's log in this file.", transform: nonEmptyPath)
     var serverLog: String?
 
-    @Option(help: "The Python that has OneFlow, for the oneflow-python runtime (default: $TRITONPACK_ONEFLOW_PYTHON, then the one `make setup` installs).")
+    @Option(
+        help:
+            "The Python that has OneFlow, for the oneflow-python runtime (default: $TRITONPACK_ONEFLOW_PYTHON, then the one `make setup` installs)."
+    )
     var oneflowPython: String?
 
     func validate() throws {
@@ -167,7 +172,8 @@ struct SmokeCommand: AsyncParsableCommand {
         case .text: break
         case .json:
             try printJSON(
-                JSONReport(ok: false, command: "smoke", errors: [problem ?? ReportedProblem(message: message)], payload: NoPayload()))
+                JSONReport(
+                    ok: false, command: "smoke", errors: [problem ?? ReportedProblem(message: message)], payload: NoPayload()))
         case .junit:
             print(
                 """
@@ -206,7 +212,9 @@ struct SmokeCommand: AsyncParsableCommand {
             let parts = item.split(separator: "=", maxSplits: 1)
             guard parts.count == 2 else { throw ValidationError("--shape '\(item)' is not NAME=D,D,...") }
             let dims = parts[1].split(separator: ",").compactMap { Int64($0) }
-            guard !dims.isEmpty, dims.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--shape '\(item)': dims must be >= 1") }
+            guard !dims.isEmpty, dims.allSatisfy({ $0 >= 1 }) else {
+                throw ValidationError("--shape '\(item)': dims must be >= 1")
+            }
             options.shapes[String(parts[0])] = dims
         }
         let interruption = SmokeInterruption(format: format, model: model)
@@ -238,16 +246,20 @@ struct SmokeCommand: AsyncParsableCommand {
         for note in report.notes { lines.append("  note: \(note)") }
         for output in report.outputs {
             var line = "  \(output.name): \(output.dataType ?? "?") \(output.shape.map { "\($0)" } ?? "")"
-            if let error = output.maxAbsoluteError { line += String(format: ", max abs error %.3g, max rel error %.3g", error, output.maxRelativeError ?? 0) }
+            if let error = output.maxAbsoluteError {
+                line += String(format: ", max abs error %.3g, max rel error %.3g", error, output.maxRelativeError ?? 0)
+            }
             if let mismatches = output.mismatches { line += ", \(mismatches) mismatches" }
             if let carries = output.carries { line += ", carries the expected \(carries)" }
             lines.append(line)
         }
         if let latency = report.latency {
-            lines.append(String(
-                format: "  latency over %d requests at concurrency %d: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms; %.1f requests/s",
-                latency.requests, latency.concurrency, latency.p50Milliseconds, latency.p90Milliseconds,
-                latency.p99Milliseconds, latency.throughput))
+            lines.append(
+                String(
+                    format:
+                        "  latency over %d requests at concurrency %d: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms; %.1f requests/s",
+                    latency.requests, latency.concurrency, latency.p50Milliseconds, latency.p90Milliseconds,
+                    latency.p99Milliseconds, latency.throughput))
             if let count = latency.serverInferenceCount, let compute = latency.serverAverageComputeMicroseconds {
                 lines.append(String(format: "  server: %d inferences, %.1f µs average compute", count, compute))
             }

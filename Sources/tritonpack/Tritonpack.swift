@@ -6,7 +6,8 @@ import TritonPackKit
 struct Tritonpack: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tritonpack",
-        abstract: "Turn OneFlow saved graphs and ONNX models into Triton Inference Server model repositories that load the first time.",
+        abstract:
+            "Turn OneFlow saved graphs and ONNX models into Triton Inference Server model repositories that load the first time.",
         discussion: """
             Exit codes: 0 success; 1 the model, config or repository was refused (details on stderr, \
             or in the JSON with --format json); 2 usage error; 3 an I/O or environment failure.
@@ -210,9 +211,12 @@ extension ReportedProblem {
         if error.kind == .interrupted { message += "; removed what was being written, nothing else changed" }
         let head = ReportedProblem(
             file: error.location?.path, line: error.location?.line, column: error.location?.column, message: message)
-        return [head] + error.problems.map {
-            ReportedProblem(file: $0.location?.path, line: $0.location?.line, column: $0.location?.column, message: $0.message, rule: $0.code)
-        }
+        return [head]
+            + error.problems.map {
+                ReportedProblem(
+                    file: $0.location?.path, line: $0.location?.line, column: $0.location?.column, message: $0.message,
+                    rule: $0.code)
+            }
     }
 
     init(warning message: String, file: String? = nil) {

@@ -39,7 +39,9 @@ struct VersionsCommand: AsyncParsableCommand {
             }
             let (repository, name) = ModelRepository.containing(modelFolder: model)
             let versions = try await repository.model(name)
-            let list = try await output.withProgress("verifying", json: format == .json) { try await versions.list(verify: verify) }
+            let list = try await output.withProgress("verifying", json: format == .json) {
+                try await versions.list(verify: verify)
+            }
             let policy = VersionPolicyEvaluation.describe(try versions.config().versionPolicy)
             let modified = list.filter { $0.verified == false }
             switch format {
@@ -69,11 +71,15 @@ struct VersionsCommand: AsyncParsableCommand {
                     for problem in info.problems ?? [] { print("      \(problem)") }
                 }
                 for entry in ModelHistory.read(from: versions.directory) {
-                    output.verboseDetail("history: \(entry.time) \(entry.operation) \(entry.versions.map(String.init).joined(separator: ", "))\(entry.detail.map { " (\($0))" } ?? "")")
+                    output.verboseDetail(
+                        "history: \(entry.time) \(entry.operation) \(entry.versions.map(String.init).joined(separator: ", "))\(entry.detail.map { " (\($0))" } ?? "")"
+                    )
                 }
             }
             if !modified.isEmpty {
-                printError("error: version(s) \(modified.map { String($0.version) }.joined(separator: ", ")) of \(versions.name) do not match their manifest")
+                printError(
+                    "error: version(s) \(modified.map { String($0.version) }.joined(separator: ", ")) of \(versions.name) do not match their manifest"
+                )
                 throw ReportedFailure(status: .refused)
             }
         }
@@ -91,13 +97,15 @@ struct VersionCommand: ParsableCommand {
         subcommands: [PolicyCommand.self, PruneCommand.self])
 
     func run() throws {
-        throw ValidationError("say what to do: `tritonpack version policy MODEL ...` or `tritonpack version prune MODEL --keep N`")
+        throw ValidationError(
+            "say what to do: `tritonpack version policy MODEL ...` or `tritonpack version prune MODEL --keep N`")
     }
 
     struct PolicyCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "policy",
-            abstract: "Set version_policy: latest:N | all | specific:V[,V...] (as --version-policy takes it; `latest N` and `specific V V` work too); a policy that would serve nothing is refused.",
+            abstract:
+                "Set version_policy: latest:N | all | specific:V[,V...] (as --version-policy takes it; `latest N` and `specific V V` work too); a policy that would serve nothing is refused.",
             discussion: """
                 Examples:
                   tritonpack version policy model_repository/resnet latest:2
@@ -132,7 +140,9 @@ struct VersionCommand: ParsableCommand {
             do {
                 return try VersionPolicySpec(parsing: text)
             } catch {
-                throw ValidationError("'\(([kind] + values.map(String.init)).joined(separator: " "))' is not a version policy; expected latest:N, all or specific:V[,V...]")
+                throw ValidationError(
+                    "'\(([kind] + values.map(String.init)).joined(separator: " "))' is not a version policy; expected latest:N, all or specific:V[,V...]"
+                )
             }
         }
 
@@ -157,7 +167,8 @@ struct VersionCommand: ParsableCommand {
 
     struct PruneCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "prune", abstract: "Remove versions the policy does not serve, keeping the N newest, in one atomic swap.",
+            commandName: "prune",
+            abstract: "Remove versions the policy does not serve, keeping the N newest, in one atomic swap.",
             discussion: """
                 Examples:
                   tritonpack version prune model_repository/resnet --keep 3 --dry-run
@@ -276,7 +287,9 @@ struct PromoteCommand: AsyncParsableCommand {
                 try printJSON(JSONReport(ok: true, command: "promote", payload: ResultPayload(result: result)))
             case .text:
                 for gate in result.gates { output.detail("gate \(gate.name): \(gate.outcome.rawValue) (\(gate.detail))") }
-                print("promoted \(result.model) version \(result.sourceVersion) to \(result.targetDirectory) (sha256:\(result.digest))")
+                print(
+                    "promoted \(result.model) version \(result.sourceVersion) to \(result.targetDirectory) (sha256:\(result.digest))"
+                )
             }
         }
     }
@@ -291,7 +304,8 @@ extension PromoteCommand {
         defer { if let downloaded { try? FileManager.default.removeItem(at: downloaded) } }
         if let store = try s3Store(from, lockTimeout: lockTimeout) {
             guard from != to else { throw TritonPackError.usage("--from and --to name the same repository") }
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tritonpack-s3-source-\(UUID().uuidString)")
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "tritonpack-s3-source-\(UUID().uuidString)")
             downloaded = folder
             try await store.downloadModel(model: model, to: folder, versions: modelVersion.map { [$0] })
             source = ModelRepository(root: folder)
@@ -304,7 +318,8 @@ extension PromoteCommand {
         }
         return try await Promoter(
             name: model, source: source, target: ModelRepository(location: to), version: modelVersion,
-            targetVersion: targetVersion, allowBreaking: allowBreaking, lintOptions: LintOptions(gpus: gpus), lockTimeout: lockTimeout
+            targetVersion: targetVersion, allowBreaking: allowBreaking, lintOptions: LintOptions(gpus: gpus),
+            lockTimeout: lockTimeout
         ).promote(onWait: { printError($0) })
     }
 }
@@ -329,7 +344,9 @@ extension VersionsCommand {
                     message: "does not match its manifest: \((info.problems ?? []).joined(separator: "; "))")
             }
             try printJSON(
-                JSONReport(ok: modified.isEmpty, command: "versions", errors: errors, payload: Output(model: name, policy: policy, versions: list)))
+                JSONReport(
+                    ok: modified.isEmpty, command: "versions", errors: errors,
+                    payload: Output(model: name, policy: policy, versions: list)))
         case .text:
             print("\(name): version_policy \(policy)")
             for info in list {
@@ -342,7 +359,9 @@ extension VersionsCommand {
             }
         }
         if !modified.isEmpty {
-            printError("error: version(s) \(modified.map { String($0.version) }.joined(separator: ", ")) of \(name) do not match their manifest")
+            printError(
+                "error: version(s) \(modified.map { String($0.version) }.joined(separator: ", ")) of \(name) do not match their manifest"
+            )
             throw ReportedFailure(status: .refused)
         }
     }
@@ -387,7 +406,8 @@ struct RollbackCommand: AsyncParsableCommand {
                 try printJSON(JSONReport(ok: true, command: "rollback", payload: ResultPayload(result: result)))
             case .text:
                 print(
-                    "rolled back: served \(result.previouslyServed.map(String.init).joined(separator: ", ")), now \(result.served.map(String.init).joined(separator: ", "))")
+                    "rolled back: served \(result.previouslyServed.map(String.init).joined(separator: ", ")), now \(result.served.map(String.init).joined(separator: ", "))"
+                )
             }
         }
     }

@@ -43,33 +43,49 @@ final class BundleEndToEndTests: XCTestCase {
         // The bundled client, with a .npy input.
         let work = root.appendingPathComponent("work")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        let prepare = try runProcess(python, ["-c", """
-            import numpy as np
-            from PIL import Image
-            np.save("\(work.path)/input.npy", np.array([1.5, -2.0, 3.25, 1e6], dtype=np.float32))
-            pixels = np.stack([np.arange(32 * 32).reshape(32, 32) % 256, np.full((32, 32), 40), np.full((32, 32), 200)], axis=-1)
-            Image.fromarray(pixels.astype(np.uint8), mode="RGB").save("\(work.path)/picture.png")
-            """])
+        let prepare = try runProcess(
+            python,
+            [
+                "-c",
+                """
+                import numpy as np
+                from PIL import Image
+                np.save("\(work.path)/input.npy", np.array([1.5, -2.0, 3.25, 1e6], dtype=np.float32))
+                pixels = np.stack([np.arange(32 * 32).reshape(32, 32) % 256, np.full((32, 32), 40), np.full((32, 32), 200)], axis=-1)
+                Image.fromarray(pixels.astype(np.uint8), mode="RGB").save("\(work.path)/picture.png")
+                """,
+            ])
         XCTAssertEqual(prepare.status, 0, prepare.stderr)
         let client = demo.appendingPathComponent("client/infer.py").path
         let url = "127.0.0.1:\(httpPort)"
-        let identity = try runProcess(python, [client, "--url", url, "--model", "identity_fp32", "--input", "INPUT0=\(work.path)/input.npy", "--out", "\(work.path)/identity"])
+        let identity = try runProcess(
+            python,
+            [
+                client, "--url", url, "--model", "identity_fp32", "--input", "INPUT0=\(work.path)/input.npy", "--out",
+                "\(work.path)/identity",
+            ])
         XCTAssertEqual(identity.status, 0, identity.stderr)
         // The image path: a PNG goes in as CHW float32, the negative comes back as a PNG.
-        let invert = try runProcess(python, [client, "--url", url, "--model", "invert_image", "\(work.path)/picture.png", "--out", "\(work.path)/invert"])
+        let invert = try runProcess(
+            python, [client, "--url", url, "--model", "invert_image", "\(work.path)/picture.png", "--out", "\(work.path)/invert"])
         XCTAssertEqual(invert.status, 0, invert.stderr)
         XCTAssertEqual(invert.stdout, "\(work.path)/invert/OUTPUT_0.npy\n\(work.path)/invert/OUTPUT_0.png\n")
-        let check = try runProcess(python, ["-c", """
-            import numpy as np
-            from PIL import Image
-            out = np.load("\(work.path)/identity/OUTPUT0.npy")
-            assert out.dtype == np.float32 and out.shape == (1, 4), (out.dtype, out.shape)
-            assert np.array_equal(out[0], np.load("\(work.path)/input.npy")), out
-            picture = np.asarray(Image.open("\(work.path)/picture.png"))
-            negative = np.asarray(Image.open("\(work.path)/invert/OUTPUT_0.png"))
-            assert np.array_equal(negative, 255 - picture), "the returned image is not the negative"
-            print("checked")
-            """])
+        let check = try runProcess(
+            python,
+            [
+                "-c",
+                """
+                import numpy as np
+                from PIL import Image
+                out = np.load("\(work.path)/identity/OUTPUT0.npy")
+                assert out.dtype == np.float32 and out.shape == (1, 4), (out.dtype, out.shape)
+                assert np.array_equal(out[0], np.load("\(work.path)/input.npy")), out
+                picture = np.asarray(Image.open("\(work.path)/picture.png"))
+                negative = np.asarray(Image.open("\(work.path)/invert/OUTPUT_0.png"))
+                assert np.array_equal(negative, 255 - picture), "the returned image is not the negative"
+                print("checked")
+                """,
+            ])
         XCTAssertEqual(check.stdout, "checked\n", check.stderr)
 
         // A missing input is a clear usage error, not a stack trace.
@@ -81,14 +97,17 @@ final class BundleEndToEndTests: XCTestCase {
         let bare = try runProcess(URL(fileURLWithPath: "/usr/bin/python3"), ["-S", client, "--url", url, "--random"])
         XCTAssertNotEqual(bare.status, 0)
         XCTAssertTrue(
-            bare.stderr.contains("is missing; install what the demo needs with: python3 -m pip install -r \(demo.path)/requirements.txt"),
+            bare.stderr.contains(
+                "is missing; install what the demo needs with: python3 -m pip install -r \(demo.path)/requirements.txt"),
             bare.stderr)
 
         // The web app: upload, infer, answer.
-        let web = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), [
-            "curl", "-sS", "-F", "model=identity_fp32", "-F", "INPUT0=@\(work.path)/input.npy",
-            "http://127.0.0.1:\(webPort)/infer?format=json",
-        ])
+        let web = try runProcess(
+            URL(fileURLWithPath: "/usr/bin/env"),
+            [
+                "curl", "-sS", "-F", "model=identity_fp32", "-F", "INPUT0=@\(work.path)/input.npy",
+                "http://127.0.0.1:\(webPort)/infer?format=json",
+            ])
         XCTAssertEqual(web.status, 0, web.stderr)
         struct WebAnswer: Decodable {
             struct Output: Decodable {
@@ -109,7 +128,8 @@ final class BundleEndToEndTests: XCTestCase {
         XCTAssertEqual(run.process.terminationStatus, 0, run.text)
         XCTAssertTrue(run.text.contains("run.sh: stopped"))
         for port in [httpPort, webPort] {
-            let probe = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["curl", "-s", "-m", "2", "http://127.0.0.1:\(port)/"])
+            let probe = try runProcess(
+                URL(fileURLWithPath: "/usr/bin/env"), ["curl", "-s", "-m", "2", "http://127.0.0.1:\(port)/"])
             XCTAssertNotEqual(probe.status, 0, "port \(port) still answers after run.sh stopped")
         }
     }
@@ -139,7 +159,8 @@ final class BundleEndToEndTests: XCTestCase {
 
         let noVersions = try tritonpack("bundle", repository.path, "--out", archive.path, "--force", "--versions", "newest")
         XCTAssertEqual(noVersions.status, 2)
-        let missingRepository = try tritonpack("bundle", root.appendingPathComponent("nowhere").path, "--out", archive.path, "--force")
+        let missingRepository = try tritonpack(
+            "bundle", root.appendingPathComponent("nowhere").path, "--out", archive.path, "--force")
         XCTAssertEqual(missingRepository.status, 1)
         XCTAssertTrue(missingRepository.stderr.contains("nowhere: the repository does not exist"), missingRepository.stderr)
     }

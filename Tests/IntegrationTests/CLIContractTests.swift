@@ -47,7 +47,8 @@ final class CLIContractTests: XCTestCase {
         let cases: [([String], Int32)] = [
             (["config"], 2), (["config", ""], 2), (["config", nowhere], 1),
             (["pack", graph], 2), (["pack", graph, "--repo", ""], 2), (["pack", "", "--repo", repository.path], 2),
-            (["pack", nowhere, "--repo", repository.path], 1), (["pack", graph, "--repo", repository.path, "--model-version", "latest"], 2),
+            (["pack", nowhere, "--repo", repository.path], 1),
+            (["pack", graph, "--repo", repository.path, "--model-version", "latest"], 2),
             (["lint"], 2), (["lint", ""], 2), (["lint", nowhere], 1), (["lint", empty.path], 1),
             (["lint", "\(model)/config.pbtxt"], 1), (["lint", "\(model)/1"], 1),
             (["versions"], 2), (["versions", ""], 2), (["versions", nowhere], 1),
@@ -142,7 +143,9 @@ final class CLIContractTests: XCTestCase {
         try assertMatchesSchema(modified, definition: "versions", ["versions --verify (modified)"])
         let document = try JSONSerialization.jsonObject(with: Data(modified.stdout.utf8)) as? [String: Any]
         XCTAssertEqual(document?["ok"] as? Bool, false)
-        XCTAssertEqual((document?["errors"] as? [[String: Any]])?.first?["file"] as? String, staging.appendingPathComponent("tiny_mlp/2").path)
+        XCTAssertEqual(
+            (document?["errors"] as? [[String: Any]])?.first?["file"] as? String,
+            staging.appendingPathComponent("tiny_mlp/2").path)
     }
 
     func testUsageErrorsAreJSONWhenJSONIsAsked() throws {
@@ -209,9 +212,13 @@ final class CLIContractTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: document) }
         let checked = try runProcess(
             URL(fileURLWithPath: "/usr/bin/env"),
-            ["python3", "-c", Self.checker, packageRoot.appendingPathComponent("docs/json-schema.json").path, document.path, definition,
-             String(outcome.status)])
-        XCTAssertEqual(checked.status, 0, "\(arguments): \(checked.stdout)\(checked.stderr)\n\(outcome.stdout)", file: file, line: line)
+            [
+                "python3", "-c", Self.checker, packageRoot.appendingPathComponent("docs/json-schema.json").path, document.path,
+                definition,
+                String(outcome.status),
+            ])
+        XCTAssertEqual(
+            checked.status, 0, "\(arguments): \(checked.stdout)\(checked.stderr)\n\(outcome.stdout)", file: file, line: line)
     }
 
     private static let checker = """

@@ -13,6 +13,7 @@ final class DistTests: XCTestCase {
         let outcome = try runProcess(packageRoot.appendingPathComponent("scripts/test-dist.sh"), [])
         XCTAssertEqual(outcome.status, 0, outcome.stdout + outcome.stderr)
         XCTAssertTrue(outcome.stdout.contains("runs from /tmp/tritonpack-dist-test."), outcome.stdout)
-        XCTAssertTrue(outcome.stdout.contains("1 model(s): 0 error(s)"), "the unpacked binary linted the repository: \(outcome.stdout)")
+        XCTAssertTrue(
+            outcome.stdout.contains("1 model(s): 0 error(s)"), "the unpacked binary linted the repository: \(outcome.stdout)")
     }
 }

@@ -15,8 +15,10 @@ final class InterruptTests: XCTestCase {
         let graph = root.appendingPathComponent("source/big")
         let made = try runProcess(
             URL(fileURLWithPath: "/usr/bin/env"),
-            ["python3", packageRoot.appendingPathComponent("scripts/make_synthetic_graph.py").path, graph.path,
-             String(Self.megabytes << 20), "16"])
+            [
+                "python3", packageRoot.appendingPathComponent("scripts/make_synthetic_graph.py").path, graph.path,
+                String(Self.megabytes << 20), "16",
+            ])
         XCTAssertEqual(made.status, 0, made.stderr)
         let work = root.appendingPathComponent("work")
         let staging = work.appendingPathComponent("staging")
@@ -24,15 +26,21 @@ final class InterruptTests: XCTestCase {
         let out = work.appendingPathComponent("out")
         for folder in [production, out] { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
         for _ in 0..<2 { XCTAssertEqual(try tritonpack("pack", graph.path, "--repo", staging.path).status, 0) }
-        XCTAssertEqual(try tritonpack("promote", "big", "--from", staging.path, "--to", production.path, "--model-version", "1").status, 0)
+        XCTAssertEqual(
+            try tritonpack("promote", "big", "--from", staging.path, "--to", production.path, "--model-version", "1").status, 0)
         let archive = out.appendingPathComponent("demo.zip")
         try Data("the archive of yesterday".utf8).write(to: archive)
 
         let operations: [(name: String, arguments: [String], undo: URL)] = [
             ("pack", ["pack", graph.path, "--repo", staging.path], staging.appendingPathComponent("big/3")),
-            ("promote", ["promote", "big", "--from", staging.path, "--to", production.path, "--model-version", "2"],
-             production.appendingPathComponent("big/2")),
-            ("bundle", ["bundle", staging.path, "--out", out.appendingPathComponent("timing.zip").path], out.appendingPathComponent("timing.zip")),
+            (
+                "promote", ["promote", "big", "--from", staging.path, "--to", production.path, "--model-version", "2"],
+                production.appendingPathComponent("big/2")
+            ),
+            (
+                "bundle", ["bundle", staging.path, "--out", out.appendingPathComponent("timing.zip").path],
+                out.appendingPathComponent("timing.zip")
+            ),
         ]
         for operation in operations {
             // One uninterrupted run, timed for the report; its output is then removed.
@@ -55,7 +63,8 @@ final class InterruptTests: XCTestCase {
                     XCTAssertEqual(status, 128 + signal, "\(context): \(stderr)")
                     let lines = stderr.split(separator: "\n")
                     XCTAssertEqual(lines.count, 1, "\(context): one line: \(stderr)")
-                    XCTAssertTrue(stderr.contains("interrupted by \(signal == SIGINT ? "SIGINT" : "SIGTERM")"), "\(context): \(stderr)")
+                    XCTAssertTrue(
+                        stderr.contains("interrupted by \(signal == SIGINT ? "SIGINT" : "SIGTERM")"), "\(context): \(stderr)")
                     XCTAssertEqual(listing(work), before, "\(context): nothing left behind, nothing changed")
                 }
             }
@@ -71,7 +80,8 @@ final class InterruptTests: XCTestCase {
         let repository = try temporaryDirectory(self).appendingPathComponent("repo")
         try FileManager.default.createDirectory(at: repository, withIntermediateDirectories: true)
         try FileManager.default.copyItem(
-            at: packageRoot.appendingPathComponent("samples/python/identity_fp32"), to: repository.appendingPathComponent("identity_fp32"))
+            at: packageRoot.appendingPathComponent("samples/python/identity_fp32"),
+            to: repository.appendingPathComponent("identity_fp32"))
         let process = Process()
         process.executableURL = tritonpackExecutable
         process.arguments = ["smoke", repository.path, "--model", "identity_fp32", "--requests", "1000000", "--format", "json"]
@@ -123,7 +133,9 @@ final class InterruptTests: XCTestCase {
 
     /// Runs tritonpack, sends `signal` at `moment`, and returns its exit status and stderr. A run
     /// that ends before the moment comes returns its own status (and fails the caller's check).
-    private func interrupt(_ arguments: [String], at moment: Moment, watching folder: URL, with signal: Int32) throws -> (Int32, String) {
+    private func interrupt(_ arguments: [String], at moment: Moment, watching folder: URL, with signal: Int32) throws -> (
+        Int32, String
+    ) {
         let process = Process()
         process.executableURL = tritonpackExecutable
         process.arguments = arguments

@@ -1,11 +1,11 @@
 import Foundation
 import XCTest
 
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
-
 @testable import TritonPackKit
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
 
 final class LintCLITests: XCTestCase {
     func packedRepository() throws -> URL {
@@ -23,7 +23,8 @@ final class LintCLITests: XCTestCase {
         XCTAssertEqual(outcome.status, 0, outcome.stdout)
         // multi_io has two outputs: the one warning is the oneflow backend's hash-map numbering.
         XCTAssertTrue(outcome.stdout.contains("2 model(s): 0 error(s), 1 warning(s)"), outcome.stdout)
-        XCTAssertTrue(outcome.stdout.contains("multi_io/config.pbtxt: warning: 2 outputs: the oneflow backend numbers"), outcome.stdout)
+        XCTAssertTrue(
+            outcome.stdout.contains("multi_io/config.pbtxt: warning: 2 outputs: the oneflow backend numbers"), outcome.stdout)
     }
 
     func testConfigDisagreeingWithTheGraphIsAnErrorAtItsLine() throws {
@@ -67,7 +68,8 @@ final class LintCLITests: XCTestCase {
         XCTAssertEqual(log["version"] as? String, "2.1.0")
         let run = (log["runs"] as! [[String: Any]])[0]
         let results = run["results"] as! [[String: Any]]
-        XCTAssertTrue(results.contains { $0["ruleId"] as? String == "hidden-model-directory" && $0["level"] as? String == "warning" })
+        XCTAssertTrue(
+            results.contains { $0["ruleId"] as? String == "hidden-model-directory" && $0["level"] as? String == "warning" })
         let rules = ((run["tool"] as! [String: Any])["driver"] as! [String: Any])["rules"] as! [[String: Any]]
         XCTAssertEqual(rules.count, RuleRegistry.all.count + 1)
     }
@@ -79,7 +81,10 @@ final class LintCLITests: XCTestCase {
         try (text + "version_policy { specific { versions: [ 1, 9 ] } }\n").write(to: policy, atomically: true, encoding: .utf8)
         let relaxed = try tritonpack("lint", repository.path)
         XCTAssertEqual(relaxed.status, 0, relaxed.stdout)
-        XCTAssertTrue(relaxed.stdout.contains("version 9 is specified for model 'tiny_mlp', but the version directory is not present [version-policy]"), relaxed.stdout)
+        XCTAssertTrue(
+            relaxed.stdout.contains(
+                "version 9 is specified for model 'tiny_mlp', but the version directory is not present [version-policy]"),
+            relaxed.stdout)
         XCTAssertEqual(try tritonpack("lint", repository.path, "--strict").status, 1)
     }
 
@@ -89,7 +94,10 @@ final class LintCLITests: XCTestCase {
         try "backend: \"oneflow\"\nmax_batch_size: -1\n".write(to: config, atomically: true, encoding: .utf8)
         let outcome = try tritonpack("lint", repository.appendingPathComponent("tiny_mlp").path)
         XCTAssertEqual(outcome.status, 1)
-        XCTAssertTrue(outcome.stdout.hasPrefix("config.pbtxt:2:1: error: 'max_batch_size' must be non-negative value for tiny_mlp [max-batch-size-negative]"), outcome.stdout)
+        XCTAssertTrue(
+            outcome.stdout.hasPrefix(
+                "config.pbtxt:2:1: error: 'max_batch_size' must be non-negative value for tiny_mlp [max-batch-size-negative]"),
+            outcome.stdout)
     }
 
     func testUsageErrorsAndMissingPaths() throws {
@@ -165,7 +173,8 @@ final class LintCLITests: XCTestCase {
         try #"{"lint": {"ignore": ["no-such-rule"]}}"#.write(to: file, atomically: true, encoding: .utf8)
         let badRule = try tritonpack("lint", repository.path)
         XCTAssertEqual(badRule.status, 2)
-        XCTAssertTrue(badRule.stderr.contains("unknown rule 'no-such-rule'") && badRule.stderr.contains(file.path), badRule.stderr)
+        XCTAssertTrue(
+            badRule.stderr.contains("unknown rule 'no-such-rule'") && badRule.stderr.contains(file.path), badRule.stderr)
         try #"{"lint": {"exclude": ["x"]}}"#.write(to: file, atomically: true, encoding: .utf8)
         let badKey = try tritonpack("lint", repository.path, "--format", "json")
         XCTAssertEqual(badKey.status, 2)
@@ -184,7 +193,8 @@ final class LintCLITests: XCTestCase {
         XCTAssertTrue(base.isFileURL && base.absoluteString.hasSuffix("/"), base.absoluteString)
         XCTAssertEqual(base.standardizedFileURL.path, repository.standardizedFileURL.path)
         let locations = (run["results"] as! [[String: Any]]).map {
-            (($0["locations"] as! [[String: Any]])[0]["physicalLocation"] as! [String: Any])["artifactLocation"] as! [String: String]
+            (($0["locations"] as! [[String: Any]])[0]["physicalLocation"] as! [String: Any])["artifactLocation"]
+                as! [String: String]
         }
         XCTAssertEqual(locations.count, 2)
         for location in locations {
@@ -255,7 +265,8 @@ final class LintCLITests: XCTestCase {
             environment: ProcessInfo.processInfo.environment.merging(["NO_COLOR": "1"]) { $1 })
         XCTAssertTrue(alwaysDespiteNoColor.stdout.contains(yellow), "--color always wins over NO_COLOR")
         // JSON is never coloured.
-        XCTAssertFalse(try tritonpack("lint", repository.path, "--format", "json", "--color", "always").stdout.contains("\u{1B}["))
+        XCTAssertFalse(
+            try tritonpack("lint", repository.path, "--format", "json", "--color", "always").stdout.contains("\u{1B}["))
     }
 
     func testQuietShowsOnlyErrorsAndTheSummary() throws {

@@ -48,19 +48,35 @@ final class ONNXCorpusTests: XCTestCase {
                 XCTAssertEqual(try Inference_ModelConfig.parse(config.pbtxt).message, config, model.path)
                 let line = Line(
                     path: model.path, packed: true, max_batch_size: config.maxBatchSize,
-                    inputs: config.input.map { Tensor(name: $0.name, data_type: $0.dataType.configName, dims: $0.dims, reshape: $0.hasReshape ? $0.reshape.shape : nil) },
-                    outputs: config.output.map { Tensor(name: $0.name, data_type: $0.dataType.configName, dims: $0.dims, reshape: $0.hasReshape ? $0.reshape.shape : nil) })
+                    inputs: config.input.map {
+                        Tensor(
+                            name: $0.name, data_type: $0.dataType.configName, dims: $0.dims,
+                            reshape: $0.hasReshape ? $0.reshape.shape : nil)
+                    },
+                    outputs: config.output.map {
+                        Tensor(
+                            name: $0.name, data_type: $0.dataType.configName, dims: $0.dims,
+                            reshape: $0.hasReshape ? $0.reshape.shape : nil)
+                    })
                 lines.append(String(decoding: try encoder.encode(line), as: UTF8.self))
             } catch {
                 let reason = String(describing: error)
                 XCTAssertFalse(reason.isEmpty, model.path)
-                let kind = reason.contains("onnx checker") ? "onnx checker" : reason.contains("not a tensor") ? "non-tensor I/O"
-                    : reason.contains("no shape") ? "unknown rank" : reason.contains("cannot serve") ? "element type" : "other"
+                let kind =
+                    reason.contains("onnx checker")
+                    ? "onnx checker"
+                    : reason.contains("not a tensor")
+                        ? "non-tensor I/O"
+                        : reason.contains("no shape")
+                            ? "unknown rank" : reason.contains("cannot serve") ? "element type" : "other"
                 reasons[kind, default: 0] += 1
-                lines.append(String(decoding: try encoder.encode(Line(path: model.path, packed: false, reason: reason)), as: UTF8.self))
+                lines.append(
+                    String(decoding: try encoder.encode(Line(path: model.path, packed: false, reason: reason)), as: UTF8.self))
             }
         }
-        print("libonnx-testdata: \(models.count) models, \(packed) packed, \(models.count - packed) refused: \(reasons.sorted { $0.key < $1.key })")
+        print(
+            "libonnx-testdata: \(models.count) models, \(packed) packed, \(models.count - packed) refused: \(reasons.sorted { $0.key < $1.key })"
+        )
         let results = try temporaryDirectory(self).appendingPathComponent("results.jsonl")
         try (lines.joined(separator: "\n") + "\n").write(to: results, atomically: true, encoding: .utf8)
         let check = try runProcess(

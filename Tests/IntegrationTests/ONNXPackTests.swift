@@ -14,7 +14,8 @@ final class ONNXPackTests: XCTestCase {
         XCTAssertEqual(try POSIXFiles.entries(of: version.path), ["model.onnx", Manifest.fileName])
         XCTAssertEqual(try Data(contentsOf: version.appendingPathComponent("model.onnx")), try Data(contentsOf: identity))
         let config = try Inference_ModelConfig.parse(
-            String(contentsOf: repository.appendingPathComponent("identity_batch/config.pbtxt"), encoding: .utf8)).message
+            String(contentsOf: repository.appendingPathComponent("identity_batch/config.pbtxt"), encoding: .utf8)
+        ).message
         XCTAssertEqual(config.platform, "onnxruntime_onnx")
         XCTAssertEqual(config.maxBatchSize, 4)
         XCTAssertEqual(config.input.first?.dims, [4])
@@ -29,16 +30,24 @@ final class ONNXPackTests: XCTestCase {
         let configURL = repository.appendingPathComponent("m/config.pbtxt")
         let original = try String(contentsOf: configURL, encoding: .utf8)
         let cases: [(String, String, String)] = [
-            ("TYPE_FP32\n    dims: [ 4 ]\n  }\n]\noutput", "TYPE_FP16\n    dims: [ 4 ]\n  }\n]\noutput",
-             "unable to load model 'm', configuration expects datatype TYPE_FP16 for input 'x', model provides TYPE_FP32"),
+            (
+                "TYPE_FP32\n    dims: [ 4 ]\n  }\n]\noutput", "TYPE_FP16\n    dims: [ 4 ]\n  }\n]\noutput",
+                "unable to load model 'm', configuration expects datatype TYPE_FP16 for input 'x', model provides TYPE_FP32"
+            ),
             ("name: \"x\"", "name: \"q\"", "unexpected inference input 'q', allowed inputs are: x"),
             ("name: \"y\"", "name: \"q\"", "unexpected inference output 'q', allowed outputs are: y"),
-            ("dims: [ 4 ]\n  }\n]\noutput", "dims: [ 4, 1 ]\n  }\n]\noutput",
-             "model 'm', tensor 'x': the model expects 2 dimensions (shape [-1,4]) but the model configuration specifies 3 dimensions (an initial batch dimension because max_batch_size > 0 followed by the explicit tensor shape, making complete shape [-1,4,1])"),
-            ("max_batch_size: 4", "max_batch_size: 0",
-             "model 'm', tensor 'x': the model expects 2 dimensions (shape [-1,4]) but the model configuration specifies 1 dimensions (shape [4])"),
-            ("input [", "input [\n  {\n    name: \"extra\"\n    data_type: TYPE_FP32\n    dims: [ 1 ]\n  },",
-             "unable to load model 'm', configuration expects 2 inputs, model provides 1"),
+            (
+                "dims: [ 4 ]\n  }\n]\noutput", "dims: [ 4, 1 ]\n  }\n]\noutput",
+                "model 'm', tensor 'x': the model expects 2 dimensions (shape [-1,4]) but the model configuration specifies 3 dimensions (an initial batch dimension because max_batch_size > 0 followed by the explicit tensor shape, making complete shape [-1,4,1])"
+            ),
+            (
+                "max_batch_size: 4", "max_batch_size: 0",
+                "model 'm', tensor 'x': the model expects 2 dimensions (shape [-1,4]) but the model configuration specifies 1 dimensions (shape [4])"
+            ),
+            (
+                "input [", "input [\n  {\n    name: \"extra\"\n    data_type: TYPE_FP32\n    dims: [ 1 ]\n  },",
+                "unable to load model 'm', configuration expects 2 inputs, model provides 1"
+            ),
         ]
         for (from, to, message) in cases {
             let changed = original.replacingOccurrences(of: from, with: to)
@@ -65,7 +74,8 @@ final class ONNXPackTests: XCTestCase {
             onnx.save(m, sys.argv[1], save_as_external_data=True, all_tensors_to_one_file=True, location="weights.bin", size_threshold=0)
             """
         let made = try runProcess(
-            packageRoot.appendingPathComponent(".venv/bin/python"), ["-c", script, source.appendingPathComponent("ext.onnx").path])
+            packageRoot.appendingPathComponent(".venv/bin/python"),
+            ["-c", script, source.appendingPathComponent("ext.onnx").path])
         XCTAssertEqual(made.status, 0, made.stderr)
         let repository = root.appendingPathComponent("repo")
         let packed = try tritonpack("pack", source.appendingPathComponent("ext.onnx").path, "--repo", repository.path)
@@ -75,7 +85,8 @@ final class ONNXPackTests: XCTestCase {
         XCTAssertEqual(try tritonpack("lint", repository.path).status, 0)
 
         try FileManager.default.removeItem(at: source.appendingPathComponent("weights.bin"))
-        let missing = try tritonpack("pack", source.appendingPathComponent("ext.onnx").path, "--repo", root.appendingPathComponent("repo2").path)
+        let missing = try tritonpack(
+            "pack", source.appendingPathComponent("ext.onnx").path, "--repo", root.appendingPathComponent("repo2").path)
         XCTAssertEqual(missing.status, 1)
         XCTAssertTrue(missing.stderr.contains("weights.bin"), missing.stderr)
         XCTAssertFalse(POSIXFiles.exists(root.appendingPathComponent("repo2/ext").path))
@@ -84,7 +95,8 @@ final class ONNXPackTests: XCTestCase {
     func testCheckerFailuresAndNonTensorIOAreRefused() throws {
         let root = try temporaryDirectory(self)
         let checker = try tritonpack(
-            "pack", packageRoot.appendingPathComponent("Tests/Fixtures/onnx/checker_fails.onnx").path, "--repo", root.appendingPathComponent("r").path)
+            "pack", packageRoot.appendingPathComponent("Tests/Fixtures/onnx/checker_fails.onnx").path, "--repo",
+            root.appendingPathComponent("r").path)
         XCTAssertEqual(checker.status, 1)
         XCTAssertTrue(checker.stderr.contains("checker_fails.onnx: onnx checker:"), checker.stderr)
         XCTAssertTrue(checker.stderr.contains("undefined_tensor"), checker.stderr)
@@ -94,9 +106,11 @@ final class ONNXPackTests: XCTestCase {
         XCTAssertEqual(refused.status, 1)
         XCTAssertTrue(refused.stdout.contains("not a tensor"), refused.stdout)
 
-        let batch = try tritonpack("config", packageRoot.appendingPathComponent("samples/onnx/add_fixed.onnx").path, "--max-batch-size", "2")
+        let batch = try tritonpack(
+            "config", packageRoot.appendingPathComponent("samples/onnx/add_fixed.onnx").path, "--max-batch-size", "2")
         XCTAssertEqual(batch.status, 1)
-        XCTAssertTrue(batch.stderr.contains("model does not support batching while non-zero max_batch_size is specified"), batch.stderr)
+        XCTAssertTrue(
+            batch.stderr.contains("model does not support batching while non-zero max_batch_size is specified"), batch.stderr)
     }
 
     /// Writes ONNX models with the `onnx` package: x -> MatMul(W 8x8) -> Relu -> y, or Identity
@@ -151,7 +165,8 @@ final class ONNXPackTests: XCTestCase {
             XCTAssertEqual(packed.status, 0, packed.stderr)
             XCTAssertTrue(packed.stdout.contains("note: \(name).onnx: onnx checker and shape inference skipped"), packed.stdout)
             let written = try Inference_ModelConfig.parse(
-                String(contentsOf: repository.appendingPathComponent("\(name)/config.pbtxt"), encoding: .utf8)).message
+                String(contentsOf: repository.appendingPathComponent("\(name)/config.pbtxt"), encoding: .utf8)
+            ).message
             XCTAssertEqual(written.platform, "onnxruntime_onnx")
             XCTAssertEqual(written.maxBatchSize, 4)
             XCTAssertEqual(written.input.map(\.name), ["x"])
@@ -161,7 +176,8 @@ final class ONNXPackTests: XCTestCase {
             XCTAssertEqual(written.output.first?.dims, [8])
             let version = repository.appendingPathComponent("\(name)/1")
             if external {
-                XCTAssertEqual(try POSIXFiles.entries(of: version.appendingPathComponent("model.onnx").path), ["model.onnx", "weights.bin"])
+                XCTAssertEqual(
+                    try POSIXFiles.entries(of: version.appendingPathComponent("model.onnx").path), ["model.onnx", "weights.bin"])
             } else {
                 XCTAssertTrue(POSIXFiles.isRegularFile(version.appendingPathComponent("model.onnx").path))
             }
@@ -169,7 +185,8 @@ final class ONNXPackTests: XCTestCase {
         // lint: clean, with the note in text, JSON and SARIF.
         let text = try tritonpack("lint", repository.path)
         XCTAssertEqual(text.status, 0, text.stdout)
-        XCTAssertEqual(text.stdout.components(separatedBy: "onnx checker and shape inference skipped").count - 1, models.count, text.stdout)
+        XCTAssertEqual(
+            text.stdout.components(separatedBy: "onnx checker and shape inference skipped").count - 1, models.count, text.stdout)
         for format in ["json", "sarif"] {
             let output = try tritonpack("lint", repository.path, "--format", format)
             XCTAssertEqual(output.status, 0, output.stdout)
@@ -179,12 +196,17 @@ final class ONNXPackTests: XCTestCase {
         for (name, _, _, _, _) in models {
             let configURL = repository.appendingPathComponent("\(name)/config.pbtxt")
             let original = try String(contentsOf: configURL, encoding: .utf8)
-            try original.replacingOccurrences(of: "name: \"y\"\n    data_type: TYPE_FP32\n    dims: [ 8 ]", with: "name: \"y\"\n    data_type: TYPE_FP32\n    dims: [ 4 ]")
-                .write(to: configURL, atomically: true, encoding: .utf8)
+            try original.replacingOccurrences(
+                of: "name: \"y\"\n    data_type: TYPE_FP32\n    dims: [ 8 ]",
+                with: "name: \"y\"\n    data_type: TYPE_FP32\n    dims: [ 4 ]"
+            )
+            .write(to: configURL, atomically: true, encoding: .utf8)
             let lint = try tritonpack("lint", repository.appendingPathComponent(name).path)
             XCTAssertEqual(lint.status, 1, lint.stdout)
             XCTAssertTrue(
-                lint.stdout.contains("model '\(name)', tensor 'y': the model expects 2 dimensions (shape [-1,8]) but the model configuration specifies 2 dimensions (an initial batch dimension because max_batch_size > 0 followed by the explicit tensor shape, making complete shape [-1,4])"),
+                lint.stdout.contains(
+                    "model '\(name)', tensor 'y': the model expects 2 dimensions (shape [-1,8]) but the model configuration specifies 2 dimensions (an initial batch dimension because max_batch_size > 0 followed by the explicit tensor shape, making complete shape [-1,4])"
+                ),
                 lint.stdout)
         }
     }
@@ -192,12 +214,14 @@ final class ONNXPackTests: XCTestCase {
     /// float8 (IR 9) and int4 (IR 10) tensors have no Triton data type: refused, naming the tensor.
     func testElementTypesTritonCannotServeAreRefusedByName() throws {
         let root = try temporaryDirectory(self)
-        try writeModernModels([("f8", 19, 9, false, "FLOAT8E4M3FN"), ("i4", 21, 10, false, "INT4"), ("u4", 21, 10, false, "UINT4")], into: root)
+        try writeModernModels(
+            [("f8", 19, 9, false, "FLOAT8E4M3FN"), ("i4", 21, 10, false, "INT4"), ("u4", 21, 10, false, "UINT4")], into: root)
         for (name, type) in [("f8", "FLOAT8E4M3FN"), ("i4", "INT4"), ("u4", "UINT4")] {
             let file = root.appendingPathComponent("\(name)/\(name).onnx")
             let packed = try tritonpack("pack", file.path, "--repo", root.appendingPathComponent("repo").path)
             XCTAssertEqual(packed.status, 1)
-            XCTAssertTrue(packed.stderr.contains("input 'x' has ONNX element type \(type), which Triton cannot serve"), packed.stderr)
+            XCTAssertTrue(
+                packed.stderr.contains("input 'x' has ONNX element type \(type), which Triton cannot serve"), packed.stderr)
             XCTAssertFalse(POSIXFiles.exists(root.appendingPathComponent("repo/\(name)").path))
             // lint on a folder that relies on auto-complete names the tensor too.
             let model = root.appendingPathComponent("lintrepo/\(name)/1")
@@ -205,7 +229,10 @@ final class ONNXPackTests: XCTestCase {
             try FileManager.default.copyItem(at: file, to: model.appendingPathComponent("model.onnx"))
             let lint = try tritonpack("lint", root.appendingPathComponent("lintrepo/\(name)").path)
             XCTAssertEqual(lint.status, 1, lint.stdout)
-            XCTAssertTrue(lint.stdout.contains("model input 'x' must specify 'data_type' for \(name) (the model's element type \(type) has no Triton data type)"), lint.stdout)
+            XCTAssertTrue(
+                lint.stdout.contains(
+                    "model input 'x' must specify 'data_type' for \(name) (the model's element type \(type) has no Triton data type)"
+                ), lint.stdout)
         }
     }
 }

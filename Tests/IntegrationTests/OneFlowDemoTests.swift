@@ -25,14 +25,20 @@ final class OneFlowDemoTests: XCTestCase {
     func golden(_ oneflow: OneFlowPython, graph: URL, into folder: URL) throws -> URL {
         let runner = packageRoot.appendingPathComponent("runtime/oneflow/oneflow_runner.py").path
         let described = try runProcess(oneflow.executable, [runner, "describe"])
-        let libraries = ((try JSONSerialization.jsonObject(with: Data(described.stdout.utf8)) as? [String: Any])?["library_dirs"]
-            as? [String]) ?? []
-        let prepare = try runProcess(oneflow.executable, ["-c", """
-            import numpy as np
-            from PIL import Image
-            pixels = np.asarray(Image.open("\(photo.path)").convert("RGB"))
-            np.save("\(folder.path)/INPUT_0.npy", pixels.transpose(2, 0, 1)[None].astype(np.float32))
-            """])
+        let libraries =
+            ((try JSONSerialization.jsonObject(with: Data(described.stdout.utf8)) as? [String: Any])?["library_dirs"]
+                as? [String]) ?? []
+        let prepare = try runProcess(
+            oneflow.executable,
+            [
+                "-c",
+                """
+                import numpy as np
+                from PIL import Image
+                pixels = np.asarray(Image.open("\(photo.path)").convert("RGB"))
+                np.save("\(folder.path)/INPUT_0.npy", pixels.transpose(2, 0, 1)[None].astype(np.float32))
+                """,
+            ])
         XCTAssertEqual(prepare.status, 0, prepare.stderr)
         var environment = ProcessInfo.processInfo.environment
         environment["LD_LIBRARY_PATH"] = (libraries + [environment["LD_LIBRARY_PATH"] ?? ""]).joined(separator: ":")
@@ -53,10 +59,12 @@ final class OneFlowDemoTests: XCTestCase {
         XCTAssertEqual(made.status, 0, made.stdout + made.stderr)
 
         let demo = root.appendingPathComponent("fresh")
-        let unzip = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["unzip", "-q", root.appendingPathComponent("demo.zip").path, "-d", demo.path])
+        let unzip = try runProcess(
+            URL(fileURLWithPath: "/usr/bin/env"), ["unzip", "-q", root.appendingPathComponent("demo.zip").path, "-d", demo.path])
         XCTAssertEqual(unzip.status, 0, unzip.stderr)
         // Nothing in the bundle names a folder of the machine that made it.
-        let grep = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["grep", "-rlI", "-e", packageRoot.path, "-e", root.path, demo.path])
+        let grep = try runProcess(
+            URL(fileURLWithPath: "/usr/bin/env"), ["grep", "-rlI", "-e", packageRoot.path, "-e", root.path, demo.path])
         XCTAssertEqual(grep.stdout, "", "absolute paths of the packing machine inside the bundle")
 
         let expected = try golden(
@@ -94,22 +102,29 @@ final class OneFlowDemoTests: XCTestCase {
         let work = root.appendingPathComponent("work")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         let styled = work.appendingPathComponent("result.jpg")
-        let client = try runProcess(python, [
-            demo.appendingPathComponent("client/infer.py").path, "--url", "127.0.0.1:\(httpPort)", "--image", photo.path,
-            "--output", styled.path,
-        ])
+        let client = try runProcess(
+            python,
+            [
+                demo.appendingPathComponent("client/infer.py").path, "--url", "127.0.0.1:\(httpPort)", "--image", photo.path,
+                "--output", styled.path,
+            ])
         XCTAssertEqual(client.status, 0, client.stdout + client.stderr)
-        let check = try runProcess(python, ["-c", """
-            import numpy as np
-            from PIL import Image
-            image = Image.open("\(styled.path)")
-            assert image.size == (256, 256) and image.mode == "RGB", (image.size, image.mode)
-            got = np.load("\(work.path)/result.npy")
-            want = np.load("\(expected.path)")
-            assert got.shape == want.shape == (1, 3, 256, 256), (got.shape, want.shape)
-            assert np.allclose(got, want, rtol=1e-4, atol=1e-3), float(np.abs(got - want).max())
-            print("checked", float(np.abs(got - want).max()))
-            """])
+        let check = try runProcess(
+            python,
+            [
+                "-c",
+                """
+                import numpy as np
+                from PIL import Image
+                image = Image.open("\(styled.path)")
+                assert image.size == (256, 256) and image.mode == "RGB", (image.size, image.mode)
+                got = np.load("\(work.path)/result.npy")
+                want = np.load("\(expected.path)")
+                assert got.shape == want.shape == (1, 3, 256, 256), (got.shape, want.shape)
+                assert np.allclose(got, want, rtol=1e-4, atol=1e-3), float(np.abs(got - want).max())
+                print("checked", float(np.abs(got - want).max()))
+                """,
+            ])
         XCTAssertTrue(check.stdout.hasPrefix("checked"), check.stdout + check.stderr)
 
         // The web page in a real browser: upload, wait, look at the pixels it shows.
@@ -120,7 +135,9 @@ final class OneFlowDemoTests: XCTestCase {
         XCTAssertEqual(run.process.terminationStatus, 0, run.text)
         XCTAssertTrue(run.text.contains("run.sh: stopped"))
         let left = ((try? POSIXFiles.entries(of: "/proc")) ?? []).compactMap { entry -> String? in
-            guard Int32(entry) != nil, let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { return nil }
+            guard Int32(entry) != nil, let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else {
+                return nil
+            }
             let line = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")
             return line.contains(demo.path) || line.contains("tritonpack-demo.") ? line : nil
         }
@@ -136,7 +153,8 @@ final class OneFlowDemoTests: XCTestCase {
 
     func driveWebPage(port: Int, expected: URL) throws {
         let selenium = try runProcess(python, ["-c", "import selenium"]).status == 0
-        let ready = selenium && FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium")
+        let ready =
+            selenium && FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium")
             && FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver")
         if !ready {
             XCTAssertNil(ProcessInfo.processInfo.environment["CI"], "make setup installs chromium, chromium-driver and selenium")
@@ -146,10 +164,12 @@ final class OneFlowDemoTests: XCTestCase {
         try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
         let screenshot = artifacts.appendingPathComponent("demo-web-page.png")
         try? FileManager.default.removeItem(at: screenshot)
-        let browser = try runProcess(python, [
-            packageRoot.appendingPathComponent("Tests/Fixtures/browser/upload_photo.py").path,
-            "http://127.0.0.1:\(port)/", photo.path, expected.path, screenshot.path,
-        ])
+        let browser = try runProcess(
+            python,
+            [
+                packageRoot.appendingPathComponent("Tests/Fixtures/browser/upload_photo.py").path,
+                "http://127.0.0.1:\(port)/", photo.path, expected.path, screenshot.path,
+            ])
         XCTAssertEqual(browser.status, 0, browser.stdout + browser.stderr)
         XCTAssertTrue(browser.stdout.contains("\"size\": [256, 256]"), browser.stdout)
         XCTAssertTrue(FileManager.default.fileExists(atPath: screenshot.path), "no screenshot at \(screenshot.path)")

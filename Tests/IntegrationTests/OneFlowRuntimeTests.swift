@@ -33,8 +33,10 @@ final class OneFlowRuntimeTests: XCTestCase {
     {
         let outcome = try runProcess(
             tritonpackExecutable,
-            ["smoke", repository.path, "--model", model, "--inputs", inputs.path, "--expected", expected.path,
-             "--requests", "5", "--format", "json"] + extra)
+            [
+                "smoke", repository.path, "--model", model, "--inputs", inputs.path, "--expected", expected.path,
+                "--requests", "5", "--format", "json",
+            ] + extra)
         let json = (try? JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any]) ?? [:]
         return (outcome, json)
     }
@@ -47,8 +49,10 @@ final class OneFlowRuntimeTests: XCTestCase {
         XCTAssertEqual(outcome.status, 0, "\(sample): \(outcome.stdout)\(outcome.stderr)", file: file, line: line)
         XCTAssertEqual((json["runtime"] as? [String: Any])?["name"] as? String, "oneflow-python", file: file, line: line)
         let outputs = (json["outputs"] as? [[String: Any]]) ?? []
-        let signature = try JSONSerialization.jsonObject(
-            with: Data(contentsOf: packageRoot.appendingPathComponent("samples/oneflow/\(sample)/signature.json"))) as? [String: Any]
+        let signature =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: packageRoot.appendingPathComponent("samples/oneflow/\(sample)/signature.json")))
+            as? [String: Any]
         XCTAssertEqual(outputs.count, (signature?["outputs"] as? [Any])?.count, sample, file: file, line: line)
         for output in outputs {
             XCTAssertEqual(output["mismatches"] as? Int, 0, "\(sample) \(output["name"] ?? "?")", file: file, line: line)
@@ -67,7 +71,9 @@ final class OneFlowRuntimeTests: XCTestCase {
         let outcome = try tritonpack("smoke", repository.path, "--model", "tiny_mlp", "--requests", "2", "--format", "junit")
         XCTAssertEqual(outcome.status, 0, outcome.stdout + outcome.stderr)
         XCTAssertTrue(outcome.stdout.contains("<property name=\"runtime\" value=\"oneflow-python\"/>"), outcome.stdout)
-        XCTAssertTrue(outcome.stdout.contains("<property name=\"runtime_reason\" value=\"this tritonserver has no oneflow backend"), outcome.stdout)
+        XCTAssertTrue(
+            outcome.stdout.contains("<property name=\"runtime_reason\" value=\"this tritonserver has no oneflow backend"),
+            outcome.stdout)
         let text = try tritonpack("smoke", repository.path, "--model", "tiny_mlp", "--requests", "2")
         XCTAssertTrue(text.stdout.contains("  runtime: oneflow-python (this tritonserver has no oneflow backend"), text.stdout)
     }
@@ -79,7 +85,9 @@ final class OneFlowRuntimeTests: XCTestCase {
         let outcome = try tritonpack(
             "pack", TestSupport.sample("batchnorm_cnn").path, "--repo", repository.path, "--instance-group", "cpu:1")
         XCTAssertEqual(outcome.status, 0, outcome.stderr)
-        XCTAssertTrue(outcome.stdout.contains("note: m.bn.num_batches_tracked: variable folder that model.mlir does not read"), outcome.stdout)
+        XCTAssertTrue(
+            outcome.stdout.contains("note: m.bn.num_batches_tracked: variable folder that model.mlir does not read"),
+            outcome.stdout)
         for file in ["meta", "out"] {
             XCTAssertEqual(
                 sha256(of: repository.appendingPathComponent("batchnorm_cnn/1/model/m.bn.num_batches_tracked/\(file)")),
@@ -88,7 +96,8 @@ final class OneFlowRuntimeTests: XCTestCase {
         let lint = try tritonpack("lint", repository.path)
         XCTAssertEqual(lint.status, 0, lint.stdout)
         XCTAssertTrue(lint.stdout.contains("num_batches_tracked: info:"), lint.stdout)
-        let (smoked, json) = try smoke(repository, "batchnorm_cnn", inputs: golden("batchnorm_cnn"), expected: golden("batchnorm_cnn"))
+        let (smoked, json) = try smoke(
+            repository, "batchnorm_cnn", inputs: golden("batchnorm_cnn"), expected: golden("batchnorm_cnn"))
         XCTAssertEqual(smoked.status, 0, smoked.stdout + smoked.stderr)
         XCTAssertEqual(((json["outputs"] as? [[String: Any]])?.first)?["mismatches"] as? Int, 0)
     }
@@ -154,7 +163,8 @@ final class OneFlowRuntimeTests: XCTestCase {
         let config = try String(contentsOf: repository.appendingPathComponent("fast_neural_style/config.pbtxt"), encoding: .utf8)
         XCTAssertTrue(config.contains("KIND_GPU"), config)
         if SmokeTest.gpus().isEmpty {
-            let (refused, _) = try smoke(repository, "fast_neural_style", inputs: golden("fast_neural_style"), expected: golden("fast_neural_style"))
+            let (refused, _) = try smoke(
+                repository, "fast_neural_style", inputs: golden("fast_neural_style"), expected: golden("fast_neural_style"))
             XCTAssertEqual(refused.status, 1, refused.stdout + refused.stderr)
             XCTAssertTrue((refused.stdout + refused.stderr).contains("pass --cpu"), refused.stdout + refused.stderr)
         }
@@ -170,7 +180,9 @@ final class OneFlowRuntimeTests: XCTestCase {
     /// Command lines of running processes that contain `text`.
     func processes(mentioning text: String) -> [String] {
         ((try? POSIXFiles.entries(of: "/proc")) ?? []).compactMap { entry in
-            guard Int32(entry) != nil, let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { return nil }
+            guard Int32(entry) != nil, let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else {
+                return nil
+            }
             let line = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")
             return line.contains(text) ? line : nil
         }

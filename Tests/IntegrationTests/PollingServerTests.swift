@@ -16,9 +16,11 @@ final class PollingServerTests: XCTestCase {
         let production = root.appendingPathComponent("production")
         let sampleModel = packageRoot.appendingPathComponent("samples/python/identity_fp32")
         try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(at: sampleModel.appendingPathComponent("config.pbtxt"), to: staging.appendingPathComponent("config.pbtxt"))
+        try FileManager.default.copyItem(
+            at: sampleModel.appendingPathComponent("config.pbtxt"), to: staging.appendingPathComponent("config.pbtxt"))
         for version in 1...3 {
-            try FileManager.default.copyItem(at: sampleModel.appendingPathComponent("1"), to: staging.appendingPathComponent(String(version)))
+            try FileManager.default.copyItem(
+                at: sampleModel.appendingPathComponent("1"), to: staging.appendingPathComponent(String(version)))
         }
         try FileManager.default.createDirectory(at: production, withIntermediateDirectories: true)
         let promote = { (version: Int) in
@@ -91,9 +93,11 @@ final class PollingServerTests: XCTestCase {
         let production = root.appendingPathComponent("production")
         let sampleModel = packageRoot.appendingPathComponent("samples/python/identity_fp32")
         try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(at: sampleModel.appendingPathComponent("config.pbtxt"), to: staging.appendingPathComponent("config.pbtxt"))
+        try FileManager.default.copyItem(
+            at: sampleModel.appendingPathComponent("config.pbtxt"), to: staging.appendingPathComponent("config.pbtxt"))
         for version in 1...2 {
-            try FileManager.default.copyItem(at: sampleModel.appendingPathComponent("1"), to: staging.appendingPathComponent(String(version)))
+            try FileManager.default.copyItem(
+                at: sampleModel.appendingPathComponent("1"), to: staging.appendingPathComponent(String(version)))
         }
         let compiled = try runProcess(python, ["-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", staging.path])
         XCTAssertEqual(compiled.status, 0, compiled.stderr)
@@ -128,7 +132,9 @@ final class PollingServerTests: XCTestCase {
         let model = production.appendingPathComponent("identity_fp32")
         XCTAssertEqual(try loads { try promote(2) }, 1, server.logText())
         XCTAssertEqual(try loads { XCTAssertEqual(try tritonpack("rollback", model.path).status, 0) }, 1, server.logText())
-        XCTAssertEqual(try loads { XCTAssertEqual(try tritonpack("version", "policy", model.path, "latest", "1").status, 0) }, 1, server.logText())
+        XCTAssertEqual(
+            try loads { XCTAssertEqual(try tritonpack("version", "policy", model.path, "latest", "1").status, 0) }, 1,
+            server.logText())
         XCTAssertEqual(ModelHistory.read(from: model).map(\.operation), ["promote", "promote", "rollback", "policy"])
         XCTAssertFalse(count("failed to load") > 0, server.logText())
     }

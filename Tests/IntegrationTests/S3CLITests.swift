@@ -41,9 +41,15 @@ final class S3CLITests: XCTestCase {
             try await tritonpackS3(s3, ["promote", "identity_fp32", "--from", staging.path, "--to", target], extra: extra)
         }
         let cases: [(String, ProcessOutcome, Int32, String)] = [
-            ("wrong credentials", try await promote(to: url, extra: ["AWS_SECRET_ACCESS_KEY": "wrong"]), 3, "refused the credentials"),
+            (
+                "wrong credentials", try await promote(to: url, extra: ["AWS_SECRET_ACCESS_KEY": "wrong"]), 3,
+                "refused the credentials"
+            ),
             ("missing bucket", try await promote(to: s3.url(bucket: "missing-\(bucket)", prefix: "repo")), 1, "does not exist"),
-            ("unreachable endpoint", try await promote(to: "s3://127.0.0.1:\(freePort())/\(bucket)/repo"), 3, "cannot reach the S3 endpoint"),
+            (
+                "unreachable endpoint", try await promote(to: "s3://127.0.0.1:\(freePort())/\(bucket)/repo"), 3,
+                "cannot reach the S3 endpoint"
+            ),
             ("a name Triton cannot parse", try await promote(to: "\(url)/my+repo"), 2, S3Location.keySegmentPattern),
         ]
         for (name, outcome, status, words) in cases {

@@ -55,7 +55,8 @@ final class S3ClientTests: XCTestCase {
         try Data("small".utf8).write(to: small)
         try await S3Uploader(client: client, partSize: 5 << 20, concurrency: 3).upload([
             S3FileUpload(localPath: file.path, key: "v/big.bin", size: Int64(bytes.count), sha256: digest),
-            S3FileUpload(localPath: small.path, key: "v/small.txt", size: 5, sha256: SHA256.hash(data: Data("small".utf8)).hexString),
+            S3FileUpload(
+                localPath: small.path, key: "v/small.txt", size: 5, sha256: SHA256.hash(data: Data("small".utf8)).hexString),
         ])
         let value7 = try await client.head("v/big.bin")?.size
         XCTAssertEqual(value7, Int64(bytes.count))
@@ -104,7 +105,8 @@ final class S3ClientTests: XCTestCase {
             XCTAssertEqual(error.file, url)
         }
         do {
-            try await server.client(server.url(bucket: "no-such-bucket-\(UUID().uuidString.prefix(6).lowercased())")).checkBucket()
+            try await server.client(server.url(bucket: "no-such-bucket-\(UUID().uuidString.prefix(6).lowercased())"))
+                .checkBucket()
             XCTFail("missing bucket accepted")
         } catch let error as TritonPackError {
             XCTAssertEqual(error.kind, .refused)

@@ -18,7 +18,8 @@ final class S3InterruptTests: XCTestCase {
             .write(to: big.appendingPathComponent(Manifest.fileName))
         let bucket = try await s3.makeBucket("kill")
         let url = s3.url(bucket: bucket, prefix: "prod")
-        let first = try await tritonpackS3(s3, ["promote", "identity_fp32", "--from", staging.path, "--to", url, "--model-version", "1"])
+        let first = try await tritonpackS3(
+            s3, ["promote", "identity_fp32", "--from", staging.path, "--to", url, "--model-version", "1"])
         XCTAssertEqual(first.status, 0, first.stderr)
         let store = try S3ModelStore(url, environment: s3.environment)
         let before = try await store.state(model: "identity_fp32")
@@ -49,7 +50,8 @@ final class S3InterruptTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(killedBeforeSwitch.count, 2, "kills landed before the switch: \(killedBeforeSwitch)")
 
         let client = try s3.client(url)
-        let next = try await tritonpackS3(s3, ["promote", "identity_fp32", "--from", staging.path, "--to", url, "--model-version", "2"])
+        let next = try await tritonpackS3(
+            s3, ["promote", "identity_fp32", "--from", staging.path, "--to", url, "--model-version", "2"])
         if finished {
             XCTAssertEqual(next.status, 1, next.stdout + next.stderr)
             XCTAssertTrue(next.stderr.contains("already exists"), next.stderr)
@@ -65,16 +67,20 @@ final class S3InterruptTests: XCTestCase {
         XCTAssertNil(value2)
         let verified = try await store.listVersions(model: "identity_fp32", verify: true)
         XCTAssertEqual(verified.map(\.verified), [true, true])
-        print("S3 kill test: killed before the switch after \(killedBeforeSwitch) s; \(finished ? "a later run finished first" : "the next run completed")")
+        print(
+            "S3 kill test: killed before the switch after \(killedBeforeSwitch) s; \(finished ? "a later run finished first" : "the next run completed")"
+        )
     }
 
     func testTwoConcurrentPromotesOneWaitsOrFailsClearlyNeverAMixedState() async throws {
         let s3 = try await S3TestServer.shared()
         let root = try temporaryDirectory(self)
-        let staging = try makeStagingRepository(root.appendingPathComponent("staging"), versions: [1, 2, 3], payloadBytes: 24 << 20)
+        let staging = try makeStagingRepository(
+            root.appendingPathComponent("staging"), versions: [1, 2, 3], payloadBytes: 24 << 20)
         let bucket = try await s3.makeBucket("race")
         let url = s3.url(bucket: bucket, prefix: "prod")
-        let first = try await tritonpackS3(s3, ["promote", "identity_fp32", "--from", staging.path, "--to", url, "--model-version", "1"])
+        let first = try await tritonpackS3(
+            s3, ["promote", "identity_fp32", "--from", staging.path, "--to", url, "--model-version", "1"])
         XCTAssertEqual(first.status, 0, first.stderr)
         let store = try S3ModelStore(url, environment: s3.environment)
 
@@ -82,7 +88,11 @@ final class S3InterruptTests: XCTestCase {
         let logs = [root.appendingPathComponent("a.log"), root.appendingPathComponent("b.log")]
         let racers = try [2, 3].enumerated().map { index, version in
             try spawnTritonpackS3(
-                s3, ["promote", "identity_fp32", "--from", staging.path, "--to", url, "--model-version", String(version), "--lock-timeout", "0.5"],
+                s3,
+                [
+                    "promote", "identity_fp32", "--from", staging.path, "--to", url, "--model-version", String(version),
+                    "--lock-timeout", "0.5",
+                ],
                 log: logs[index])
         }
         var statuses: [Int32] = []
@@ -102,7 +112,11 @@ final class S3InterruptTests: XCTestCase {
         try await store.prune(model: "identity_fp32", keep: 0)
         let waiting = try [1, loserVersion].map { version -> SpawnedProcess in
             try spawnTritonpackS3(
-                s3, ["promote", "identity_fp32", "--from", staging.path, "--to", url, "--model-version", String(version), "--as", String(version + 10), "--lock-timeout", "120"],
+                s3,
+                [
+                    "promote", "identity_fp32", "--from", staging.path, "--to", url, "--model-version", String(version), "--as",
+                    String(version + 10), "--lock-timeout", "120",
+                ],
                 log: root.appendingPathComponent("wait-\(version).log"))
         }
         for process in waiting {

@@ -11,7 +11,8 @@ final class S3ModelStoreTests: XCTestCase {
         let staging = try makeStagingRepository(try temporaryDirectory(self), versions: [1, 2, 3], payloadBytes: 1 << 20)
         let store = try S3ModelStore(server.url(bucket: bucket, prefix: "prod"), environment: server.environment)
         func promote(_ version: Int64) async throws -> PromotionResult {
-            try await S3Promoter(name: "identity_fp32", source: ModelRepository(root: staging), target: store, version: version).promote()
+            try await S3Promoter(name: "identity_fp32", source: ModelRepository(root: staging), target: store, version: version)
+                .promote()
         }
         let first = try await promote(1)
         XCTAssertTrue(first.configCopied)
@@ -26,7 +27,8 @@ final class S3ModelStoreTests: XCTestCase {
         XCTAssertEqual(state.complete, [1, 2])
         let config = state.objects.first { $0.key.hasSuffix("/config.pbtxt") }!
         let others = state.objects.filter { $0.key != config.key }.map { floor($0.lastModified.timeIntervalSince1970) }
-        XCTAssertGreaterThan(floor(config.lastModified.timeIntervalSince1970), others.max()!, "the config is strictly the newest object")
+        XCTAssertGreaterThan(
+            floor(config.lastModified.timeIntervalSince1970), others.max()!, "the config is strictly the newest object")
 
         do {
             _ = try await promote(2)
@@ -66,7 +68,8 @@ final class S3ModelStoreTests: XCTestCase {
         let url = server.url(bucket: bucket, prefix: "prod")
         let staging = try makeStagingRepository(try temporaryDirectory(self), versions: [1, 2])
         let store = try S3ModelStore(url, environment: server.environment)
-        _ = try await S3Promoter(name: "identity_fp32", source: ModelRepository(root: staging), target: store, version: 1).promote()
+        _ = try await S3Promoter(name: "identity_fp32", source: ModelRepository(root: staging), target: store, version: 1)
+            .promote()
         let client = try server.client(url)
         try await client.put("prod/identity_fp32/2/model.py", data: Data("partial".utf8))
         try await client.put("prod/identity_fp32/7/model.py", data: Data("partial".utf8))
@@ -100,7 +103,8 @@ final class S3ModelStoreTests: XCTestCase {
         let value6 = try await client.get("prod/tritonpack.lock")
         XCTAssertNil(value6)
 
-        let stale = S3RepositoryLock.Record(holder: "gone", host: "elsewhere", pid: 1, expiresAt: Date().timeIntervalSince1970 - 1)
+        let stale = S3RepositoryLock.Record(
+            holder: "gone", host: "elsewhere", pid: 1, expiresAt: Date().timeIntervalSince1970 - 1)
         try await client.put("prod/tritonpack.lock", data: S3RepositoryLock.encode(stale))
         let taken = try await S3RepositoryLock.acquire(client: client, ttl: 30, timeout: 1)
         try await taken.confirm()
@@ -115,7 +119,8 @@ final class S3ModelStoreTests: XCTestCase {
         try Data("x".utf8).write(to: folder.appendingPathComponent("my weights.bin"))
         let manifest = try S3Promoter.manifest(of: folder, model: "m", version: 1)
         do {
-            _ = try await store.publishVersion(model: "m", version: 1, localFolder: folder, config: "backend: \"python\"", manifest: manifest)
+            _ = try await store.publishVersion(
+                model: "m", version: 1, localFolder: folder, config: "backend: \"python\"", manifest: manifest)
             XCTFail("published a file name Triton cannot read")
         } catch let error as TritonPackError {
             XCTAssertEqual(error.kind, .usage)
@@ -125,4 +130,3 @@ final class S3ModelStoreTests: XCTestCase {
         XCTAssertEqual(value7, [])
     }
 }
-

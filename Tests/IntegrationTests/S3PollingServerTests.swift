@@ -14,7 +14,8 @@ final class S3PollingServerTests: XCTestCase {
             return
         }
         let root = try temporaryDirectory(self)
-        let staging = try makeStagingRepository(root.appendingPathComponent("staging"), versions: [1, 2, 3], payloadBytes: 20 << 20)
+        let staging = try makeStagingRepository(
+            root.appendingPathComponent("staging"), versions: [1, 2, 3], payloadBytes: 20 << 20)
         for version in 1...3 {
             // Each version checks at load time that its data file arrived whole, so a load of a
             // partial version would fail in the server log.
@@ -31,7 +32,8 @@ final class S3PollingServerTests: XCTestCase {
         }
         try await tritonpack("promote", "identity_fp32", "--from", staging.path, "--to", url, "--model-version", "1")
 
-        let server = try PollingTriton(repository: url, environment: s3.environment, log: root.appendingPathComponent("server.log"))
+        let server = try PollingTriton(
+            repository: url, environment: s3.environment, log: root.appendingPathComponent("server.log"))
         addTeardownBlock { server.stop() }
         try await server.waitForVersions([1])
         let loop = RequestLoop(port: server.httpPort)
@@ -70,7 +72,9 @@ final class S3PollingServerTests: XCTestCase {
             guard let range = line.range(of: "\"loading: ") else { return nil }
             return String(line[range.upperBound...].prefix { $0 != "\"" })
         }
-        XCTAssertEqual(loads, ["identity_fp32:1", "identity_fp32:2", "identity_fp32:3", "identity_fp32:2"], "one load per switch, none while uploading")
+        XCTAssertEqual(
+            loads, ["identity_fp32:1", "identity_fp32:2", "identity_fp32:3", "identity_fp32:2"],
+            "one load per switch, none while uploading")
         XCTAssertEqual(failures, [])
         XCTAssertGreaterThan(requests, 50)
         print("S3 polling server: \(requests) requests answered; \(steps.joined(separator: "; "))")
@@ -124,7 +128,8 @@ final class PollingTriton: @unchecked Sendable {
     /// The versions of identity_fp32 the server reports READY.
     func readyVersions() async throws -> [Int64] {
         let (_, output) = try await SpawnedProcess.run(
-            URL(fileURLWithPath: "/usr/bin/curl"), ["-s", "-m", "10", "-X", "POST", "http://127.0.0.1:\(httpPort)/v2/repository/index"])
+            URL(fileURLWithPath: "/usr/bin/curl"),
+            ["-s", "-m", "10", "-X", "POST", "http://127.0.0.1:\(httpPort)/v2/repository/index"])
         guard let entries = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]] else { return [] }
         return entries.filter { $0["name"] as? String == "identity_fp32" && $0["state"] as? String == "READY" }
             .compactMap { ($0["version"] as? String).flatMap { Int64($0) } }.sorted()

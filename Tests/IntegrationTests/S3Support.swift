@@ -10,12 +10,17 @@ func makeStagingRepository(_ root: URL, versions: [Int64], payloadBytes: Int = 0
     let sampleModel = packageRoot.appendingPathComponent("samples/python/identity_fp32")
     let model = root.appendingPathComponent("identity_fp32")
     try FileManager.default.createDirectory(at: model, withIntermediateDirectories: true)
-    try FileManager.default.copyItem(at: sampleModel.appendingPathComponent("config.pbtxt"), to: model.appendingPathComponent("config.pbtxt"))
+    try FileManager.default.copyItem(
+        at: sampleModel.appendingPathComponent("config.pbtxt"), to: model.appendingPathComponent("config.pbtxt"))
     for version in versions {
         let folder = model.appendingPathComponent(String(version))
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(at: sampleModel.appendingPathComponent("1/model.py"), to: folder.appendingPathComponent("model.py"))
-        if payloadBytes > 0 { try writePayload(folder.appendingPathComponent("weights.bin"), bytes: payloadBytes, seed: UInt8(truncatingIfNeeded: version)) }
+        try FileManager.default.copyItem(
+            at: sampleModel.appendingPathComponent("1/model.py"), to: folder.appendingPathComponent("model.py"))
+        if payloadBytes > 0 {
+            try writePayload(
+                folder.appendingPathComponent("weights.bin"), bytes: payloadBytes, seed: UInt8(truncatingIfNeeded: version))
+        }
         let manifest = try S3Promoter.manifest(of: folder, model: "identity_fp32", version: version)
         try manifest.encoded().write(to: folder.appendingPathComponent(Manifest.fileName))
     }
@@ -53,7 +58,9 @@ func allKeys(_ server: S3TestServer, bucket: String) async throws -> [String] {
 }
 
 /// tritonpack started in the background with the S3 server's environment, its output in `log`.
-func spawnTritonpackS3(_ server: S3TestServer, _ arguments: [String], log: URL, extra: [String: String] = [:]) throws -> SpawnedProcess {
+func spawnTritonpackS3(_ server: S3TestServer, _ arguments: [String], log: URL, extra: [String: String] = [:]) throws
+    -> SpawnedProcess
+{
     var environment = server.environment
     for (name, value) in extra { environment[name] = value }
     return try SpawnedProcess(tritonpackExecutable, arguments, environment: environment, output: log)

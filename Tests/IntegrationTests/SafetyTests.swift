@@ -8,8 +8,10 @@ final class SafetyTests: XCTestCase {
         let graph = directory.appendingPathComponent("big")
         let outcome = try runProcess(
             URL(fileURLWithPath: "/usr/bin/env"),
-            ["python3", packageRoot.appendingPathComponent("scripts/make_synthetic_graph.py").path, graph.path,
-             String(bytes), String(variables)])
+            [
+                "python3", packageRoot.appendingPathComponent("scripts/make_synthetic_graph.py").path, graph.path,
+                String(bytes), String(variables),
+            ])
         XCTAssertEqual(outcome.status, 0, outcome.stderr)
         return graph
     }
@@ -45,7 +47,9 @@ final class SafetyTests: XCTestCase {
         let root = try temporaryDirectory(self)
         let repository = root.appendingPathComponent("repo")
         let processes = try (0..<4).map { _ -> Process in
-            let process = try spawnTritonpack(["pack", sample("fast_neural_style").path, "--repo", repository.path, "--name", "m"])
+            let process = try spawnTritonpack([
+                "pack", sample("fast_neural_style").path, "--repo", repository.path, "--name", "m",
+            ])
             return process
         }
         for process in processes {

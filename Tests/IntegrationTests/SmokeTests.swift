@@ -30,8 +30,10 @@ final class SmokeTests: XCTestCase {
         let (repository, inputs, expected) = try setUp(model: model, source: source ?? fixtures.appendingPathComponent(model))
         let outcome = try runProcess(
             tritonpackExecutable,
-            ["smoke", repository.path, "--model", model, "--inputs", inputs.path, "--expected", expected.path,
-             "--requests", "20", "--concurrency", "2", "--timeout", "60", "--format", "json"] + extra)
+            [
+                "smoke", repository.path, "--model", model, "--inputs", inputs.path, "--expected", expected.path,
+                "--requests", "20", "--concurrency", "2", "--timeout", "60", "--format", "json",
+            ] + extra)
         let json = (try? JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any]) ?? [:]
         XCTAssertFalse(FileManager.default.fileExists(atPath: "/dev/shm") && leftoverRegions(), "shared memory left behind")
         return (outcome, json)
@@ -52,7 +54,8 @@ final class SmokeTests: XCTestCase {
     func failures(_ json: [String: Any]) -> String { ((json["failures"] as? [String]) ?? []).joined(separator: "\n") }
 
     func testPassingModelReportsLatencyAndStatistics() throws {
-        let (outcome, json) = try smoke("identity_fp32", source: packageRoot.appendingPathComponent("samples/python/identity_fp32"))
+        let (outcome, json) = try smoke(
+            "identity_fp32", source: packageRoot.appendingPathComponent("samples/python/identity_fp32"))
         XCTAssertEqual(outcome.status, 0, outcome.stdout + outcome.stderr)
         XCTAssertEqual(json["passed"] as? Bool, true)
         let output = (json["outputs"] as? [[String: Any]])?.first
@@ -85,7 +88,8 @@ final class SmokeTests: XCTestCase {
     func testValuesOffTheExpectedTensorsAreCounted() throws {
         let (outcome, json) = try smoke("off_values")
         XCTAssertEqual(outcome.status, 1)
-        XCTAssertTrue(failures(json).contains("4 of 4 values differ from OUTPUT_0.npy beyond rtol 0.001, atol 0.001"), failures(json))
+        XCTAssertTrue(
+            failures(json).contains("4 of 4 values differ from OUTPUT_0.npy beyond rtol 0.001, atol 0.001"), failures(json))
         let (loose, _) = try smoke("off_values", extra: ["--rtol", "0.02"])
         XCTAssertEqual(loose.status, 0, loose.stdout)
     }
@@ -95,7 +99,8 @@ final class SmokeTests: XCTestCase {
         XCTAssertEqual(outcome.status, 1)
         XCTAssertEqual(json["loaded"] as? Bool, false)
         XCTAssertTrue(
-            failures(json).contains("model input 'INPUT0' dimension must be integer >= 1, or -1 to indicate a variable-size dimension"),
+            failures(json).contains(
+                "model input 'INPUT0' dimension must be integer >= 1, or -1 to indicate a variable-size dimension"),
             failures(json))
     }
 
@@ -117,7 +122,8 @@ final class SmokeTests: XCTestCase {
         let before = snapshot(repository)
         let ran = try tritonpack("smoke", repository.path, "--model", "m", "--cpu", "--requests", "5", "--format", "junit")
         XCTAssertEqual(ran.status, 0, ran.stdout + ran.stderr)
-        XCTAssertTrue(ran.stdout.contains("<testsuite name=\"tritonpack smoke m\" tests=\"3\" failures=\"0\" time=\""), ran.stdout)
+        XCTAssertTrue(
+            ran.stdout.contains("<testsuite name=\"tritonpack smoke m\" tests=\"3\" failures=\"0\" time=\""), ran.stdout)
         let times = ran.stdout.components(separatedBy: " time=\"").dropFirst().compactMap { Double($0.prefix { $0 != "\"" }) }
         XCTAssertEqual(times.count, 4, "the suite and its three cases have a time: \(ran.stdout)")
         XCTAssertGreaterThan(times[1], 0, "loading took time: \(ran.stdout)")

@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 @_exported import TestSupport
+import XCTest
 
 @testable import TritonPackKit
 

@@ -28,41 +28,146 @@ final class TritonOracleTests: XCTestCase {
     static let variants: [(String, String, [String: String])] = [
         ("valid", "backend: \"python\"\nmax_batch_size: 4\n\(io)instance_group [ { kind: KIND_CPU } ]", [:]),
         ("valid_nobatch", "backend: \"python\"\n\(io)", [:]),
-        ("valid_dynamic", "backend: \"python\"\nmax_batch_size: 8\n\(io)dynamic_batching { preferred_batch_size: [ 2, 8 ] max_queue_delay_microseconds: 100 }", [:]),
-        ("valid_reshape", "backend: \"python\"\nmax_batch_size: 2\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ 2, 2 ] reshape { shape: [ 4 ] } } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ -1 ] } ]", [:]),
-        ("valid_scalar_reshape", "backend: \"python\"\nmax_batch_size: 2\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ 1 ] reshape { } } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 1 ] } ]", [:]),
-        ("valid_sequence", "backend: \"python\"\nmax_batch_size: 2\n\(io)sequence_batching { control_input [ { name: \"START\" control [ { kind: CONTROL_SEQUENCE_START int32_false_true: [ 0, 1 ] } ] } ] }", [:]),
-        ("valid_warmup", "backend: \"python\"\nmax_batch_size: 4\n\(io)model_warmup [ { name: \"w\" batch_size: 1 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ 4 ] zero_data: true } } } ]", [:]),
+        (
+            "valid_dynamic",
+            "backend: \"python\"\nmax_batch_size: 8\n\(io)dynamic_batching { preferred_batch_size: [ 2, 8 ] max_queue_delay_microseconds: 100 }",
+            [:]
+        ),
+        (
+            "valid_reshape",
+            "backend: \"python\"\nmax_batch_size: 2\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ 2, 2 ] reshape { shape: [ 4 ] } } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ -1 ] } ]",
+            [:]
+        ),
+        (
+            "valid_scalar_reshape",
+            "backend: \"python\"\nmax_batch_size: 2\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ 1 ] reshape { } } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 1 ] } ]",
+            [:]
+        ),
+        (
+            "valid_sequence",
+            "backend: \"python\"\nmax_batch_size: 2\n\(io)sequence_batching { control_input [ { name: \"START\" control [ { kind: CONTROL_SEQUENCE_START int32_false_true: [ 0, 1 ] } ] } ] }",
+            [:]
+        ),
+        (
+            "valid_warmup",
+            "backend: \"python\"\nmax_batch_size: 4\n\(io)model_warmup [ { name: \"w\" batch_size: 1 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ 4 ] zero_data: true } } } ]",
+            [:]
+        ),
         ("valid_policy", "backend: \"python\"\n\(io)version_policy { all { } }", [:]),
         ("syntax_unknown_field", "backend: \"python\"\nmax_batch_sise: 4\n\(io)", [:]),
         ("syntax_bad_enum", "backend: \"python\"\ninput [ { name: \"INPUT0\" data_type: TYPE_FLOAT dims: [ 4 ] } ]", [:]),
         ("syntax_bad_number", "backend: \"python\"\nmax_batch_size: four\n\(io)", [:]),
         ("syntax_unterminated", "backend: \"python\"\ninput [ { name: \"INPUT0\" ", [:]),
         ("syntax_oneof", "backend: \"python\"\n\(io)dynamic_batching { }\nsequence_batching { }", [:]),
-        ("syntax_repeated_message", "backend: \"python\"\n\(io)version_policy { all { } }\nversion_policy { latest { num_versions: 1 } }", [:]),
+        (
+            "syntax_repeated_message",
+            "backend: \"python\"\n\(io)version_policy { all { } }\nversion_policy { latest { num_versions: 1 } }", [:]
+        ),
         ("negative_batch", "backend: \"python\"\nmax_batch_size: -2\n\(io)", [:]),
-        ("missing_dims", "backend: \"python\"\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]", [:]),
-        ("missing_type", "backend: \"python\"\ninput [ { name: \"INPUT0\" dims: [ 4 ] } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]", [:]),
-        ("missing_name", "backend: \"python\"\ninput [ { data_type: TYPE_FP32 dims: [ 4 ] } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]", [:]),
-        ("zero_dim", "backend: \"python\"\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ 4, 0 ] } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]", [:]),
-        ("negative_dim", "backend: \"python\"\n\(io.replacingOccurrences(of: "dims: [ 4 ] } ]\noutput", with: "dims: [ -3 ] } ]\noutput"))", [:]),
-        ("reshape_count", "backend: \"python\"\nmax_batch_size: 2\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ 2, 2 ] reshape { shape: [ 5 ] } } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]", [:]),
-        ("reshape_empty_nobatch", "backend: \"python\"\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ 1 ] reshape { } } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]", [:]),
-        ("reshape_variable", "backend: \"python\"\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ -1, 2 ] reshape { shape: [ 2, -1, -1 ] } } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]", [:]),
-        ("format_dims", "backend: \"python\"\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 format: FORMAT_NHWC dims: [ 4 ] } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]", [:]),
-        ("shape_tensor", "backend: \"python\"\ninput [ { name: \"INPUT0\" data_type: TYPE_INT32 dims: [ 4 ] is_shape_tensor: true } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]", [:]),
-        ("preferred_over_max", "backend: \"python\"\nmax_batch_size: 4\n\(io)dynamic_batching { preferred_batch_size: [ 8 ] }", [:]),
+        (
+            "missing_dims",
+            "backend: \"python\"\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]",
+            [:]
+        ),
+        (
+            "missing_type",
+            "backend: \"python\"\ninput [ { name: \"INPUT0\" dims: [ 4 ] } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]",
+            [:]
+        ),
+        (
+            "missing_name",
+            "backend: \"python\"\ninput [ { data_type: TYPE_FP32 dims: [ 4 ] } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]",
+            [:]
+        ),
+        (
+            "zero_dim",
+            "backend: \"python\"\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ 4, 0 ] } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]",
+            [:]
+        ),
+        (
+            "negative_dim",
+            "backend: \"python\"\n\(io.replacingOccurrences(of: "dims: [ 4 ] } ]\noutput", with: "dims: [ -3 ] } ]\noutput"))",
+            [:]
+        ),
+        (
+            "reshape_count",
+            "backend: \"python\"\nmax_batch_size: 2\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ 2, 2 ] reshape { shape: [ 5 ] } } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]",
+            [:]
+        ),
+        (
+            "reshape_empty_nobatch",
+            "backend: \"python\"\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ 1 ] reshape { } } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]",
+            [:]
+        ),
+        (
+            "reshape_variable",
+            "backend: \"python\"\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ -1, 2 ] reshape { shape: [ 2, -1, -1 ] } } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]",
+            [:]
+        ),
+        (
+            "format_dims",
+            "backend: \"python\"\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 format: FORMAT_NHWC dims: [ 4 ] } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]",
+            [:]
+        ),
+        (
+            "shape_tensor",
+            "backend: \"python\"\ninput [ { name: \"INPUT0\" data_type: TYPE_INT32 dims: [ 4 ] is_shape_tensor: true } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]",
+            [:]
+        ),
+        (
+            "preferred_over_max", "backend: \"python\"\nmax_batch_size: 4\n\(io)dynamic_batching { preferred_batch_size: [ 8 ] }",
+            [:]
+        ),
         ("preferred_zero", "backend: \"python\"\nmax_batch_size: 4\n\(io)dynamic_batching { preferred_batch_size: [ 0 ] }", [:]),
-        ("priority_default", "backend: \"python\"\nmax_batch_size: 4\n\(io)dynamic_batching { priority_levels: 2 default_priority_level: 5 }", [:]),
-        ("sequence_no_value", "backend: \"python\"\nmax_batch_size: 2\n\(io)sequence_batching { control_input [ { name: \"READY\" control [ { kind: CONTROL_SEQUENCE_READY } ] } ] }", [:]),
-        ("sequence_two_values", "backend: \"python\"\nmax_batch_size: 2\n\(io)sequence_batching { control_input [ { name: \"S\" control [ { kind: CONTROL_SEQUENCE_START int32_false_true: [ 0, 1 ] fp32_false_true: [ 0, 1 ] } ] } ] }", [:]),
-        ("sequence_three_entries", "backend: \"python\"\nmax_batch_size: 2\n\(io)sequence_batching { control_input [ { name: \"S\" control [ { kind: CONTROL_SEQUENCE_END int32_false_true: [ 0, 1, 2 ] } ] } ] }", [:]),
-        ("sequence_corrid_type", "backend: \"python\"\nmax_batch_size: 2\n\(io)sequence_batching { control_input [ { name: \"C\" control [ { kind: CONTROL_SEQUENCE_CORRID data_type: TYPE_FP32 } ] } ] }", [:]),
-        ("sequence_duplicate_tensor", "backend: \"python\"\nmax_batch_size: 2\n\(io)sequence_batching { control_input [ { name: \"S\" control [ { kind: CONTROL_SEQUENCE_START int32_false_true: [ 0, 1 ] } ] }, { name: \"S\" control [ { kind: CONTROL_SEQUENCE_END int32_false_true: [ 0, 1 ] } ] } ] }", [:]),
-        ("warmup_variable_dim", "backend: \"python\"\nmax_batch_size: 4\n\(io)model_warmup [ { name: \"w\" batch_size: 1 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ -1 ] zero_data: true } } } ]", [:]),
-        ("warmup_no_data", "backend: \"python\"\nmax_batch_size: 4\n\(io)model_warmup [ { name: \"w\" batch_size: 1 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ 4 ] } } } ]", [:]),
-        ("warmup_missing_file", "backend: \"python\"\nmax_batch_size: 4\n\(io)model_warmup [ { name: \"w\" batch_size: 1 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ 4 ] input_data_file: \"nope.bin\" } } } ]", [:]),
-        ("warmup_short_file", "backend: \"python\"\nmax_batch_size: 4\n\(io)model_warmup [ { name: \"w\" batch_size: 1 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ 4 ] input_data_file: \"short.bin\" } } } ]", ["warmup/short.bin": "abc"]),
+        (
+            "priority_default",
+            "backend: \"python\"\nmax_batch_size: 4\n\(io)dynamic_batching { priority_levels: 2 default_priority_level: 5 }", [:]
+        ),
+        (
+            "sequence_no_value",
+            "backend: \"python\"\nmax_batch_size: 2\n\(io)sequence_batching { control_input [ { name: \"READY\" control [ { kind: CONTROL_SEQUENCE_READY } ] } ] }",
+            [:]
+        ),
+        (
+            "sequence_two_values",
+            "backend: \"python\"\nmax_batch_size: 2\n\(io)sequence_batching { control_input [ { name: \"S\" control [ { kind: CONTROL_SEQUENCE_START int32_false_true: [ 0, 1 ] fp32_false_true: [ 0, 1 ] } ] } ] }",
+            [:]
+        ),
+        (
+            "sequence_three_entries",
+            "backend: \"python\"\nmax_batch_size: 2\n\(io)sequence_batching { control_input [ { name: \"S\" control [ { kind: CONTROL_SEQUENCE_END int32_false_true: [ 0, 1, 2 ] } ] } ] }",
+            [:]
+        ),
+        (
+            "sequence_corrid_type",
+            "backend: \"python\"\nmax_batch_size: 2\n\(io)sequence_batching { control_input [ { name: \"C\" control [ { kind: CONTROL_SEQUENCE_CORRID data_type: TYPE_FP32 } ] } ] }",
+            [:]
+        ),
+        (
+            "sequence_duplicate_tensor",
+            "backend: \"python\"\nmax_batch_size: 2\n\(io)sequence_batching { control_input [ { name: \"S\" control [ { kind: CONTROL_SEQUENCE_START int32_false_true: [ 0, 1 ] } ] }, { name: \"S\" control [ { kind: CONTROL_SEQUENCE_END int32_false_true: [ 0, 1 ] } ] } ] }",
+            [:]
+        ),
+        (
+            "warmup_variable_dim",
+            "backend: \"python\"\nmax_batch_size: 4\n\(io)model_warmup [ { name: \"w\" batch_size: 1 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ -1 ] zero_data: true } } } ]",
+            [:]
+        ),
+        (
+            "warmup_no_data",
+            "backend: \"python\"\nmax_batch_size: 4\n\(io)model_warmup [ { name: \"w\" batch_size: 1 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ 4 ] } } } ]",
+            [:]
+        ),
+        (
+            "warmup_missing_file",
+            "backend: \"python\"\nmax_batch_size: 4\n\(io)model_warmup [ { name: \"w\" batch_size: 1 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ 4 ] input_data_file: \"nope.bin\" } } } ]",
+            [:]
+        ),
+        (
+            "warmup_short_file",
+            "backend: \"python\"\nmax_batch_size: 4\n\(io)model_warmup [ { name: \"w\" batch_size: 1 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ 4 ] input_data_file: \"short.bin\" } } } ]",
+            ["warmup/short.bin": "abc"]
+        ),
         ("name_mismatch", "name: \"other_name\"\nbackend: \"python\"\n\(io)", [:]),
         ("platform_pair", "platform: \"onnxruntime_onnx\"\nbackend: \"python\"\n\(io)", [:]),
         ("unknown_platform", "platform: \"tensorflw\"\n\(io)", [:]),
@@ -72,29 +177,84 @@ final class TritonOracleTests: XCTestCase {
         ("gpu_on_cpu_server", "backend: \"python\"\n\(io)instance_group [ { kind: KIND_GPU gpus: [ 0 ] } ]", [:]),
         ("model_with_gpus", "backend: \"python\"\n\(io)instance_group [ { kind: KIND_MODEL gpus: [ 0 ] } ]", [:]),
         ("profile_not_trt", "backend: \"python\"\n\(io)instance_group [ { kind: KIND_CPU profile: [ \"0\" ] } ]", [:]),
-        ("label_missing", "backend: \"python\"\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] label_filename: \"labels.txt\" } ]", [:]),
-        ("batch_input_source", "backend: \"python\"\nmax_batch_size: 4\n\(io)batch_input [ { kind: BATCH_ELEMENT_COUNT target_name: \"B\" data_type: TYPE_FP32 } ]", [:]),
-        ("response_cache_sequence", "backend: \"python\"\nmax_batch_size: 2\n\(io)sequence_batching { }\nresponse_cache { enable: true }", [:]),
+        (
+            "label_missing",
+            "backend: \"python\"\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] label_filename: \"labels.txt\" } ]",
+            [:]
+        ),
+        (
+            "batch_input_source",
+            "backend: \"python\"\nmax_batch_size: 4\n\(io)batch_input [ { kind: BATCH_ELEMENT_COUNT target_name: \"B\" data_type: TYPE_FP32 } ]",
+            [:]
+        ),
+        (
+            "response_cache_sequence",
+            "backend: \"python\"\nmax_batch_size: 2\n\(io)sequence_batching { }\nresponse_cache { enable: true }", [:]
+        ),
         ("ensemble_on_python", "backend: \"python\"\n\(io)ensemble_scheduling { step [ { model_name: \"x\" } ] }", [:]),
         // Issue #13: warmup requests validated like inference requests (R99), warmup batch above
         // max_batch_size (refused by 2.51, not a crash), repository agents.
-        ("warmup_missing_input", "backend: \"python\"\nmax_batch_size: 4\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ 4 ] }, { name: \"INPUT1\" data_type: TYPE_INT32 dims: [ 2 ] } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]\nmodel_warmup [ { name: \"w\" batch_size: 1 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ 4 ] zero_data: true } } } ]", [:]),
-        ("warmup_duplicate_input", "backend: \"python\"\nmax_batch_size: 4\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ 4 ] }, { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]\nmodel_warmup [ { name: \"w\" batch_size: 1 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ 4 ] zero_data: true } } } ]", [:]),
-        ("warmup_type", "backend: \"python\"\nmax_batch_size: 4\n\(io)model_warmup [ { name: \"w\" batch_size: 1 inputs { key: \"INPUT0\" value: { data_type: TYPE_UINT8 dims: [ 4 ] zero_data: true } } } ]", [:]),
-        ("warmup_shape_batch", "backend: \"python\"\nmax_batch_size: 4\n\(io)model_warmup [ { name: \"w\" batch_size: 1 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ 1, 4 ] zero_data: true } } } ]", [:]),
-        ("warmup_shape_nobatch", "backend: \"python\"\n\(io)model_warmup [ { name: \"w\" batch_size: 1 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ 1, 4 ] zero_data: true } } } ]", [:]),
-        ("valid_warmup_optional_extra", "backend: \"python\"\nmax_batch_size: 4\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ -1 ] }, { name: \"INPUT1\" data_type: TYPE_FP32 dims: [ 4 ] optional: true } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]\nmodel_warmup [ { name: \"w\" batch_size: 2 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ 7 ] random_data: true } } inputs { key: \"EXTRA\" value: { data_type: TYPE_INT8 dims: [ 3 ] zero_data: true } } } ]", [:]),
-        ("valid_warmup_reshape", "backend: \"python\"\nmax_batch_size: 4\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ 2, 2 ] reshape { shape: [ 4 ] } } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]\nmodel_warmup [ { name: \"w\" batch_size: 1 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ 2, 2 ] zero_data: true } } } ]", [:]),
-        ("warmup_batch_nobatching", "backend: \"python\"\n\(io)instance_group [ { name: \"g\" kind: KIND_CPU } ]\nmodel_warmup [ { name: \"w\" batch_size: 2 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ 4 ] zero_data: true } } } ]", [:]),
+        (
+            "warmup_missing_input",
+            "backend: \"python\"\nmax_batch_size: 4\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ 4 ] }, { name: \"INPUT1\" data_type: TYPE_INT32 dims: [ 2 ] } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]\nmodel_warmup [ { name: \"w\" batch_size: 1 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ 4 ] zero_data: true } } } ]",
+            [:]
+        ),
+        (
+            "warmup_duplicate_input",
+            "backend: \"python\"\nmax_batch_size: 4\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ 4 ] }, { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]\nmodel_warmup [ { name: \"w\" batch_size: 1 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ 4 ] zero_data: true } } } ]",
+            [:]
+        ),
+        (
+            "warmup_type",
+            "backend: \"python\"\nmax_batch_size: 4\n\(io)model_warmup [ { name: \"w\" batch_size: 1 inputs { key: \"INPUT0\" value: { data_type: TYPE_UINT8 dims: [ 4 ] zero_data: true } } } ]",
+            [:]
+        ),
+        (
+            "warmup_shape_batch",
+            "backend: \"python\"\nmax_batch_size: 4\n\(io)model_warmup [ { name: \"w\" batch_size: 1 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ 1, 4 ] zero_data: true } } } ]",
+            [:]
+        ),
+        (
+            "warmup_shape_nobatch",
+            "backend: \"python\"\n\(io)model_warmup [ { name: \"w\" batch_size: 1 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ 1, 4 ] zero_data: true } } } ]",
+            [:]
+        ),
+        (
+            "valid_warmup_optional_extra",
+            "backend: \"python\"\nmax_batch_size: 4\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ -1 ] }, { name: \"INPUT1\" data_type: TYPE_FP32 dims: [ 4 ] optional: true } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]\nmodel_warmup [ { name: \"w\" batch_size: 2 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ 7 ] random_data: true } } inputs { key: \"EXTRA\" value: { data_type: TYPE_INT8 dims: [ 3 ] zero_data: true } } } ]",
+            [:]
+        ),
+        (
+            "valid_warmup_reshape",
+            "backend: \"python\"\nmax_batch_size: 4\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ 2, 2 ] reshape { shape: [ 4 ] } } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]\nmodel_warmup [ { name: \"w\" batch_size: 1 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ 2, 2 ] zero_data: true } } } ]",
+            [:]
+        ),
+        (
+            "warmup_batch_nobatching",
+            "backend: \"python\"\n\(io)instance_group [ { name: \"g\" kind: KIND_CPU } ]\nmodel_warmup [ { name: \"w\" batch_size: 2 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ 4 ] zero_data: true } } } ]",
+            [:]
+        ),
         ("repo_agent_missing", "backend: \"python\"\n\(io)model_repository_agents { agents [ { name: \"checksum\" } ] }", [:]),
         // The two configs reported to crash 2.51 (rule catalog section 10), and every variant of
         // them tried (scripts/triton-verdicts.py), load on this 2.51 server: no rule flags them.
-        ("valid_ragged_batch_input_output", "backend: \"python\"\nmax_batch_size: 4\ninput [ { name: \"INPUT_0\" data_type: TYPE_FP32 dims: [ -1 ] allow_ragged_batch: true }, { name: \"BI\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"OUTPUT_0\" data_type: TYPE_FP32 dims: [ -1 ] } ]\nbatch_input [ { kind: BATCH_ACCUMULATED_ELEMENT_COUNT target_name: \"BI\" data_type: TYPE_FP32 source_input: \"INPUT_0\" } ]\nbatch_output [ { target_name: \"OUTPUT_0\" kind: BATCH_SCATTER_WITH_INPUT_SHAPE source_input: \"INPUT_0\" } ]\ndynamic_batching { }", [:]),
-        ("valid_priority_delay_policy", "backend: \"python\"\nmax_batch_size: 4\n\(io)dynamic_batching { priority_levels: 3 default_priority_level: 2 default_queue_policy { max_queue_size: 4 } priority_queue_policy { key: 1 value: { timeout_action: DELAY } } }", [:]),
+        (
+            "valid_ragged_batch_input_output",
+            "backend: \"python\"\nmax_batch_size: 4\ninput [ { name: \"INPUT_0\" data_type: TYPE_FP32 dims: [ -1 ] allow_ragged_batch: true }, { name: \"BI\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"OUTPUT_0\" data_type: TYPE_FP32 dims: [ -1 ] } ]\nbatch_input [ { kind: BATCH_ACCUMULATED_ELEMENT_COUNT target_name: \"BI\" data_type: TYPE_FP32 source_input: \"INPUT_0\" } ]\nbatch_output [ { target_name: \"OUTPUT_0\" kind: BATCH_SCATTER_WITH_INPUT_SHAPE source_input: \"INPUT_0\" } ]\ndynamic_batching { }",
+            [:]
+        ),
+        (
+            "valid_priority_delay_policy",
+            "backend: \"python\"\nmax_batch_size: 4\n\(io)dynamic_batching { priority_levels: 3 default_priority_level: 2 default_queue_policy { max_queue_size: 4 } priority_queue_policy { key: 1 value: { timeout_action: DELAY } } }",
+            [:]
+        ),
         // Last: 2.51 refuses this one with a message in some runs and dies loading it in others
         // (rule catalog section 10 saw a crash; a fresh-clone run here too), taking the variants
         // after it down with it.
-        ("warmup_batch_over_max", "backend: \"python\"\nmax_batch_size: 2\n\(io)model_warmup [ { name: \"w\" batch_size: 4 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ 4 ] zero_data: true } } } ]", [:]),
+        (
+            "warmup_batch_over_max",
+            "backend: \"python\"\nmax_batch_size: 2\n\(io)model_warmup [ { name: \"w\" batch_size: 4 inputs { key: \"INPUT0\" value: { data_type: TYPE_FP32 dims: [ 4 ] zero_data: true } } } ]",
+            [:]
+        ),
     ]
 
     /// The project's tritonserver launcher; `make setup` (which `make test` runs) installs what it runs.
@@ -160,15 +320,16 @@ extension TritonOracleTests {
         return all
     }
 
-    static func ensemble(_ step: String, mbs: Int = 0, input: String = "dims: [ 4 ]", key: String = "INPUT0") -> [String: String] {
+    static func ensemble(_ step: String, mbs: Int = 0, input: String = "dims: [ 4 ]", key: String = "INPUT0") -> [String: String]
+    {
         [
             "config.pbtxt": """
-                platform: "ensemble"
-                max_batch_size: \(mbs)
-                input [ { name: "x" data_type: TYPE_FP32 \(input) } ]
-                output [ { name: "y" data_type: TYPE_FP32 dims: [ 4 ] } ]
-                ensemble_scheduling { step [ { model_name: "\(step)" model_version: -1 input_map { key: "\(key)" value: "x" } output_map { key: "OUTPUT0" value: "y" } } ] }
-                """,
+            platform: "ensemble"
+            max_batch_size: \(mbs)
+            input [ { name: "x" data_type: TYPE_FP32 \(input) } ]
+            output [ { name: "y" data_type: TYPE_FP32 dims: [ 4 ] } ]
+            ensemble_scheduling { step [ { model_name: "\(step)" model_version: -1 input_map { key: "\(key)" value: "x" } output_map { key: "OUTPUT0" value: "y" } } ] }
+            """,
             "1/.keep": "",
         ]
     }
@@ -178,23 +339,74 @@ extension TritonOracleTests {
     /// only the Python backend: TensorFlow and DALI models must be refused for their backend
     /// library (not for a platform or a model file), as lint says with the same backend directory.
     static let defaultModeCases: [(String, [(String, [String: String])])] = {
-        let step = "backend: \"python\"\nmax_batch_size: 4\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ 4 ] reshape { shape: [ 2, 2 ] } } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] reshape { shape: [ 2, 2 ] } } ]"
+        let step =
+            "backend: \"python\"\nmax_batch_size: 4\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ 4 ] reshape { shape: [ 2, 2 ] } } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] reshape { shape: [ 2, 2 ] } } ]"
         let noDims = "backend: \"python\"\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 } ]\noutput [ { name: \"OUTPUT0\" } ]"
         return [
             ("ensemble_step_reshape", [("e", ensemble("s", mbs: 4)), ("s", python(step))]),
-            ("ensemble_own_reshape", [("e", ensemble("s", mbs: 4, input: "dims: [ 4 ] reshape { shape: [ 2, 2 ] }")), ("s", python(step))]),
-            ("tensorflow_platform_only", [("m", ["config.pbtxt": "platform: \"tensorflow_savedmodel\"\nmax_batch_size: 4\n\(io)", "1/model.savedmodel/saved_model.pb": ""])]),
-            ("tensorflow_graphdef_platform", [("m", ["config.pbtxt": "platform: \"tensorflow_graphdef\"\n\(io)", "1/model.graphdef": ""])]),
-            ("dali_fallback_dali_py", [("m", ["config.pbtxt": "backend: \"dali\"\nmax_batch_size: 4\n\(io)", "1/dali.py": "# pipeline\n"])]),
+            (
+                "ensemble_own_reshape",
+                [("e", ensemble("s", mbs: 4, input: "dims: [ 4 ] reshape { shape: [ 2, 2 ] }")), ("s", python(step))]
+            ),
+            (
+                "tensorflow_platform_only",
+                [
+                    (
+                        "m",
+                        [
+                            "config.pbtxt": "platform: \"tensorflow_savedmodel\"\nmax_batch_size: 4\n\(io)",
+                            "1/model.savedmodel/saved_model.pb": "",
+                        ]
+                    )
+                ]
+            ),
+            (
+                "tensorflow_graphdef_platform",
+                [("m", ["config.pbtxt": "platform: \"tensorflow_graphdef\"\n\(io)", "1/model.graphdef": ""])]
+            ),
+            (
+                "dali_fallback_dali_py",
+                [("m", ["config.pbtxt": "backend: \"dali\"\nmax_batch_size: 4\n\(io)", "1/dali.py": "# pipeline\n"])]
+            ),
             ("python_autocomplete_no_io", [("m", python("backend: \"python\"", ["1/model.py": autoCompleteModelPy]))]),
             ("python_autocomplete_fills_dims", [("m", python(noDims, ["1/model.py": autoCompleteModelPy]))]),
             ("python_no_autocomplete_no_dims", [("m", python(noDims))]),
-            ("ensemble_step_autocompleted", [("e", ensemble("s")), ("s", python("backend: \"python\"", ["1/model.py": autoCompleteModelPy]))]),
-            ("ensemble_step_invalid_version", [("e", ensemble("s")), ("s", python("backend: \"python\"\n\(io.replacingOccurrences(of: "dims: [ 4 ] } ]\n", with: "dims: [ 4 ] label_filename: \"labels.txt\" } ]\n"))"))]),
+            (
+                "ensemble_step_autocompleted",
+                [("e", ensemble("s")), ("s", python("backend: \"python\"", ["1/model.py": autoCompleteModelPy]))]
+            ),
+            (
+                "ensemble_step_invalid_version",
+                [
+                    ("e", ensemble("s")),
+                    (
+                        "s",
+                        python(
+                            "backend: \"python\"\n\(io.replacingOccurrences(of: "dims: [ 4 ] } ]\n", with: "dims: [ 4 ] label_filename: \"labels.txt\" } ]\n"))"
+                        )
+                    ),
+                ]
+            ),
             ("ensemble_step_invalid_io", [("e", ensemble("s")), ("s", python(noDims))]),
-            ("ensemble_step_invalid_poll", [("e", ensemble("s")), ("s", python("backend: \"python\"\nmax_batch_size: -1\n\(io)"))]),
-            ("warmup_missing_input", [("m", python("backend: \"python\"\nmax_batch_size: 4\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ 4 ] }, { name: \"INPUT1\" data_type: TYPE_INT32 dims: [ 2 ] } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]\nmodel_warmup [ { name: \"w\" batch_size: 1 inputs { key: \"INPUT1\" value: { data_type: TYPE_INT32 dims: [ 2 ] zero_data: true } } } ]"))]),
-            ("repo_agent_missing", [("m", python("backend: \"python\"\n\(io)model_repository_agents { agents [ { name: \"checksum\" } ] }"))]),
+            (
+                "ensemble_step_invalid_poll",
+                [("e", ensemble("s")), ("s", python("backend: \"python\"\nmax_batch_size: -1\n\(io)"))]
+            ),
+            (
+                "warmup_missing_input",
+                [
+                    (
+                        "m",
+                        python(
+                            "backend: \"python\"\nmax_batch_size: 4\ninput [ { name: \"INPUT0\" data_type: TYPE_FP32 dims: [ 4 ] }, { name: \"INPUT1\" data_type: TYPE_INT32 dims: [ 2 ] } ]\noutput [ { name: \"OUTPUT0\" data_type: TYPE_FP32 dims: [ 4 ] } ]\nmodel_warmup [ { name: \"w\" batch_size: 1 inputs { key: \"INPUT1\" value: { data_type: TYPE_INT32 dims: [ 2 ] zero_data: true } } } ]"
+                        )
+                    )
+                ]
+            ),
+            (
+                "repo_agent_missing",
+                [("m", python("backend: \"python\"\n\(io)model_repository_agents { agents [ { name: \"checksum\" } ] }"))]
+            ),
         ]
     }()
 
@@ -220,9 +432,12 @@ extension TritonOracleTests {
                 if position == 0 { judged.append(directoryName + "|" + label) }
                 for (path, content) in files {
                     // Step names inside ensembles get the same prefix.
-                    let text = path == "config.pbtxt" ? content.replacingOccurrences(of: "model_name: \"", with: "model_name: \"\(prefix)") : content
+                    let text =
+                        path == "config.pbtxt"
+                        ? content.replacingOccurrences(of: "model_name: \"", with: "model_name: \"\(prefix)") : content
                     let url = repository.appendingPathComponent("\(directoryName)/\(path)")
-                    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                    try FileManager.default.createDirectory(
+                        at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
                     try Data(text.utf8).write(to: url)
                 }
             }
@@ -279,7 +494,9 @@ extension TritonOracleTests {
             if !verdict.agrees {
                 try server.restart()
                 let second = try self.verdict(name, lintError: lintError, server: server)
-                if second.agrees { print("  \(name): the server answered differently on a fresh start; lint matches its second answer") }
+                if second.agrees {
+                    print("  \(name): the server answered differently on a fresh start; lint matches its second answer")
+                }
                 verdict = second.agrees ? second : verdict
             }
             print("  \(name): server \(verdict.outcome), lint \(lintError == nil ? "no error" : "error [\(lintError!.rule)]")")
@@ -287,7 +504,8 @@ extension TritonOracleTests {
                 agreed += 1
             } else {
                 disagreements.append(
-                    "\(name): server \(verdict.outcome); lint: \(lintError?.message ?? "no error")\n    server: \(verdict.serverLines.joined(separator: "\n            "))")
+                    "\(name): server \(verdict.outcome); lint: \(lintError?.message ?? "no error")\n    server: \(verdict.serverLines.joined(separator: "\n            "))"
+                )
             }
         }
         return (agreed, disagreements)
@@ -309,13 +527,15 @@ extension TritonOracleTests {
         if crashed { try server.restart() }
         if agrees, let lintError, !crashed {
             // The server's words contain lint's (lint adds the parser's detail to syntax errors).
-            let core = lintError.rule == "config-syntax"
+            let core =
+                lintError.rule == "config-syntax"
                 ? String(lintError.message.split(separator: ":", maxSplits: 3).last ?? "").components(separatedBy: " (Triton:")[0]
                     .trimmingCharacters(in: .whitespaces)
                 : lintError.message
             agrees = serverText.contains(core)
         }
-        let lines = serverText.split(separator: "\n").filter { $0.contains(name) || $0.contains("rror") }.prefix(4).map(String.init)
+        let lines = serverText.split(separator: "\n").filter { $0.contains(name) || $0.contains("rror") }.prefix(4).map(
+            String.init)
         return (agrees, loaded ? "loaded it" : crashed ? "crashed" : "refused it", lines)
     }
 }

@@ -64,7 +64,8 @@ final class TritonProcess {
         exchange { try await $0.post(path, body: Data(json.utf8), headers: ["Content-Type": "application/json"]) }
     }
 
-    private func exchange(_ send: @escaping @Sendable (InferenceClient) async throws -> InferenceClient.Response) -> (Int, String) {
+    private func exchange(_ send: @escaping @Sendable (InferenceClient) async throws -> InferenceClient.Response) -> (Int, String)
+    {
         guard let client, let response = try? blocking({ try await send(client) }) else { return (0, "") }
         return (response.status, String(decoding: response.body, as: UTF8.self))
     }

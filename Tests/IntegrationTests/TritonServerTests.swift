@@ -22,8 +22,10 @@ final class TritonServerTests: XCTestCase {
         }
         let outcome = try runProcess(
             URL(fileURLWithPath: "/usr/bin/timeout"),
-            ["120", launcher.path, "--model-repository", repository.path, "--disable-auto-complete-config",
-             "--http-port", "0", "--allow-grpc", "false", "--allow-metrics", "false"])
+            [
+                "120", launcher.path, "--model-repository", repository.path, "--disable-auto-complete-config",
+                "--http-port", "0", "--allow-grpc", "false", "--allow-metrics", "false",
+            ])
         let log = outcome.stdout + outcome.stderr
         XCTAssertNotEqual(outcome.status, 124, "tritonserver did not exit by itself:\n\(log)")
         for name in ["fast_neural_style", "tiny_mlp", "multi_io"] {
@@ -46,7 +48,9 @@ final class TritonServerTests: XCTestCase {
             try TritonServer(
                 executable: launcher, repository: packageRoot.appendingPathComponent("samples/python"),
                 log: folder.appendingPathComponent("server\(index).log"),
-                arguments: ["--model-control-mode=explicit", "--load-model", "identity_fp32", "--log-verbose=0", "--exit-timeout-secs=5"])
+                arguments: [
+                    "--model-control-mode=explicit", "--load-model", "identity_fp32", "--log-verbose=0", "--exit-timeout-secs=5",
+                ])
         }
         var ports: [Int] = []
         var regions: [String] = []
@@ -60,7 +64,8 @@ final class TritonServerTests: XCTestCase {
             }
             let stubs = processes(inGroup: server.pid).filter { $0.contains("triton_python_backend_stub") }
             XCTAssertEqual(stubs.count, 1, "the stub runs in the server's group: \(processes(inGroup: server.pid))")
-            regions += stubs.flatMap { $0.split(separator: " ") }.filter { $0.hasPrefix("triton_python_backend_shm") }.map(String.init)
+            regions += stubs.flatMap { $0.split(separator: " ") }.filter { $0.hasPrefix("triton_python_backend_shm") }.map(
+                String.init)
         }
         XCTAssertNotEqual(ports[0], ports[1])
         XCTAssertFalse(regions.isEmpty)

@@ -35,7 +35,8 @@ final class VersionLifecycleTests: XCTestCase {
         let (_, staging, _) = try repositories()
         let model = staging.appendingPathComponent("tiny_mlp")
         let config = model.appendingPathComponent("config.pbtxt")
-        try ("# hand-written note\n" + String(contentsOf: config, encoding: .utf8)).write(to: config, atomically: true, encoding: .utf8)
+        try ("# hand-written note\n" + String(contentsOf: config, encoding: .utf8)).write(
+            to: config, atomically: true, encoding: .utf8)
         XCTAssertEqual(try tritonpack("version", "policy", model.path, "latest", "2").status, 0)
         var text = try String(contentsOf: config, encoding: .utf8)
         XCTAssertTrue(text.hasPrefix("# hand-written note\n"))
@@ -70,7 +71,8 @@ final class VersionLifecycleTests: XCTestCase {
 
     func testPromoteCopiesAVersionAndRollbackPinsThePreviousOne() throws {
         let (_, staging, production) = try repositories()
-        let first = try tritonpack("promote", "tiny_mlp", "--from", staging.path, "--to", production.path, "--model-version", "1", "--format", "json")
+        let first = try tritonpack(
+            "promote", "tiny_mlp", "--from", staging.path, "--to", production.path, "--model-version", "1", "--format", "json")
         XCTAssertEqual(first.status, 0, first.stdout + first.stderr)
         let json = try JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as! [String: Any]
         let gates = (json["result"] as! [String: Any])["gates"] as! [[String: Any]]
@@ -96,20 +98,27 @@ final class VersionLifecycleTests: XCTestCase {
 
     func testPromotionGatesRefuseAndChangeNothing() throws {
         let (root, staging, production) = try repositories()
-        XCTAssertEqual(try tritonpack("promote", "tiny_mlp", "--from", staging.path, "--to", production.path, "--model-version", "1").status, 0)
+        XCTAssertEqual(
+            try tritonpack("promote", "tiny_mlp", "--from", staging.path, "--to", production.path, "--model-version", "1").status,
+            0)
         let before = snapshot(production)
 
         // manifest mismatch
         let out = staging.appendingPathComponent("tiny_mlp/2/model/m.fc2.bias/out")
         let original = try Data(contentsOf: out)
         try Data(count: original.count).write(to: out)
-        var refused = try tritonpack("promote", "tiny_mlp", "--from", staging.path, "--to", production.path, "--model-version", "2")
+        var refused = try tritonpack(
+            "promote", "tiny_mlp", "--from", staging.path, "--to", production.path, "--model-version", "2")
         XCTAssertEqual(refused.status, 1)
-        XCTAssertTrue(refused.stdout.contains("gate manifest: failed (model/m.fc2.bias/out: SHA-256 differs from the manifest)"), refused.stdout)
+        XCTAssertTrue(
+            refused.stdout.contains("gate manifest: failed (model/m.fc2.bias/out: SHA-256 differs from the manifest)"),
+            refused.stdout)
         try original.write(to: out)
 
         // breaking signature: the staging model now serves another graph
-        XCTAssertEqual(try tritonpack("pack", sample("multi_io").path, "--repo", staging.path, "--name", "tiny_mlp", "--update-config").status, 0)
+        XCTAssertEqual(
+            try tritonpack("pack", sample("multi_io").path, "--repo", staging.path, "--name", "tiny_mlp", "--update-config")
+                .status, 0)
         refused = try tritonpack("promote", "tiny_mlp", "--from", staging.path, "--to", production.path)
         XCTAssertEqual(refused.status, 1)
         XCTAssertTrue(refused.stdout.contains("gate signature: failed"), refused.stdout)
@@ -125,9 +134,15 @@ final class VersionLifecycleTests: XCTestCase {
         try text.write(to: config, atomically: true, encoding: .utf8)
 
         // missing version, existing target version, non-repository target, unknown model
-        XCTAssertEqual(try tritonpack("promote", "tiny_mlp", "--from", staging.path, "--to", production.path, "--model-version", "9").status, 1)
-        XCTAssertEqual(try tritonpack("promote", "tiny_mlp", "--from", staging.path, "--to", production.path, "--model-version", "1").status, 1)
-        XCTAssertEqual(try tritonpack("promote", "tiny_mlp", "--from", staging.path, "--to", root.appendingPathComponent("nope").path).status, 1)
+        XCTAssertEqual(
+            try tritonpack("promote", "tiny_mlp", "--from", staging.path, "--to", production.path, "--model-version", "9").status,
+            1)
+        XCTAssertEqual(
+            try tritonpack("promote", "tiny_mlp", "--from", staging.path, "--to", production.path, "--model-version", "1").status,
+            1)
+        XCTAssertEqual(
+            try tritonpack("promote", "tiny_mlp", "--from", staging.path, "--to", root.appendingPathComponent("nope").path)
+                .status, 1)
         XCTAssertEqual(try tritonpack("promote", "other", "--from", staging.path, "--to", production.path).status, 1)
         XCTAssertEqual(snapshot(production), before)
 
@@ -143,22 +158,31 @@ final class VersionLifecycleTests: XCTestCase {
         let graph = root.appendingPathComponent("big")
         let made = try runProcess(
             URL(fileURLWithPath: "/usr/bin/env"),
-            ["python3", packageRoot.appendingPathComponent("scripts/make_synthetic_graph.py").path, graph.path, String(32 << 20), "16"])
+            [
+                "python3", packageRoot.appendingPathComponent("scripts/make_synthetic_graph.py").path, graph.path,
+                String(32 << 20), "16",
+            ])
         XCTAssertEqual(made.status, 0, made.stderr)
         let staging = root.appendingPathComponent("staging")
         let production = root.appendingPathComponent("production")
         try FileManager.default.createDirectory(at: production, withIntermediateDirectories: true)
         for _ in 0..<2 { XCTAssertEqual(try tritonpack("pack", graph.path, "--repo", staging.path).status, 0) }
-        XCTAssertEqual(try tritonpack("promote", "big", "--from", staging.path, "--to", production.path, "--model-version", "1").status, 0)
+        XCTAssertEqual(
+            try tritonpack("promote", "big", "--from", staging.path, "--to", production.path, "--model-version", "1").status, 0)
         let start = Date()
-        XCTAssertEqual(try tritonpack("promote", "big", "--from", staging.path, "--to", production.path, "--model-version", "2", "--as", "99").status, 0)
+        XCTAssertEqual(
+            try tritonpack(
+                "promote", "big", "--from", staging.path, "--to", production.path, "--model-version", "2", "--as", "99"
+            ).status, 0)
         let duration = Date().timeIntervalSince(start)
         let model = production.appendingPathComponent("big")
         try FileManager.default.removeItem(at: model.appendingPathComponent("99"))
         let before = Set(snapshot(production).keys.filter { !$0.hasSuffix(ModelHistory.fileName) })
 
         for attempt in 0..<8 {
-            let process = try spawnTritonpack(["promote", "big", "--from", staging.path, "--to", production.path, "--model-version", "2"])
+            let process = try spawnTritonpack([
+                "promote", "big", "--from", staging.path, "--to", production.path, "--model-version", "2",
+            ])
             usleep(useconds_t(duration * 1_000_000 * Double(attempt) / 8))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
@@ -168,7 +192,8 @@ final class VersionLifecycleTests: XCTestCase {
             try assertVersionsVerify(model)
             if versions == [1, 2] { try FileManager.default.removeItem(at: model.appendingPathComponent("2")) }
         }
-        XCTAssertEqual(try tritonpack("promote", "big", "--from", staging.path, "--to", production.path, "--model-version", "2").status, 0)
+        XCTAssertEqual(
+            try tritonpack("promote", "big", "--from", staging.path, "--to", production.path, "--model-version", "2").status, 0)
         XCTAssertEqual(try POSIXFiles.entries(of: root.path), ["big", "production", "staging"])
 
         for attempt in 0..<6 {
@@ -187,9 +212,13 @@ final class VersionLifecycleTests: XCTestCase {
 
     func testConcurrentPromotionsAreSerialized() throws {
         let (_, staging, production) = try repositories()
-        XCTAssertEqual(try tritonpack("promote", "tiny_mlp", "--from", staging.path, "--to", production.path, "--model-version", "1").status, 0)
+        XCTAssertEqual(
+            try tritonpack("promote", "tiny_mlp", "--from", staging.path, "--to", production.path, "--model-version", "1").status,
+            0)
         let processes = try (2...3).map { version -> Process in
-            let process = try spawnTritonpack(["promote", "tiny_mlp", "--from", staging.path, "--to", production.path, "--model-version", String(version)])
+            let process = try spawnTritonpack([
+                "promote", "tiny_mlp", "--from", staging.path, "--to", production.path, "--model-version", String(version),
+            ])
             return process
         }
         for process in processes {

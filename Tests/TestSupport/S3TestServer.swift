@@ -43,10 +43,13 @@ public final class S3TestServer: @unchecked Sendable {
     }
 
     private static func start() async throws -> S3TestServer {
-        let installed = ["radosgw", "ceph-mon", "ceph-osd"].allSatisfy { FileManager.default.isExecutableFile(atPath: "/usr/bin/\($0)") }
+        let installed = ["radosgw", "ceph-mon", "ceph-osd"].allSatisfy {
+            FileManager.default.isExecutableFile(atPath: "/usr/bin/\($0)")
+        }
         if !installed {
             if ProcessInfo.processInfo.environment["CI"] != nil {
-                throw TritonPackError.io(nil, "CI is set and Ceph's radosgw is not installed: run scripts/setup-s3.sh (make test does)")
+                throw TritonPackError.io(
+                    nil, "CI is set and Ceph's radosgw is not installed: run scripts/setup-s3.sh (make test does)")
             }
             throw XCTSkip("Ceph's radosgw is not installed (scripts/setup-s3.sh); the S3 tests need a real S3 server")
         }
@@ -66,7 +69,8 @@ public final class S3TestServer: @unchecked Sendable {
         guard variables["TRITONPACK_S3_ENDPOINT"] != nil else {
             throw TritonPackError.io(script.path, "printed no endpoint:\n\(output)")
         }
-        print("radosgw: \(variables["TRITONPACK_S3_ENDPOINT"]!) up in \(String(format: "%.1f", Date().timeIntervalSince(began))) s")
+        print(
+            "radosgw: \(variables["TRITONPACK_S3_ENDPOINT"]!) up in \(String(format: "%.1f", Date().timeIntervalSince(began))) s")
         let server = S3TestServer(home: home, variables: variables)
         XCTestObservationCenter.shared.addTestObserver(StopAtEnd(home: home, script: script))
         return server
@@ -97,7 +101,8 @@ public final class S3TestServer: @unchecked Sendable {
         let text = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
         guard process.terminationStatus == 0 else {
             let errors = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
-            throw TritonPackError.io(script.path, "\(arguments.joined(separator: " ")) failed (\(process.terminationStatus)):\n\(text)\(errors)")
+            throw TritonPackError.io(
+                script.path, "\(arguments.joined(separator: " ")) failed (\(process.terminationStatus)):\n\(text)\(errors)")
         }
         return text
     }

@@ -2,7 +2,7 @@ import Foundation
 import TritonPackKit
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A child process for async tests, started with posix_spawn and awaited by polling waitpid with

@@ -14,7 +14,11 @@ public struct ZipListing: Decodable {
         public var extraBytes: Int
 
         enum CodingKeys: String, CodingKey {
-            case name, method, mode, dateTime = "date_time", size, createSystem = "create_system", extraBytes = "extra"
+            case name, method, mode
+            case dateTime = "date_time"
+            case size
+            case createSystem = "create_system"
+            case extraBytes = "extra"
         }
 
         public var permissions: Int { mode & 0o7777 }
@@ -24,7 +28,10 @@ public struct ZipListing: Decodable {
     public var firstBadEntry: String?
     public var entries: [Entry]
 
-    enum CodingKeys: String, CodingKey { case firstBadEntry = "bad", entries }
+    enum CodingKeys: String, CodingKey {
+        case firstBadEntry = "bad"
+        case entries
+    }
 
     public var names: [String] { entries.map(\.name) }
 
@@ -43,7 +50,9 @@ public struct ZipListing: Decodable {
     public static func read(_ archive: URL) throws -> ZipListing {
         let (status, output) = try runCapturing(["python3", "-c", script, archive.path], mergingStandardError: false)
         guard status == 0 else {
-            throw NSError(domain: "ZipListing", code: Int(status), userInfo: [NSLocalizedDescriptionKey: "python3 zipfile refused \(archive.path)"])
+            throw NSError(
+                domain: "ZipListing", code: Int(status),
+                userInfo: [NSLocalizedDescriptionKey: "python3 zipfile refused \(archive.path)"])
         }
         return try JSONDecoder().decode(ZipListing.self, from: output)
     }
@@ -60,7 +69,8 @@ public func unzipEntry(_ name: String, of archive: URL, scratch: URL) throws -> 
     let folder = scratch.appendingPathComponent("extract-\(UUID().uuidString)")
     let (status, output) = try runCapturing(["unzip", "-q", archive.path, name, "-d", folder.path])
     guard status == 0 else {
-        throw NSError(domain: "unzip", code: Int(status), userInfo: [NSLocalizedDescriptionKey: String(decoding: output, as: UTF8.self)])
+        throw NSError(
+            domain: "unzip", code: Int(status), userInfo: [NSLocalizedDescriptionKey: String(decoding: output, as: UTF8.self)])
     }
     return try Data(contentsOf: folder.appendingPathComponent(name))
 }

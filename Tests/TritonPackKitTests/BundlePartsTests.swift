@@ -13,7 +13,8 @@ final class BundlePartsTests: XCTestCase {
         try FileManager.default.createDirectory(at: tree.appendingPathComponent("a"), withIntermediateDirectories: true)
         try Data("x".utf8).write(to: tree.appendingPathComponent("a/file.txt"))
         try Data("k".utf8).write(to: tree.appendingPathComponent("a/.env"))
-        try FileManager.default.createSymbolicLink(atPath: tree.appendingPathComponent("inside").path, withDestinationPath: "a/file.txt")
+        try FileManager.default.createSymbolicLink(
+            atPath: tree.appendingPathComponent("inside").path, withDestinationPath: "a/file.txt")
         var walker = try SafeTreeWalker(boundary: tree.path, includePrivate: false)
         let found = try walker.walk(tree.path, prefix: "r/")
         XCTAssertEqual(found.map(\.archiveName), ["r/a/", "r/a/file.txt", "r/inside"])
@@ -21,7 +22,8 @@ final class BundlePartsTests: XCTestCase {
         XCTAssertEqual(walker.leftOut, ["\(tree.path)/a/.env"])
 
         try Data("secret".utf8).write(to: root.appendingPathComponent("outside.txt"))
-        try FileManager.default.createSymbolicLink(atPath: tree.appendingPathComponent("escape").path, withDestinationPath: "../outside.txt")
+        try FileManager.default.createSymbolicLink(
+            atPath: tree.appendingPathComponent("escape").path, withDestinationPath: "../outside.txt")
         var strict = try SafeTreeWalker(boundary: tree.path, includePrivate: false)
         XCTAssertThrowsError(try strict.walk(tree.path, prefix: "r/")) { error in
             XCTAssertTrue((error as? TritonPackError)?.message.contains("outside") ?? false, "\(error)")
@@ -58,9 +60,13 @@ final class BundlePartsTests: XCTestCase {
             let stamp = DOSTimestamp(unixSeconds: 1_700_000_000)
             try writer.add(ZipEntry(name: "d/", content: .directory, permissions: 0o755, method: .stored), timestamp: stamp)
             try writer.add(
-                ZipEntry(name: "d/payload.bin", content: .file(path: payload.path, size: 100_000), permissions: 0o644, method: .deflated),
+                ZipEntry(
+                    name: "d/payload.bin", content: .file(path: payload.path, size: 100_000), permissions: 0o644,
+                    method: .deflated),
                 timestamp: stamp)
-            try writer.add(ZipEntry(name: "run.sh", content: .bytes(Data("echo hi\n".utf8)), permissions: 0o755, method: .stored), timestamp: stamp)
+            try writer.add(
+                ZipEntry(name: "run.sh", content: .bytes(Data("echo hi\n".utf8)), permissions: 0o755, method: .stored),
+                timestamp: stamp)
             try writer.close()
             return archive
         }

@@ -165,7 +165,8 @@ final class BundleTests: XCTestCase {
             }
 
             """, to: repository.appendingPathComponent("pipeline/config.pbtxt"))
-        try FileManager.default.createDirectory(at: repository.appendingPathComponent("pipeline/1"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: repository.appendingPathComponent("pipeline/1"), withIntermediateDirectories: true)
 
         let output = root.appendingPathComponent("demo.zip")
         var bundleOptions = options(repository, output)
@@ -200,16 +201,24 @@ final class BundleTests: XCTestCase {
             "identity_fp32/1/__pycache__/model.cpython-311.pyc", "identity_fp32/#notes#", ".tritonpack.lock",
         ]
         for path in privateFiles { try write("secret\n", to: repository.appendingPathComponent(path)) }
-        try FileManager.default.createDirectory(at: root.appendingPathComponent(".tritonpack-staging-repository"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: root.appendingPathComponent(".tritonpack-staging-repository"), withIntermediateDirectories: true)
         XCTAssertTrue(POSIXFiles.isDirectory(version.path))
 
         let output = root.appendingPathComponent("demo.zip")
         let report = try bundle(options(repository, output))
         let names = try ZipListing.read(output).names
-        XCTAssertFalse(names.contains { $0.contains("secret") || $0.contains(".git") || $0.contains(".env") || $0.contains("~") || $0.contains("__pycache__") || $0.contains(".swp") || $0.contains("#") || $0.contains(".tritonpack") })
+        XCTAssertFalse(
+            names.contains {
+                $0.contains("secret") || $0.contains(".git") || $0.contains(".env") || $0.contains("~")
+                    || $0.contains("__pycache__") || $0.contains(".swp") || $0.contains("#") || $0.contains(".tritonpack")
+            })
         XCTAssertEqual(
             Set(report.leftOut),
-            ["identity_fp32/.env", "identity_fp32/1/model.py~", "identity_fp32/1/.model.py.swp", "identity_fp32/1/__pycache__", "identity_fp32/#notes#"],
+            [
+                "identity_fp32/.env", "identity_fp32/1/model.py~", "identity_fp32/1/.model.py.swp", "identity_fp32/1/__pycache__",
+                "identity_fp32/#notes#",
+            ],
             "files inside the bundled models are reported; the repository root's own hidden entries are not models")
 
         var withPrivate = options(repository, root.appendingPathComponent("all.zip"))
@@ -229,10 +238,13 @@ final class BundleTests: XCTestCase {
         let version = repository.appendingPathComponent("identity_fp32/1")
         let output = root.appendingPathComponent("demo.zip")
 
-        try FileManager.default.createSymbolicLink(atPath: version.appendingPathComponent("shared.py").path, withDestinationPath: "../../invert_image/1/model.py")
+        try FileManager.default.createSymbolicLink(
+            atPath: version.appendingPathComponent("shared.py").path, withDestinationPath: "../../invert_image/1/model.py")
         try bundle(options(repository, output))
         let linked = try unzipEntry("model_repository/identity_fp32/1/shared.py", of: output, scratch: root)
-        XCTAssertEqual(linked, try Data(contentsOf: repository.appendingPathComponent("invert_image/1/model.py")), "a link inside is bundled as the file it points to")
+        XCTAssertEqual(
+            linked, try Data(contentsOf: repository.appendingPathComponent("invert_image/1/model.py")),
+            "a link inside is bundled as the file it points to")
 
         try write("private key\n", to: root.appendingPathComponent("secret.txt"))
         let escape = version.appendingPathComponent("escape.txt")
@@ -253,7 +265,8 @@ final class BundleTests: XCTestCase {
         }
         try FileManager.default.removeItem(at: version.appendingPathComponent("loop"))
 
-        try FileManager.default.createSymbolicLink(atPath: version.appendingPathComponent("dangling").path, withDestinationPath: "gone")
+        try FileManager.default.createSymbolicLink(
+            atPath: version.appendingPathComponent("dangling").path, withDestinationPath: "gone")
         XCTAssertThrowsError(try bundle(options(repository, refusedOutput))) { error in
             XCTAssertTrue((error as? TritonPackError)?.message.contains("missing target") ?? false, "\(error)")
         }
@@ -294,7 +307,9 @@ final class BundleTests: XCTestCase {
         let (entries, _, _) = try BundleBuilder(options: forced).plan()
         let broken = entries.map { entry -> ZipEntry in
             guard case .file(let path, let size) = entry.content, entry.name.hasSuffix("model.py") else { return entry }
-            return ZipEntry(name: entry.name, content: .file(path: path, size: size + 1), permissions: entry.permissions, method: entry.method)
+            return ZipEntry(
+                name: entry.name, content: .file(path: path, size: size + 1), permissions: entry.permissions, method: entry.method
+            )
         }
         XCTAssertThrowsError(try BundleBuilder(options: forced).write(broken, to: output)) { error in
             let error = error as? TritonPackError
@@ -319,8 +334,10 @@ final class BundleTests: XCTestCase {
         let root = try temporaryDirectory(self)
         let repository = try pythonRepository(in: root)
         let config = repository.appendingPathComponent("identity_fp32/config.pbtxt")
-        try (try String(contentsOf: config, encoding: .utf8)).replacingOccurrences(of: "max_batch_size: 8", with: "max_batch_size: -1")
-            .write(to: config, atomically: true, encoding: .utf8)
+        try (try String(contentsOf: config, encoding: .utf8)).replacingOccurrences(
+            of: "max_batch_size: 8", with: "max_batch_size: -1"
+        )
+        .write(to: config, atomically: true, encoding: .utf8)
         let output = root.appendingPathComponent("demo.zip")
         XCTAssertThrowsError(try bundle(options(repository, output))) { error in
             XCTAssertTrue((error as? TritonPackError)?.message.contains("lint found") ?? false, "\(error)")
@@ -337,11 +354,14 @@ final class BundleTests: XCTestCase {
         let root = try temporaryDirectory(self)
         let repository = root.appendingPathComponent("repository")
         let packable = try PackableModel.read(at: sample("fast_neural_style"), options: ConfigOptions(name: "fast_neural_style"))
-        _ = try await Packer(PackRequest(repository: ModelRepository(root: repository), version: nil, updateConfig: false, link: false)).pack(packable)
+        _ = try await Packer(
+            PackRequest(repository: ModelRepository(root: repository), version: nil, updateConfig: false, link: false)
+        ).pack(packable)
         let output = root.appendingPathComponent("demo.zip")
         try bundle(options(repository, output))
 
-        let description = try JSONDecoder().decode(BundleDescription.self, from: try unzipEntry("bundle.json", of: output, scratch: root))
+        let description = try JSONDecoder().decode(
+            BundleDescription.self, from: try unzipEntry("bundle.json", of: output, scratch: root))
         XCTAssertEqual(description.containerImage, BundleDescription.oneflowImage)
         let model = try XCTUnwrap(description.models.first)
         XCTAssertEqual(model.backend, "oneflow")
@@ -392,9 +412,12 @@ final class BundleTests: XCTestCase {
         bundleOptions.template = try BundleTemplate.load(directory: template)
         try bundle(bundleOptions)
         let listing = try ZipListing.read(bundleOptions.output)
-        XCTAssertEqual(listing.names.filter { !$0.hasPrefix("model_repository/") }, ["NOTES.md", "bin/", "bin/start.sh", "bundle.json"])
+        XCTAssertEqual(
+            listing.names.filter { !$0.hasPrefix("model_repository/") }, ["NOTES.md", "bin/", "bin/start.sh", "bundle.json"])
         XCTAssertEqual(listing.entry("bin/start.sh")?.permissions, 0o755)
-        XCTAssertEqual(String(decoding: try unzipEntry("NOTES.md", of: bundleOptions.output, scratch: root), as: UTF8.self), "Models: identity_fp32 invert_image\n")
+        XCTAssertEqual(
+            String(decoding: try unzipEntry("NOTES.md", of: bundleOptions.output, scratch: root), as: UTF8.self),
+            "Models: identity_fp32 invert_image\n")
 
         bundleOptions.output = root.appendingPathComponent("reserved.zip")
         for reserved in ["bundle.json", "model_repository/identity_fp32/1/extra.py"] {

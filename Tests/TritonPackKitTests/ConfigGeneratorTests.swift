@@ -67,7 +67,8 @@ final class ConfigGeneratorTests: XCTestCase {
 
     func testOptionsShapeTheConfig() throws {
         let options = ConfigOptions(
-            name: "t", maxBatchSize: 8, instanceGroups: [try InstanceGroupSpec(parsing: "gpu:2:0,1"), try InstanceGroupSpec(parsing: "cpu:3")],
+            name: "t", maxBatchSize: 8,
+            instanceGroups: [try InstanceGroupSpec(parsing: "gpu:2:0,1"), try InstanceGroupSpec(parsing: "cpu:3")],
             dynamicBatching: true, preferredBatchSizes: [4, 8], maxQueueDelayMicroseconds: 100, xrt: "tensorrt",
             versionPolicy: try VersionPolicySpec(parsing: "latest:2"))
         let config = try generated("tiny_mlp", options)
@@ -100,7 +101,8 @@ final class ConfigGeneratorTests: XCTestCase {
         }
         XCTAssertNoThrow(try ModelName.validate("fast_neural_style"))
         XCTAssertNoThrow(try ModelName.validate("model.v2-b"))
-        XCTAssertEqual(ModelNaming.defaultName(forModelAt: URL(fileURLWithPath: "/x/fast_neural_style/model")), "fast_neural_style")
+        XCTAssertEqual(
+            ModelNaming.defaultName(forModelAt: URL(fileURLWithPath: "/x/fast_neural_style/model")), "fast_neural_style")
         XCTAssertEqual(ModelNaming.defaultName(forModelAt: URL(fileURLWithPath: "/r/net/1/model")), "net")
         XCTAssertEqual(ModelNaming.defaultName(forModelAt: URL(fileURLWithPath: "/r/resnet50.onnx")), "resnet50")
     }

@@ -20,9 +20,11 @@ final class LintCorpusTests: XCTestCase {
     func testLintAgreesWithTheServersVerdictsOnPublicConfigs() throws {
         let expected = try JSONDecoder().decode(
             [String: [String: Verdict]].self, from: Data(contentsOf: Self.corpus.appendingPathComponent("expected.json")))
-        let sources = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.corpus.appendingPathComponent("sources.json")))
+        let sources =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: Self.corpus.appendingPathComponent("sources.json")))
             as? [[String: String]] ?? []
-        XCTAssertEqual(Set(sources.compactMap { $0["folder"] }), Set(expected.keys), "every corpus model has a source and a verdict")
+        XCTAssertEqual(
+            Set(sources.compactMap { $0["folder"] }), Set(expected.keys), "every corpus model has a source and a verdict")
 
         var compared = 0
         var agreed = 0
@@ -48,12 +50,15 @@ final class LintCorpusTests: XCTestCase {
                     }
                     if !agrees || (!verdict.loaded && !words) {
                         disagreements.append(
-                            "\(mode) \(key): server \(verdict.loaded ? "loaded" : "refused: \(verdict.message)"); lint: \(lintError?.message ?? "no error")")
+                            "\(mode) \(key): server \(verdict.loaded ? "loaded" : "refused: \(verdict.message)"); lint: \(lintError?.message ?? "no error")"
+                        )
                     }
                 }
             }
         }
-        print("lint vs tritonserver on \(compared) public configs (\(repositories.count) repositories, 2 modes): \(agreed) verdicts agree, \(sameWords)/\(refusals) refusals in Triton's words")
+        print(
+            "lint vs tritonserver on \(compared) public configs (\(repositories.count) repositories, 2 modes): \(agreed) verdicts agree, \(sameWords)/\(refusals) refusals in Triton's words"
+        )
         XCTAssertEqual(agreed, compared, disagreements.joined(separator: "\n"))
         XCTAssertEqual(sameWords, refusals, disagreements.joined(separator: "\n"))
     }

@@ -47,7 +47,8 @@ final class LintRobustnessTests: XCTestCase {
         let repository = try temporaryDirectory(self)
         try writeModel("loop", files: ["1/model.py": ""], into: repository)
         let loop = repository.appendingPathComponent("loop")
-        try FileManager.default.createSymbolicLink(atPath: loop.appendingPathComponent("config.pbtxt").path, withDestinationPath: "config.pbtxt")
+        try FileManager.default.createSymbolicLink(
+            atPath: loop.appendingPathComponent("config.pbtxt").path, withDestinationPath: "config.pbtxt")
         try FileManager.default.createSymbolicLink(atPath: loop.appendingPathComponent("2").path, withDestinationPath: "2")
         try FileManager.default.createSymbolicLink(atPath: loop.appendingPathComponent("up").path, withDestinationPath: "..")
         try writeModel("fifo", files: ["1/model.py": ""], into: repository)

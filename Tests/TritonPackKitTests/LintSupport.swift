@@ -24,7 +24,8 @@ func lint(_ example: LintExample, in test: XCTestCase, autoComplete: Bool? = nil
         try Data(bytes).write(to: url)
     }
     for (name, files) in example.otherModels { try writeModel(name, files: files, into: repository) }
-    let report = Linter(options: LintOptions(gpus: example.gpus, autoComplete: autoComplete ?? example.autoComplete)).lint(path: repository)
+    let report = Linter(options: LintOptions(gpus: example.gpus, autoComplete: autoComplete ?? example.autoComplete)).lint(
+        path: repository)
     return report.diagnostics.filter { $0.model == example.model }
 }
 

@@ -45,19 +45,24 @@ final class LintVariantsTests: XCTestCase {
                 if (lintError == nil) == verdict.loaded {
                     agreed += 1
                 } else {
-                    disagreements.append("\(mode) \(model): server \(verdict.loaded ? "loaded" : "refused: \(verdict.message)"); lint: \(lintError?.message ?? "no error")")
+                    disagreements.append(
+                        "\(mode) \(model): server \(verdict.loaded ? "loaded" : "refused: \(verdict.message)"); lint: \(lintError?.message ?? "no error")"
+                    )
                 }
                 if !verdict.loaded, verdict.hung != true {
                     refusals += 1
                     if let lintError, LintCorpusTests.serverSays(verdict.message, lintError, report: report) {
                         sameWords += 1
                     } else {
-                        wordings.append("\(mode) \(model): server: \(verdict.message)\n    lint: \(lintError?.message ?? "no error")")
+                        wordings.append(
+                            "\(mode) \(model): server: \(verdict.message)\n    lint: \(lintError?.message ?? "no error")")
                     }
                 }
             }
         }
-        print("lint vs tritonserver on \(compared) generated variants (2 modes): \(agreed) verdicts agree, \(sameWords)/\(refusals) answered refusals in Triton's words")
+        print(
+            "lint vs tritonserver on \(compared) generated variants (2 modes): \(agreed) verdicts agree, \(sameWords)/\(refusals) answered refusals in Triton's words"
+        )
         XCTAssertEqual(agreed, compared, disagreements.joined(separator: "\n"))
         // Some refusals come from the Python model's own auto_complete_config at load time: no
         // static check can word those.

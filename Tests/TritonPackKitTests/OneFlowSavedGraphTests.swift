@@ -23,8 +23,10 @@ final class OneFlowSavedGraphTests: XCTestCase {
         let graph = try OneFlowSavedGraph.read(at: sample("tiny_mlp"))
         XCTAssertEqual(
             graph.files.map(\.relativePath),
-            ["m.fc1.bias/meta", "m.fc1.bias/out", "m.fc1.weight/meta", "m.fc1.weight/out", "m.fc2.bias/meta",
-             "m.fc2.bias/out", "m.fc2.weight/meta", "m.fc2.weight/out", "model.mlir"])
+            [
+                "m.fc1.bias/meta", "m.fc1.bias/out", "m.fc1.weight/meta", "m.fc1.weight/out", "m.fc2.bias/meta",
+                "m.fc2.bias/out", "m.fc2.weight/meta", "m.fc2.weight/out", "model.mlir",
+            ])
         XCTAssertEqual(graph.files.first { $0.relativePath == "m.fc1.weight/out" }?.size, 16 * 4 * 4)
         XCTAssertEqual(graph.variables.count, 4)
     }
@@ -171,7 +173,8 @@ final class OneFlowSavedGraphTests: XCTestCase {
         XCTAssertEqual(problems.count, 1)
         XCTAssertEqual(problems[0].file, "model.mlir")
         XCTAssertTrue(
-            problems[0].message.contains("INPUT_0 ('_G_2_input.0.0_2') has data type kBool (TYPE_BOOL), which the OneFlow backend cannot serve"),
+            problems[0].message.contains(
+                "INPUT_0 ('_G_2_input.0.0_2') has data type kBool (TYPE_BOOL), which the OneFlow backend cannot serve"),
             problems[0].message)
     }
 

@@ -31,7 +31,8 @@ final class PackerTests: XCTestCase {
         XCTAssertEqual(source.count, 1 + 62 + 62 * 2)  // model.mlir, 62 variable folders, meta + out in each
 
         let config = try Inference_ModelConfig.parse(
-            String(contentsOf: modelDirectory.appendingPathComponent("config.pbtxt"), encoding: .utf8)).message
+            String(contentsOf: modelDirectory.appendingPathComponent("config.pbtxt"), encoding: .utf8)
+        ).message
         XCTAssertEqual(config, try Inference_ModelConfig.parse(ConfigGeneratorTests.guideConfig).message)
         // nothing but the repository and its lock is left behind
         XCTAssertEqual(try POSIXFiles.entries(of: root.path), ["model_repository"])
@@ -96,7 +97,8 @@ final class PackerTests: XCTestCase {
         XCTAssertEqual(updated.config, .updated)
         XCTAssertEqual(updated.version, 2)
         let config = try Inference_ModelConfig.parse(
-            String(contentsOf: repository.appendingPathComponent("net/config.pbtxt"), encoding: .utf8)).message
+            String(contentsOf: repository.appendingPathComponent("net/config.pbtxt"), encoding: .utf8)
+        ).message
         XCTAssertEqual(config.input.count, 2)
     }
 

@@ -31,7 +31,8 @@ final class ProgressTests: XCTestCase {
         for (index, size) in [3_000_000, 10, 0, 1_500_000].enumerated() {
             let source = root.appendingPathComponent("in\(index)")
             try Data(repeating: UInt8(index), count: size).write(to: source)
-            jobs.append(FileCopyJob(source: source.path, destination: root.appendingPathComponent("out\(index)").path, size: Int64(size)))
+            jobs.append(
+                FileCopyJob(source: source.path, destination: root.appendingPathComponent("out\(index)").path, size: Int64(size)))
         }
         let seen = SnapshotLog()
         let progress = ByteProgress(label: "copying") { seen.append($0) }

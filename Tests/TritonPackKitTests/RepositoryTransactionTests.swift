@@ -15,13 +15,19 @@ final class RepositoryTransactionTests: XCTestCase {
     }
 
     private func manifest(_ model: String, _ version: Int64) -> @Sendable ([Manifest.Entry]) -> Manifest {
-        { Manifest(model: model, version: version, source: .init(kind: "test", path: "t"), signature: Signature(inputs: [], outputs: []), files: $0) }
+        {
+            Manifest(
+                model: model, version: version, source: .init(kind: "test", path: "t"),
+                signature: Signature(inputs: [], outputs: []), files: $0)
+        }
     }
 
     private func addVersion(_ number: Int64, to repository: ModelRepository, sources: URL, config: String? = nil) async throws {
         let weights = try file(sources, "weights-\(number).bin", "v\(number)")
         try await RepositoryTransaction.run(in: repository, model: "m", createRepository: true) { transaction in
-            _ = try await transaction.addVersion(number, files: [PlacedFile(source: weights.source, destination: "w.bin", size: weights.size)], manifest: manifest("m", number))
+            _ = try await transaction.addVersion(
+                number, files: [PlacedFile(source: weights.source, destination: "w.bin", size: weights.size)],
+                manifest: manifest("m", number))
             if let config { transaction.setConfig(Data(config.utf8)) }
             transaction.record("test", versions: [number])
         }
@@ -43,7 +49,9 @@ final class RepositoryTransactionTests: XCTestCase {
         XCTAssertEqual(model.versions, [1, 2, 3])
         XCTAssertEqual(try model.config().maxBatchSize, 2)
 
-        let inode = try FileManager.default.attributesOfItem(atPath: repository.root.appendingPathComponent("m/1/w.bin").path)[.systemFileNumber] as? UInt64
+        let inode =
+            try FileManager.default.attributesOfItem(atPath: repository.root.appendingPathComponent("m/1/w.bin").path)[
+                .systemFileNumber] as? UInt64
         try await RepositoryTransaction.run(in: repository, model: "m") { transaction in
             transaction.removeVersions([1, 2, 9])
             XCTAssertEqual(transaction.versionsAfter, [3])
@@ -54,7 +62,8 @@ final class RepositoryTransactionTests: XCTestCase {
         let verify = try await model.version(3).verify(against: try await model.version(3).manifest())
         XCTAssertEqual(verify, [])
         XCTAssertEqual(ModelHistory.read(from: repository.modelDirectory("m")).map(\.operation), ["test", "test", "test"])
-        XCTAssertEqual(try POSIXFiles.entries(of: root.path), ["repo", "sources"], "no staging folder is left beside the repository")
+        XCTAssertEqual(
+            try POSIXFiles.entries(of: root.path), ["repo", "sources"], "no staging folder is left beside the repository")
     }
 
     func testAFailureInsideTheTransactionChangesNothingAndRemovesANewRepository() async throws {
@@ -73,7 +82,8 @@ final class RepositoryTransactionTests: XCTestCase {
         }
         XCTAssertEqual(try POSIXFiles.entries(of: root.path), ["sources"])
 
-        try await addVersion(1, to: ModelRepository(root: root.appendingPathComponent("repo")), sources: sources, config: "backend: \"python\"\n")
+        try await addVersion(
+            1, to: ModelRepository(root: root.appendingPathComponent("repo")), sources: sources, config: "backend: \"python\"\n")
         let existing = ModelRepository(root: root.appendingPathComponent("repo"))
         let before = snapshot(existing.root)
         await assertThrowsAsync(
@@ -125,7 +135,9 @@ final class RepositoryTransactionTests: XCTestCase {
     }
 
     func testVersionFolderNamesAndPolicies() {
-        XCTAssertEqual(["3", "0", "03", "3a", "-1", "+2", " 1", ""].map(ModelRepository.canonicalVersion), [3, 0, nil, nil, nil, nil, nil, nil])
+        XCTAssertEqual(
+            ["3", "0", "03", "3a", "-1", "+2", " 1", ""].map(ModelRepository.canonicalVersion),
+            [3, 0, nil, nil, nil, nil, nil, nil])
         var policy = Inference_ModelVersionPolicy()
         XCTAssertEqual(VersionPolicyEvaluation.served(policy, available: [3, 1, 2]), [3])
         policy.latest.numVersions = 2

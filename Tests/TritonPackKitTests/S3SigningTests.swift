@@ -10,17 +10,20 @@ final class S3SigningTests: XCTestCase {
     /// `GET /` to example.amazonaws.com at 20150830T123600Z, service "service", us-east-1.
     func testGetVanillaFromTheSigV4TestSuite() {
         let signer = SigV4Signer(
-            credentials: S3Credentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", region: "us-east-1"),
+            credentials: S3Credentials(
+                accessKeyID: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", region: "us-east-1"),
             service: "service")
         let request = SigV4Signer.Request(
             method: "GET", path: "/", headers: [("Host", "example.amazonaws.com"), ("X-Amz-Date", "20150830T123600Z")],
             payloadHash: SigV4Signer.emptyPayloadHash)
         XCTAssertEqual(
             SigV4Signer.canonicalRequest(request).text,
-            "GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\nhost;x-amz-date\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+            "GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\nhost;x-amz-date\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        )
         XCTAssertEqual(
             signer.authorization(for: request, date: Date(timeIntervalSince1970: 1_440_938_160)),
-            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31")
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"
+        )
     }
 
     /// "Example: GET Object" of Amazon S3's "Authenticating Requests: Using the Authorization Header"
@@ -28,23 +31,29 @@ final class S3SigningTests: XCTestCase {
     func testGetObjectExampleFromTheS3Documentation() {
         let signer = SigV4Signer(
             credentials: S3Credentials(
-                accessKeyID: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", region: "us-east-1"))
+                accessKeyID: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                region: "us-east-1"))
         let date = Date(timeIntervalSince1970: 1_369_353_600)
         XCTAssertEqual(SigV4Signer.amzDate(date), "20130524T000000Z")
         let headers = signer.signedHeaders(
-            method: "GET", host: "examplebucket.s3.amazonaws.com", path: "/test.txt", query: [], headers: [("Range", "bytes=0-9")],
+            method: "GET", host: "examplebucket.s3.amazonaws.com", path: "/test.txt", query: [],
+            headers: [("Range", "bytes=0-9")],
             payloadHash: SigV4Signer.emptyPayloadHash, date: date)
         let authorization = headers.first { $0.0 == "Authorization" }?.1
         XCTAssertEqual(
             authorization,
-            "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41")
+            "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"
+        )
     }
 
     func testQueryIsSortedAndEncoded() {
         let request = SigV4Signer.Request(
-            method: "GET", path: "/b", query: [("prefix", "a b/c"), ("list-type", "2"), ("uploads", "")], headers: [("host", "h")],
+            method: "GET", path: "/b", query: [("prefix", "a b/c"), ("list-type", "2"), ("uploads", "")],
+            headers: [("host", "h")],
             payloadHash: "x")
-        XCTAssertEqual(SigV4Signer.canonicalRequest(request).text.split(separator: "\n", omittingEmptySubsequences: false)[2], "list-type=2&prefix=a%20b%2Fc&uploads=")
+        XCTAssertEqual(
+            SigV4Signer.canonicalRequest(request).text.split(separator: "\n", omittingEmptySubsequences: false)[2],
+            "list-type=2&prefix=a%20b%2Fc&uploads=")
     }
 }
 
@@ -69,7 +78,8 @@ final class S3LocationTests: XCTestCase {
     }
 
     func testBucketFormTakesTheEndpointFromTheEnvironment() throws {
-        let location = try S3Location(parsing: "s3://bucket/repo", environment: ["TRITONPACK_S3_ENDPOINT": "http://127.0.0.1:8000/"])
+        let location = try S3Location(
+            parsing: "s3://bucket/repo", environment: ["TRITONPACK_S3_ENDPOINT": "http://127.0.0.1:8000/"])
         XCTAssertEqual(location.endpoint.absoluteString, "http://127.0.0.1:8000")
         XCTAssertEqual(location.bucket, "bucket")
         XCTAssertEqual(location.prefix, "repo")
@@ -80,7 +90,9 @@ final class S3LocationTests: XCTestCase {
     }
 
     func testNamesTritonCannotParseAreRefusedQuotingThePattern() {
-        for url in ["s3://127.0.0.1:7480/b/my model", "s3://127.0.0.1:7480/b/a+b", "s3://127.0.0.1:7480/b/x@y", "s3://127.0.0.1:7480/B"] {
+        for url in [
+            "s3://127.0.0.1:7480/b/my model", "s3://127.0.0.1:7480/b/a+b", "s3://127.0.0.1:7480/b/x@y", "s3://127.0.0.1:7480/B",
+        ] {
             XCTAssertThrowsError(try S3Location(parsing: url, environment: [:]), url) { error in
                 let error = error as? TritonPackError
                 XCTAssertEqual(error?.kind, .usage, url)
@@ -98,7 +110,8 @@ final class S3LocationTests: XCTestCase {
         let location = try S3Location(parsing: "s3://127.0.0.1:7480/bucket-2/repo", environment: [:])
         let fromEnvironment = try S3Credentials.resolve(
             for: location, environment: ["AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s", "AWS_SESSION_TOKEN": "t"])
-        XCTAssertEqual(fromEnvironment, S3Credentials(accessKeyID: "k", secretAccessKey: "s", sessionToken: "t", region: "us-east-1"))
+        XCTAssertEqual(
+            fromEnvironment, S3Credentials(accessKeyID: "k", secretAccessKey: "s", sessionToken: "t", region: "us-east-1"))
         XCTAssertThrowsError(try S3Credentials.resolve(for: location, environment: [:]))
 
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("cred-\(UUID().uuidString).json")
@@ -110,7 +123,9 @@ final class S3LocationTests: XCTestCase {
                     "s3://127.0.0.1:7480/bucket-2": {"secret_key": "s2", "key_id": "k2", "region": "r2", "session_token": "t2", "profile": ""}}}
             """#.utf8
         ).write(to: file)
-        let environment = ["TRITON_CLOUD_CREDENTIAL_PATH": file.path, "AWS_ACCESS_KEY_ID": "ignored", "AWS_SECRET_ACCESS_KEY": "ignored"]
+        let environment = [
+            "TRITON_CLOUD_CREDENTIAL_PATH": file.path, "AWS_ACCESS_KEY_ID": "ignored", "AWS_SECRET_ACCESS_KEY": "ignored",
+        ]
         XCTAssertEqual(
             try S3Credentials.resolve(for: location, environment: environment),
             S3Credentials(accessKeyID: "k2", secretAccessKey: "s2", sessionToken: "t2", region: "r2"))

@@ -19,7 +19,8 @@ final class BinaryTensorCodecTests: XCTestCase {
         XCTAssertEqual(request.path, "v2/models/m/versions/3/infer")
         XCTAssertEqual(request.body.count, request.headerLength + a.bytes.count + b.bytes.count)
         XCTAssertEqual(request.body.suffix(a.bytes.count + b.bytes.count), a.bytes + b.bytes)
-        let header = try XCTUnwrap(JSONSerialization.jsonObject(with: request.body.prefix(request.headerLength)) as? [String: Any])
+        let header = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: request.body.prefix(request.headerLength)) as? [String: Any])
         let inputs = try XCTUnwrap(header["inputs"] as? [[String: Any]])
         XCTAssertEqual(inputs.map { $0["name"] as? String }, ["A", "B"])
         XCTAssertEqual(inputs.map { $0["datatype"] as? String }, ["FP32", "BYTES"])
@@ -192,7 +193,8 @@ final class ListeningSocketsTests: XCTestCase {
 
     func testOnlyListeningLoopbackSocketsOfTheProcessCount() {
         XCTAssertEqual(ListeningSockets.loopbackPorts(inTable: table, inodes: [745206]), [0x9769])
-        XCTAssertEqual(ListeningSockets.loopbackPorts(inTable: table, inodes: [744129, 745300]), [], "not loopback, not listening")
+        XCTAssertEqual(
+            ListeningSockets.loopbackPorts(inTable: table, inodes: [744129, 745300]), [], "not loopback, not listening")
         XCTAssertEqual(ListeningSockets.loopbackPorts(inTable: table, inodes: []), [])
     }
 
@@ -203,10 +205,14 @@ final class ListeningSocketsTests: XCTestCase {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
         XCTAssertEqual(bound, 0)
         XCTAssertEqual(listen(fd, 1), 0)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
         XCTAssertTrue(ListeningSockets.loopbackPorts(of: getpid()).contains(Int(UInt16(bigEndian: address.sin_port))))
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 @_exported import TestSupport
+import XCTest
 
 @testable import TritonPackKit
 
@@ -32,7 +32,9 @@ struct SampleSignature: Decodable {
         case type(String)
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
-            if let shape = try? container.decode([Int64].self) { self = .shape(shape) } else {
+            if let shape = try? container.decode([Int64].self) {
+                self = .shape(shape)
+            } else {
                 self = .type(try container.decode(String.self))
             }
         }

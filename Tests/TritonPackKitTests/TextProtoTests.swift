@@ -61,13 +61,19 @@ final class TextProtoTests: XCTestCase {
     func testSyntaxErrorsCarryLineAndColumn() {
         let cases: [(String, String, SourcePosition)] = [
             ("max_batch_size: $", "Expected integer, got: $", SourcePosition(line: 1, column: 17)),
-            ("input { data_type: TYPE_FLOAT }", "Unknown enumeration value of \"TYPE_FLOAT\" for field \"data_type\".",
-             SourcePosition(line: 1, column: 31)),
-            ("version_policy { latest {} }\nversion_policy { all {} }",
-             "Non-repeated field \"version_policy\" is specified multiple times.", SourcePosition(line: 2, column: 16)),
-            ("dynamic_batching {}\nsequence_batching {}",
-             "Field \"sequence_batching\" is specified along with field \"dynamic_batching\", another member of oneof \"scheduling_choice\".",
-             SourcePosition(line: 2, column: 19)),
+            (
+                "input { data_type: TYPE_FLOAT }", "Unknown enumeration value of \"TYPE_FLOAT\" for field \"data_type\".",
+                SourcePosition(line: 1, column: 31)
+            ),
+            (
+                "version_policy { latest {} }\nversion_policy { all {} }",
+                "Non-repeated field \"version_policy\" is specified multiple times.", SourcePosition(line: 2, column: 16)
+            ),
+            (
+                "dynamic_batching {}\nsequence_batching {}",
+                "Field \"sequence_batching\" is specified along with field \"dynamic_batching\", another member of oneof \"scheduling_choice\".",
+                SourcePosition(line: 2, column: 19)
+            ),
         ]
         for (text, message, position) in cases {
             XCTAssertThrowsError(try Inference_ModelConfig.parse(text), text) { error in
@@ -112,13 +118,25 @@ final class TextProtoTests: XCTestCase {
         var warmup = Inference_ModelWarmup()
         warmup.name = "w"
         warmup.batchSize = 1
-        warmup.inputs = ["in": .with { $0.dataType = .typeFp32; $0.dims = [3]; $0.zeroData = false }]
+        warmup.inputs = [
+            "in": .with {
+                $0.dataType = .typeFp32
+                $0.dims = [3]
+                $0.zeroData = false
+            }
+        ]
         config.modelWarmup = [warmup]
         config.optimization.executionAccelerators.gpuExecutionAccelerator = [
-            .with { $0.name = "tensorrt"; $0.parameters = ["precision_mode": "FP16"] }
+            .with {
+                $0.name = "tensorrt"
+                $0.parameters = ["precision_mode": "FP16"]
+            }
         ]
         config.modelMetrics.metricControl = [
-            .with { $0.metricIdentifier.family = "f"; $0.histogramOptions.buckets = [0.5, 1e-3, 100] }
+            .with {
+                $0.metricIdentifier.family = "f"
+                $0.histogramOptions.buckets = [0.5, 1e-3, 100]
+            }
         ]
 
         let printed = config.pbtxt

@@ -33,7 +33,8 @@ final class TritonQATests: XCTestCase {
             let expected = try expectations(in: directory)
             let original = try String(contentsOf: directory.appendingPathComponent("config.pbtxt"), encoding: .utf8)
             for (platform, file) in platforms.sorted(by: { $0.key < $1.key }) {
-                let config = original.split(separator: "\n", omittingEmptySubsequences: false)
+                let config =
+                    original.split(separator: "\n", omittingEmptySubsequences: false)
                     .filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("platform:") }
                     .joined(separator: "\n") + "\nplatform: \"\(platform)\"\n"
                 let repository = try temporaryDirectory(self)

@@ -55,8 +55,12 @@ public struct BundleReport: Codable, Sendable, Equatable {
     public var leftOut: [String]
 
     enum CodingKeys: String, CodingKey {
-        case output, models, entries, storedFiles = "stored_files", deflatedFiles = "deflated_files"
-        case contentBytes = "content_bytes", archiveBytes = "archive_bytes", leftOut = "left_out"
+        case output, models, entries
+        case storedFiles = "stored_files"
+        case deflatedFiles = "deflated_files"
+        case contentBytes = "content_bytes"
+        case archiveBytes = "archive_bytes"
+        case leftOut = "left_out"
     }
 }
 
@@ -82,24 +86,32 @@ public struct BundleBuilder: Sendable {
         try lintModels(names, in: repository)
 
         var walker = try SafeTreeWalker(boundary: root, includePrivate: options.includePrivate)
-        var found: [FoundEntry] = [FoundEntry(archiveName: "\(Self.repositoryFolder)/", path: root, size: 0, isDirectory: true, executable: true)]
+        var found: [FoundEntry] = [
+            FoundEntry(archiveName: "\(Self.repositoryFolder)/", path: root, size: 0, isDirectory: true, executable: true)
+        ]
         var models: [BundleModel] = []
         for (name, config) in selected {
             let model = try ModelDirectory.local(name, in: repository.root)
             let available = model.versions
-            let versions = options.versions == .all ? available : VersionPolicyEvaluation.served(config.versionPolicy, available: available)
+            let versions =
+                options.versions == .all ? available : VersionPolicyEvaluation.served(config.versionPolicy, available: available)
             guard !versions.isEmpty || config.platform == "ensemble" else {
                 throw TritonPackError.refused(
                     model.directory.path,
-                    available.isEmpty ? "the model has no version folder" : "the version policy serves none of versions \(available.map(String.init).joined(separator: ", "))")
+                    available.isEmpty
+                        ? "the model has no version folder"
+                        : "the version policy serves none of versions \(available.map(String.init).joined(separator: ", "))")
             }
             let kept = Set(versions.map(String.init))
             let prefix = "\(Self.repositoryFolder)/\(name)/"
-            found.append(FoundEntry(archiveName: prefix, path: model.directory.path, size: 0, isDirectory: true, executable: true))
+            found.append(
+                FoundEntry(archiveName: prefix, path: model.directory.path, size: 0, isDirectory: true, executable: true))
             found += try walker.walk(model.directory.path, prefix: prefix) { entry in
                 ModelRepository.canonicalVersion(entry) == nil || kept.contains(entry)
             }
-            let signature = versions.last.flatMap { try? Manifest.read(from: model.directory.appendingPathComponent(String($0))).signature }
+            let signature = versions.last.flatMap {
+                try? Manifest.read(from: model.directory.appendingPathComponent(String($0))).signature
+            }
             models.append(BundleModel(name: name, config: config, versions: versions, signature: signature))
         }
 
@@ -111,13 +123,18 @@ public struct BundleBuilder: Sendable {
         var entries = try found.map(Self.entry(for:))
         let templateFiles = try options.template.rendered(with: Self.placeholderValues(description))
         let reserved = [Self.repositoryFolder, BundledOneFlowRuntime.folder]
-        var generated = BundledOneFlowRuntime.files(for: selected.map(\.config).filter { $0.backend == OneFlowBackend.backendName })
-            .map { (path: $0.path, contents: Data($0.text.utf8), executable: false) }
+        var generated = BundledOneFlowRuntime.files(
+            for: selected.map(\.config).filter { $0.backend == OneFlowBackend.backendName }
+        )
+        .map { (path: $0.path, contents: Data($0.text.utf8), executable: false) }
         for file in templateFiles {
-            if file.path == BundleDescription.fileName || reserved.contains(where: { file.path == $0 || file.path.hasPrefix($0 + "/") }) {
+            if file.path == BundleDescription.fileName
+                || reserved.contains(where: { file.path == $0 || file.path.hasPrefix($0 + "/") })
+            {
                 throw TritonPackError.refused(
                     "\(options.template.origin)/\(file.path)",
-                    "the bundle writes \(reserved.map { "\($0)/" }.joined(separator: ", ")) and \(BundleDescription.fileName) itself; these names are reserved in a template")
+                    "the bundle writes \(reserved.map { "\($0)/" }.joined(separator: ", ")) and \(BundleDescription.fileName) itself; these names are reserved in a template"
+                )
             }
             generated.append((file.path, file.contents, file.executable))
         }
@@ -175,7 +192,9 @@ public struct BundleBuilder: Sendable {
                 let exists = errno == EEXIST
                 throw TritonPackError(
                     exists ? .refused : .io, file: output.path,
-                    exists ? "exists (created while bundling); pass --force to replace it" : "cannot rename the finished archive into place: \(POSIXFiles.errnoMessage())")
+                    exists
+                        ? "exists (created while bundling); pass --force to replace it"
+                        : "cannot rename the finished archive into place: \(POSIXFiles.errnoMessage())")
             }
         } catch {
             unlink(temporary)
@@ -213,7 +232,9 @@ public struct BundleBuilder: Sendable {
             queue = try POSIXFiles.entries(of: repository.root.path).filter {
                 !PrivateFiles.isPrivate($0) && POSIXFiles.isDirectory(repository.modelDirectory($0).path)
             }
-            guard !queue.isEmpty else { throw TritonPackError.refused(repository.root.path, "the repository has no model folder") }
+            guard !queue.isEmpty else {
+                throw TritonPackError.refused(repository.root.path, "the repository has no model folder")
+            }
         } else {
             for name in options.models { try ModelName.validate(name) }
             queue = options.models

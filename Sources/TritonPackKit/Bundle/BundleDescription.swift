@@ -10,7 +10,9 @@ public enum ImageLayout: String, Codable, Sendable {
     /// The layout of a tensor shaped like a 1- or 3-channel image of FP32 or UINT8 pixels, after
     /// leading dimensions of 1 (or -1, a batch) are set aside; nil for anything else.
     /// The config's `format` decides when it names one.
-    public static func detect(dataType: Inference_DataType, shape: [Int64], format: Inference_ModelInput.Format = .none) -> ImageLayout? {
+    public static func detect(dataType: Inference_DataType, shape: [Int64], format: Inference_ModelInput.Format = .none)
+        -> ImageLayout?
+    {
         guard dataType == .typeFp32 || dataType == .typeUint8 else { return nil }
         var dims = shape[...]
         while dims.count > 3, let first = dims.first, first == 1 || first == -1 { dims = dims.dropFirst() }
@@ -57,7 +59,9 @@ public struct BundleModel: Codable, Equatable, Sendable {
     public var signature: Signature?
 
     enum CodingKeys: String, CodingKey {
-        case name, backend, platform, maxBatchSize = "max_batch_size", versions, gpu, inputs, outputs, signature
+        case name, backend, platform
+        case maxBatchSize = "max_batch_size"
+        case versions, gpu, inputs, outputs, signature
     }
 
     public init(name: String, config: Inference_ModelConfig, versions: [Int64], signature: Signature?) {
@@ -108,7 +112,10 @@ public struct BundleDescription: Codable, Equatable, Sendable {
     public var models: [BundleModel]
 
     enum CodingKeys: String, CodingKey {
-        case format, defaultModel = "default_model", containerImage = "container_image", models
+        case format
+        case defaultModel = "default_model"
+        case containerImage = "container_image"
+        case models
     }
 
     /// OneFlow's serving image carries the `oneflow` backend; NVIDIA's image serves everything else.

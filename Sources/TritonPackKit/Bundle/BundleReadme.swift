@@ -9,7 +9,9 @@ enum BundleReadme {
         var lines: [String] = ["### `\(model.name)`", ""]
         var facts = ["backend `\(model.backend)`"]
         if let platform = model.platform { facts.append("platform `\(platform)`") }
-        facts.append(model.versions.count == 1 ? "version \(model.versions[0])" : "versions \(model.versions.map(String.init).joined(separator: ", "))")
+        facts.append(
+            model.versions.count == 1
+                ? "version \(model.versions[0])" : "versions \(model.versions.map(String.init).joined(separator: ", "))")
         facts.append(
             model.maxBatchSize > 0
                 ? "`max_batch_size: \(model.maxBatchSize)` (the first dimension of every tensor is the batch)"
@@ -34,7 +36,9 @@ enum BundleReadme {
         }
         if let signature = model.signature {
             lines.append("")
-            lines.append("Signature recorded when the model was packed: inputs \(signature.inputs.map(\.summary).joined(separator: ", ")); outputs \(signature.outputs.map(\.summary).joined(separator: ", ")).")
+            lines.append(
+                "Signature recorded when the model was packed: inputs \(signature.inputs.map(\.summary).joined(separator: ", ")); outputs \(signature.outputs.map(\.summary).joined(separator: ", "))."
+            )
         }
         if model.backend != "ensemble" {
             let arguments = model.inputs.map { "--input \($0.name)=\($0.image != nil ? "picture.jpg" : "\($0.name).npy")" }
@@ -50,7 +54,8 @@ enum BundleReadme {
 
     /// What a OneFlow model needs, and the three ways `run.sh` can serve it.
     private static func oneflowNeeds(_ model: BundleModel, image: String) -> [String] {
-        let gpu = model.gpu
+        let gpu =
+            model.gpu
             ? "Its config asks for a GPU (`KIND_GPU`). Without one, `run.sh` serves it with `KIND_CPU` instead, and says so."
             : "It runs on CPU (`KIND_CPU`)."
         return [

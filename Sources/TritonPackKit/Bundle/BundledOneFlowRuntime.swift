@@ -13,7 +13,8 @@ enum BundledOneFlowRuntime {
         var files = OneFlowPythonServing.runtimeFiles.map { ("\(folder)/\($0.path)", $0.text) }
         for config in configs {
             files.append(("\(folder)/\(config.name)/python.pbtxt", OneFlowPythonServing.config(for: config, python: nil).pbtxt))
-            files.append(("\(folder)/\(config.name)/python-cpu.pbtxt", OneFlowPythonServing.config(for: config.onCPU, python: nil).pbtxt))
+            files.append(
+                ("\(folder)/\(config.name)/python-cpu.pbtxt", OneFlowPythonServing.config(for: config.onCPU, python: nil).pbtxt))
             files.append(("\(folder)/\(config.name)/oneflow-cpu.pbtxt", config.onCPU.pbtxt))
         }
         return files

@@ -83,7 +83,8 @@ struct SafeTreeWalker {
                         archiveName: archiveName, path: path, size: Int64(info.st_size), isDirectory: false,
                         executable: info.st_mode & 0o111 != 0))
             default:
-                throw TritonPackError.refused(shownPath, "not a regular file or folder (a device, pipe or socket cannot be bundled)")
+                throw TritonPackError.refused(
+                    shownPath, "not a regular file or folder (a device, pipe or socket cannot be bundled)")
             }
         }
     }

@@ -139,8 +139,8 @@ final class ZipArchiveWriter {
         let method = entry.method == .deflated && entry.content != .directory ? ZIP_CM_DEFLATE : ZIP_CM_STORE
         let attributes = (fileType | UInt32(entry.permissions & 0o7777)) << 16
         guard zip_set_file_compression(archive, position, method, 6) == 0,
-              zip_file_set_dostime(archive, position, timestamp.time, timestamp.date, 0) == 0,
-              zip_file_set_external_attributes(archive, position, 0, UInt8(ZIP_OPSYS_UNIX), attributes) == 0
+            zip_file_set_dostime(archive, position, timestamp.time, timestamp.date, 0) == 0,
+            zip_file_set_external_attributes(archive, position, 0, UInt8(ZIP_OPSYS_UNIX), attributes) == 0
         else { throw TritonPackError.io(path, "cannot set attributes of \(entry.name): \(lastError())") }
     }
 
@@ -153,9 +153,11 @@ final class ZipArchiveWriter {
             discard()
             let file = withUnsafeBytes(of: failure.pointee.path) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
             if failure.pointee.changed != 0 {
-                throw TritonPackError.io(file, "changed size while being bundled; bundle again once nothing writes to the repository")
+                throw TritonPackError.io(
+                    file, "changed size while being bundled; bundle again once nothing writes to the repository")
             }
-            throw TritonPackError.io(file.isEmpty ? path : file, file.isEmpty ? "cannot write archive: \(message)" : "cannot read: \(message)")
+            throw TritonPackError.io(
+                file.isEmpty ? path : file, file.isEmpty ? "cannot write archive: \(message)" : "cannot read: \(message)")
         }
         self.archive = nil
         closeDescriptor()

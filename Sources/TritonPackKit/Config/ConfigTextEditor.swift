@@ -31,7 +31,10 @@ enum ConfigTextEditor {
         while index < bytes.count {
             let byte = bytes[index]
             if let open = quote {
-                if byte == UInt8(ascii: "\\") { index += 2; continue }
+                if byte == UInt8(ascii: "\\") {
+                    index += 2
+                    continue
+                }
                 if byte == open { quote = nil }
             } else if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
                 quote = byte

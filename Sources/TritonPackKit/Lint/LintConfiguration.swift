@@ -112,7 +112,8 @@ public struct LintConfiguration: Equatable, Sendable {
         guard let unknown = keys.subtracting(allowed).sorted().first else { return }
         let place = section.map { "in \"\($0)\"" } ?? "at the top level"
         throw TritonPackError.usage(
-            "\(file.path): unknown key \"\(unknown)\" \(place); expected \(allowed.sorted().map { "\"\($0)\"" }.joined(separator: ", "))")
+            "\(file.path): unknown key \"\(unknown)\" \(place); expected \(allowed.sorted().map { "\"\($0)\"" }.joined(separator: ", "))"
+        )
     }
 
     /// The file's settings with the command line's on top: a flag given replaces the file's value.

@@ -10,7 +10,9 @@ public struct LintReport: Codable, Sendable {
     public var seconds: Double?
     public var modelSeconds: [String: Double]?
 
-    public init(path: String, models: [String], diagnostics: [Diagnostic], seconds: Double? = nil, modelSeconds: [String: Double]? = nil) {
+    public init(
+        path: String, models: [String], diagnostics: [Diagnostic], seconds: Double? = nil, modelSeconds: [String: Double]? = nil
+    ) {
         self.path = path
         self.models = models
         self.diagnostics = diagnostics
@@ -86,7 +88,9 @@ public struct Linter: Sendable {
     static func looksLikeModelDirectory(_ url: URL) -> Bool {
         let entries = (try? POSIXFiles.entries(of: url.path)) ?? []
         return entries.contains(ModelRepository.configFileName)
-            || entries.contains { ModelRepository.canonicalVersion($0) != nil && POSIXFiles.isDirectory(url.appendingPathComponent($0).path) }
+            || entries.contains {
+                ModelRepository.canonicalVersion($0) != nil && POSIXFiles.isDirectory(url.appendingPathComponent($0).path)
+            }
     }
 
     static func run(_ rules: [any LintRule], on context: LintContext) -> [Diagnostic] {
@@ -96,7 +100,8 @@ public struct Linter: Sendable {
             let description = rule.description
             if broken && description.identifier != ConfigSyntaxRule.description.identifier { continue }
             if context.model.backendDetectionError != nil
-                && ![ConfigSyntaxRule.description.identifier, BackendUndeterminedRule.description.identifier,
+                && ![
+                    ConfigSyntaxRule.description.identifier, BackendUndeterminedRule.description.identifier,
                     HiddenModelDirectoryRule.description.identifier, RepositoryAgentRule.description.identifier,
                     MissingConfigRule.description.identifier,
                 ].contains(description.identifier)

@@ -124,7 +124,8 @@ public struct DiagnosticSink: Sendable {
     }
 
     /// Reports at a file relative to the model directory.
-    public mutating func report(_ message: String, file: String, line: Int? = nil, column: Int? = nil, severity: Severity? = nil) {
+    public mutating func report(_ message: String, file: String, line: Int? = nil, column: Int? = nil, severity: Severity? = nil)
+    {
         diagnostics.append(
             Diagnostic(
                 severity: severity ?? self.severity, rule: rule, message: message, model: model.name,

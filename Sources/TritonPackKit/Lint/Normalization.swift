@@ -11,9 +11,10 @@ public enum BackendDetection {
         let firstSubdirectory = (try? POSIXFiles.entries(of: directory.path))?.first {
             POSIXFiles.isDirectory(directory.appendingPathComponent($0).path)
         }
-        let versionEntries: [String] = firstSubdirectory.flatMap {
-            try? POSIXFiles.entries(of: directory.appendingPathComponent($0).path)
-        } ?? []
+        let versionEntries: [String] =
+            firstSubdirectory.flatMap {
+                try? POSIXFiles.entries(of: directory.appendingPathComponent($0).path)
+            } ?? []
         let versionPath = firstSubdirectory.map { directory.appendingPathComponent($0) }
         func isFile(_ name: String) -> Bool {
             guard let versionPath, versionEntries.contains(name) else { return false }
@@ -95,7 +96,8 @@ public enum BackendDetection {
         {
             config.backend = "pytorch"
             if config.platform.isEmpty {
-                config.platform = isFile("model.pt") || config.defaultModelFilename == "model.pt" || !isFile("model.pt2")
+                config.platform =
+                    isFile("model.pt") || config.defaultModelFilename == "model.pt" || !isFile("model.pt2")
                     ? "pytorch_libtorch" : "torch_aoti"
             }
             if config.defaultModelFilename.isEmpty {
@@ -113,7 +115,8 @@ public enum BackendDetection {
         // Custom: backend from the directory name's first '.'
         if config.platform.isEmpty && filenameEmpty {
             guard let dot = modelName.firstIndex(of: ".") else {
-                return "Invalid model name: Could not determine backend for model '\(modelName)' with no backend in model configuration. Expected model name of the form 'model.<backend_name>'."
+                return
+                    "Invalid model name: Could not determine backend for model '\(modelName)' with no backend in model configuration. Expected model name of the form 'model.<backend_name>'."
             }
             let backend = String(modelName[modelName.index(after: dot)...])
             config.backend = backend

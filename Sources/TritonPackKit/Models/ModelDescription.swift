@@ -80,7 +80,9 @@ extension ONNXModel {
     public var description: ModelDescription {
         let size = POSIXFiles.fileSize(path.path) ?? 0
         var problems = self.problems.map { Problem(file: path.path, $0) }
-        var files = [PlacedFile(source: path, destination: externalData.isEmpty ? "model.onnx" : "model.onnx/model.onnx", size: size)]
+        var files = [
+            PlacedFile(source: path, destination: externalData.isEmpty ? "model.onnx" : "model.onnx/model.onnx", size: size)
+        ]
         for location in externalData {
             let data = path.deletingLastPathComponent().appendingPathComponent(location)
             guard let dataSize = POSIXFiles.fileSize(data.path), POSIXFiles.isRegularFile(data.path) else {

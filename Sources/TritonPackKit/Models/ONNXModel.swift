@@ -17,7 +17,11 @@ public struct ONNXModel: Sendable {
         /// nil for an unknown rank; -1 for a symbolic or unknown dimension.
         public var dims: [Int64]?
 
-        enum CodingKeys: String, CodingKey { case name, kind, elementType = "elem_type", dims }
+        enum CodingKeys: String, CodingKey {
+            case name, kind
+            case elementType = "elem_type"
+            case dims
+        }
     }
 
     struct Description: Decodable {
@@ -33,9 +37,13 @@ public struct ONNXModel: Sendable {
         var checkerSkipped: String?
 
         enum CodingKeys: String, CodingKey {
-            case irVersion = "ir_version", opsets, inputs, outputs, initializers
-            case externalData = "external_data", checkError = "check_error"
-            case inferenceError = "inference_error", loadError = "load_error", checkerSkipped = "checker_skipped"
+            case irVersion = "ir_version"
+            case opsets, inputs, outputs, initializers
+            case externalData = "external_data"
+            case checkError = "check_error"
+            case inferenceError = "inference_error"
+            case loadError = "load_error"
+            case checkerSkipped = "checker_skipped"
         }
     }
 
@@ -94,10 +102,12 @@ public struct ONNXModel: Sendable {
             for value in values {
                 if value.kind != .tensor {
                     found.append(
-                        "\(role) '\(value.name)' is a \(value.kind.rawValue), not a tensor (Triton: Unsupported ONNX Type '\(value.kind.rawValue)' for I/O '\(value.name)', expected 'ONNX_TYPE_TENSOR')")
+                        "\(role) '\(value.name)' is a \(value.kind.rawValue), not a tensor (Triton: Unsupported ONNX Type '\(value.kind.rawValue)' for I/O '\(value.name)', expected 'ONNX_TYPE_TENSOR')"
+                    )
                 } else if value.elementType.tritonType == nil {
                     found.append(
-                        "\(role) '\(value.name)' has ONNX element type \(value.elementType.name), which Triton cannot serve (no Triton data type; the ONNX Runtime backend reads it as TYPE_INVALID)")
+                        "\(role) '\(value.name)' has ONNX element type \(value.elementType.name), which Triton cannot serve (no Triton data type; the ONNX Runtime backend reads it as TYPE_INVALID)"
+                    )
                 } else if value.dims == nil {
                     found.append("\(role) '\(value.name)' has no shape (unknown rank); Triton needs dims")
                 }
@@ -135,7 +145,6 @@ public struct ONNXElementType: RawRepresentable, Decodable, Hashable, Sendable, 
     public init(from decoder: any Decoder) throws {
         rawValue = try decoder.singleValueContainer().decode(Int.self)
     }
-
 
     private static let names = [
         0: "UNDEFINED", 1: "FLOAT", 2: "UINT8", 3: "INT8", 4: "UINT16", 5: "INT16", 6: "INT32", 7: "INT64",

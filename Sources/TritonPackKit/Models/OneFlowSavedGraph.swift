@@ -72,7 +72,8 @@ public struct OneFlowSavedGraph: Sendable {
         }
         let graphPath = directory.appendingPathComponent(graphFileName).path
         guard POSIXFiles.isRegularFile(graphPath) else {
-            throw TritonPackError.refused(graphPath, "missing: a saved OneFlow graph has model.mlir beside its variable folders" + nextStep(directory))
+            throw TritonPackError.refused(
+                graphPath, "missing: a saved OneFlow graph has model.mlir beside its variable folders" + nextStep(directory))
         }
         guard let data = FileManager.default.contents(atPath: graphPath) else {
             throw TritonPackError.io(graphPath, "cannot read: \(POSIXFiles.errnoMessage())")
@@ -263,7 +264,8 @@ private struct Reader {
         guard let metaData = FileManager.default.contents(atPath: metaPath), POSIXFiles.isRegularFile(metaPath) else {
             problem(
                 name,
-                "unknown entry: model.mlir declares no variable of this name, and it is no variable folder (no meta); flow.save writes model.mlir and one folder per variable")
+                "unknown entry: model.mlir declares no variable of this name, and it is no variable folder (no meta); flow.save writes model.mlir and one folder per variable"
+            )
             return
         }
         files.append(ModelFile(relativePath: metaRelative, size: Int64(metaData.count)))
@@ -271,9 +273,11 @@ private struct Reader {
         guard let meta = parseMeta(Array(metaData), relative: metaRelative) else { return }
         checkOut(of: OneFlowSavedGraph.Variable(name: name, oneflowType: meta.dataType, shape: meta.shape.dim))
         if problems.count == problemsBefore {
-            notes.append(Problem(
-                file: name,
-                "variable folder that model.mlir does not read (a buffer such as BatchNorm's num_batches_tracked): packed unchanged; the backend never loads it"))
+            notes.append(
+                Problem(
+                    file: name,
+                    "variable folder that model.mlir does not read (a buffer such as BatchNorm's num_batches_tracked): packed unchanged; the backend never loads it"
+                ))
         }
     }
 

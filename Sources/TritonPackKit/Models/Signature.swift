@@ -11,7 +11,11 @@ public struct TensorSpec: Equatable, Hashable, Sendable, Codable {
         self.shape = shape
     }
 
-    enum CodingKeys: String, CodingKey { case name, dataType = "data_type", shape }
+    enum CodingKeys: String, CodingKey {
+        case name
+        case dataType = "data_type"
+        case shape
+    }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)

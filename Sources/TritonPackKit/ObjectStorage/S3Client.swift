@@ -68,7 +68,9 @@ public struct S3Client: Sendable {
 
     public func createBucket() async throws {
         let response = try await send("PUT", key: nil)
-        guard response.status == 200 || errorCode(response) == "BucketAlreadyOwnedByYou" else { throw failure(response, key: nil) }
+        guard response.status == 200 || errorCode(response) == "BucketAlreadyOwnedByYou" else {
+            throw failure(response, key: nil)
+        }
     }
 
     // MARK: objects
@@ -117,7 +119,8 @@ public struct S3Client: Sendable {
 
     /// Streams an object into a new file at `path`, returning its size and SHA-256.
     public func download(_ key: String, to path: String) async throws -> (size: Int64, sha256: String) {
-        let request = try makeRequest("GET", key: key, query: [], headers: [], body: nil, payloadHash: SigV4Signer.emptyPayloadHash)
+        let request = try makeRequest(
+            "GET", key: key, query: [], headers: [], body: nil, payloadHash: SigV4Signer.emptyPayloadHash)
         let response: HTTPClientResponse
         do {
             response = try await http.execute(request, timeout: requestTimeout)
@@ -128,10 +131,13 @@ public struct S3Client: Sendable {
             let body = (try? await response.body.collect(upTo: 1 << 20)).map { Data(buffer: $0) } ?? Data()
             throw failure(Response(status: Int(response.status.code), headers: response.headers, body: body), key: key)
         }
-        guard let output = FileHandle(forWritingAtPath: path) ?? {
-            _ = FileManager.default.createFile(atPath: path, contents: nil)
-            return FileHandle(forWritingAtPath: path)
-        }() else {
+        guard
+            let output = FileHandle(forWritingAtPath: path)
+                ?? {
+                    _ = FileManager.default.createFile(atPath: path, contents: nil)
+                    return FileHandle(forWritingAtPath: path)
+                }()
+        else {
             throw TritonPackError.io(path, "cannot create the file to download \(location.display(key)) into")
         }
         defer { try? output.close() }
@@ -167,7 +173,9 @@ public struct S3Client: Sendable {
 
     public func delete(_ key: String) async throws {
         let response = try await send("DELETE", key: key)
-        guard response.status == 204 || response.status == 200 || response.status == 404 else { throw failure(response, key: key) }
+        guard response.status == 204 || response.status == 200 || response.status == 404 else {
+            throw failure(response, key: key)
+        }
     }
 
     // MARK: multipart
@@ -191,7 +199,9 @@ public struct S3Client: Sendable {
             "POST", key: key, query: [("uploadId", uploadID)], headers: [("Content-Type", "application/xml")],
             body: S3XMLWriter.completeMultipartUpload(parts))
         // S3 can answer 200 with an error document when completion fails late.
-        guard response.status == 200, S3XMLElement.parse(response.body)?.name != "Error" else { throw failure(response, key: key) }
+        guard response.status == 200, S3XMLElement.parse(response.body)?.name != "Error" else {
+            throw failure(response, key: key)
+        }
     }
 
     public func abortMultipartUpload(_ key: String, uploadID: String) async throws {
@@ -213,7 +223,8 @@ public struct S3Client: Sendable {
             for item in root.all("Upload") {
                 guard let key = item.string("Key"), let id = item.string("UploadId") else { continue }
                 uploads.append(
-                    S3MultipartUpload(key: key, uploadID: id, initiated: item.string("Initiated").flatMap(HTTPDates.parseISO8601)))
+                    S3MultipartUpload(key: key, uploadID: id, initiated: item.string("Initiated").flatMap(HTTPDates.parseISO8601))
+                )
             }
             if root.string("IsTruncated") == "true" {
                 keyMarker = root.string("NextKeyMarker")
@@ -250,8 +261,11 @@ public struct S3Client: Sendable {
         let basePath = location.endpoint.path.hasSuffix("/") ? String(location.endpoint.path.dropLast()) : location.endpoint.path
         var path = basePath + "/" + SigV4Signer.uriEncode(location.bucket)
         if let key { path += "/" + SigV4Signer.uriEncode(key, keepSlash: true) }
-        let queryString = query.map { $0.1.isEmpty && ["uploads"].contains($0.0) ? SigV4Signer.uriEncode($0.0) : "\(SigV4Signer.uriEncode($0.0))=\(SigV4Signer.uriEncode($0.1))" }
-            .joined(separator: "&")
+        let queryString = query.map {
+            $0.1.isEmpty && ["uploads"].contains($0.0)
+                ? SigV4Signer.uriEncode($0.0) : "\(SigV4Signer.uriEncode($0.0))=\(SigV4Signer.uriEncode($0.1))"
+        }
+        .joined(separator: "&")
         var hostHeader = location.endpoint.host ?? ""
         if let port = location.endpoint.port { hostHeader += ":\(port)" }
         let signed = signer.signedHeaders(
@@ -306,7 +320,8 @@ public struct S3Client: Sendable {
         case (403, "InvalidAccessKeyId"), (403, "SignatureDoesNotMatch"), (403, "AccessDenied"), (403, nil):
             return TritonPackError.io(
                 location.url,
-                "the S3 server refused the credentials of access key '\(signer.credentials.accessKeyID)' (\(code ?? "403 Forbidden")); check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or TRITON_CLOUD_CREDENTIAL_PATH)")
+                "the S3 server refused the credentials of access key '\(signer.credentials.accessKeyID)' (\(code ?? "403 Forbidden")); check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or TRITON_CLOUD_CREDENTIAL_PATH)"
+            )
         default:
             let detail = [code, message].compactMap { $0 }.joined(separator: ": ")
             return TritonPackError.io(target, "S3 answered HTTP \(response.status)\(detail.isEmpty ? "" : " (\(detail))")")

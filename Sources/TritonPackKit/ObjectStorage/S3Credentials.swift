@@ -26,7 +26,8 @@ public struct S3Credentials: Equatable, Sendable {
         }
         guard let key = value("AWS_ACCESS_KEY_ID"), let secret = value("AWS_SECRET_ACCESS_KEY") else {
             throw TritonPackError.usage(
-                "\(location.url): no credentials; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or TRITON_CLOUD_CREDENTIAL_PATH), as for Triton")
+                "\(location.url): no credentials; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or TRITON_CLOUD_CREDENTIAL_PATH), as for Triton"
+            )
         }
         return S3Credentials(
             accessKeyID: key, secretAccessKey: secret, sessionToken: value("AWS_SESSION_TOKEN"),
@@ -55,7 +56,8 @@ public struct S3Credentials: Equatable, Sendable {
             throw TritonPackError.usage("\(path): not a Triton cloud credential file (TRITON_CLOUD_CREDENTIAL_PATH): \(error)")
         }
         let match = (file.s3 ?? [:]).filter { location.url.hasPrefix($0.key) }.max { $0.key.count < $1.key.count }
-        guard let entry = match?.value, let key = entry.key_id, !key.isEmpty, let secret = entry.secret_key, !secret.isEmpty else {
+        guard let entry = match?.value, let key = entry.key_id, !key.isEmpty, let secret = entry.secret_key, !secret.isEmpty
+        else {
             throw TritonPackError.usage("\(path): no \"s3\" credential with key_id and secret_key for \(location.url)")
         }
         return S3Credentials(

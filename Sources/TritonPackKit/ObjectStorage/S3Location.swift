@@ -46,7 +46,8 @@ public struct S3Location: Equatable, Hashable, Sendable, CustomStringConvertible
             }
             endpoint = url
         } else if explicitScheme {
-            throw TritonPackError.usage("\(url): '\(first)' is not host:port; Triton needs a port after an http:// or https:// endpoint")
+            throw TritonPackError.usage(
+                "\(url): '\(first)' is not host:port; Triton needs a port after an http:// or https:// endpoint")
         } else {
             endpoint = try Self.endpointFromEnvironment(environment, url: url)
         }
@@ -55,7 +56,8 @@ public struct S3Location: Equatable, Hashable, Sendable, CustomStringConvertible
         }
         guard Self.matches(bucket, Self.bucketPattern) else {
             throw TritonPackError.usage(
-                "\(url): bucket '\(bucket)' is outside Triton's pattern \(Self.bucketPattern)+ (lowercase letters, digits, '.', '-')")
+                "\(url): bucket '\(bucket)' is outside Triton's pattern \(Self.bucketPattern)+ (lowercase letters, digits, '.', '-')"
+            )
         }
         self.bucket = bucket
         let keySegments = Array(segments.dropFirst())
@@ -88,7 +90,8 @@ public struct S3Location: Equatable, Hashable, Sendable, CustomStringConvertible
         guard !segment.isEmpty else { throw TritonPackError.usage("\(url): empty path segment ('//')") }
         guard matches(segment, keySegmentPattern) else {
             throw TritonPackError.usage(
-                "\(url): '\(segment)' has characters outside \(keySegmentPattern), the only ones Triton 2.51 reads in an s3:// path (it would take host:port as the bucket)")
+                "\(url): '\(segment)' has characters outside \(keySegmentPattern), the only ones Triton 2.51 reads in an s3:// path (it would take host:port as the bucket)"
+            )
         }
     }
 
@@ -116,18 +119,24 @@ public struct S3Location: Equatable, Hashable, Sendable, CustomStringConvertible
         guard let colon = segment.lastIndex(of: ":") else { return nil }
         let host = String(segment[..<colon])
         let portText = String(segment[segment.index(after: colon)...])
-        guard !host.isEmpty, matches(host, "[0-9a-zA-Z\\-.]"), let port = Int(portText), (1...65535).contains(port) else { return nil }
+        guard !host.isEmpty, matches(host, "[0-9a-zA-Z\\-.]"), let port = Int(portText), (1...65535).contains(port) else {
+            return nil
+        }
         return (host, port)
     }
 
     private static func endpointFromEnvironment(_ environment: [String: String], url: String) throws -> URL {
-        let configured = [environment["TRITONPACK_S3_ENDPOINT"], environment["AWS_ENDPOINT_URL"]].compactMap { $0 }.first { !$0.isEmpty }
+        let configured = [environment["TRITONPACK_S3_ENDPOINT"], environment["AWS_ENDPOINT_URL"]].compactMap { $0 }.first {
+            !$0.isEmpty
+        }
         if let configured {
             var text = configured
             while text.hasSuffix("/") { text.removeLast() }
-            guard let endpoint = URL(string: text), let scheme = endpoint.scheme, ["http", "https"].contains(scheme), endpoint.host != nil
+            guard let endpoint = URL(string: text), let scheme = endpoint.scheme, ["http", "https"].contains(scheme),
+                endpoint.host != nil
             else {
-                throw TritonPackError.usage("\(url): the endpoint '\(configured)' (TRITONPACK_S3_ENDPOINT or AWS_ENDPOINT_URL) is not an http(s) URL")
+                throw TritonPackError.usage(
+                    "\(url): the endpoint '\(configured)' (TRITONPACK_S3_ENDPOINT or AWS_ENDPOINT_URL) is not an http(s) URL")
             }
             return endpoint
         }

@@ -58,7 +58,8 @@ public struct S3ModelStore: Sendable {
     public var onProgress: @Sendable (String) -> Void
 
     public init(
-        location: S3Location, client: S3Client, lockTimeout: TimeInterval = 60, onWait: @escaping @Sendable (String) -> Void = { _ in },
+        location: S3Location, client: S3Client, lockTimeout: TimeInterval = 60,
+        onWait: @escaping @Sendable (String) -> Void = { _ in },
         onProgress: @escaping @Sendable (String) -> Void = { _ in },
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) {
@@ -114,13 +115,16 @@ public struct S3ModelStore: Sendable {
             do {
                 config = try Inference_ModelConfig.parse(configText).message
             } catch {
-                throw TritonPackError.refused(location.display("\(model)/\(Self.configFileName)"), "not a config Triton can read: \(error)")
+                throw TritonPackError.refused(
+                    location.display("\(model)/\(Self.configFileName)"), "not a config Triton can read: \(error)")
             }
         }
         var grouped: [Int64: [S3Object]] = [:]
         for object in objects {
             let relative = object.key.dropFirst(base.count)
-            guard let first = relative.split(separator: "/").first, relative.contains("/"), let version = Int64(first) else { continue }
+            guard let first = relative.split(separator: "/").first, relative.contains("/"), let version = Int64(first) else {
+                continue
+            }
             grouped[version, default: []].append(object)
         }
         var versions: [Int64: S3VersionState] = [:]
@@ -171,7 +175,8 @@ public struct S3ModelStore: Sendable {
                 signature: version.manifest.map { describe($0.signature) },
                 verified: nil, problems: version.complete ? nil : ["incomplete: no manifest or missing objects"])
             if verify, version.complete {
-                let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("tritonpack-s3-verify-\(UUID().uuidString)")
+                let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+                    "tritonpack-s3-verify-\(UUID().uuidString)")
                 defer { try? FileManager.default.removeItem(at: scratch) }
                 do {
                     try await downloadVersion(model: model, version: version.version, to: scratch)
@@ -194,7 +199,8 @@ public struct S3ModelStore: Sendable {
     public func downloadVersion(model: String, version: Int64, to folder: URL) async throws {
         let state = try await state(model: model)
         guard let entry = state.versions[version], let manifest = entry.manifest else {
-            throw TritonPackError.refused(location.display("\(model)/\(version)"), "version \(version) of '\(model)' is not complete in this repository")
+            throw TritonPackError.refused(
+                location.display("\(model)/\(version)"), "version \(version) of '\(model)' is not complete in this repository")
         }
         let prefix = versionKey(model, version) + "/"
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -235,7 +241,9 @@ public struct S3ModelStore: Sendable {
         model: String, version: Int64, localFolder: URL, config: String, manifest recorded: Manifest? = nil
     ) async throws -> S3PublishResult {
         try S3Location.validateKeySegment(model, in: location.url)
-        guard version >= 0, version != Self.placeholderVersion else { throw TritonPackError.usage("version \(version) cannot be published") }
+        guard version >= 0, version != Self.placeholderVersion else {
+            throw TritonPackError.usage("version \(version) cannot be published")
+        }
         var manifest = try recorded ?? Manifest.read(from: localFolder)
         for file in manifest.files {
             for segment in file.path.split(separator: "/", omittingEmptySubsequences: false) {
@@ -246,7 +254,8 @@ public struct S3ModelStore: Sendable {
         do {
             intent = try Inference_ModelConfig.parse(config).message
         } catch {
-            throw TritonPackError.refused(localFolder.deletingLastPathComponent().appendingPathComponent(Self.configFileName).path, "\(error)")
+            throw TritonPackError.refused(
+                localFolder.deletingLastPathComponent().appendingPathComponent(Self.configFileName).path, "\(error)")
         }
         if !intent.name.isEmpty && intent.name != model {
             throw TritonPackError.refused(nil, "the config names model '\(intent.name)', not '\(model)'")
@@ -256,12 +265,15 @@ public struct S3ModelStore: Sendable {
             let (before, removed, aborted) = try await cleanUp(model: model)
             if before.versions[version]?.complete == true {
                 throw TritonPackError.refused(
-                    location.display("\(model)/\(version)"), "version \(version) of '\(model)' already exists; pass --as with a free number")
+                    location.display("\(model)/\(version)"),
+                    "version \(version) of '\(model)' already exists; pass --as with a free number")
             }
             let createsModel = before.configText == nil
             if createsModel {
                 onProgress("new model: config pinned to no version first")
-                try await client.put(configKey(model), data: Data(try pinned(config, to: [Self.placeholderVersion]).utf8), contentType: "text/plain")
+                try await client.put(
+                    configKey(model), data: Data(try pinned(config, to: [Self.placeholderVersion]).utf8),
+                    contentType: "text/plain")
             }
             let prefix = versionKey(model, version) + "/"
             let uploads = manifest.files.filter { $0.path != Manifest.fileName }.map { file in
@@ -276,7 +288,8 @@ public struct S3ModelStore: Sendable {
             try await client.put(prefix + Manifest.fileName, data: try manifest.encoded(), contentType: "application/json")
             let after = try await state(model: model)
             guard let uploaded = after.versions[version], uploaded.manifest?.digest == manifest.digest else {
-                throw TritonPackError.io(location.display("\(model)/\(version)"), "the uploaded objects do not match the manifest (listing)")
+                throw TritonPackError.io(
+                    location.display("\(model)/\(version)"), "the uploaded objects do not match the manifest (listing)")
             }
             var available = after.complete
             if !available.contains(version) { available.append(version) }
@@ -286,9 +299,11 @@ public struct S3ModelStore: Sendable {
             case .specific: served = [version]
             }
             try await lock.confirm()
-            try await switchConfig(model: model, text: try pinned(createsModel ? config : after.configText!, to: served), after: after.objects)
+            try await switchConfig(
+                model: model, text: try pinned(createsModel ? config : after.configText!, to: served), after: after.objects)
             return S3PublishResult(
-                model: model, version: version, url: location.display("\(model)/\(version)"), served: served, digest: manifest.digest,
+                model: model, version: version, url: location.display("\(model)/\(version)"), served: served,
+                digest: manifest.digest,
                 createdModel: createsModel, removedPartialVersions: removed, abortedUploads: aborted)
         }
     }
@@ -306,8 +321,10 @@ public struct S3ModelStore: Sendable {
             guard missing.isEmpty, !versions.isEmpty else {
                 throw TritonPackError.refused(
                     location.display(model),
-                    versions.isEmpty ? "a policy that serves no version: Triton would refuse the model"
-                        : "version(s) \(missing.map(String.init).joined(separator: ", ")) of '\(model)' are not complete here (complete: \(state.complete.map(String.init).joined(separator: ", ")))")
+                    versions.isEmpty
+                        ? "a policy that serves no version: Triton would refuse the model"
+                        : "version(s) \(missing.map(String.init).joined(separator: ", ")) of '\(model)' are not complete here (complete: \(state.complete.map(String.init).joined(separator: ", ")))"
+                )
             }
             try await lock.confirm()
             try await switchConfig(model: model, text: try pinned(text, to: versions.sorted()), after: state.objects)
@@ -339,7 +356,8 @@ public struct S3ModelStore: Sendable {
             guard let newest = before.max(), let previous = state.complete.filter({ $0 < newest }).max() else {
                 throw TritonPackError.refused(
                     location.display(model),
-                    "no complete version older than the one served (\(before.map(String.init).joined(separator: ", "))) to roll back to")
+                    "no complete version older than the one served (\(before.map(String.init).joined(separator: ", "))) to roll back to"
+                )
             }
             target = previous
         }
@@ -356,7 +374,8 @@ public struct S3ModelStore: Sendable {
             let served = versions.filter { state.versions[$0]?.served == true }
             guard served.isEmpty else {
                 throw TritonPackError.refused(
-                    location.display(model), "version(s) \(served.map(String.init).joined(separator: ", ")) are served; change the policy first")
+                    location.display(model),
+                    "version(s) \(served.map(String.init).joined(separator: ", ")) are served; change the policy first")
             }
             for version in versions { if let entry = state.versions[version] { try await remove(entry) } }
         }
@@ -438,7 +457,8 @@ public struct S3ModelStore: Sendable {
             if seconds > newest { return }
             newest = max(newest, seconds)
         }
-        throw TritonPackError.io(location.display("\(model)/\(Self.configFileName)"), "the server's clock never moved past the model's newest object")
+        throw TritonPackError.io(
+            location.display("\(model)/\(Self.configFileName)"), "the server's clock never moved past the model's newest object")
     }
 }
 
@@ -458,7 +478,9 @@ extension S3ModelStore {
         }
         if !location.prefix.isEmpty {
             let (repository, model) = try location.splittingModel()
-            let parent = S3ModelStore(location: repository, client: S3Client(location: repository, credentials: client.signer.credentials), environment: environment)
+            let parent = S3ModelStore(
+                location: repository, client: S3Client(location: repository, credentials: client.signer.credentials),
+                environment: environment)
             if try await parent.readConfig(model: model) != nil {
                 try await parent.downloadModel(model: model, to: folder)
                 return folder.appendingPathComponent(model)

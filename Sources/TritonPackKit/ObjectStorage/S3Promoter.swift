@@ -61,7 +61,8 @@ public struct S3Promoter: Sendable {
             return Manifest.Entry(path: relative, size: POSIXFiles.fileSize(path) ?? 0, sha256: digests[path] ?? "")
         }
         return Manifest(
-            model: model, version: version, source: .init(kind: "promoted", location: folder), signature: Signature(inputs: [], outputs: []),
+            model: model, version: version, source: .init(kind: "promoted", location: folder),
+            signature: Signature(inputs: [], outputs: []),
             files: files)
     }
 }
@@ -82,14 +83,17 @@ public struct S3Packer: Sendable {
         try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: staging) }
         var packed = try await Packer(
-            PackRequest(repository: ModelRepository(root: staging), version: 1, updateConfig: updateConfig, link: link, durable: false)
+            PackRequest(
+                repository: ModelRepository(root: staging), version: 1, updateConfig: updateConfig, link: link, durable: false)
         ).pack(model)
         let state = try await target.state(model: packed.model)
         let number = version ?? ((state.versions.keys.filter { $0 != S3ModelStore.placeholderVersion }.max() ?? 0) + 1)
         let folder = URL(fileURLWithPath: packed.versionDirectory)
         let configText = try String(
-            contentsOf: URL(fileURLWithPath: packed.modelDirectory).appendingPathComponent(ModelRepository.configFileName), encoding: .utf8)
-        let published = try await target.publishVersion(model: packed.model, version: number, localFolder: folder, config: configText)
+            contentsOf: URL(fileURLWithPath: packed.modelDirectory).appendingPathComponent(ModelRepository.configFileName),
+            encoding: .utf8)
+        let published = try await target.publishVersion(
+            model: packed.model, version: number, localFolder: folder, config: configText)
         packed.version = number
         packed.modelDirectory = target.location.display(packed.model)
         packed.versionDirectory = published.url

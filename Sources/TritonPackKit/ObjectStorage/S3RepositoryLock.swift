@@ -60,7 +60,9 @@ public final class S3RepositoryLock: Sendable {
                     "timed out after \(timeout) s: another tritonpack (\(describe(other!))) is writing this repository")
             }
             if !told {
-                onWait("waiting for another tritonpack (\(describe(other!))) writing \(client.location.url) (up to \(Int(timeout)) s)")
+                onWait(
+                    "waiting for another tritonpack (\(describe(other!))) writing \(client.location.url) (up to \(Int(timeout)) s)"
+                )
                 told = true
             }
             try await Task.sleep(nanoseconds: 250_000_000)
@@ -101,7 +103,9 @@ public final class S3RepositoryLock: Sendable {
 
     static func isAbandoned(_ record: Record) -> Bool {
         if record.expiresAt < Date().timeIntervalSince1970 { return true }
-        if record.host == ProcessInfo.processInfo.hostName, record.pid > 0, kill(record.pid, 0) != 0, errno == ESRCH { return true }
+        if record.host == ProcessInfo.processInfo.hostName, record.pid > 0, kill(record.pid, 0) != 0, errno == ESRCH {
+            return true
+        }
         return false
     }
 

@@ -87,7 +87,10 @@ public struct S3Uploader: Sendable {
                         if let uploadID {
                             if chunk.isEmpty { break }
                             add {
-                                Done(file: index, part: partNumber, etag: try await client.uploadPart(file.key, uploadID: uploadID, number: partNumber, data: chunk))
+                                Done(
+                                    file: index, part: partNumber,
+                                    etag: try await client.uploadPart(
+                                        file.key, uploadID: uploadID, number: partNumber, data: chunk))
                             }
                         } else {
                             add { Done(file: index, part: 0, etag: try await client.put(file.key, data: chunk)) }
@@ -129,7 +132,9 @@ final class FileChunkReader {
         var data = Data()
         while data.count < count {
             let piece: Data?
-            do { piece = try handle.read(upToCount: count - data.count) } catch { throw TritonPackError.io(path, "cannot read: \(error)") }
+            do { piece = try handle.read(upToCount: count - data.count) } catch {
+                throw TritonPackError.io(path, "cannot read: \(error)")
+            }
             guard let piece, !piece.isEmpty else { break }
             data.append(piece)
         }

@@ -24,7 +24,9 @@ public struct SigV4Signer: Sendable {
         public var headers: [(String, String)]
         public var payloadHash: String
 
-        public init(method: String, path: String, query: [(String, String)] = [], headers: [(String, String)], payloadHash: String) {
+        public init(
+            method: String, path: String, query: [(String, String)] = [], headers: [(String, String)], payloadHash: String
+        ) {
             self.method = method
             self.path = path
             self.query = query
@@ -51,7 +53,8 @@ public struct SigV4Signer: Sendable {
         var headers: [String: String] = [:]
         for (name, value) in request.headers {
             let key = name.lowercased()
-            let words: [Substring] = value.trimmingCharacters(in: .whitespaces).split(separator: " ", omittingEmptySubsequences: true)
+            let words: [Substring] = value.trimmingCharacters(in: .whitespaces).split(
+                separator: " ", omittingEmptySubsequences: true)
             let trimmed: String = words.joined(separator: " ")
             if let existing = headers[key] { headers[key] = existing + "," + trimmed } else { headers[key] = trimmed }
         }
@@ -78,7 +81,8 @@ public struct SigV4Signer: Sendable {
             key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Data(part.utf8), using: key)))
         }
         let signature = Data(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: key)).hexString
-        return "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"
+        return
+            "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"
     }
 
     /// The headers to add to a request to `host` so that it is signed: `x-amz-date`,
@@ -100,7 +104,8 @@ public struct SigV4Signer: Sendable {
         var out = ""
         for byte in text.utf8 {
             switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"),
                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
                 out.append(Character(UnicodeScalar(byte)))
             case UInt8(ascii: "/") where keepSlash:

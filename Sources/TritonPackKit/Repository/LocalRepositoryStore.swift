@@ -144,7 +144,8 @@ final class LocalStoreTransaction: StoreTransaction, @unchecked Sendable {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let directories = Set(files.map { ($0.destination as NSString).deletingLastPathComponent })
         for directory in directories.sorted() where !directory.isEmpty {
-            try FileManager.default.createDirectory(at: folder.appendingPathComponent(directory), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: folder.appendingPathComponent(directory), withIntermediateDirectories: true)
         }
         let jobs = files.map {
             FileCopyJob(source: $0.source.path, destination: folder.appendingPathComponent($0.destination).path, size: $0.size)
@@ -165,7 +166,8 @@ final class LocalStoreTransaction: StoreTransaction, @unchecked Sendable {
             // The temporary file is staged in the repository root (a file there is no model): in the
             // model folder it would let a polling server load the old config once more.
             try POSIXFiles.writeAtomically(
-                config, to: modelDirectory.appendingPathComponent(ModelRepository.configFileName).path, stagingIn: store.root.path)
+                config, to: modelDirectory.appendingPathComponent(ModelRepository.configFileName).path, stagingIn: store.root.path
+            )
         } else if change.removedVersions.isEmpty && change.config == nil && change.addedVersions.count == 1 {
             let version = change.addedVersions[0]
             try POSIXFiles.rename(stagedVersion(version).path, to: modelDirectory.appendingPathComponent(String(version)).path)
@@ -194,7 +196,8 @@ final class LocalStoreTransaction: StoreTransaction, @unchecked Sendable {
     /// A copy of the live model folder (hard links) with the change applied, swapped in atomically.
     private func exchangeModelFolder(_ change: ModelChange) throws {
         let replacement = stage.appendingPathComponent("model")
-        let skipped = Set(change.removedVersions.map(String.init) + (change.config == nil ? [] : [ModelRepository.configFileName]))
+        let skipped = Set(
+            change.removedVersions.map(String.init) + (change.config == nil ? [] : [ModelRepository.configFileName]))
         try HardLinkTree.copy(modelDirectory, to: replacement, skipping: skipped)
         for version in change.addedVersions {
             try POSIXFiles.rename(stagedVersion(version).path, to: replacement.appendingPathComponent(String(version)).path)

@@ -49,7 +49,8 @@ public struct ModelDirectory: Sendable {
                 do {
                     return try Inference_ModelConfig.parse(bytes: Array(text)).message
                 } catch let error as TextProtoSyntaxError {
-                    throw TritonPackError.refused(configPath, line: error.position.line, column: error.position.column, error.message)
+                    throw TritonPackError.refused(
+                        configPath, line: error.position.line, column: error.position.column, error.message)
                 }
             }.mapError { TritonPackError.from($0) }
         }

@@ -14,11 +14,13 @@ public enum ModelName {
         }
         if name.contains(where: { $0.isWhitespace || $0.unicodeScalars.contains { $0.properties.generalCategory == .control } }) {
             throw TritonPackError.usage(
-                "model name '\(name)' contains spaces, tabs or control characters: it cannot be addressed in Triton's HTTP API (/v2/models/<name>); choose another with --name")
+                "model name '\(name)' contains spaces, tabs or control characters: it cannot be addressed in Triton's HTTP API (/v2/models/<name>); choose another with --name"
+            )
         }
         if let character = name.first(where: { "?#%\\".contains($0) }) {
             throw TritonPackError.usage(
-                "model name '\(name)' contains '\(character)', which Triton's HTTP API cannot carry in /v2/models/<name>; choose another with --name")
+                "model name '\(name)' contains '\(character)', which Triton's HTTP API cannot carry in /v2/models/<name>; choose another with --name"
+            )
         }
     }
 }

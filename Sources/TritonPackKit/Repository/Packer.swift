@@ -125,7 +125,8 @@ public struct Packer: Sendable {
         } catch let error as TritonPackError where error.kind == .refused {
             guard request.updateConfig else {
                 var refusal = error
-                refusal.message = "existing config does not parse (\(error.message)); fix it or pass --update-config to replace it"
+                refusal.message =
+                    "existing config does not parse (\(error.message)); fix it or pass --update-config to replace it"
                 throw refusal
             }
             return .updated
@@ -144,7 +145,9 @@ public struct Packer: Sendable {
         }
         if request.updateConfig && existing != model.config { return .updated }
         if existing != model.config {
-            notes.append("kept the existing \(ModelRepository.configFileName): it matches the model's signature; pass --update-config to regenerate it from the options")
+            notes.append(
+                "kept the existing \(ModelRepository.configFileName): it matches the model's signature; pass --update-config to regenerate it from the options"
+            )
         }
         return .kept
     }

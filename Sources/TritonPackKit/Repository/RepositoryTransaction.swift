@@ -75,7 +75,8 @@ public final class RepositoryTransaction: @unchecked Sendable {
         guard number >= 0 else { throw TritonPackError.usage("version \(number) is negative; versions are numbers >= 0") }
         if model.versions.contains(number) || change.addedVersions.contains(number) {
             throw TritonPackError.refused(
-                model.version(number).displayPath, "version \(number) of '\(model.name)' already exists; versions are never overwritten")
+                model.version(number).displayPath,
+                "version \(number) of '\(model.name)' already exists; versions are never overwritten")
         }
         let record = ManifestBox()
         let staged = try await staging.stageVersion(number, files: files, link: link) { digests in

@@ -46,7 +46,9 @@ enum BinaryTensorCodec {
                 let shape = (output["shape"] as? [NSNumber])?.map({ $0.int64Value })
             else { continue }
             let type = TensorData.type(wireName: datatype) ?? .typeInvalid
-            if let parameters = output["parameters"] as? [String: Any], let size = (parameters["binary_data_size"] as? NSNumber)?.intValue {
+            if let parameters = output["parameters"] as? [String: Any],
+                let size = (parameters["binary_data_size"] as? NSNumber)?.intValue
+            {
                 guard offset + size <= data.endIndex else { throw TritonPackError.io(nil, "truncated binary output \(name)") }
                 result[name] = TensorData(dataType: type, shape: shape, bytes: data[offset..<offset + size])
                 offset += size

@@ -72,7 +72,8 @@ final class InferenceClient: Sendable {
         ])
         return PreparedInference(
             request: try HTTPClient.Request(
-                url: base + inference.path, method: .POST, headers: headers, body: .byteBuffer(ByteBuffer(bytes: inference.body))))
+                url: base + inference.path, method: .POST, headers: headers, body: .byteBuffer(ByteBuffer(bytes: inference.body)))
+        )
     }
 
     /// One inference; a status other than 200 is an error carrying Triton's message.

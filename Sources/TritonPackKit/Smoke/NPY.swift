@@ -45,7 +45,9 @@ public enum NPY {
         if order == ">" { throw TritonPackError.refused(url.path, "big-endian arrays are not supported") }
         if let type = typeCodes[kind] {
             let needed = count * (type.byteSize ?? 1)
-            guard payload.count >= needed else { throw TritonPackError.refused(url.path, "holds fewer bytes than its shape needs") }
+            guard payload.count >= needed else {
+                throw TritonPackError.refused(url.path, "holds fewer bytes than its shape needs")
+            }
             return TensorData(dataType: type, shape: shape, bytes: payload.prefix(needed))
         }
         if kind.hasPrefix("S") || kind.hasPrefix("U"), let width = Int(kind.dropFirst()) {
@@ -60,7 +62,9 @@ public enum NPY {
                 } else {
                     let scalars = stride(from: 0, to: slice.count, by: 4).compactMap { offset -> Unicode.Scalar? in
                         let base = slice.startIndex + offset
-                        let value = UInt32(slice[base]) | UInt32(slice[base + 1]) << 8 | UInt32(slice[base + 2]) << 16 | UInt32(slice[base + 3]) << 24
+                        let value =
+                            UInt32(slice[base]) | UInt32(slice[base + 1]) << 8 | UInt32(slice[base + 2]) << 16 | UInt32(
+                                slice[base + 3]) << 24
                         return Unicode.Scalar(value)
                     }
                     element = Array(String(String.UnicodeScalarView(scalars)).utf8)
@@ -79,7 +83,8 @@ public enum NPY {
             throw TritonPackError.usage("cannot write \(tensor.dataType.configName) as .npy")
         }
         let order = code.hasSuffix("1") ? "|" : "<"
-        let shape = tensor.shape.count == 1 ? "(\(tensor.shape[0]),)" : "(\(tensor.shape.map(String.init).joined(separator: ", ")))"
+        let shape =
+            tensor.shape.count == 1 ? "(\(tensor.shape[0]),)" : "(\(tensor.shape.map(String.init).joined(separator: ", ")))"
         var header = "{'descr': '\(order)\(code)', 'fortran_order': False, 'shape': \(shape), }"
         while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
         header += "\n"

@@ -33,7 +33,8 @@ public struct OneFlowPython: Sendable, Equatable {
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw TritonPackError.io(
                 path,
-                "no Python with OneFlow here (\(origin)): run `make setup`, or point --oneflow-python or $\(environmentVariable) at a Python 3.7-3.10 that has oneflow==0.9.0")
+                "no Python with OneFlow here (\(origin)): run `make setup`, or point --oneflow-python or $\(environmentVariable) at a Python 3.7-3.10 that has oneflow==0.9.0"
+            )
         }
         return try probe(URL(fileURLWithPath: path))
     }
@@ -57,7 +58,8 @@ public struct OneFlowPython: Sendable, Equatable {
         guard answer.oneflow else {
             throw TritonPackError.io(
                 executable.path,
-                "this Python (\(answer.version)) has no oneflow package: `\(executable.path) -m pip install oneflow==0.9.0 \"numpy<2\"` needs Python 3.7-3.10, or run `make setup`")
+                "this Python (\(answer.version)) has no oneflow package: `\(executable.path) -m pip install oneflow==0.9.0 \"numpy<2\"` needs Python 3.7-3.10, or run `make setup`"
+            )
         }
         return OneFlowPython(executable: executable, version: answer.version)
     }
@@ -156,7 +158,8 @@ public enum OneFlowPythonServing {
     ) throws {
         let model = repository.appendingPathComponent(config.name)
         try FileManager.default.createDirectory(at: model, withIntermediateDirectories: true)
-        try Data(Self.config(for: config, python: python).pbtxt.utf8).write(to: model.appendingPathComponent(ModelRepository.configFileName))
+        try Data(Self.config(for: config, python: python).pbtxt.utf8).write(
+            to: model.appendingPathComponent(ModelRepository.configFileName))
         let launcher = model.appendingPathComponent(stubFileName)
         try Data(try python.stubLauncher(stub: stub).utf8).write(to: launcher)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: launcher.path)

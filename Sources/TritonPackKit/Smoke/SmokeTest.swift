@@ -109,7 +109,8 @@ public struct SmokeTest: Sendable {
 
     /// GPUs of this machine, by name (`nvidia-smi -L`), empty without one.
     public static func gpus() -> [String] {
-        guard FileManager.default.fileExists(atPath: "/dev/nvidia0") || FileManager.default.fileExists(atPath: "/dev/nvidiactl") else {
+        guard FileManager.default.fileExists(atPath: "/dev/nvidia0") || FileManager.default.fileExists(atPath: "/dev/nvidiactl")
+        else {
             return []
         }
         let process = Process()
@@ -129,7 +130,8 @@ public struct SmokeTest: Sendable {
         try versions.requireModel()
         let config = try versions.config()
         let gpus = try await OffPool.run { Self.gpus() }
-        var report = SmokeReport(model: options.model, device: gpus.isEmpty ? "CPU (no GPU on this machine)" : gpus.joined(separator: "; "))
+        var report = SmokeReport(
+            model: options.model, device: gpus.isEmpty ? "CPU (no GPU on this machine)" : gpus.joined(separator: "; "))
         var repository = options.repository
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("tritonpack-smoke-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
@@ -140,7 +142,8 @@ public struct SmokeTest: Sendable {
             guard options.cpu else {
                 throw TritonPackError.refused(
                     versions.configPath,
-                    "the config asks for KIND_GPU but this machine has no GPU; pass --cpu to smoke-test a KIND_CPU copy (your repository is not changed)")
+                    "the config asks for KIND_GPU but this machine has no GPU; pass --cpu to smoke-test a KIND_CPU copy (your repository is not changed)"
+                )
             }
             servingConfig = config.onCPU
             report.notes.append("no GPU here: ran a temporary copy with KIND_GPU instance groups turned into KIND_CPU (--cpu)")
@@ -208,7 +211,8 @@ public struct SmokeTest: Sendable {
                 return report
             }
             guard load.status == 200 else {
-                report.failures.append("tritonserver could not load '\(options.model)': \(BinaryTensorCodec.errorMessage(load.body))")
+                report.failures.append(
+                    "tritonserver could not load '\(options.model)': \(BinaryTensorCodec.errorMessage(load.body))")
                 report.failures.append(contentsOf: server.errorLines(mentioning: options.model))
                 return report
             }
@@ -234,7 +238,8 @@ public struct SmokeTest: Sendable {
                     "\(config.output[served].name) carries the expected \(config.output[carried].name)"
                 }
                 report.failures.append(
-                    "the outputs match the expected ones under other names: \(pairs.joined(separator: ", ")). The oneflow backend numbers outputs in hash-map order (lint rule oneflow-output-numbering); rename the outputs in config.pbtxt to match this server")
+                    "the outputs match the expected ones under other names: \(pairs.joined(separator: ", ")). The oneflow backend numbers outputs in hash-map order (lint rule oneflow-output-numbering); rename the outputs in config.pbtxt to match this server"
+                )
             }
             report.failures += report.outputs.flatMap { output in output.problems.map { "\(output.name): \($0)" } }
             report.seconds["outputs"] = lap()
@@ -278,12 +283,16 @@ public struct SmokeTest: Sendable {
         let choice: RuntimeChoice
         switch options.runtime {
         case .auto:
-            choice = installation.backendLibrary(OneFlowBackend.backendName).map {
-                RuntimeChoice(name: SmokeRuntime.oneflowBackend.rawValue, reason: "the server has the oneflow backend (\($0.path))")
-            }
+            choice =
+                installation.backendLibrary(OneFlowBackend.backendName).map {
+                    RuntimeChoice(
+                        name: SmokeRuntime.oneflowBackend.rawValue, reason: "the server has the oneflow backend (\($0.path))")
+                }
                 ?? RuntimeChoice(
                     name: OneFlowPythonServing.runtimeName,
-                    reason: "this tritonserver has no oneflow backend (no libtriton_oneflow.so in its backends), so OneFlow's own runtime ran the packed graph through a Python-backend model")
+                    reason:
+                        "this tritonserver has no oneflow backend (no libtriton_oneflow.so in its backends), so OneFlow's own runtime ran the packed graph through a Python-backend model"
+                )
         case .oneflowBackend:
             choice = RuntimeChoice(name: SmokeRuntime.oneflowBackend.rawValue, reason: "--runtime oneflow-backend")
         case .oneflowPython:
@@ -294,7 +303,8 @@ public struct SmokeTest: Sendable {
         guard let stub = installation.pythonStub(version: python.version) else {
             throw TritonPackError.io(
                 executable.path,
-                "this tritonserver has no Python-backend stub for Python \(python.version) (OneFlow's Python): set TRITONPACK_PYTHON_STUB to one built for this server")
+                "this tritonserver has no Python-backend stub for Python \(python.version) (OneFlow's Python): set TRITONPACK_PYTHON_STUB to one built for this server"
+            )
         }
         try OneFlowPythonServing.writeModel(
             from: versions.directory, versions: try versions.served(), config: servingConfig, python: python, stub: stub,
@@ -304,7 +314,9 @@ public struct SmokeTest: Sendable {
 
     /// Runs `body`, failing as soon as the server process is gone (its Python stubs can keep
     /// the connections open, so requests would otherwise wait for their timeout).
-    static func whileServing<T: Sendable>(_ server: TritonServer, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    static func whileServing<T: Sendable>(_ server: TritonServer, _ body: @escaping @Sendable () async throws -> T) async throws
+        -> T
+    {
         try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await body() }
             group.addTask {
@@ -330,11 +342,13 @@ public struct SmokeTest: Sendable {
                     let tensor = try NPY.read(url)
                     guard tensor.dataType == input.dataType else {
                         throw TritonPackError.refused(
-                            url.path, "holds \(tensor.dataType.configName) but input '\(input.name)' is \(input.dataType.configName)")
+                            url.path,
+                            "holds \(tensor.dataType.configName) but input '\(input.name)' is \(input.dataType.configName)")
                     }
                     return (input.name, tensor)
                 }
-                throw TritonPackError.refused(directory.path, "no \(input.name).npy or INPUT_\(index).npy for input '\(input.name)'")
+                throw TritonPackError.refused(
+                    directory.path, "no \(input.name).npy or INPUT_\(index).npy for input '\(input.name)'")
             }
             let dims = options.shapes[input.name] ?? input.dims.map { $0 == -1 ? 1 : $0 }
             let shape = (config.maxBatchSize > 0 ? [1] : []) + dims
@@ -356,7 +370,8 @@ public struct SmokeTest: Sendable {
             }
             let dims = output.hasReshape ? output.reshape.shape : output.dims
             let expectedShape = (config.maxBatchSize > 0 ? [batch ?? -1] : []) + dims
-            let shapeMatches = tensor.shape.count == expectedShape.count
+            let shapeMatches =
+                tensor.shape.count == expectedShape.count
                 && zip(tensor.shape, expectedShape).allSatisfy { $1 == -1 || $0 == $1 }
             if !shapeMatches {
                 check.problems.append("shape \(tensor.shape), but the config says \(expectedShape)")
@@ -392,7 +407,8 @@ public struct SmokeTest: Sendable {
                     check.mismatches = mismatches
                     if mismatches > 0 {
                         check.problems.append(
-                            "\(mismatches) of \(got.count) values differ from \(file.lastPathComponent) beyond rtol \(options.rtol), atol \(options.atol) (max abs error \(maxAbsolute), max rel error \(maxRelative))")
+                            "\(mismatches) of \(got.count) values differ from \(file.lastPathComponent) beyond rtol \(options.rtol), atol \(options.atol) (max abs error \(maxAbsolute), max rel error \(maxRelative))"
+                        )
                     }
                 } else if expected.bytes != tensor.bytes {
                     check.problems.append("differs from \(file.lastPathComponent)")
@@ -488,7 +504,8 @@ extension SmokeReport {
         let other = failures.filter { failure in !outputs.contains { failure.hasPrefix("\($0.name): ") } }
         if loaded { cases.append(("requests", other, seconds["requests"])) }
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        xml += "<testsuite name=\"tritonpack smoke \(escape(model))\" tests=\"\(cases.count)\" failures=\"\(cases.filter { !$0.1.isEmpty }.count)\" time=\"\(time(seconds.values.reduce(0, +)))\">\n"
+        xml +=
+            "<testsuite name=\"tritonpack smoke \(escape(model))\" tests=\"\(cases.count)\" failures=\"\(cases.filter { !$0.1.isEmpty }.count)\" time=\"\(time(seconds.values.reduce(0, +)))\">\n"
         if let runtime {
             xml += "  <properties>\n"
             xml += "    <property name=\"runtime\" value=\"\(escape(runtime.name))\"/>\n"
@@ -500,7 +517,8 @@ extension SmokeReport {
             if problems.isEmpty {
                 xml += "/>\n"
             } else {
-                xml += ">\n    <failure message=\"\(escape(problems[0]))\">\(escape(problems.joined(separator: "\n")))</failure>\n  </testcase>\n"
+                xml +=
+                    ">\n    <failure message=\"\(escape(problems[0]))\">\(escape(problems.joined(separator: "\n")))</failure>\n  </testcase>\n"
             }
         }
         return xml + "</testsuite>\n"

@@ -29,7 +29,8 @@ public final class TritonServer: Sendable {
             if FileManager.default.isExecutableFile(atPath: launcher.path) { return launcher }
             directory = directory.deletingLastPathComponent()
         }
-        throw TritonPackError.io(nil, "no tritonserver found: pass --server, set TRITONSERVER, put it on PATH, or run `make setup`")
+        throw TritonPackError.io(
+            nil, "no tritonserver found: pass --server, set TRITONSERVER, put it on PATH, or run `make setup`")
     }
 
     static func sharedMemoryRegions() -> Set<String> {
@@ -43,7 +44,8 @@ public final class TritonServer: Sendable {
         let ports = ["--http-address", "127.0.0.1", "--http-port", "0", "--allow-grpc", "false", "--allow-metrics", "false"]
         do {
             group = try ProcessGroup(
-                executable: executable.path, arguments: ["--model-repository", repository.path] + ports + arguments, output: log.path)
+                executable: executable.path, arguments: ["--model-repository", repository.path] + ports + arguments,
+                output: log.path)
         } catch let error as TritonPackError {
             throw TritonPackError.io(executable.path, "cannot start tritonserver: \(error.message)")
         }

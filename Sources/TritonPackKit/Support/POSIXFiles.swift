@@ -1,5 +1,4 @@
 import Foundation
-
 import Glibc
 
 /// Thin, throwing wrappers over the POSIX calls that durable, atomic writes need.
@@ -92,7 +91,9 @@ public enum POSIXFiles {
     }
 
     /// Writes `data` to a temporary file beside `path`, syncs it, and renames it over `path`.
-    public static func writeAtomically(_ data: Data, to path: String, mode: mode_t = 0o644, stagingIn staging: String? = nil) throws {
+    public static func writeAtomically(_ data: Data, to path: String, mode: mode_t = 0o644, stagingIn staging: String? = nil)
+        throws
+    {
         let directory = (path as NSString).deletingLastPathComponent
         let temporary = (staging ?? (directory.isEmpty ? "." : directory)) + "/.tritonpack-tmp-\(getpid())-\(UUID().uuidString)"
         try write(data, to: temporary, mode: mode)

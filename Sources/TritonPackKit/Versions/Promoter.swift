@@ -61,7 +61,9 @@ public struct Promoter: Sendable {
         guard destinationVersion >= 0 else { throw TritonPackError.usage("--as must be >= 0") }
         let versionFolder = candidate.version
 
-        return try await RepositoryTransaction.run(in: target, model: name, lock: LockPolicy(timeout: lockTimeout, onWait: onWait)) {
+        return try await RepositoryTransaction.run(
+            in: target, model: name, lock: LockPolicy(timeout: lockTimeout, onWait: onWait)
+        ) {
             transaction in
             let to = transaction.model
             let served = to.configText == nil ? nil : try to.config()
@@ -76,15 +78,21 @@ public struct Promoter: Sendable {
             }
             let files = try await placedFiles(of: versionFolder)
             let (record, staged) = try await transaction.addVersion(destinationVersion, files: files) { entries in
-                var record = manifest ?? Manifest(
-                    model: name, version: destinationVersion, source: .init(kind: "promoted", path: versionFolder.displayPath),
-                    signature: Signature(inputs: [], outputs: []), files: entries)
+                var record =
+                    manifest
+                    ?? Manifest(
+                        model: name, version: destinationVersion,
+                        source: .init(kind: "promoted", path: versionFolder.displayPath),
+                        signature: Signature(inputs: [], outputs: []), files: entries)
                 record.version = destinationVersion
                 return record
             }
-            let copied = files.map { Manifest.Entry(path: $0.destination, size: $0.size, sha256: staged.digests[$0.destination] ?? "") }
+            let copied = files.map {
+                Manifest.Entry(path: $0.destination, size: $0.size, sha256: staged.digests[$0.destination] ?? "")
+            }
             if record.files != copied.sorted(by: { $0.path < $1.path }) {
-                throw TritonPackError.io(versionFolder.displayPath, "changed while being promoted: the copy does not match the manifest")
+                throw TritonPackError.io(
+                    versionFolder.displayPath, "changed while being promoted: the copy does not match the manifest")
             }
             if !to.exists, let config = from.configText { transaction.setConfig(config) }
             transaction.record(
@@ -129,7 +137,8 @@ public struct PromotionCandidate: Sendable {
         let number: Int64
         if let requested {
             guard from.versions.contains(requested) else {
-                throw TritonPackError.refused(from.version(requested).displayPath, "version \(requested) of '\(name)' does not exist")
+                throw TritonPackError.refused(
+                    from.version(requested).displayPath, "version \(requested) of '\(name)' does not exist")
             }
             number = requested
         } else {
@@ -151,10 +160,13 @@ public struct PromotionCandidate: Sendable {
             gates.append(
                 PromotionGate(
                     name: "manifest", outcome: problems.isEmpty ? .passed : .failed,
-                    detail: problems.isEmpty ? "\(manifest.files.count) files match sha256:\(manifest.digest)" : problems.joined(separator: "; ")))
+                    detail: problems.isEmpty
+                        ? "\(manifest.files.count) files match sha256:\(manifest.digest)" : problems.joined(separator: "; ")))
         } else {
             gates.append(
-                PromotionGate(name: "manifest", outcome: .skipped, detail: "version \(number) has no manifest; one is recorded in the target"))
+                PromotionGate(
+                    name: "manifest", outcome: .skipped,
+                    detail: "version \(number) has no manifest; one is recorded in the target"))
         }
         return PromotionCandidate(config: config, version: version, manifest: manifest, sourceGates: gates)
     }
@@ -176,7 +188,8 @@ public struct PromotionCandidate: Sendable {
         }
         let failed = gates.filter { $0.outcome == .failed }
         if !failed.isEmpty {
-            throw TritonPackError.refused("promotion refused", problems: failed.map { Problem(nil, $0.detail, code: "gate \($0.name)") })
+            throw TritonPackError.refused(
+                "promotion refused", problems: failed.map { Problem(nil, $0.detail, code: "gate \($0.name)") })
         }
         return gates
     }
@@ -187,11 +200,15 @@ enum SignatureCompatibility {
     public static func differences(served: Inference_ModelConfig, candidate: Inference_ModelConfig) -> [String] {
         var found: [String] = []
         if served.maxBatchSize > 0 && candidate.maxBatchSize == 0 || served.maxBatchSize == 0 && candidate.maxBatchSize > 0 {
-            found.append("max_batch_size \(served.maxBatchSize) -> \(candidate.maxBatchSize) changes whether requests carry a batch dimension")
+            found.append(
+                "max_batch_size \(served.maxBatchSize) -> \(candidate.maxBatchSize) changes whether requests carry a batch dimension"
+            )
         } else if candidate.maxBatchSize < served.maxBatchSize {
             found.append("max_batch_size shrinks from \(served.maxBatchSize) to \(candidate.maxBatchSize)")
         }
-        func compare(_ kind: String, _ old: [(String, Inference_DataType, [Int64])], _ new: [(String, Inference_DataType, [Int64])]) {
+        func compare(
+            _ kind: String, _ old: [(String, Inference_DataType, [Int64])], _ new: [(String, Inference_DataType, [Int64])]
+        ) {
             let newByName = Dictionary(new.map { ($0.0, $0) }, uniquingKeysWith: { first, _ in first })
             for (name, type, dims) in old {
                 guard let (_, newType, newDims) = newByName[name] else {
@@ -207,8 +224,12 @@ enum SignatureCompatibility {
                 found.append("input '\(name)' is new: clients do not send it")
             }
         }
-        compare("input", served.input.map { ($0.name, $0.dataType, $0.dims) }, candidate.input.map { ($0.name, $0.dataType, $0.dims) })
-        compare("output", served.output.map { ($0.name, $0.dataType, $0.dims) }, candidate.output.map { ($0.name, $0.dataType, $0.dims) })
+        compare(
+            "input", served.input.map { ($0.name, $0.dataType, $0.dims) }, candidate.input.map { ($0.name, $0.dataType, $0.dims) }
+        )
+        compare(
+            "output", served.output.map { ($0.name, $0.dataType, $0.dims) },
+            candidate.output.map { ($0.name, $0.dataType, $0.dims) })
         return found
     }
 }

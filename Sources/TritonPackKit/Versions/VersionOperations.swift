@@ -42,7 +42,8 @@ public struct VersionOperations: Sendable {
         guard !served.isEmpty else {
             throw TritonPackError.refused(
                 model.configPath,
-                "version policy '\(VersionPolicyEvaluation.describe(policy))' would serve none of the versions on disk (\(model.versions.map(String.init).joined(separator: ", "))); Triton would refuse the model")
+                "version policy '\(VersionPolicyEvaluation.describe(policy))' would serve none of the versions on disk (\(model.versions.map(String.init).joined(separator: ", "))); Triton would refuse the model"
+            )
         }
         _ = try model.config()
         let text = String(decoding: model.configText ?? Data(), as: UTF8.self)
@@ -95,14 +96,16 @@ public struct VersionOperations: Sendable {
                 guard model.versions.contains(version) else {
                     throw TritonPackError.refused(
                         model.version(version).displayPath,
-                        "version \(version) is not on disk (available: \(model.versions.map(String.init).joined(separator: ", ")))")
+                        "version \(version) is not on disk (available: \(model.versions.map(String.init).joined(separator: ", ")))"
+                    )
                 }
                 target = version
             } else {
                 guard let newest = before.max(), let previous = model.versions.filter({ $0 < newest }).max() else {
                     throw TritonPackError.refused(
                         model.displayPath,
-                        "no version older than the one served (\(before.map(String.init).joined(separator: ", "))) to roll back to")
+                        "no version older than the one served (\(before.map(String.init).joined(separator: ", "))) to roll back to"
+                    )
                 }
                 target = previous
             }

@@ -5,11 +5,12 @@ public struct GitHubReporter: LintReporter {
 
     public func render(_ report: LintReport) -> String {
         report.diagnostics.map { diagnostic in
-            let command = switch diagnostic.severity {
-            case .error: "error"
-            case .warning: "warning"
-            case .info: "notice"
-            }
+            let command =
+                switch diagnostic.severity {
+                case .error: "error"
+                case .warning: "warning"
+                case .info: "notice"
+                }
             var properties: [String] = []
             if let file = diagnostic.file { properties.append("file=\(escapeProperty(file))") }
             if let line = diagnostic.line { properties.append("line=\(line)") }

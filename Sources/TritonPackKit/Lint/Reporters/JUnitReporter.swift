@@ -13,7 +13,8 @@ public struct JUnitReporter: LintReporter {
         let failing = names.filter { byModel[$0, default: []].contains { $0.severity == .error } }
         let total = report.seconds ?? 0
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        xml += "<testsuite name=\"tritonpack lint\" tests=\"\(names.count)\" failures=\"\(failing.count)\" time=\"\(seconds(total))\">\n"
+        xml +=
+            "<testsuite name=\"tritonpack lint\" tests=\"\(names.count)\" failures=\"\(failing.count)\" time=\"\(seconds(total))\">\n"
         for name in names {
             let diagnostics = byModel[name, default: []]
             let time = seconds(report.modelSeconds?[name] ?? 0)

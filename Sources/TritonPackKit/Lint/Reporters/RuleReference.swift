@@ -51,7 +51,9 @@ public enum RuleReference {
                 var parts = ["model `\(example.model)`"]
                 if let config { parts.append("`\(config)`") }
                 if !files.isEmpty { parts.append("files: \(files)") }
-                if !example.otherModels.isEmpty { parts.append("with models \(example.otherModels.keys.sorted().joined(separator: ", "))") }
+                if !example.otherModels.isEmpty {
+                    parts.append("with models \(example.otherModels.keys.sorted().joined(separator: ", "))")
+                }
                 if let gpus = example.gpus { parts.append("--gpus \(gpus)") }
                 if !example.autoComplete { parts.append("--disable-auto-complete-config") }
                 text += "- " + parts.joined(separator: "; ") + "\n"

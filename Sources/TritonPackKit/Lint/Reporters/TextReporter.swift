@@ -12,7 +12,8 @@ public struct TextReporter: LintReporter {
     public func render(_ report: LintReport) -> String {
         var lines = report.diagnostics.filter { !errorsOnly || $0.severity == .error }.map(line)
         lines.append(
-            "\(report.models.count) model(s): \(report.errorCount) error(s), \(report.warningCount) warning(s), \(report.infoCount) info")
+            "\(report.models.count) model(s): \(report.errorCount) error(s), \(report.warningCount) warning(s), \(report.infoCount) info"
+        )
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -25,11 +26,12 @@ public struct TextReporter: LintReporter {
 /// ANSI styles for the three severities (bold red, bold yellow, bold cyan), as compilers colour them.
 public enum TerminalStyle {
     public static func severity(_ severity: Severity, _ text: String) -> String {
-        let code = switch severity {
-        case .error: "1;31"
-        case .warning: "1;33"
-        case .info: "1;36"
-        }
+        let code =
+            switch severity {
+            case .error: "1;31"
+            case .warning: "1;33"
+            case .info: "1;36"
+            }
         return "\u{1B}[\(code)m\(text)\u{1B}[0m"
     }
 }

@@ -4,8 +4,10 @@ import Foundation
 struct BackendLibraryRule: LintRule {
     public static let description = RuleDescription(
         identifier: "backend-library", name: "Backend library", severity: .error, catalog: ["L12"],
-        summary: "The backend must be one the target serves: found in the version folder, the model folder, or the backend directory (--backend-directory; default: the backends Triton's images ship, plus oneflow).",
-        tritonMessage: "unable to find backend library for backend '{backend}', try specifying runtime on the model configuration.",
+        summary:
+            "The backend must be one the target serves: found in the version folder, the model folder, or the backend directory (--backend-directory; default: the backends Triton's images ship, plus oneflow).",
+        tritonMessage:
+            "unable to find backend library for backend '{backend}', try specifying runtime on the model configuration.",
         triggering: [LintExample(model: "m.unknown", files: ["config.pbtxt": "max_batch_size: 1", "1/model.unknown": ""])],
         nonTriggering: [.config("backend: \"python\"")])
 
@@ -47,18 +49,24 @@ struct BackendLibraryRule: LintRule {
 struct ModelFileRule: LintRule {
     public static let description = RuleDescription(
         identifier: "model-file", name: "Model file present", severity: .error, catalog: ["L11", "O1"],
-        summary: "Every served version folder holds the model file its backend loads (default_model_filename or the backend's default: model.onnx, model.plan, model.pt, model.py, model.savedmodel, model.graphdef, model.xml, model/ for OneFlow; DALI: model.dali or default_model_filename, else dali.py, and a default_model_filename with a '/' is warned about).",
+        summary:
+            "Every served version folder holds the model file its backend loads (default_model_filename or the backend's default: model.onnx, model.plan, model.pt, model.py, model.savedmodel, model.graphdef, model.xml, model/ for OneFlow; DALI: model.dali or default_model_filename, else dali.py, and a default_model_filename with a '/' is warned about).",
         tritonMessage: "unable to find '{path}' for model instance '{model}'",
         triggering: [
             LintExample(files: ["config.pbtxt": "backend: \"python\"", "1/other.py": ""]),
             LintExample(files: ["config.pbtxt": "backend: \"dali\"\nmax_batch_size: 2", "1/pipeline.py": ""]),
-            LintExample(files: ["config.pbtxt": "backend: \"dali\"\nmax_batch_size: 2\ndefault_model_filename: \"../shared/model.dali\"", "1/other.py": ""]),
+            LintExample(files: [
+                "config.pbtxt": "backend: \"dali\"\nmax_batch_size: 2\ndefault_model_filename: \"../shared/model.dali\"",
+                "1/other.py": "",
+            ]),
         ],
         nonTriggering: [
             LintExample(files: ["config.pbtxt": "backend: \"python\"", "1/model.py": ""]),
             // DALI falls back to the pipeline definition 1/dali.py.
             LintExample(files: ["config.pbtxt": "backend: \"dali\"\nmax_batch_size: 2", "1/dali.py": ""]),
-            LintExample(files: ["config.pbtxt": "backend: \"dali\"\nmax_batch_size: 2\ndefault_model_filename: \"pipe.dali\"", "1/pipe.dali": ""]),
+            LintExample(files: [
+                "config.pbtxt": "backend: \"dali\"\nmax_batch_size: 2\ndefault_model_filename: \"pipe.dali\"", "1/pipe.dali": "",
+            ]),
         ],
         tritonSource: [
             "onnxruntime_backend src/onnxruntime.cc LoadModel (O1); core src/constants.h default file names",
@@ -128,8 +136,16 @@ struct BatchIOSupportRule: LintRule {
         identifier: "batch-io-support", name: "Batch I/O support", severity: .error,
         summary: "The ONNX Runtime, PyTorch and TensorFlow backends refuse batch_input and batch_output.",
         tritonMessage: "batch inputs and batch outputs are only supported for custom platform and TensorRT platform",
-        triggering: [.config("platform: \"onnxruntime_onnx\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\nbatch_input [ { kind: BATCH_ELEMENT_COUNT target_name: \"B\" data_type: TYPE_FP32 source_input: \"x\" } ]", extra: ["1/model.onnx": ""])],
-        nonTriggering: [.config("backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\nbatch_input [ { kind: BATCH_ELEMENT_COUNT target_name: \"B\" data_type: TYPE_FP32 source_input: \"x\" } ]")])
+        triggering: [
+            .config(
+                "platform: \"onnxruntime_onnx\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\nbatch_input [ { kind: BATCH_ELEMENT_COUNT target_name: \"B\" data_type: TYPE_FP32 source_input: \"x\" } ]",
+                extra: ["1/model.onnx": ""])
+        ],
+        nonTriggering: [
+            .config(
+                "backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\nbatch_input [ { kind: BATCH_ELEMENT_COUNT target_name: \"B\" data_type: TYPE_FP32 source_input: \"x\" } ]"
+            )
+        ])
 
     public init() {}
 
@@ -149,13 +165,18 @@ struct BatchIOSupportRule: LintRule {
 struct RepositoryAgentRule: LintRule {
     public static let description = RuleDescription(
         identifier: "repository-agent", name: "Repository agents", severity: .error, phase: .poll, catalog: ["L12"],
-        summary: "Every agent in model_repository_agents must exist as <repoagent-directory>/<name>/libtritonrepoagent_<name>.so on the target (--repoagent-directory; default: the agents Triton's images ship, i.e. checksum).",
+        summary:
+            "Every agent in model_repository_agents must exist as <repoagent-directory>/<name>/libtritonrepoagent_<name>.so on the target (--repoagent-directory; default: the agents Triton's images ship, i.e. checksum).",
         tritonMessage: "unable to find '{lib}' for repo agent '{name}', searched: {path}",
         triggering: [.config("backend: \"python\"\nmodel_repository_agents { agents [ { name: \"encrypt\" } ] }")],
         nonTriggering: [
-            .config("backend: \"python\"\nmodel_repository_agents { agents [ { name: \"checksum\" parameters { key: \"MD5:1/model.py\" value: \"x\" } } ] }"),
+            .config(
+                "backend: \"python\"\nmodel_repository_agents { agents [ { name: \"checksum\" parameters { key: \"MD5:1/model.py\" value: \"x\" } } ] }"
+            )
         ],
-        tritonSource: ["core src/repo_agent.cc TritonRepoAgentManager::CreateAgent (global search path, then <name>/libtritonrepoagent_<name>.so)"])
+        tritonSource: [
+            "core src/repo_agent.cc TritonRepoAgentManager::CreateAgent (global search path, then <name>/libtritonrepoagent_<name>.so)"
+        ])
 
     /// Agents in NVIDIA's Triton images (/opt/tritonserver/repoagents).
     static let shippedAgents: Set<String> = ["checksum"]

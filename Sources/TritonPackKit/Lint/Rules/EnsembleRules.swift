@@ -40,16 +40,35 @@ struct EnsembleStructureRule: LintRule {
     public static let description = RuleDescription(
         identifier: "ensemble-structure", name: "Ensemble structure", severity: .error, phase: .poll,
         catalog: ["R57", "R58", "R59", "R60", "R61", "R62", "R63", "R64", "R65", "R66"],
-        summary: "An ensemble has no instance_group, optimization or model_warmup; every step names a model and maps inputs and outputs; each tensor is produced once; every input is used, every output written, every intermediate tensor both produced and consumed.",
+        summary:
+            "An ensemble has no instance_group, optimization or model_warmup; every step names a model and maps inputs and outputs; each tensor is produced once; every input is used, every output written, every intermediate tensor both produced and consumed.",
         tritonMessage: "ensemble tensor '{t}' is unused in ensemble '{model}'",
         triggering: [
-            LintExample(files: ["config.pbtxt": "platform: \"ensemble\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] } ]\nensemble_scheduling { }", "1/.keep": ""]),
-            LintExample(files: ["config.pbtxt": "platform: \"ensemble\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] } ]\nensemble_scheduling { step [ { model_name: \"a\" model_version: -1 input_map { key: \"i\" value: \"x\" } output_map { key: \"o\" value: \"t\" } } ] }", "1/.keep": ""]),
+            LintExample(files: [
+                "config.pbtxt":
+                    "platform: \"ensemble\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] } ]\nensemble_scheduling { }",
+                "1/.keep": "",
+            ]),
+            LintExample(files: [
+                "config.pbtxt":
+                    "platform: \"ensemble\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] } ]\nensemble_scheduling { step [ { model_name: \"a\" model_version: -1 input_map { key: \"i\" value: \"x\" } output_map { key: \"o\" value: \"t\" } } ] }",
+                "1/.keep": "",
+            ]),
         ],
         nonTriggering: [
             LintExample(
-                files: ["config.pbtxt": "platform: \"ensemble\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] } ]\nensemble_scheduling { step [ { model_name: \"a\" model_version: -1 input_map { key: \"i\" value: \"x\" } output_map { key: \"o\" value: \"y\" } } ] }", "1/.keep": ""],
-                otherModels: ["a": ["config.pbtxt": "backend: \"python\"\ninput [ { name: \"i\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"o\" data_type: TYPE_FP32 dims: [ 1 ] } ]", "1/model.py": ""]])
+                files: [
+                    "config.pbtxt":
+                        "platform: \"ensemble\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] } ]\nensemble_scheduling { step [ { model_name: \"a\" model_version: -1 input_map { key: \"i\" value: \"x\" } output_map { key: \"o\" value: \"y\" } } ] }",
+                    "1/.keep": "",
+                ],
+                otherModels: [
+                    "a": [
+                        "config.pbtxt":
+                            "backend: \"python\"\ninput [ { name: \"i\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"o\" data_type: TYPE_FP32 dims: [ 1 ] } ]",
+                        "1/model.py": "",
+                    ]
+                ])
         ])
 
     public init() {}
@@ -73,7 +92,8 @@ struct EnsembleStructureRule: LintRule {
             if step.outputMap.isEmpty { return "must specify 'output_map' in step \(index) of ensemble '\(name)'" }
             for tensor in step.outputMap.values.sorted() {
                 if graph.tensors[tensor]?.producers.isEmpty == false {
-                    return "ensemble tensor '\(tensor)' can appear in an output map only once for ensemble '\(name)' step \(index)"
+                    return
+                        "ensemble tensor '\(tensor)' can appear in an output map only once for ensemble '\(name)' step \(index)"
                 }
                 graph.tensors[tensor, default: .init()].producers.append(index)
             }
@@ -124,24 +144,46 @@ struct EnsembleStructureRule: LintRule {
 /// Configs shared by the ensemble rules' examples.
 enum EnsembleExample {
     /// One step "a" mapping i <- x and o -> y, FP32 [1].
-    static let single = "platform: \"ensemble\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] } ]\nensemble_scheduling { step [ { model_name: \"a\" model_version: -1 input_map { key: \"i\" value: \"x\" } output_map { key: \"o\" value: \"y\" } } ] }"
+    static let single =
+        "platform: \"ensemble\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] } ]\nensemble_scheduling { step [ { model_name: \"a\" model_version: -1 input_map { key: \"i\" value: \"x\" } output_map { key: \"o\" value: \"y\" } } ] }"
 }
 
 struct EnsembleDependencyRule: LintRule {
     public static let description = RuleDescription(
         identifier: "ensemble-dependencies", name: "Ensemble composing models", severity: .error,
         catalog: ["R67", "R68", "R69", "R70", "R71", "R72", "R73", "R74", "R75", "R76", "R77", "R78"],
-        summary: "Composing models exist in the repository, load, serve the required version, allow the ensemble's batch size, have the mapped inputs and outputs, and agree on each tensor's type and shape (a step's model through its dims, not its reshape); no cycles; no step joins outputs of different decoupled models. A step model that fails while polled makes the ensemble report it as not available; one that fails to load a version is reported with its own error. With auto-complete on, a step whose backend reads inputs or outputs from the model file is not checked on that side.",
+        summary:
+            "Composing models exist in the repository, load, serve the required version, allow the ensemble's batch size, have the mapped inputs and outputs, and agree on each tensor's type and shape (a step's model through its dims, not its reshape); no cycles; no step joins outputs of different decoupled models. A step model that fails while polled makes the ensemble report it as not available; one that fails to load a version is reported with its own error. With auto-complete on, a step whose backend reads inputs or outputs from the model file is not checked on that side.",
         tritonMessage: "ensemble {e} contains models that are not available or ambiguous: {m1}, {m2}",
         triggering: [
-            LintExample(files: ["config.pbtxt": "platform: \"ensemble\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] } ]\nensemble_scheduling { step [ { model_name: \"a\" model_version: -1 input_map { key: \"i\" value: \"x\" } output_map { key: \"o\" value: \"y\" } } ] }", "1/.keep": ""]),
+            LintExample(files: [
+                "config.pbtxt":
+                    "platform: \"ensemble\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] } ]\nensemble_scheduling { step [ { model_name: \"a\" model_version: -1 input_map { key: \"i\" value: \"x\" } output_map { key: \"o\" value: \"y\" } } ] }",
+                "1/.keep": "",
+            ]),
             LintExample(
-                files: ["config.pbtxt": "platform: \"ensemble\"\ninput [ { name: \"x\" data_type: TYPE_INT32 dims: [ 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] } ]\nensemble_scheduling { step [ { model_name: \"a\" model_version: -1 input_map { key: \"i\" value: \"x\" } output_map { key: \"o\" value: \"y\" } } ] }", "1/.keep": ""],
-                otherModels: ["a": ["config.pbtxt": "backend: \"python\"\ninput [ { name: \"i\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"o\" data_type: TYPE_FP32 dims: [ 1 ] } ]", "1/model.py": ""]]),
+                files: [
+                    "config.pbtxt":
+                        "platform: \"ensemble\"\ninput [ { name: \"x\" data_type: TYPE_INT32 dims: [ 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] } ]\nensemble_scheduling { step [ { model_name: \"a\" model_version: -1 input_map { key: \"i\" value: \"x\" } output_map { key: \"o\" value: \"y\" } } ] }",
+                    "1/.keep": "",
+                ],
+                otherModels: [
+                    "a": [
+                        "config.pbtxt":
+                            "backend: \"python\"\ninput [ { name: \"i\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"o\" data_type: TYPE_FP32 dims: [ 1 ] } ]",
+                        "1/model.py": "",
+                    ]
+                ]),
             // A step whose model fails to load (here: its label file is missing) fails the ensemble.
             LintExample(
                 files: ["config.pbtxt": EnsembleExample.single, "1/.keep": ""],
-                otherModels: ["a": ["config.pbtxt": "backend: \"python\"\ninput [ { name: \"i\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"o\" data_type: TYPE_FP32 dims: [ 1 ] label_filename: \"labels.txt\" } ]", "1/model.py": ""]]),
+                otherModels: [
+                    "a": [
+                        "config.pbtxt":
+                            "backend: \"python\"\ninput [ { name: \"i\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"o\" data_type: TYPE_FP32 dims: [ 1 ] label_filename: \"labels.txt\" } ]",
+                        "1/model.py": "",
+                    ]
+                ]),
             // ... and a step that fails while polled is "not available".
             LintExample(
                 files: ["config.pbtxt": EnsembleExample.single, "1/.keep": ""],
@@ -150,16 +192,37 @@ struct EnsembleDependencyRule: LintRule {
         nonTriggering: [
             LintExample(
                 files: ["config.pbtxt": EnsembleExample.single, "1/.keep": ""],
-                otherModels: ["a": ["config.pbtxt": "backend: \"python\"\ninput [ { name: \"i\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"o\" data_type: TYPE_FP32 dims: [ 1 ] } ]", "1/model.py": ""]]),
+                otherModels: [
+                    "a": [
+                        "config.pbtxt":
+                            "backend: \"python\"\ninput [ { name: \"i\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"o\" data_type: TYPE_FP32 dims: [ 1 ] } ]",
+                        "1/model.py": "",
+                    ]
+                ]),
             // Steps are seen through their dims: a step that reshapes [1] to [] still offers [1].
             LintExample(
-                files: ["config.pbtxt": EnsembleExample.single.replacingOccurrences(of: "platform: \"ensemble\"", with: "platform: \"ensemble\"\nmax_batch_size: 4"), "1/.keep": ""],
-                otherModels: ["a": ["config.pbtxt": "backend: \"python\"\nmax_batch_size: 4\ninput [ { name: \"i\" data_type: TYPE_FP32 dims: [ 1 ] reshape { shape: [ ] } } ]\noutput [ { name: \"o\" data_type: TYPE_FP32 dims: [ 1 ] reshape { shape: [ ] } } ]", "1/model.py": ""]]),
+                files: [
+                    "config.pbtxt": EnsembleExample.single.replacingOccurrences(
+                        of: "platform: \"ensemble\"", with: "platform: \"ensemble\"\nmax_batch_size: 4"), "1/.keep": "",
+                ],
+                otherModels: [
+                    "a": [
+                        "config.pbtxt":
+                            "backend: \"python\"\nmax_batch_size: 4\ninput [ { name: \"i\" data_type: TYPE_FP32 dims: [ 1 ] reshape { shape: [ ] } } ]\noutput [ { name: \"o\" data_type: TYPE_FP32 dims: [ 1 ] reshape { shape: [ ] } } ]",
+                        "1/model.py": "",
+                    ]
+                ]),
             // With auto-complete, a step model whose backend reads its tensors from the model file
             // (here Python's auto_complete_config) cannot be checked against its config.
             LintExample(
                 files: ["config.pbtxt": EnsembleExample.single, "1/.keep": ""],
-                otherModels: ["a": ["config.pbtxt": "backend: \"python\"", "1/model.py": "class TritonPythonModel:\n    @staticmethod\n    def auto_complete_config(c):\n        c.add_input({'name': 'i', 'data_type': 'TYPE_FP32', 'dims': [1]})\n        c.add_output({'name': 'o', 'data_type': 'TYPE_FP32', 'dims': [1]})\n        return c\n"]]),
+                otherModels: [
+                    "a": [
+                        "config.pbtxt": "backend: \"python\"",
+                        "1/model.py":
+                            "class TritonPythonModel:\n    @staticmethod\n    def auto_complete_config(c):\n        c.add_input({'name': 'i', 'data_type': 'TYPE_FP32', 'dims': [1]})\n        c.add_output({'name': 'o', 'data_type': 'TYPE_FP32', 'dims': [1]})\n        return c\n",
+                    ]
+                ]),
         ],
         tritonSource: [
             "core src/model_repository_manager/model_repository_manager.cc ConnectDependencyGraph, CircularDependencyCheck (a model that failed polling is absent)",
@@ -187,8 +250,10 @@ struct EnsembleDependencyRule: LintRule {
         }
         // A model that fails while its directory is polled never enters the dependency graph: the
         // ensemble sees it as absent (core model_repository_manager.cc ConnectDependencyGraph).
-        let missing = Set(scheduling.step.map(\.modelName).filter { context.repository[$0] == nil || failures[$0]?.atPoll == true })
-            .sorted()
+        let missing = Set(
+            scheduling.step.map(\.modelName).filter { context.repository[$0] == nil || failures[$0]?.atPoll == true }
+        )
+        .sorted()
         if !missing.isEmpty {
             return "ensemble \(name) contains models that are not available or ambiguous: \(missing.joined(separator: ", "))"
         }
@@ -201,19 +266,23 @@ struct EnsembleDependencyRule: LintRule {
             // UNAVAILABLE state: {code}: {message};", one entry per version).
             if let failure = failures[step.modelName] {
                 let version = composing.servedVersions.first.map(String.init) ?? "1"
-                return "ensemble '\(name)' depends on '\(step.modelName)' which has no loaded version. Model '\(step.modelName)' loading failed with error: version \(version) is at UNAVAILABLE state: \(Self.withStatusCode(failure));"
+                return
+                    "ensemble '\(name)' depends on '\(step.modelName)' which has no loaded version. Model '\(step.modelName)' loading failed with error: version \(version) is at UNAVAILABLE state: \(Self.withStatusCode(failure));"
             }
             if composing.servedVersions.isEmpty {
                 return "ensemble '\(name)' depends on '\(step.modelName)' which has no loaded version."
             }
             if step.modelVersion != -1 && !composing.servedVersions.contains(step.modelVersion) {
-                return "ensemble '\(name)' depends on '\(step.modelName)' whose required version \(step.modelVersion) is not loaded."
+                return
+                    "ensemble '\(name)' depends on '\(step.modelName)' whose required version \(step.modelVersion) is not loaded."
             }
         }
         return validateTensors(model.config, scheduling, context)
     }
 
-    static let statusCodes = ["Invalid argument", "Internal", "Not found", "Unavailable", "Unsupported", "Already exists", "Unknown"]
+    static let statusCodes = [
+        "Invalid argument", "Internal", "Not found", "Unavailable", "Unsupported", "Already exists", "Unknown",
+    ]
 
     /// A version-stage failure as Triton's Status::AsString prints it: "{Code}: {message}".
     static func withStatusCode(_ failure: Linter.ModelFailure) -> String {
@@ -271,11 +340,13 @@ struct EnsembleDependencyRule: LintRule {
                 return nil
             }
             if existing.dataType != inferred.dataType {
-                return "in ensemble \(name), ensemble tensor \(tensor): inconsistent data type: \(existing.dataType.configName) is inferred from model \(existing.model) while \(inferred.dataType.configName) is inferred from model \(inferred.model)"
+                return
+                    "in ensemble \(name), ensemble tensor \(tensor): inconsistent data type: \(existing.dataType.configName) is inferred from model \(existing.model) while \(inferred.dataType.configName) is inferred from model \(inferred.model)"
             }
             if !compatible(existing.dims, inferred.dims) && !compatible(existing.fullDims, inferred.fullDims) {
                 func show(_ dims: [Int64]) -> String { "[\(dims.map(String.init).joined(separator: ","))]" }
-                return "in ensemble \(name), ensemble tensor \(tensor): inconsistent shape: \(show(existing.fullDims)) is inferred from model \(existing.model) while \(show(inferred.fullDims)) is inferred from model \(inferred.model)"
+                return
+                    "in ensemble \(name), ensemble tensor \(tensor): inconsistent shape: \(show(existing.fullDims)) is inferred from model \(existing.model) while \(show(inferred.fullDims)) is inferred from model \(inferred.model)"
             }
             return nil
         }
@@ -283,7 +354,8 @@ struct EnsembleDependencyRule: LintRule {
             let composingModel = context.repository[step.modelName]!
             let composing = composingModel.config
             if composing.maxBatchSize != 0 && composing.maxBatchSize < config.maxBatchSize {
-                return "ensemble \(name) allows maximum batch size \(config.maxBatchSize), but it contains model \(step.modelName) which only allows maximum batch size to be \(composing.maxBatchSize)"
+                return
+                    "ensemble \(name) allows maximum batch size \(config.maxBatchSize), but it contains model \(step.modelName) which only allows maximum batch size to be \(composing.maxBatchSize)"
             }
             // Inputs or outputs the step's backend reads from its model file (auto-complete) are not
             // known here: that side of the step is not checked (core ensemble_utils.cc checks the
@@ -292,19 +364,22 @@ struct EnsembleDependencyRule: LintRule {
                 let inputs = inferred(composing, model: step.modelName, inputs: true, useReshape: false)
                 for (key, tensor) in step.inputMap.sorted(by: { $0.key < $1.key }) {
                     guard let input = inputs[key] else {
-                        return "in ensemble \(name), ensemble tensor \(tensor) is mapping to non-existing input \(key) in model \(step.modelName)"
+                        return
+                            "in ensemble \(name), ensemble tensor \(tensor) is mapping to non-existing input \(key) in model \(step.modelName)"
                     }
                     if let error = merge(tensor, input) { return error }
                 }
                 for input in composing.input where !input.optional && step.inputMap[input.name] == nil {
-                    return "in ensemble \(name), input \(input.name) in model \(step.modelName) is not mapped to any ensemble tensors"
+                    return
+                        "in ensemble \(name), input \(input.name) in model \(step.modelName) is not mapped to any ensemble tensors"
                 }
             }
             if !BackendAutoComplete.fillsSide(composingModel, inputs: false, options: context.options) {
                 let outputs = inferred(composing, model: step.modelName, inputs: false, useReshape: false)
                 for (key, tensor) in step.outputMap.sorted(by: { $0.key < $1.key }) {
                     guard let output = outputs[key] else {
-                        return "in ensemble \(name), ensemble tensor \(tensor) is mapped from non-existing output \(key) in model \(step.modelName)"
+                        return
+                            "in ensemble \(name), ensemble tensor \(tensor) is mapped from non-existing output \(key) in model \(step.modelName)"
                     }
                     if let error = merge(tensor, output) { return error }
                 }
@@ -319,8 +394,12 @@ struct EnsembleDependencyRule: LintRule {
     /// `dims`; a step that reshapes [1] to [] still offers [1]). The first of duplicate names wins.
     func inferred(_ config: Inference_ModelConfig, model: String, inputs: Bool, useReshape: Bool) -> [String: Inferred] {
         let tensors = IOTensor.all(config).filter { $0.isInput == inputs }.map { tensor in
-            (tensor.name, Inferred(dataType: tensor.dataType, dims: useReshape ? tensor.reshape ?? tensor.dims : tensor.dims,
-                                   batching: config.maxBatchSize > 0, model: model))
+            (
+                tensor.name,
+                Inferred(
+                    dataType: tensor.dataType, dims: useReshape ? tensor.reshape ?? tensor.dims : tensor.dims,
+                    batching: config.maxBatchSize > 0, model: model)
+            )
         }
         return Dictionary(tensors, uniquingKeysWith: { first, _ in first })
     }
@@ -345,7 +424,8 @@ struct EnsembleDependencyRule: LintRule {
             let step = scheduling.step[index]
             let incoming = origins(step.inputMap.values)
             if incoming.count > 1 {
-                return "in ensemble \(config.name), step of model '\(step.modelName)' receives inputs originated from different decoupled models"
+                return
+                    "in ensemble \(config.name), step of model '\(step.modelName)' receives inputs originated from different decoupled models"
             }
             let decoupled = context.repository[step.modelName]?.config.modelTransactionPolicy.decoupled == true
             for tensor in step.outputMap.values {
@@ -353,7 +433,8 @@ struct EnsembleDependencyRule: LintRule {
             }
         }
         if origins(config.output.map(\.name)).count > 1 {
-            return "in ensemble \(config.name), step of model '\(config.name)' receives inputs originated from different decoupled models"
+            return
+                "in ensemble \(config.name), step of model '\(config.name)' receives inputs originated from different decoupled models"
         }
         return nil
     }

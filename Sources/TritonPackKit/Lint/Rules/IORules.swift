@@ -42,29 +42,49 @@ struct IOConfigRule: LintRule {
     public static let description = RuleDescription(
         identifier: "io-config", name: "Input and output specification", severity: .error, phase: .inputOutput,
         catalog: ["R30", "R31", "R32", "R33", "R34", "R35", "R36", "R37", "R38", "R39", "R40", "R41", "R42", "R43"],
-        summary: "Every input and output has a name, a data type and non-empty dims of values >= 1 or -1; a reshape has valid values and the same element count (segment by segment around -1); NHWC/NCHW inputs have 3 dims; shape tensors and non-linear formats are TensorRT-only. With auto-complete on (the default), a missing data_type or dims is accepted for backends that complete each tensor from the model file before Model::Init validates it: TensorRT, DALI, and Python when model.py defines auto_complete_config (not ONNX Runtime, which fills only an empty input or output list, nor OpenVINO, which does not auto-complete).",
+        summary:
+            "Every input and output has a name, a data type and non-empty dims of values >= 1 or -1; a reshape has valid values and the same element count (segment by segment around -1); NHWC/NCHW inputs have 3 dims; shape tensors and non-linear formats are TensorRT-only. With auto-complete on (the default), a missing data_type or dims is accepted for backends that complete each tensor from the model file before Model::Init validates it: TensorRT, DALI, and Python when model.py defines auto_complete_config (not ONNX Runtime, which fills only an empty input or output list, nor OpenVINO, which does not auto-complete).",
         tritonMessage: "model input '{io}' must specify 'dims' for {model}",
         triggering: [
             .config("backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 } ]"),
             .config(
                 "backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 } ]",
-                extra: ["1/model.py": "class TritonPythonModel:\n    @staticmethod\n    def auto_complete_config(c):\n        return c\n"],
+                extra: [
+                    "1/model.py":
+                        "class TritonPythonModel:\n    @staticmethod\n    def auto_complete_config(c):\n        return c\n"
+                ],
                 autoComplete: false),
-            LintExample(files: ["config.pbtxt": "backend: \"dali\"\nmax_batch_size: 2\ninput [ { name: \"x\" } ]", "1/model.dali": ""], autoComplete: false),
+            LintExample(
+                files: ["config.pbtxt": "backend: \"dali\"\nmax_batch_size: 2\ninput [ { name: \"x\" } ]", "1/model.dali": ""],
+                autoComplete: false),
             .config("backend: \"python\"\ninput [ { name: \"x\" dims: [ 1 ] } ]"),
             .config("backend: \"python\"\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 0 ] } ]"),
-            .config("backend: \"python\"\nmax_batch_size: 4\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 2, 2 ] reshape { shape: [ 3 ] } } ]"),
+            .config(
+                "backend: \"python\"\nmax_batch_size: 4\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 2, 2 ] reshape { shape: [ 3 ] } } ]"
+            ),
             .config("backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] reshape { } } ]"),
             .config("backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 format: FORMAT_NCHW dims: [ 3, 4 ] } ]"),
         ],
         nonTriggering: [
-            .config("backend: \"python\"\nmax_batch_size: 4\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] reshape { } } ]"),
+            .config(
+                "backend: \"python\"\nmax_batch_size: 4\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] reshape { } } ]"),
             .config(
                 "backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 } ]\noutput [ { name: \"y\" } ]",
-                extra: ["1/model.py": "class TritonPythonModel:\n    @staticmethod\n    def auto_complete_config(c):\n        c.add_input({'name': 'x', 'data_type': 'TYPE_FP32', 'dims': [4]})\n        return c\n"]),
-            LintExample(files: ["config.pbtxt": "backend: \"dali\"\nmax_batch_size: 2\ninput [ { name: \"x\" } ]\noutput [ { name: \"y\" } ]", "1/model.dali": ""]),
-            LintExample(files: ["config.pbtxt": "platform: \"tensorrt_plan\"\nmax_batch_size: 2\ninput [ { name: \"x\" data_type: TYPE_FP32 } ]", "1/model.plan": ""]),
-            .config("backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 2, 4, -1, 6 ] reshape { shape: [ 8, -1, 1, 6 ] } } ]"),
+                extra: [
+                    "1/model.py":
+                        "class TritonPythonModel:\n    @staticmethod\n    def auto_complete_config(c):\n        c.add_input({'name': 'x', 'data_type': 'TYPE_FP32', 'dims': [4]})\n        return c\n"
+                ]),
+            LintExample(files: [
+                "config.pbtxt": "backend: \"dali\"\nmax_batch_size: 2\ninput [ { name: \"x\" } ]\noutput [ { name: \"y\" } ]",
+                "1/model.dali": "",
+            ]),
+            LintExample(files: [
+                "config.pbtxt": "platform: \"tensorrt_plan\"\nmax_batch_size: 2\ninput [ { name: \"x\" data_type: TYPE_FP32 } ]",
+                "1/model.plan": "",
+            ]),
+            .config(
+                "backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 2, 4, -1, 6 ] reshape { shape: [ 8, -1, 1, 6 ] } } ]"
+            ),
         ],
         tritonSource: [
             "core src/model_config_utils.cc ValidateModelIOConfig, ValidateIOShape",
@@ -125,7 +145,9 @@ struct IOConfigRule: LintRule {
         }
         if let reshape = tensor.reshape {
             guard let reshapeCount = tritonElementCount(reshape) else {
-                return ("element count for tensor '\(name) reshape' exceeds maximum size of 9223372036854775807", "\(field).reshape")
+                return (
+                    "element count for tensor '\(name) reshape' exceeds maximum size of 9223372036854775807", "\(field).reshape"
+                )
             }
             if dimsCount != reshapeCount && (reshapeCount != 0 || dimsCount != 1) {
                 return ("\(prefix)'\(name)' has different size for dims and reshape", "\(field).reshape")
@@ -194,16 +216,28 @@ struct DuplicateIONameRule: LintRule {
     public static let description = RuleDescription(
         identifier: "duplicate-io-name", name: "Duplicate tensor names", severity: .warning, catalog: ["R44"],
         summary: "Two inputs (or two outputs) with the same name: Triton keeps the first and ignores the other.",
-        triggering: [.config("backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] }, { name: \"x\" data_type: TYPE_INT32 dims: [ 2 ] } ]")],
-        nonTriggering: [.config("backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] } ]")])
+        triggering: [
+            .config(
+                "backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] }, { name: \"x\" data_type: TYPE_INT32 dims: [ 2 ] } ]"
+            )
+        ],
+        nonTriggering: [
+            .config(
+                "backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] } ]"
+            )
+        ])
 
     public init() {}
 
     public func check(_ context: LintContext, _ report: inout DiagnosticSink) {
-        for (kind, names) in [("input", context.model.config.input.map(\.name)), ("output", context.model.config.output.map(\.name))] {
+        for (kind, names) in [
+            ("input", context.model.config.input.map(\.name)), ("output", context.model.config.output.map(\.name)),
+        ] {
             var seen = Set<String>()
             for (index, name) in names.enumerated() where !seen.insert(name).inserted {
-                report.report("\(kind) '\(name)' is specified more than once; Triton uses the first and ignores this one", at: "\(kind)[\(index)]")
+                report.report(
+                    "\(kind) '\(name)' is specified more than once; Triton uses the first and ignores this one",
+                    at: "\(kind)[\(index)]")
             }
         }
     }
@@ -212,15 +246,27 @@ struct DuplicateIONameRule: LintRule {
 /// R45-R48: batch inputs.
 struct BatchInputRule: LintRule {
     public static let description = RuleDescription(
-        identifier: "batch-input", name: "Batch inputs", severity: .error, phase: .inputOutput, catalog: ["R45", "R46", "R47", "R48"],
-        summary: "Each batch_input kind (except none) takes exactly one source input that is a config input, and has type TYPE_INT32 or TYPE_FP32. With auto-complete on, an omitted data_type is refused first by the backend model, in its own words.",
+        identifier: "batch-input", name: "Batch inputs", severity: .error, phase: .inputOutput,
+        catalog: ["R45", "R46", "R47", "R48"],
+        summary:
+            "Each batch_input kind (except none) takes exactly one source input that is a config input, and has type TYPE_INT32 or TYPE_FP32. With auto-complete on, an omitted data_type is refused first by the backend model, in its own words.",
         tritonMessage: "batch input kind '{KIND}' expects 1 source input, got {n}",
         triggering: [
-            .config("backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\nbatch_input [ { kind: BATCH_ELEMENT_COUNT target_name: \"B\" data_type: TYPE_FP32 } ]"),
-            .config("backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\nbatch_input [ { kind: BATCH_ELEMENT_COUNT target_name: \"B\" source_input: \"x\" } ]"),
-            .config("backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\nbatch_input [ { kind: BATCH_ELEMENT_COUNT target_name: \"B\" source_input: \"x\" } ]", autoComplete: false),
+            .config(
+                "backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\nbatch_input [ { kind: BATCH_ELEMENT_COUNT target_name: \"B\" data_type: TYPE_FP32 } ]"
+            ),
+            .config(
+                "backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\nbatch_input [ { kind: BATCH_ELEMENT_COUNT target_name: \"B\" source_input: \"x\" } ]"
+            ),
+            .config(
+                "backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\nbatch_input [ { kind: BATCH_ELEMENT_COUNT target_name: \"B\" source_input: \"x\" } ]",
+                autoComplete: false),
         ],
-        nonTriggering: [.config("backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\nbatch_input [ { kind: BATCH_ELEMENT_COUNT target_name: \"B\" data_type: TYPE_FP32 source_input: \"x\" } ]")])
+        nonTriggering: [
+            .config(
+                "backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\nbatch_input [ { kind: BATCH_ELEMENT_COUNT target_name: \"B\" data_type: TYPE_FP32 source_input: \"x\" } ]"
+            )
+        ])
 
     static func kindName(_ kind: Inference_BatchInput.Kind) -> String {
         switch kind {
@@ -254,7 +300,8 @@ struct BatchInputRule: LintRule {
             if case .UNRECOGNIZED = batchInput.kind {
                 message = "unknown batch input kind '\(Self.kindName(batchInput.kind))'"
             } else if batchInput.sourceInput.count != 1 {
-                message = "batch input kind '\(Self.kindName(batchInput.kind))' expects 1 source input, got \(batchInput.sourceInput.count)"
+                message =
+                    "batch input kind '\(Self.kindName(batchInput.kind))' expects 1 source input, got \(batchInput.sourceInput.count)"
             } else if batchInput.dataType != .typeInt32 && batchInput.dataType != .typeFp32 {
                 message = "batch input data type must be TYPE_INT32 or TYPE_FP32"
             } else if let unknown = batchInput.sourceInput.first(where: { !inputs.contains($0) }) {
@@ -270,11 +317,21 @@ struct BatchInputRule: LintRule {
 /// R48-R51: batch outputs.
 struct BatchOutputRule: LintRule {
     public static let description = RuleDescription(
-        identifier: "batch-output", name: "Batch outputs", severity: .error, phase: .inputOutput, catalog: ["R48", "R49", "R50", "R51"],
-        summary: "A BATCH_SCATTER_WITH_INPUT_SHAPE batch output takes exactly one source input that is a config input; its targets are config outputs, each named once.",
+        identifier: "batch-output", name: "Batch outputs", severity: .error, phase: .inputOutput,
+        catalog: ["R48", "R49", "R50", "R51"],
+        summary:
+            "A BATCH_SCATTER_WITH_INPUT_SHAPE batch output takes exactly one source input that is a config input; its targets are config outputs, each named once.",
         tritonMessage: "unknown target output name '{t}'",
-        triggering: [.config("backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ -1 ] } ]\nbatch_output [ { target_name: \"z\" kind: BATCH_SCATTER_WITH_INPUT_SHAPE source_input: \"x\" } ]")],
-        nonTriggering: [.config("backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ -1 ] } ]\nbatch_output [ { target_name: \"y\" kind: BATCH_SCATTER_WITH_INPUT_SHAPE source_input: \"x\" } ]")])
+        triggering: [
+            .config(
+                "backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ -1 ] } ]\nbatch_output [ { target_name: \"z\" kind: BATCH_SCATTER_WITH_INPUT_SHAPE source_input: \"x\" } ]"
+            )
+        ],
+        nonTriggering: [
+            .config(
+                "backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ -1 ] } ]\nbatch_output [ { target_name: \"y\" kind: BATCH_SCATTER_WITH_INPUT_SHAPE source_input: \"x\" } ]"
+            )
+        ])
 
     public init() {}
 
@@ -289,7 +346,8 @@ struct BatchOutputRule: LintRule {
             if case .UNRECOGNIZED(let value) = batchOutput.kind {
                 message = "unknown batch output kind '\(value)'"
             } else if batchOutput.sourceInput.count != 1 {
-                message = "batch output kind 'BATCH_SCATTER_WITH_INPUT_SHAPE' expects 1 source input, got \(batchOutput.sourceInput.count)"
+                message =
+                    "batch output kind 'BATCH_SCATTER_WITH_INPUT_SHAPE' expects 1 source input, got \(batchOutput.sourceInput.count)"
             } else if let unknown = batchOutput.sourceInput.first(where: { !inputs.contains($0) }) {
                 message = "unknown source input name '\(unknown)'"
             } else {

@@ -5,7 +5,8 @@ struct InstanceGroupRule: LintRule {
     public static let description = RuleDescription(
         identifier: "instance-group", name: "Instance groups", severity: .error,
         catalog: ["N2", "R80", "R81", "R82", "R83", "R84", "R85", "R86", "R87"],
-        summary: "KIND_MODEL and KIND_CPU groups list no GPUs; KIND_GPU groups name GPUs the target has (checked with --gpus N; --gpus 0 is a CPU-only server); `profile` is TensorRT-only and numeric.",
+        summary:
+            "KIND_MODEL and KIND_CPU groups list no GPUs; KIND_GPU groups name GPUs the target has (checked with --gpus N; --gpus 0 is a CPU-only server); `profile` is TensorRT-only and numeric.",
         tritonMessage: "instance group {g} of model {model} has kind KIND_CPU but specifies one or more GPUs",
         triggering: [
             .config("backend: \"python\"\ninstance_group [ { kind: KIND_CPU gpus: [ 0 ] } ]"),
@@ -37,11 +38,14 @@ struct InstanceGroupRule: LintRule {
             }
             switch kind {
             case .model where !group.gpus.isEmpty:
-                report.report("instance group \(name) of model \(config.name) has kind KIND_MODEL but specifies one or more GPUs", at: field)
+                report.report(
+                    "instance group \(name) of model \(config.name) has kind KIND_MODEL but specifies one or more GPUs", at: field
+                )
             case .gpu:
                 guard let gpus else { break }
                 if group.gpus.isEmpty && gpus == 0 {
-                    report.report("instance group \(name) of model \(config.name) has kind KIND_GPU but no GPUs are available", at: field)
+                    report.report(
+                        "instance group \(name) of model \(config.name) has kind KIND_GPU but no GPUs are available", at: field)
                 } else if let bad = group.gpus.first(where: { $0 < 0 || $0 >= gpus }) {
                     let available = (0..<gpus).map(String.init).joined(separator: ", ")
                     report.report(
@@ -49,7 +53,8 @@ struct InstanceGroupRule: LintRule {
                         at: "\(field).gpus")
                 }
             case .cpu where !group.gpus.isEmpty:
-                report.report("instance group \(name) of model \(config.name) has kind KIND_CPU but specifies one or more GPUs", at: field)
+                report.report(
+                    "instance group \(name) of model \(config.name) has kind KIND_CPU but specifies one or more GPUs", at: field)
             case .auto where !group.gpus.isEmpty:
                 report.report(
                     "instance group \(name) of model \(config.name) has kind KIND_AUTO with GPUs: on a server without GPUs it becomes KIND_CPU and is refused (has kind KIND_CPU but specifies one or more GPUs)",
@@ -97,23 +102,41 @@ struct WarmupRule: LintRule {
     public static let description = RuleDescription(
         identifier: "model-warmup", name: "Model warmup", severity: .error,
         catalog: ["R93", "R94", "R95", "R96", "R97", "R98", "R99"],
-        summary: "Warmup samples need fully specified dims, a data source, and data files under warmup/ that are large enough; each sample is then run as batch_size inference requests, validated like any request: every required config input present (duplicates count), data types and dims (after the batch dimension Triton prepends when max_batch_size > 0) as configured, and a batch no larger than max_batch_size (at least 1).",
-        tritonMessage: "[request id: <id_unknown>] expected {N} inputs but got {M} inputs for model '{m}'. Got input(s) [...], but missing required input(s) [...]. Please provide all required input(s).",
+        summary:
+            "Warmup samples need fully specified dims, a data source, and data files under warmup/ that are large enough; each sample is then run as batch_size inference requests, validated like any request: every required config input present (duplicates count), data types and dims (after the batch dimension Triton prepends when max_batch_size > 0) as configured, and a batch no larger than max_batch_size (at least 1).",
+        tritonMessage:
+            "[request id: <id_unknown>] expected {N} inputs but got {M} inputs for model '{m}'. Got input(s) [...], but missing required input(s) [...]. Please provide all required input(s).",
         triggering: [
             .config("backend: \"python\"\nmax_batch_size: 2\n\(io)" + sample(x, batch: 4)),
-            .config("backend: \"python\"\n\(io)" + sample("inputs { key: \"x\" value: { data_type: TYPE_FP32 dims: [ -1 ] zero_data: true } }")),
-            .config("backend: \"python\"\n\(io)" + sample("inputs { key: \"x\" value: { data_type: TYPE_FP32 dims: [ 4 ] input_data_file: \"x.bin\" } }")),
+            .config(
+                "backend: \"python\"\n\(io)"
+                    + sample("inputs { key: \"x\" value: { data_type: TYPE_FP32 dims: [ -1 ] zero_data: true } }")),
+            .config(
+                "backend: \"python\"\n\(io)"
+                    + sample("inputs { key: \"x\" value: { data_type: TYPE_FP32 dims: [ 4 ] input_data_file: \"x.bin\" } }")),
             // R99: a required input missing, a data type or a shape that differs from the config.
-            .config("backend: \"python\"\nmax_batch_size: 2\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 4 ] }, { name: \"z\" data_type: TYPE_INT32 dims: [ 1 ] } ]\n" + sample(x)),
-            .config("backend: \"python\"\nmax_batch_size: 2\n\(io)" + sample("inputs { key: \"x\" value: { data_type: TYPE_UINT8 dims: [ 4 ] zero_data: true } }")),
-            .config("backend: \"python\"\nmax_batch_size: 2\n\(io)" + sample("inputs { key: \"x\" value: { data_type: TYPE_FP32 dims: [ 1, 4 ] zero_data: true } }")),
+            .config(
+                "backend: \"python\"\nmax_batch_size: 2\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 4 ] }, { name: \"z\" data_type: TYPE_INT32 dims: [ 1 ] } ]\n"
+                    + sample(x)),
+            .config(
+                "backend: \"python\"\nmax_batch_size: 2\n\(io)"
+                    + sample("inputs { key: \"x\" value: { data_type: TYPE_UINT8 dims: [ 4 ] zero_data: true } }")),
+            .config(
+                "backend: \"python\"\nmax_batch_size: 2\n\(io)"
+                    + sample("inputs { key: \"x\" value: { data_type: TYPE_FP32 dims: [ 1, 4 ] zero_data: true } }")),
         ],
         nonTriggering: [
-            .config("backend: \"python\"\nmax_batch_size: 2\n\(io)" + sample("inputs { key: \"x\" value: { data_type: TYPE_FP32 dims: [ 4 ] random_data: true } }", batch: 2)),
+            .config(
+                "backend: \"python\"\nmax_batch_size: 2\n\(io)"
+                    + sample("inputs { key: \"x\" value: { data_type: TYPE_FP32 dims: [ 4 ] random_data: true } }", batch: 2)),
             // Optional inputs may be left out, names that are no config input are ignored, and the
             // dims are compared with the config's dims (not its reshape).
-            .config("backend: \"python\"\nmax_batch_size: 2\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 4 ] }, { name: \"o\" data_type: TYPE_FP32 dims: [ 1 ] optional: true } ]\n" + sample(x + " inputs { key: \"other\" value: { data_type: TYPE_INT8 dims: [ 3 ] zero_data: true } }")),
-            .config("backend: \"python\"\nmax_batch_size: 2\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 2, 2 ] reshape { shape: [ 4 ] } } ]\n" + sample("inputs { key: \"x\" value: { data_type: TYPE_FP32 dims: [ 2, 2 ] zero_data: true } }")),
+            .config(
+                "backend: \"python\"\nmax_batch_size: 2\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 4 ] }, { name: \"o\" data_type: TYPE_FP32 dims: [ 1 ] optional: true } ]\n"
+                    + sample(x + " inputs { key: \"other\" value: { data_type: TYPE_INT8 dims: [ 3 ] zero_data: true } }")),
+            .config(
+                "backend: \"python\"\nmax_batch_size: 2\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 2, 2 ] reshape { shape: [ 4 ] } } ]\n"
+                    + sample("inputs { key: \"x\" value: { data_type: TYPE_FP32 dims: [ 2, 2 ] zero_data: true } }")),
         ],
         tritonSource: [
             "core src/backend_model_instance.cc GenerateWarmupData, WarmUp",
@@ -178,27 +201,33 @@ struct WarmupRule: LintRule {
             // so with nothing missing the list prints as "]".
             let missingList = missing.isEmpty ? "]" : "[\(missing.joined(separator: ","))]"
             let givenList = "[\(given.map { "'\($0)'" }.joined(separator: ","))]"
-            let expected = config.input.count == required.count
+            let expected =
+                config.input.count == required.count
                 ? "expected \(config.input.count) inputs"
                 : "expected number of inputs between \(required.count) and \(config.input.count)"
-            return "\(prefix)\(expected) but got \(given.count) inputs for model '\(config.name)'. Got input(s) \(givenList), but missing required input(s) \(missingList). Please provide all required input(s)."
+            return
+                "\(prefix)\(expected) but got \(given.count) inputs for model '\(config.name)'. Got input(s) \(givenList), but missing required input(s) \(missingList). Please provide all required input(s)."
         }
         for name in given {
             let input = configInputs[name]!
             let value = sample.inputs[name]!
             if value.dataType != input.dataType {
-                return "\(prefix)inference input '\(name)' data-type is '\(requestTypeName(value.dataType))', but model '\(config.name)' expects '\(requestTypeName(input.dataType))'"
+                return
+                    "\(prefix)inference input '\(name)' data-type is '\(requestTypeName(value.dataType))', but model '\(config.name)' expects '\(requestTypeName(input.dataType))'"
             }
             let batching = config.maxBatchSize > 0
             let sent = batching ? [1] + value.dims : value.dims
-            let matches = value.dims.count == input.dims.count
+            let matches =
+                value.dims.count == input.dims.count
                 && zip(input.dims, value.dims).allSatisfy { $0 == -1 || $0 == $1 }
             if !matches {
                 let expected = batching ? [-1] + input.dims : input.dims
-                let note = batching
+                let note =
+                    batching
                     ? "NOTE: Setting a non-zero max_batch_size in the model config requires a batch dimension to be prepended to each input shape. If you want to specify the full shape including the batch dim in your input dims config, try setting max_batch_size to zero. See the model configuration docs for more info on max_batch_size."
                     : ""
-                return "\(prefix)unexpected shape for input '\(name)' for model '\(config.name)'. Expected \(shapeString(expected)), got \(shapeString(sent)). \(note)"
+                return
+                    "\(prefix)unexpected shape for input '\(name)' for model '\(config.name)'. Expected \(shapeString(expected)), got \(shapeString(sent)). \(note)"
                     .trimmingCharacters(in: .whitespaces)
             }
         }
@@ -226,7 +255,8 @@ struct WarmupRule: LintRule {
             if let itemSize = value.dataType.byteSize {
                 let expected = value.dims.reduce(Int64(1), *) * Int64(itemSize)
                 if size < expected {
-                    return "[request id: <id_unknown>] warmup setting expects \(expected) bytes, but the data provided from \(file)only has \(size) bytes"
+                    return
+                        "[request id: <id_unknown>] warmup setting expects \(expected) bytes, but the data provided from \(file)only has \(size) bytes"
                 }
             }
             return nil
@@ -241,15 +271,23 @@ struct WarmupRule: LintRule {
 struct LabelFileRule: LintRule {
     public static let description = RuleDescription(
         identifier: "label-file", name: "Label files", severity: .error, catalog: ["R53", "R54"],
-        summary: "An output's label_filename must name a readable file, joined to the model folder as written (2.51 appends even an absolute name, and reads '../' names outside the folder: a warning, since later Triton versions refuse them), and only one output of a name may have one.",
+        summary:
+            "An output's label_filename must name a readable file, joined to the model folder as written (2.51 appends even an absolute name, and reads '../' names outside the folder: a warning, since later Triton versions refuse them), and only one output of a name may have one.",
         tritonMessage: "failed to open text file for read {model_dir}/{label_filename}: {strerror}",
         triggering: [
-            .config("backend: \"python\"\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] label_filename: \"labels.txt\" } ]"),
-            .config("backend: \"python\"\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] label_filename: \"/etc/hostname\" } ]"),
+            .config(
+                "backend: \"python\"\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] label_filename: \"labels.txt\" } ]"),
+            .config(
+                "backend: \"python\"\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] label_filename: \"/etc/hostname\" } ]"
+            ),
         ],
-        nonTriggering: [.config("backend: \"python\"\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] label_filename: \"labels.txt\" } ]", extra: ["labels.txt": "cat\n"])],
+        nonTriggering: [
+            .config(
+                "backend: \"python\"\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] label_filename: \"labels.txt\" } ]",
+                extra: ["labels.txt": "cat\n"])
+        ],
         tritonSource: [
-            "core src/model.cc Model::Init: JoinPath(model_dir, label_filename), then label_provider.cc AddLabels (ReadTextFile); seen on the 2.51 server: '../labels.txt' that exists loads, '/abs/labels.txt' is looked up as <model_dir>/abs/labels.txt",
+            "core src/model.cc Model::Init: JoinPath(model_dir, label_filename), then label_provider.cc AddLabels (ReadTextFile); seen on the 2.51 server: '../labels.txt' that exists loads, '/abs/labels.txt' is looked up as <model_dir>/abs/labels.txt"
         ])
 
     public init() {}

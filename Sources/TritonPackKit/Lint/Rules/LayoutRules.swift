@@ -3,9 +3,12 @@ import Foundation
 /// L10: Triton must be able to tell the backend.
 struct BackendUndeterminedRule: LintRule {
     public static let description = RuleDescription(
-        identifier: "backend-undetermined", name: "Backend cannot be determined", severity: .error, phase: .poll, catalog: ["L10"],
-        summary: "With no backend or platform in the config and no recognised model file in the first version folder, Triton takes the backend from the model name's first '.', and fails without one.",
-        tritonMessage: "Invalid model name: Could not determine backend for model '{model}' with no backend in model configuration. Expected model name of the form 'model.<backend_name>'.",
+        identifier: "backend-undetermined", name: "Backend cannot be determined", severity: .error, phase: .poll,
+        catalog: ["L10"],
+        summary:
+            "With no backend or platform in the config and no recognised model file in the first version folder, Triton takes the backend from the model name's first '.', and fails without one.",
+        tritonMessage:
+            "Invalid model name: Could not determine backend for model '{model}' with no backend in model configuration. Expected model name of the form 'model.<backend_name>'.",
         triggering: [LintExample(files: ["config.pbtxt": "max_batch_size: 1", "1/weights.bin": ""])],
         nonTriggering: [LintExample(files: ["config.pbtxt": "max_batch_size: 1", "1/model.py": ""])])
 
@@ -21,7 +24,8 @@ struct HiddenModelDirectoryRule: LintRule {
     public static let description = RuleDescription(
         identifier: "hidden-model-directory", name: "Hidden folder polled as a model", severity: .warning,
         catalog: ["L2"],
-        summary: "Triton does not skip hidden folders (e.g. .ipynb_checkpoints) in a repository root: each is loaded as a model and usually fails.",
+        summary:
+            "Triton does not skip hidden folders (e.g. .ipynb_checkpoints) in a repository root: each is loaded as a model and usually fails.",
         triggering: [LintExample(model: ".ipynb_checkpoints", files: ["config.pbtxt": "backend: \"python\"", "1/model.py": ""])],
         nonTriggering: [.config("backend: \"python\"")])
 
@@ -39,7 +43,8 @@ struct HiddenModelDirectoryRule: LintRule {
 struct VersionDirectoryNameRule: LintRule {
     public static let description = RuleDescription(
         identifier: "version-directory-name", name: "Non-canonical version folder", severity: .warning, catalog: ["L6"],
-        summary: "Version folders must be plain decimal numbers: names with leading zeros or that are not numbers are skipped, and names like '1abc' or '+2' are read as a number whose folder does not exist.",
+        summary:
+            "Version folders must be plain decimal numbers: names with leading zeros or that are not numbers are skipped, and names like '1abc' or '+2' are read as a number whose folder does not exist.",
         tritonMessage: "ignore version directory '{d}' which contains leading zeros in its directory name",
         triggering: [
             .config("backend: \"python\"", extra: ["01/model.py": ""]),
@@ -57,7 +62,8 @@ struct VersionDirectoryNameRule: LintRule {
                 continue
             }
             if folder.count > 1 && folder.hasPrefix("0") {
-                report.report("ignore version directory '\(folder)' which contains leading zeros in its directory name", file: folder)
+                report.report(
+                    "ignore version directory '\(folder)' which contains leading zeros in its directory name", file: folder)
             } else if String(version) != folder {
                 report.report(
                     "version directory '\(folder)' is read by Triton as version \(version), whose files it then looks for in '\(version)/'",
@@ -71,7 +77,8 @@ struct VersionDirectoryNameRule: LintRule {
 struct VersionPolicyRule: LintRule {
     public static let description = RuleDescription(
         identifier: "version-policy", name: "Version policy serves nothing", severity: .error, catalog: ["L7"],
-        summary: "The version policy must select at least one existing version folder (`latest {}` selects none); a `specific` version without a folder is skipped.",
+        summary:
+            "The version policy must select at least one existing version folder (`latest {}` selects none); a `specific` version without a folder is skipped.",
         tritonMessage: "at least one version must be available under the version policy of model '{model}'",
         triggering: [
             LintExample(files: ["config.pbtxt": "backend: \"python\""]),
@@ -102,7 +109,8 @@ struct VersionPolicyRule: LintRule {
 /// L8: the config's name must equal the folder's.
 struct ModelNameMatchesDirectoryRule: LintRule {
     public static let description = RuleDescription(
-        identifier: "model-name-mismatch", name: "Config name differs from folder", severity: .error, phase: .poll, catalog: ["L8"],
+        identifier: "model-name-mismatch", name: "Config name differs from folder", severity: .error, phase: .poll,
+        catalog: ["L8"],
         summary: "If config.pbtxt sets `name`, it must equal the model folder's name.",
         tritonMessage: "unexpected directory name '{dir}' for model '{name}', directory name must equal model name",
         triggering: [.config("name: \"other\"\nbackend: \"python\"")],

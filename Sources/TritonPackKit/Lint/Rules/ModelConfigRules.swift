@@ -3,8 +3,10 @@ import Foundation
 /// R2, R3, R5: platform and backend must agree.
 struct PlatformBackendRule: LintRule {
     public static let description = RuleDescription(
-        identifier: "platform-backend", name: "Platform and backend", severity: .error, phase: .poll, catalog: ["R2", "R3", "R4", "R5"],
-        summary: "A config needs a backend (or the ensemble platform); for the TensorFlow, TensorRT, ONNX Runtime and PyTorch backends, the platform must be one of theirs. Platform `libtorch` is accepted by detection but fails here.",
+        identifier: "platform-backend", name: "Platform and backend", severity: .error, phase: .poll,
+        catalog: ["R2", "R3", "R4", "R5"],
+        summary:
+            "A config needs a backend (or the ensemble platform); for the TensorFlow, TensorRT, ONNX Runtime and PyTorch backends, the platform must be one of theirs. Platform `libtorch` is accepted by detection but fails here.",
         tritonMessage: "unexpected 'platform' and 'backend' pair, got:{platform}, {backend}",
         triggering: [
             .config("platform: \"onnxruntim\"\nbackend: \"onnxruntime\""),
@@ -78,9 +80,15 @@ struct DynamicBatchingRule: LintRule {
             .config("backend: \"python\"\nmax_batch_size: 4\ndynamic_batching { preferred_batch_size: [ 8 ] }"),
             .config("backend: \"python\"\ndynamic_batching { preferred_batch_size: [ 1 ] }"),
             .config("backend: \"python\"\nmax_batch_size: 4\ndynamic_batching { priority_levels: 3 default_priority_level: 0 }"),
-            .config("backend: \"python\"\nmax_batch_size: 4\ndynamic_batching { preserve_ordering: true priority_levels: 2 default_priority_level: 1 }"),
+            .config(
+                "backend: \"python\"\nmax_batch_size: 4\ndynamic_batching { preserve_ordering: true priority_levels: 2 default_priority_level: 1 }"
+            ),
         ],
-        nonTriggering: [.config("backend: \"python\"\nmax_batch_size: 8\ndynamic_batching { preferred_batch_size: [ 4, 8 ] priority_levels: 2 default_priority_level: 2 }")])
+        nonTriggering: [
+            .config(
+                "backend: \"python\"\nmax_batch_size: 8\ndynamic_batching { preferred_batch_size: [ 4, 8 ] priority_levels: 2 default_priority_level: 2 }"
+            )
+        ])
 
     public init() {}
 
@@ -94,22 +102,27 @@ struct DynamicBatchingRule: LintRule {
             return
         }
         if batching.preferredBatchSize.contains(where: { $0 > config.maxBatchSize }) {
-            report.report("dynamic batching preferred size must be <= max batch size for \(name)", at: "\(field).preferred_batch_size")
+            report.report(
+                "dynamic batching preferred size must be <= max batch size for \(name)", at: "\(field).preferred_batch_size")
             return
         }
         let levels = batching.priorityLevels
         if levels != 0 && (batching.defaultPriorityLevel == 0 || batching.defaultPriorityLevel > levels) {
-            report.report("default priority level must be in range [1, \(levels)] for \(name)", at: "\(field).default_priority_level")
+            report.report(
+                "default priority level must be in range [1, \(levels)] for \(name)", at: "\(field).default_priority_level")
             return
         }
         if levels != 0 && batching.priorityQueuePolicy.keys.contains(where: { $0 == 0 || $0 > levels }) {
             report.report(
-                "priority queue policy must have priority level in range [1, \(levels)] for \(name)", at: "\(field).priority_queue_policy")
+                "priority queue policy must have priority level in range [1, \(levels)] for \(name)",
+                at: "\(field).priority_queue_policy")
             return
         }
         if batching.preserveOrdering {
             if levels > 1 {
-                report.report("Only one priority level is allowed when 'preserve_ordering' is true for \(name)", at: "\(field).preserve_ordering")
+                report.report(
+                    "Only one priority level is allowed when 'preserve_ordering' is true for \(name)",
+                    at: "\(field).preserve_ordering")
                 return
             }
             let policies = [batching.defaultQueuePolicy] + Array(batching.priorityQueuePolicy.values)
@@ -127,7 +140,8 @@ struct ResponseCacheRule: LintRule {
     public static let description = RuleDescription(
         identifier: "response-cache", name: "Response cache conflicts", severity: .error, phase: .poll, catalog: ["R14", "R27"],
         summary: "The response cache cannot be enabled for models with the sequence batcher or a decoupled transaction policy.",
-        tritonMessage: "Response Cache does not currently support model {model} with sequence batching scheduler. Please disable the response cache.",
+        tritonMessage:
+            "Response Cache does not currently support model {model} with sequence batching scheduler. Please disable the response cache.",
         triggering: [.config("backend: \"python\"\nsequence_batching {}\nresponse_cache { enable: true }")],
         nonTriggering: [.config("backend: \"python\"\nresponse_cache { enable: true }")])
 
@@ -151,7 +165,8 @@ struct ResponseCacheRule: LintRule {
 /// R26, R56: ensemble_scheduling exactly when the platform is `ensemble`.
 struct EnsemblePlatformRule: LintRule {
     public static let description = RuleDescription(
-        identifier: "ensemble-platform", name: "Ensemble scheduling and platform", severity: .error, phase: .poll, catalog: ["R26", "R56"],
+        identifier: "ensemble-platform", name: "Ensemble scheduling and platform", severity: .error, phase: .poll,
+        catalog: ["R26", "R56"],
         summary: "ensemble_scheduling belongs to platform `ensemble` only, and an ensemble needs it.",
         tritonMessage: "ensemble scheduling cannot be set for model '{model}' whose platform is not ensemble",
         triggering: [

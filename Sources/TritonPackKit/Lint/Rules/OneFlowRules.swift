@@ -26,9 +26,11 @@ enum OneFlowExample {
         """
 
     /// A OneFlow model on CPU with the given input and output entries.
-    static func model(input: String = "name: \"INPUT_0\" data_type: TYPE_FP32 dims: [ 2 ]",
-                      output: String = "name: \"OUTPUT_0\" data_type: TYPE_FP32 dims: [ 2 ]",
-                      extra: String = "instance_group [ { kind: KIND_CPU } ]") -> LintExample {
+    static func model(
+        input: String = "name: \"INPUT_0\" data_type: TYPE_FP32 dims: [ 2 ]",
+        output: String = "name: \"OUTPUT_0\" data_type: TYPE_FP32 dims: [ 2 ]",
+        extra: String = "instance_group [ { kind: KIND_CPU } ]"
+    ) -> LintExample {
         .config(
             "backend: \"oneflow\"\ninput [ { \(input) } ]\noutput [ { \(output) } ]\n\(extra)",
             extra: ["1/model/model.mlir": graph])
@@ -39,7 +41,8 @@ enum OneFlowExample {
 struct OneFlowTensorNamesRule: LintRule {
     public static let description = RuleDescription(
         identifier: "oneflow-tensor-names", name: "OneFlow tensor names", severity: .error,
-        summary: "The OneFlow backend requires inputs named INPUT_<i> and outputs OUTPUT_<i>, with i the position in the graph's input/output list (read with atoi: INPUT_x silently becomes 0).",
+        summary:
+            "The OneFlow backend requires inputs named INPUT_<i> and outputs OUTPUT_<i>, with i the position in the graph's input/output list (read with atoi: INPUT_x silently becomes 0).",
         tritonMessage: "input name should start with INPUT_",
         triggering: [
             OneFlowExample.model(input: "name: \"x\" data_type: TYPE_FP32 dims: [ 2 ]"),
@@ -54,10 +57,14 @@ struct OneFlowTensorNamesRule: LintRule {
         let config = context.model.config
         let graph = context.oneflowGraphs().first?.graph
         let sides: [(String, String, [String], Int, String)] = [
-            ("input", "INPUT_", config.input.map(\.name), graph?.inputs.count ?? config.input.count,
-             "input index should be in range [0, input_size)"),
-            ("output", "OUTPUT_", config.output.map(\.name), graph?.outputs.count ?? config.output.count,
-             "output index should be in the range [0, output_size)"),
+            (
+                "input", "INPUT_", config.input.map(\.name), graph?.inputs.count ?? config.input.count,
+                "input index should be in range [0, input_size)"
+            ),
+            (
+                "output", "OUTPUT_", config.output.map(\.name), graph?.outputs.count ?? config.output.count,
+                "output index should be in the range [0, output_size)"
+            ),
         ]
         for (kind, prefix, names, size, rangeMessage) in sides {
             for (index, name) in names.enumerated() {
@@ -85,7 +92,8 @@ struct OneFlowTensorNamesRule: LintRule {
 struct OneFlowDataTypeRule: LintRule {
     public static let description = RuleDescription(
         identifier: "oneflow-data-type", name: "OneFlow data types", severity: .error,
-        summary: "The OneFlow backend serves only TYPE_UINT8, TYPE_INT8, TYPE_INT32, TYPE_INT64, TYPE_FP16, TYPE_FP32 and TYPE_FP64.",
+        summary:
+            "The OneFlow backend serves only TYPE_UINT8, TYPE_INT8, TYPE_INT32, TYPE_INT64, TYPE_FP16, TYPE_FP32 and TYPE_FP64.",
         triggering: [OneFlowExample.model(input: "name: \"INPUT_0\" data_type: TYPE_BOOL dims: [ 2 ]")],
         nonTriggering: [OneFlowExample.model()])
 
@@ -106,7 +114,8 @@ struct OneFlowDataTypeRule: LintRule {
 struct OneFlowGraphRule: LintRule {
     public static let description = RuleDescription(
         identifier: "oneflow-graph", name: "Config matches the saved graph", severity: .error,
-        summary: "Each served version's saved graph is complete (variables with matching meta and exact out sizes) and its inputs and outputs match the config in count, type and shape (without the batch dimension when max_batch_size > 0). The backend never checks types: a mismatch serves garbage.",
+        summary:
+            "Each served version's saved graph is complete (variables with matching meta and exact out sizes) and its inputs and outputs match the config in count, type and shape (without the batch dimension when max_batch_size > 0). The backend never checks types: a mismatch serves garbage.",
         triggering: [
             OneFlowExample.model(input: "name: \"INPUT_0\" data_type: TYPE_INT64 dims: [ 2 ]"),
             OneFlowExample.model(output: "name: \"OUTPUT_0\" data_type: TYPE_FP32 dims: [ 3 ]"),
@@ -179,7 +188,8 @@ struct OneFlowGraphRule: LintRule {
 struct OneFlowInstancesRule: LintRule {
     public static let description = RuleDescription(
         identifier: "oneflow-instances", name: "OneFlow backend limits", severity: .warning,
-        summary: "The OneFlow backend cannot execute several model instances concurrently (its README's known issue), and accepts only the xrt values oneflow, tensorrt, openvino, xla.",
+        summary:
+            "The OneFlow backend cannot execute several model instances concurrently (its README's known issue), and accepts only the xrt values oneflow, tensorrt, openvino, xla.",
         triggering: [OneFlowExample.model(extra: "instance_group [ { kind: KIND_CPU count: 2 } ]")],
         nonTriggering: [OneFlowExample.model(extra: "instance_group [ { kind: KIND_CPU count: 1 } ]")])
 
@@ -217,7 +227,8 @@ struct OneFlowOutputNumberingRule: LintRule {
 
     public static let description = RuleDescription(
         identifier: "oneflow-output-numbering", name: "OneFlow output numbering", severity: .warning,
-        summary: "The oneflow backend binds OUTPUT_<i> to the i-th entry of an std::unordered_map over output op names (OneFlow's oneflow/api/cpp/framework/graph.cpp, output_name_to_tensor_), not to the i-th value the graph returns, which is what tritonpack's config and the OneFlow Python runtime use. With more than one output the server can answer with tensors under each other's names; `tritonpack smoke --expected` on the target server shows which output carries which tensor.",
+        summary:
+            "The oneflow backend binds OUTPUT_<i> to the i-th entry of an std::unordered_map over output op names (OneFlow's oneflow/api/cpp/framework/graph.cpp, output_name_to_tensor_), not to the i-th value the graph returns, which is what tritonpack's config and the OneFlow Python runtime use. With more than one output the server can answer with tensors under each other's names; `tritonpack smoke --expected` on the target server shows which output carries which tensor.",
         triggering: [
             .config(
                 "backend: \"oneflow\"\ninput [ { name: \"INPUT_0\" data_type: TYPE_FP32 dims: [ 2 ] } ]\noutput [ { name: \"OUTPUT_0\" data_type: TYPE_FP32 dims: [ 2 ] }, { name: \"OUTPUT_1\" data_type: TYPE_FP32 dims: [ 2 ] } ]\ninstance_group [ { kind: KIND_CPU } ]",
