@@ -6,7 +6,7 @@ DATADIR ?= $(PREFIX)/share
 # Where swift-argument-parser's generate-manual plugin writes the man page.
 MANPAGE = .build/plugins/GenerateManual/outputs/tritonpack/tritonpack.1
 
-.PHONY: setup build release man install uninstall dist demo test bench clean regenerate-proto templates
+.PHONY: setup build release man install uninstall dist demo test bench clean regenerate-proto templates format
 
 setup:
 	scripts/setup.sh
