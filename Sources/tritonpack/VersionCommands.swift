@@ -34,7 +34,9 @@ struct VersionsCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailures(format: format, command: "versions") {
             if let (store, name) = try s3Model(model, lockTimeout: 60) {
-                try await printS3Versions(store: store, model: name)
+                let list = try await store.listVersions(model: name, verify: verify)
+                let policy = try await store.state(model: name).config?.versionPolicy ?? .init()
+                try report(name, policy: policy, list: list, history: []) { store.location.display("\(name)/\($0)") }
                 return
             }
             let (repository, name) = ModelRepository.containing(modelFolder: model)
@@ -42,46 +44,57 @@ struct VersionsCommand: AsyncParsableCommand {
             let list = try await output.withProgress("verifying", json: format == .json) {
                 try await versions.list(verify: verify)
             }
-            let policy = VersionPolicyEvaluation.describe(try versions.config().versionPolicy)
-            let modified = list.filter { $0.verified == false }
-            switch format {
-            case .json:
-                struct Output: Encodable {
-                    var model: String
-                    var policy: String
-                    var versions: [VersionInfo]
-                }
-                let errors = modified.map { info in
-                    ReportedProblem(
-                        file: versions.version(info.version).displayPath,
-                        message: "does not match its manifest: \((info.problems ?? []).joined(separator: "; "))")
-                }
-                try printJSON(
-                    JSONReport(
-                        ok: modified.isEmpty, command: "versions", errors: errors,
-                        payload: Output(model: versions.name, policy: policy, versions: list)))
-            case .text:
-                print("\(versions.name): version_policy \(policy)")
-                for info in list where !output.quiet || info.verified == false {
-                    var line = "  \(info.version)\(info.served ? "  served " : "  -      ")"
-                    line += info.digest.map { " sha256:\($0.prefix(16))" } ?? " (no manifest)"
-                    if let verified = info.verified { line += verified ? " verified" : " MODIFIED" }
-                    if let signature = info.signature { line += "  \(signature)" }
-                    print(line)
-                    for problem in info.problems ?? [] { print("      \(problem)") }
-                }
-                for entry in ModelHistory.read(from: versions.directory) {
-                    output.verboseDetail(
-                        "history: \(entry.time) \(entry.operation) \(entry.versions.map(String.init).joined(separator: ", "))\(entry.detail.map { " (\($0))" } ?? "")"
-                    )
-                }
+            try report(
+                name, policy: try versions.config().versionPolicy, list: list,
+                history: ModelHistory.read(from: versions.directory)
+            ) { versions.version($0).displayPath }
+        }
+    }
+
+    /// The versions of a model, in either store, as text or JSON; an error when one does not match its manifest.
+    private func report(
+        _ name: String, policy: Inference_ModelVersionPolicy, list: [VersionInfo], history: [ModelHistory.Entry],
+        versionPath: (Int64) -> String
+    ) throws {
+        let policy = VersionPolicyEvaluation.describe(policy)
+        let modified = list.filter { $0.verified == false }
+        switch format {
+        case .json:
+            struct Output: Encodable {
+                var model: String
+                var policy: String
+                var versions: [VersionInfo]
             }
-            if !modified.isEmpty {
-                printError(
-                    "error: version(s) \(modified.map { String($0.version) }.joined(separator: ", ")) of \(versions.name) do not match their manifest"
+            let errors = modified.map { info in
+                ReportedProblem(
+                    file: versionPath(info.version),
+                    message: "does not match its manifest: \((info.problems ?? []).joined(separator: "; "))")
+            }
+            try printJSON(
+                JSONReport(
+                    ok: modified.isEmpty, command: "versions", errors: errors,
+                    payload: Output(model: name, policy: policy, versions: list)))
+        case .text:
+            print("\(name): version_policy \(policy)")
+            for info in list where !output.quiet || info.verified == false {
+                var line = "  \(info.version)\(info.served ? "  served " : "  -      ")"
+                line += info.digest.map { " sha256:\($0.prefix(16))" } ?? " (no manifest)"
+                if let verified = info.verified { line += verified ? " verified" : " MODIFIED" }
+                if let signature = info.signature { line += "  \(signature)" }
+                print(line)
+                for problem in info.problems ?? [] { print("      \(problem)") }
+            }
+            for entry in history {
+                output.verboseDetail(
+                    "history: \(entry.time) \(entry.operation) \(entry.versions.map(String.init).joined(separator: ", "))\(entry.detail.map { " (\($0))" } ?? "")"
                 )
-                throw ReportedFailure(status: .refused)
             }
+        }
+        if !modified.isEmpty {
+            printError(
+                "error: version(s) \(modified.map { String($0.version) }.joined(separator: ", ")) of \(name) do not match their manifest"
+            )
+            throw ReportedFailure(status: .refused)
         }
     }
 }
@@ -321,49 +334,6 @@ extension PromoteCommand {
             targetVersion: targetVersion, allowBreaking: allowBreaking, lintOptions: LintOptions(gpus: gpus),
             lockTimeout: lockTimeout
         ).promote(onWait: { printError($0) })
-    }
-}
-
-extension VersionsCommand {
-    /// `versions` for a model in S3.
-    func printS3Versions(store: S3ModelStore, model name: String) async throws {
-        let list = try await store.listVersions(model: name, verify: verify)
-        let config = try await store.state(model: name).config
-        let policy = VersionPolicyEvaluation.describe(config?.versionPolicy ?? .init())
-        let modified = list.filter { $0.verified == false }
-        switch format {
-        case .json:
-            struct Output: Encodable {
-                var model: String
-                var policy: String
-                var versions: [VersionInfo]
-            }
-            let errors = modified.map { info in
-                ReportedProblem(
-                    file: store.location.display("\(name)/\(info.version)"),
-                    message: "does not match its manifest: \((info.problems ?? []).joined(separator: "; "))")
-            }
-            try printJSON(
-                JSONReport(
-                    ok: modified.isEmpty, command: "versions", errors: errors,
-                    payload: Output(model: name, policy: policy, versions: list)))
-        case .text:
-            print("\(name): version_policy \(policy)")
-            for info in list {
-                var line = "  \(info.version)\(info.served ? "  served " : "  -      ")"
-                line += info.digest.map { " sha256:\($0.prefix(16))" } ?? " (no manifest)"
-                if let verified = info.verified { line += verified ? " verified" : " MODIFIED" }
-                if let signature = info.signature { line += "  \(signature)" }
-                print(line)
-                for problem in info.problems ?? [] { print("      \(problem)") }
-            }
-        }
-        if !modified.isEmpty {
-            printError(
-                "error: version(s) \(modified.map { String($0.version) }.joined(separator: ", ")) of \(name) do not match their manifest"
-            )
-            throw ReportedFailure(status: .refused)
-        }
     }
 }
 
