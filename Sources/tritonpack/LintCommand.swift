@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import TritonPackKit
 
-struct LintCommand: ParsableCommand {
+struct LintCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lint",
         abstract: "Validate a model repository (or one model folder) the way Triton loads it.",
@@ -112,19 +112,35 @@ struct LintCommand: ParsableCommand {
         return nil
     }
 
-    func run() throws {
-        try reportingFailures(command: "lint", json: format == .json) { try lint() }
+    func run() async throws {
+        try await reportingFailures(command: "lint", json: format == .json) { try await lint() }
     }
 
-    private func lint() throws {
+    /// An `s3://` repository is linted in a local copy of its served versions; the report names the URL.
+    private func lintedFolder() async throws -> (folder: URL, remove: Bool) {
+        guard S3Location.isS3(path) else { return (URL(fileURLWithPath: path), false) }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tritonpack-lint-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        do {
+            return (try await S3ModelStore.downloadForReading(path, into: folder), true)
+        } catch {
+            try? FileManager.default.removeItem(at: folder)
+            throw error
+        }
+    }
+
+    private func lint() async throws {
         let configuration = try configuration()
         if let file = configuration.file { output.verboseDetail("configuration: \(file)") }
         let options = LintOptions(
             gpus: gpus, autoComplete: !disableAutoCompleteConfig,
             backendDirectory: backendDirectory.map { URL(fileURLWithPath: $0) }, modelConfigName: modelConfigName,
             repoAgentDirectory: repoagentDirectory.map { URL(fileURLWithPath: $0) })
-        var report = Linter(options: options).lint(path: URL(fileURLWithPath: path))
-        if let misplaced = misplacedPath() {
+        let (folder, remove) = try await lintedFolder()
+        defer { if remove { try? FileManager.default.removeItem(at: folder) } }
+        var report = Linter(options: options).lint(path: folder)
+        if remove { report.path = path }
+        if let misplaced = remove ? nil : misplacedPath() {
             report.models = []
             report.diagnostics = [
                 Diagnostic(severity: .error, rule: "repository-path", message: misplaced, model: nil, file: report.path)

@@ -181,16 +181,12 @@ struct ResultPayload<Result: Encodable>: Encodable {
 
 /// Runs `body`; in JSON mode a refusal, failure or interruption is also reported as JSON on stdout.
 func reportingFailures(format: OutputFormat, command: String, _ body: () async throws -> Void) async throws {
-    do {
-        try await body()
-    } catch let error where format == .json && !(error is ReportedFailure) {
-        throw try reportedAsJSON(error, command: command)
-    }
+    try await reportingFailures(command: command, json: format == .json, body)
 }
 
-func reportingFailures(command: String, json: Bool, _ body: () throws -> Void) throws {
+func reportingFailures(command: String, json: Bool, _ body: () async throws -> Void) async throws {
     do {
-        try body()
+        try await body()
     } catch let error where json && !(error is ReportedFailure) {
         throw try reportedAsJSON(error, command: command)
     }

@@ -29,6 +29,15 @@ final class S3CLITests: XCTestCase {
         let config = try await s3.client(url).get("repo/identity/config.pbtxt").map { String(decoding: $0, as: UTF8.self) } ?? ""
         XCTAssertTrue(config.contains("platform: \"onnxruntime_onnx\""), config)
         XCTAssertTrue(config.contains("versions: [ 1 ]") || config.contains("versions: 1"), config)
+
+        let linted = try await tritonpackS3(s3, ["lint", url, "--format", "json"])
+        XCTAssertEqual(linted.status, 0, linted.stdout + linted.stderr)
+        let document = try JSONSerialization.jsonObject(with: Data(linted.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual(document?["path"] as? String, url, "the report names the s3:// repository")
+        XCTAssertEqual((document?["models"] as? [Any])?.count, 1, linted.stdout)
+        let broken = try await tritonpackS3(s3, ["lint", s3.url(bucket: "missing-\(bucket)", prefix: "repo")])
+        XCTAssertNotEqual(broken.status, 0, broken.stdout + broken.stderr)
+        XCTAssertTrue(broken.stderr.contains("s3://"), broken.stderr)
     }
 
     func testEachWrongTargetGivesOneClearErrorAndWritesNothing() async throws {
