@@ -118,7 +118,7 @@ final class InterruptTests: XCTestCase {
     }
 
     enum Moment: CustomStringConvertible {
-        /// Seconds after the start.
+        /// Seconds after the start, once tritonpack catches SIGINT and SIGTERM.
         case after(Double)
         /// Once this many bytes more than at the start lie under the watched folder.
         case written(Int64)
@@ -150,7 +150,10 @@ final class InterruptTests: XCTestCase {
         while process.isRunning && Date().timeIntervalSince(start) < 120 {
             let due: Bool
             switch moment {
-            case .after(let seconds): due = Date().timeIntervalSince(start) >= seconds
+            // Not before tritonpack catches the signals: until then the signal's default action
+            // ends the process before it has written anything (a slow start took over 0.2 s in CI).
+            case .after(let seconds):
+                due = Date().timeIntervalSince(start) >= seconds && catchesSignals(process.processIdentifier)
             case .written(let count): due = bytes(under: folder) - baseline >= count
             }
             if due {
@@ -162,6 +165,16 @@ final class InterruptTests: XCTestCase {
         process.waitUntilExit()
         let status = process.terminationReason == .exit ? process.terminationStatus : -process.terminationStatus
         return (status, (try? String(contentsOf: errors, encoding: .utf8)) ?? "")
+    }
+
+    /// Whether the process has handlers for SIGINT and SIGTERM (SigCgt in /proc/<pid>/status).
+    private func catchesSignals(_ pid: Int32) -> Bool {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigCgt:") }),
+            let mask = UInt64(line.dropFirst("SigCgt:".count).trimmingCharacters(in: .whitespaces), radix: 16)
+        else { return false }
+        let wanted = (UInt64(1) << (SIGINT - 1)) | (UInt64(1) << (SIGTERM - 1))
+        return mask & wanted == wanted
     }
 
     private func bytes(under root: URL) -> Int64 {

@@ -263,7 +263,12 @@ public struct S3ModelStore: Sendable {
         try await client.checkBucket()
         return try await locked { lock in
             let (before, removed, aborted) = try await cleanUp(model: model)
-            if before.versions[version]?.complete == true {
+            // A run killed after its upload but before the switch left this very version complete
+            // and unserved: the next run only makes the switch.
+            let existing = before.versions[version]
+            let resumes =
+                existing?.complete == true && existing?.manifest?.digest == manifest.digest && !before.served.contains(version)
+            if existing?.complete == true && !resumes {
                 throw TritonPackError.refused(
                     location.display("\(model)/\(version)"),
                     "version \(version) of '\(model)' already exists; pass --as with a free number")
@@ -281,11 +286,15 @@ public struct S3ModelStore: Sendable {
                     localPath: localFolder.appendingPathComponent(file.path).path, key: prefix + file.path, size: file.size,
                     sha256: file.sha256)
             }
-            onProgress("uploading \(uploads.count) file(s), \(manifest.files.reduce(0) { $0 + $1.size }) bytes")
-            try await S3Uploader(client: client, partSize: partSize, concurrency: concurrency).upload(uploads)
-            try Interruption.check()
             manifest.version = version
-            try await client.put(prefix + Manifest.fileName, data: try manifest.encoded(), contentType: "application/json")
+            if resumes {
+                onProgress("version \(version) is complete from an interrupted run: switching to it")
+            } else {
+                onProgress("uploading \(uploads.count) file(s), \(manifest.files.reduce(0) { $0 + $1.size }) bytes")
+                try await S3Uploader(client: client, partSize: partSize, concurrency: concurrency).upload(uploads)
+                try Interruption.check()
+                try await client.put(prefix + Manifest.fileName, data: try manifest.encoded(), contentType: "application/json")
+            }
             let after = try await state(model: model)
             guard let uploaded = after.versions[version], uploaded.manifest?.digest == manifest.digest else {
                 throw TritonPackError.io(
