@@ -46,10 +46,6 @@ public struct LocalRepositoryStore: RepositoryStore {
         rmdir(root.path)
     }
 
-    public func modelNames() async throws -> [String] {
-        try POSIXFiles.entries(of: root.path).filter { POSIXFiles.isDirectory(root.appendingPathComponent($0).path) }
-    }
-
     public func entries(ofModel model: String) async throws -> [StoreEntry] { try entriesNow(ofModel: model) }
 
     func entriesNow(ofModel model: String) throws -> [StoreEntry] {
@@ -80,18 +76,6 @@ public struct LocalRepositoryStore: RepositoryStore {
             if POSIXFiles.isRegularFile(path) { found[relative] = POSIXFiles.fileSize(path) ?? 0 }
         }
         return found
-    }
-
-    public func fetch(model: String, version: Int64, into destination: URL) async throws {
-        let folder = root.appendingPathComponent("\(model)/\(version)")
-        let files = try await files(ofModel: model, version: version)
-        var jobs: [FileCopyJob] = []
-        for (relative, size) in files.sorted(by: { $0.key < $1.key }) {
-            let target = destination.appendingPathComponent(relative)
-            try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-            jobs.append(FileCopyJob(source: folder.appendingPathComponent(relative).path, destination: target.path, size: size))
-        }
-        _ = try FileCopier(syncFiles: false).run(jobs)
     }
 
     public func sha256(model: String, version: Int64, paths: [String]) async throws -> [String: String] {

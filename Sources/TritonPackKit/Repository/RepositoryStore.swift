@@ -27,15 +27,12 @@ public protocol RepositoryStore: Sendable {
     /// Removes the repository again if it holds nothing but what tritonpack itself made (after a
     /// first write into a new repository failed).
     func removeIfUnused() async
-    func modelNames() async throws -> [String]
     /// What the model folder holds at its top level; empty when the model does not exist.
     func entries(ofModel model: String) async throws -> [StoreEntry]
     /// The bytes of a file (`<model>/config.pbtxt`, `<model>/3/tritonpack-manifest.json`), nil when absent.
     func read(_ relativePath: String) async throws -> Data?
     /// Every file of a version, relative to the version folder, with its size.
     func files(ofModel model: String, version: Int64) async throws -> [String: Int64]
-    /// Copies a version's files into `destination` (an empty local folder).
-    func fetch(model: String, version: Int64, into destination: URL) async throws
     /// SHA-256 of the listed files of a version, keyed by relative path; missing files are absent.
     func sha256(model: String, version: Int64, paths: [String]) async throws -> [String: String]
     /// Takes the repository's writer lock, clears what interrupted writers left, and opens a place
