@@ -7,36 +7,8 @@ import XCTest
 /// back: it never logs a failed load and answers every request.
 final class PollingServerTests: XCTestCase {
     func testPollingServerAlwaysServesDuringPromotionsAndRollbacks() throws {
-        guard FileManager.default.fileExists(atPath: packageRoot.appendingPathComponent(".venv/bin/python").path) else {
-            XCTFail("the project venv with tritonserver is missing: run `make setup` (make test does)")
-            return
-        }
-        let root = try temporaryDirectory(self)
-        let staging = root.appendingPathComponent("staging/identity_fp32")
-        let production = root.appendingPathComponent("production")
-        let sampleModel = packageRoot.appendingPathComponent("samples/python/identity_fp32")
-        try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(
-            at: sampleModel.appendingPathComponent("config.pbtxt"), to: staging.appendingPathComponent("config.pbtxt"))
-        for version in 1...3 {
-            try FileManager.default.copyItem(
-                at: sampleModel.appendingPathComponent("1"), to: staging.appendingPathComponent(String(version)))
-        }
-        try FileManager.default.createDirectory(at: production, withIntermediateDirectories: true)
-        let promote = { (version: Int) in
-            let outcome = try tritonpack(
-                "promote", "identity_fp32", "--from", staging.deletingLastPathComponent().path, "--to", production.path,
-                "--model-version", String(version))
-            XCTAssertEqual(outcome.status, 0, outcome.stdout + outcome.stderr)
-        }
-        try promote(1)
-
-        let server = try TritonProcess(
-            launcher: packageRoot.appendingPathComponent("scripts/tritonserver"), repository: production,
-            log: root.appendingPathComponent("server.log"), mode: "poll", extraArguments: ["--repository-poll-secs=1"])
+        guard let (production, server, promote) = try pollingProduction(versions: 3, precompiled: false) else { return }
         defer { server.stop() }
-        try server.waitUntilReady()
-        try server.waitForModel("identity_fp32")
 
         var requests = 0
         var failures: [String] = []
@@ -83,39 +55,8 @@ final class PollingServerTests: XCTestCase {
     /// advance into an unchecked-hash .pyc, so that the Python backend writes no __pycache__ into a
     /// new version folder (which would itself make the server load the model again).
     func testPromotionAndRollbackEachCauseExactlyOneLoad() throws {
-        let python = packageRoot.appendingPathComponent(".venv/bin/python")
-        guard FileManager.default.fileExists(atPath: python.path) else {
-            XCTFail("the project venv with tritonserver is missing: run `make setup` (make test does)")
-            return
-        }
-        let root = try temporaryDirectory(self)
-        let staging = root.appendingPathComponent("staging/identity_fp32")
-        let production = root.appendingPathComponent("production")
-        let sampleModel = packageRoot.appendingPathComponent("samples/python/identity_fp32")
-        try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(
-            at: sampleModel.appendingPathComponent("config.pbtxt"), to: staging.appendingPathComponent("config.pbtxt"))
-        for version in 1...2 {
-            try FileManager.default.copyItem(
-                at: sampleModel.appendingPathComponent("1"), to: staging.appendingPathComponent(String(version)))
-        }
-        let compiled = try runProcess(python, ["-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", staging.path])
-        XCTAssertEqual(compiled.status, 0, compiled.stderr)
-        try FileManager.default.createDirectory(at: production, withIntermediateDirectories: true)
-        let promote = { (version: Int) in
-            let outcome = try tritonpack(
-                "promote", "identity_fp32", "--from", staging.deletingLastPathComponent().path, "--to", production.path,
-                "--model-version", String(version))
-            XCTAssertEqual(outcome.status, 0, outcome.stdout + outcome.stderr)
-        }
-        try promote(1)
-
-        let server = try TritonProcess(
-            launcher: packageRoot.appendingPathComponent("scripts/tritonserver"), repository: production,
-            log: root.appendingPathComponent("server.log"), mode: "poll", extraArguments: ["--repository-poll-secs=1"])
+        guard let (production, server, promote) = try pollingProduction(versions: 2, precompiled: true) else { return }
         defer { server.stop() }
-        try server.waitUntilReady()
-        try server.waitForModel("identity_fp32")
 
         func count(_ text: String) -> Int { server.logText().components(separatedBy: text).count - 1 }
         /// The loads that `operation` causes: it waits for the server to have loaded (and unloaded)
@@ -137,5 +78,54 @@ final class PollingServerTests: XCTestCase {
             server.logText())
         XCTAssertEqual(ModelHistory.read(from: model).map(\.operation), ["promote", "promote", "rollback", "policy"])
         XCTAssertFalse(count("failed to load") > 0, server.logText())
+    }
+
+    /// A staging repository holding `versions` copies of the sample Python model (compiled in
+    /// advance when `precompiled`), its version 1 promoted into a new production repository, and a
+    /// tritonserver polling production every second with the model loaded. Nil (after a failure)
+    /// without the project venv.
+    private func pollingProduction(versions: Int, precompiled: Bool) throws
+        -> (production: URL, server: TritonProcess, promote: (Int) throws -> Void)?
+    {
+        let python = packageRoot.appendingPathComponent(".venv/bin/python")
+        guard FileManager.default.fileExists(atPath: python.path) else {
+            XCTFail("the project venv with tritonserver is missing: run `make setup` (make test does)")
+            return nil
+        }
+        let root = try temporaryDirectory(self)
+        let staging = root.appendingPathComponent("staging/identity_fp32")
+        let production = root.appendingPathComponent("production")
+        let sampleModel = packageRoot.appendingPathComponent("samples/python/identity_fp32")
+        try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(
+            at: sampleModel.appendingPathComponent("config.pbtxt"), to: staging.appendingPathComponent("config.pbtxt"))
+        for version in 1...versions {
+            try FileManager.default.copyItem(
+                at: sampleModel.appendingPathComponent("1"), to: staging.appendingPathComponent(String(version)))
+        }
+        if precompiled {
+            let compiled = try runProcess(
+                python, ["-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", staging.path])
+            XCTAssertEqual(compiled.status, 0, compiled.stderr)
+        }
+        try FileManager.default.createDirectory(at: production, withIntermediateDirectories: true)
+        let promote = { (version: Int) in
+            let outcome = try tritonpack(
+                "promote", "identity_fp32", "--from", staging.deletingLastPathComponent().path, "--to", production.path,
+                "--model-version", String(version))
+            XCTAssertEqual(outcome.status, 0, outcome.stdout + outcome.stderr)
+        }
+        try promote(1)
+        let server = try TritonProcess(
+            launcher: packageRoot.appendingPathComponent("scripts/tritonserver"), repository: production,
+            log: root.appendingPathComponent("server.log"), mode: "poll", extraArguments: ["--repository-poll-secs=1"])
+        do {
+            try server.waitUntilReady()
+            try server.waitForModel("identity_fp32")
+        } catch {
+            server.stop()
+            throw error
+        }
+        return (production, server, promote)
     }
 }
