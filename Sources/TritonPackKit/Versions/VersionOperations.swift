@@ -38,14 +38,14 @@ public struct VersionOperations: Sendable {
         _ policy: Inference_ModelVersionPolicy, in transaction: RepositoryTransaction, operation: String, detail: String?
     ) throws -> [Int64] {
         let model = transaction.model
+        _ = try model.config()
         let served = VersionPolicyEvaluation.served(policy, available: model.versions)
         guard !served.isEmpty else {
             throw TritonPackError.refused(
                 model.configPath,
-                "version policy '\(VersionPolicyEvaluation.describe(policy))' would serve none of the versions on disk (\(model.versions.map(String.init).joined(separator: ", "))); Triton would refuse the model"
+                "version policy '\(VersionPolicyEvaluation.describe(policy))' would serve none of the versions on disk (\(model.versions.isEmpty ? "there is none" : model.versions.map(String.init).joined(separator: ", "))); Triton would refuse the model"
             )
         }
-        _ = try model.config()
         let text = String(decoding: model.configText ?? Data(), as: UTF8.self)
         var only = Inference_ModelConfig()
         only.versionPolicy = policy
