@@ -21,7 +21,9 @@ struct BundleCommand: AsyncParsableCommand {
               SOURCE_DATE_EPOCH=1700000000 tritonpack bundle model_repository --out demo.zip --format json
             """)
 
-    @Argument(help: "The model repository.", transform: nonEmptyPath)
+    @Argument(
+        help: "The model repository: a folder, or s3://host:port/bucket/prefix (read into a temporary copy).",
+        transform: nonEmptyPath)
     var repository: String
 
     @Option(help: "The archive to write.", transform: nonEmptyPath)
@@ -66,7 +68,9 @@ struct BundleCommand: AsyncParsableCommand {
     func run() async throws {
         Interruption.install()
         try await reportingFailures(format: format, command: "bundle") {
-            var options = BundleOptions(repository: URL(fileURLWithPath: repository), output: URL(fileURLWithPath: out))
+            let (folder, remove) = try await readableFolder(repository, allVersions: versions == .all)
+            defer { if remove { try? FileManager.default.removeItem(at: folder) } }
+            var options = BundleOptions(repository: folder, output: URL(fileURLWithPath: out))
             options.models = models
             options.versions = versions
             if let template { options.template = try BundleTemplate.load(directory: URL(fileURLWithPath: template)) }

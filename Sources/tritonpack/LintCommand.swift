@@ -116,19 +116,6 @@ struct LintCommand: AsyncParsableCommand {
         try await reportingFailures(command: "lint", json: format == .json) { try await lint() }
     }
 
-    /// An `s3://` repository is linted in a local copy of its served versions; the report names the URL.
-    private func lintedFolder() async throws -> (folder: URL, remove: Bool) {
-        guard S3Location.isS3(path) else { return (URL(fileURLWithPath: path), false) }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tritonpack-lint-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        do {
-            return (try await S3ModelStore.downloadForReading(path, into: folder), true)
-        } catch {
-            try? FileManager.default.removeItem(at: folder)
-            throw error
-        }
-    }
-
     private func lint() async throws {
         let configuration = try configuration()
         if let file = configuration.file { output.verboseDetail("configuration: \(file)") }
@@ -136,7 +123,8 @@ struct LintCommand: AsyncParsableCommand {
             gpus: gpus, autoComplete: !disableAutoCompleteConfig,
             backendDirectory: backendDirectory.map { URL(fileURLWithPath: $0) }, modelConfigName: modelConfigName,
             repoAgentDirectory: repoagentDirectory.map { URL(fileURLWithPath: $0) })
-        let (folder, remove) = try await lintedFolder()
+        // An `s3://` repository is linted in a local copy of its served versions; the report names the URL.
+        let (folder, remove) = try await readableFolder(path)
         defer { if remove { try? FileManager.default.removeItem(at: folder) } }
         var report = Linter(options: options).lint(path: folder)
         if remove { report.path = path }

@@ -57,26 +57,21 @@ struct PackCommand: AsyncParsableCommand {
         Interruption.install()
         try await reportingFailures(format: format, command: "pack") {
             let packable = try flags.packable(at: model)
-            let result: PackResult
-            let warnings: [PackWarnings.Warning]
-            if let store = try s3Store(repo, lockTimeout: lockTimeout) {
-                result = try await output.withProgress("packing", json: format == .json) {
-                    try await S3Packer(target: store, version: modelVersion).pack(
-                        packable, updateConfig: updateConfig, link: link
-                    ).0
-                }
-                warnings = []
+            let repository = try namedRepository(repo)
+            let request = PackRequest(
+                repository: repository, version: modelVersion, updateConfig: updateConfig, link: link,
+                lockTimeout: lockTimeout, durable: !noSync)
+            if let root = repository.store.localRoot {
+                output.verboseDetail("staging beside \(root.standardizedFileURL.path), then one rename into place")
             } else {
-                let request = PackRequest(
-                    repository: ModelRepository(root: URL(fileURLWithPath: repo)), version: modelVersion,
-                    updateConfig: updateConfig, link: link, lockTimeout: lockTimeout, durable: !noSync)
-                output.verboseDetail(
-                    "staging beside \(URL(fileURLWithPath: repo).standardizedFileURL.path), then one rename into place")
-                result = try await output.withProgress("packing", json: format == .json) {
-                    try await Packer(request, onWait: { printError($0) }).pack(packable)
-                }
-                warnings = PackWarnings(result: result, packed: packable.config, flags: flags).all
+                output.verboseDetail("uploading unserved, then one config write that switches the served versions")
             }
+            let result = try await output.withProgress("packing", json: format == .json) {
+                try await Packer(request, onWait: { printError($0) }).pack(packable)
+            }
+            let warnings = PackWarnings(
+                result: result, model: try await repository.model(result.model), packed: packable.config, flags: flags
+            ).all
             switch format {
             case .json:
                 try printJSON(
@@ -104,14 +99,13 @@ struct PackWarnings {
     }
 
     var result: PackResult
+    /// The model as it is after the pack.
+    var model: ModelDirectory
     var packed: Inference_ModelConfig
     var flags: ConfigFlags
 
     var all: [Warning] {
-        let (repository, name) = ModelRepository.containing(modelFolder: result.modelDirectory)
-        guard let model = try? ModelDirectory.local(name, in: repository.root), let config = try? model.config() else {
-            return []
-        }
+        guard let config = try? model.config() else { return [] }
         let configPath = model.configPath
         var found: [Warning] = []
         let served = VersionPolicyEvaluation.served(config.versionPolicy, available: model.versions)

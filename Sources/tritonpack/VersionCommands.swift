@@ -2,9 +2,12 @@ import ArgumentParser
 import Foundation
 import TritonPackKit
 
-/// The version operations on a model folder, saying so when another writer holds the lock.
-func versionOperations(_ model: String, lockTimeout: Double) -> VersionOperations {
-    VersionOperations(modelFolder: model, lock: LockPolicy(timeout: lockTimeout, onWait: { printError($0) }))
+/// The version operations on a model (`<repository>/<model>`, a folder or an `s3://` URL), saying
+/// so when another writer holds the lock.
+func versionOperations(_ model: String, lockTimeout: Double) throws -> VersionOperations {
+    let (repository, name) = try namedModel(model)
+    return VersionOperations(
+        repository: repository, name: name, lock: LockPolicy(timeout: lockTimeout, onWait: { printError($0) }))
 }
 
 struct VersionsCommand: AsyncParsableCommand {
@@ -33,21 +36,16 @@ struct VersionsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingFailures(format: format, command: "versions") {
-            if let (store, name) = try s3Model(model, lockTimeout: 60) {
-                let list = try await store.listVersions(model: name, verify: verify)
-                let policy = try await store.state(model: name).config?.versionPolicy ?? .init()
-                try report(name, policy: policy, list: list, history: []) { store.location.display("\(name)/\($0)") }
-                return
-            }
-            let (repository, name) = ModelRepository.containing(modelFolder: model)
+            let (repository, name) = try namedModel(model)
             let versions = try await repository.model(name)
             let list = try await output.withProgress("verifying", json: format == .json) {
                 try await versions.list(verify: verify)
             }
-            try report(
-                name, policy: try versions.config().versionPolicy, list: list,
-                history: ModelHistory.read(from: versions.directory)
-            ) { versions.version($0).displayPath }
+            // Object storage keeps no history (docs/user-guide.md, "Repositories in S3").
+            let history = repository.store.localRoot == nil ? [] : ModelHistory.read(from: versions.directory)
+            try report(name, policy: try versions.config().versionPolicy, list: list, history: history) {
+                versions.version($0).displayPath
+            }
         }
     }
 
@@ -161,12 +159,7 @@ struct VersionCommand: ParsableCommand {
 
         func run() async throws {
             try await reportingFailures(format: format, command: "version policy") {
-                let served: [Int64]
-                if let (store, name) = try s3Model(model, lockTimeout: lockTimeout) {
-                    served = try await store.setPolicy(model: name, policy: try spec().message)
-                } else {
-                    served = try await versionOperations(model, lockTimeout: lockTimeout).setPolicy(try spec())
-                }
+                let served = try await versionOperations(model, lockTimeout: lockTimeout).setPolicy(try spec())
                 switch format {
                 case .json:
                     struct Output: Encodable { var served: [Int64] }
@@ -211,12 +204,7 @@ struct VersionCommand: ParsableCommand {
 
         func run() async throws {
             try await reportingFailures(format: format, command: "version prune") {
-                let removed: [Int64]
-                if let (store, name) = try s3Model(model, lockTimeout: lockTimeout) {
-                    removed = try await store.prune(model: name, keep: keep, dryRun: dryRun)
-                } else {
-                    removed = try await versionOperations(model, lockTimeout: lockTimeout).prune(keep: keep, dryRun: dryRun)
-                }
+                let removed = try await versionOperations(model, lockTimeout: lockTimeout).prune(keep: keep, dryRun: dryRun)
                 switch format {
                 case .json:
                     struct Output: Encodable {
@@ -309,28 +297,10 @@ struct PromoteCommand: AsyncParsableCommand {
 }
 
 extension PromoteCommand {
-    /// Promotes, downloading the source first when it is in S3, and publishing through the S3
-    /// store when the target is in S3.
+    /// Promotes between any two repositories, local or in S3.
     func promote() async throws -> PromotionResult {
-        var source = ModelRepository(location: from)
-        var downloaded: URL?
-        defer { if let downloaded { try? FileManager.default.removeItem(at: downloaded) } }
-        if let store = try s3Store(from, lockTimeout: lockTimeout) {
-            guard from != to else { throw TritonPackError.usage("--from and --to name the same repository") }
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "tritonpack-s3-source-\(UUID().uuidString)")
-            downloaded = folder
-            try await store.downloadModel(model: model, to: folder, versions: modelVersion.map { [$0] })
-            source = ModelRepository(root: folder)
-        }
-        if let target = try s3Store(to, lockTimeout: lockTimeout) {
-            return try await S3Promoter(
-                name: model, source: source, target: target, version: modelVersion, targetVersion: targetVersion,
-                allowBreaking: allowBreaking, lintOptions: LintOptions(gpus: gpus)
-            ).promote()
-        }
-        return try await Promoter(
-            name: model, source: source, target: ModelRepository(location: to), version: modelVersion,
+        try await Promoter(
+            name: model, source: try namedRepository(from), target: try namedRepository(to), version: modelVersion,
             targetVersion: targetVersion, allowBreaking: allowBreaking, lintOptions: LintOptions(gpus: gpus),
             lockTimeout: lockTimeout
         ).promote(onWait: { printError($0) })
@@ -365,12 +335,7 @@ struct RollbackCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingFailures(format: format, command: "rollback") {
-            let result: VersionOperations.RollbackResult
-            if let (store, name) = try s3Model(model, lockTimeout: lockTimeout) {
-                result = try await store.rollback(model: name, to: modelVersion)
-            } else {
-                result = try await versionOperations(model, lockTimeout: lockTimeout).rollback(to: modelVersion)
-            }
+            let result = try await versionOperations(model, lockTimeout: lockTimeout).rollback(to: modelVersion)
             switch format {
             case .json:
                 try printJSON(JSONReport(ok: true, command: "rollback", payload: ResultPayload(result: result)))

@@ -29,16 +29,23 @@ final class S3ClientTests: XCTestCase {
         XCTAssertNil(value3)
     }
 
-    func testConditionalPutCreatesOnce() async throws {
+    func testConditionalPutsCreateOnceAndReplaceOnlyTheObjectSeen() async throws {
         let server = try await S3TestServer.shared()
         let bucket = try await server.makeBucket()
         let client = try server.client(server.url(bucket: bucket))
-        let value4 = try await client.putIfAbsent("lock", data: Data("a".utf8))
-        XCTAssertEqual(value4, .created)
-        let value5 = try await client.putIfAbsent("lock", data: Data("b".utf8))
-        XCTAssertEqual(value5, .exists)
-        let value6 = try await client.get("lock")
-        XCTAssertEqual(value6, Data("a".utf8))
+        guard case .written(let first) = try await client.put("lock", data: Data("a".utf8), if: .absent) else {
+            return XCTFail("the first conditional create failed")
+        }
+        let second = try await client.put("lock", data: Data("b".utf8), if: .absent)
+        XCTAssertEqual(second, .conditionFailed)
+        let replaced = try await client.put("lock", data: Data("c".utf8), if: .matching(etag: first))
+        guard case .written(let third) = replaced else { return XCTFail("If-Match with the current ETag failed") }
+        XCTAssertNotEqual(third, first)
+        let stale = try await client.put("lock", data: Data("d".utf8), if: .matching(etag: first))
+        XCTAssertEqual(stale, .conditionFailed, "a PUT conditioned on an ETag that is gone replaced the object")
+        let value6 = try await client.getWithETag("lock")
+        XCTAssertEqual(value6?.data, Data("c".utf8))
+        XCTAssertEqual(value6?.etag, third)
     }
 
     func testLargeFileGoesUpInParallelPartsAndComesBackIdentical() async throws {

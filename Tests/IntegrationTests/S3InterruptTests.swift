@@ -14,14 +14,14 @@ final class S3InterruptTests: XCTestCase {
         try FileManager.default.copyItem(
             at: staging.appendingPathComponent("identity_fp32/1/model.py"), to: big.appendingPathComponent("model.py"))
         try writePayload(big.appendingPathComponent("weights.bin"), bytes: 256 << 20, seed: 2)
-        try S3Promoter.manifest(of: big, model: "identity_fp32", version: 2).encoded()
+        try hashedManifest(of: big, model: "identity_fp32", version: 2).encoded()
             .write(to: big.appendingPathComponent(Manifest.fileName))
         let bucket = try await s3.makeBucket("kill")
         let url = s3.url(bucket: bucket, prefix: "prod")
         let first = try await tritonpackS3(
             s3, ["promote", "identity_fp32", "--from", staging.path, "--to", url, "--model-version", "1"])
         XCTAssertEqual(first.status, 0, first.stderr)
-        let store = try S3ModelStore(url, environment: s3.environment)
+        let store = try S3RepositoryStore(url, environment: s3.environment)
         let before = try await store.state(model: "identity_fp32")
         XCTAssertEqual(before.served, [1])
 
@@ -65,7 +65,7 @@ final class S3InterruptTests: XCTestCase {
         XCTAssertEqual(value1, [])
         let value2 = try await client.get("prod/tritonpack.lock")
         XCTAssertNil(value2)
-        let verified = try await store.listVersions(model: "identity_fp32", verify: true)
+        let verified = try await ModelRepository(store: store).model("identity_fp32").list(verify: true)
         XCTAssertEqual(verified.map(\.verified), [true, true])
         print(
             "S3 kill test: killed before the switch after \(killedBeforeSwitch) s; \(finished ? "a later run finished first" : "the next run completed")"
@@ -82,7 +82,7 @@ final class S3InterruptTests: XCTestCase {
         let first = try await tritonpackS3(
             s3, ["promote", "identity_fp32", "--from", staging.path, "--to", url, "--model-version", "1"])
         XCTAssertEqual(first.status, 0, first.stderr)
-        let store = try S3ModelStore(url, environment: s3.environment)
+        let store = try S3RepositoryStore(url, environment: s3.environment)
 
         // A short lock timeout: one of them fails, saying who holds the lock.
         let logs = [root.appendingPathComponent("a.log"), root.appendingPathComponent("b.log")]
@@ -109,7 +109,7 @@ final class S3InterruptTests: XCTestCase {
 
         // A long one: the second waits, then publishes after the first.
         let loserVersion: Int64 = winner == 2 ? 3 : 2
-        try await store.prune(model: "identity_fp32", keep: 0)
+        try await VersionOperations(repository: ModelRepository(store: store), name: "identity_fp32").prune(keep: 0)
         let waiting = try [1, loserVersion].map { version -> SpawnedProcess in
             try spawnTritonpackS3(
                 s3,

@@ -21,10 +21,35 @@ func makeStagingRepository(_ root: URL, versions: [Int64], payloadBytes: Int = 0
             try writePayload(
                 folder.appendingPathComponent("weights.bin"), bytes: payloadBytes, seed: UInt8(truncatingIfNeeded: version))
         }
-        let manifest = try S3Promoter.manifest(of: folder, model: "identity_fp32", version: version)
+        let manifest = try hashedManifest(of: folder, model: "identity_fp32", version: version)
         try manifest.encoded().write(to: folder.appendingPathComponent(Manifest.fileName))
     }
     return root
+}
+
+/// A manifest for a version folder that has none, hashing every file in it.
+func hashedManifest(of folder: URL, model: String, version: Int64) throws -> Manifest {
+    var paths: [String] = []
+    if let enumerator = FileManager.default.enumerator(atPath: folder.path) {
+        for case let relative as String in enumerator
+        where relative != Manifest.fileName && POSIXFiles.isRegularFile(folder.appendingPathComponent(relative).path) {
+            paths.append(relative)
+        }
+    }
+    let digests = try FileCopier().hashFiles(paths.map { folder.appendingPathComponent($0).path })
+    let files = paths.sorted().map { relative in
+        let path = folder.appendingPathComponent(relative).path
+        return Manifest.Entry(path: relative, size: POSIXFiles.fileSize(path) ?? 0, sha256: digests[path] ?? "")
+    }
+    return Manifest(
+        model: model, version: version, source: .init(kind: "promoted", location: folder),
+        signature: Signature(inputs: [], outputs: []), files: files)
+}
+
+/// An S3 repository of the test server.
+func s3Repository(_ server: S3TestServer, _ url: String) throws -> (store: S3RepositoryStore, repository: ModelRepository) {
+    let store = try S3RepositoryStore(url, environment: server.environment)
+    return (store, ModelRepository(store: store))
 }
 
 /// A file of `bytes` bytes, different for each seed, written 4 MiB at a time.

@@ -20,10 +20,18 @@ public struct S3MultipartUpload: Equatable, Sendable {
     public var initiated: Date?
 }
 
-/// What a conditional PUT (`If-None-Match: *`) found.
+/// What a conditional PUT found: written (with the new ETag), or the condition did not hold.
 public enum S3ConditionalPutResult: Equatable, Sendable {
-    case created
-    case exists
+    case written(etag: String)
+    case conditionFailed
+}
+
+/// The condition of a conditional PUT.
+public enum S3PutCondition: Sendable {
+    /// No object has the key (`If-None-Match: *`).
+    case absent
+    /// The object is still the one with this ETag (`If-Match`).
+    case matching(etag: String)
 }
 
 /// The S3 requests tritonpack makes, path-style, signed with SigV4, over the project's one HTTP
@@ -111,14 +119,20 @@ public struct S3Client: Sendable {
 
     /// A small object's bytes; nil when missing.
     public func get(_ key: String, maxBytes: Int = 64 << 20) async throws -> Data? {
+        try await getWithETag(key, maxBytes: maxBytes)?.data
+    }
+
+    /// A small object's bytes and ETag; nil when missing.
+    public func getWithETag(_ key: String, maxBytes: Int = 64 << 20) async throws -> (data: Data, etag: String)? {
         let response = try await send("GET", key: key, maxResponseBytes: maxBytes)
         if response.status == 404 { return nil }
         guard response.status == 200 else { throw failure(response, key: key) }
-        return response.body
+        return (response.body, etag(response))
     }
 
-    /// Streams an object into a new file at `path`, returning its size and SHA-256.
-    public func download(_ key: String, to path: String) async throws -> (size: Int64, sha256: String) {
+    /// Streams an object into a new file at `path` (or only through the hash when `path` is nil),
+    /// returning its size and SHA-256.
+    public func download(_ key: String, to path: String?) async throws -> (size: Int64, sha256: String) {
         let request = try makeRequest(
             "GET", key: key, query: [], headers: [], body: nil, payloadHash: SigV4Signer.emptyPayloadHash)
         let response: HTTPClientResponse
@@ -131,23 +145,22 @@ public struct S3Client: Sendable {
             let body = (try? await response.body.collect(upTo: 1 << 20)).map { Data(buffer: $0) } ?? Data()
             throw failure(Response(status: Int(response.status.code), headers: response.headers, body: body), key: key)
         }
-        guard
-            let output = FileHandle(forWritingAtPath: path)
-                ?? {
-                    _ = FileManager.default.createFile(atPath: path, contents: nil)
-                    return FileHandle(forWritingAtPath: path)
-                }()
-        else {
-            throw TritonPackError.io(path, "cannot create the file to download \(location.display(key)) into")
+        var output: FileHandle?
+        if let path {
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
+            guard let handle = FileHandle(forWritingAtPath: path) else {
+                throw TritonPackError.io(path, "cannot create the file to download \(location.display(key)) into")
+            }
+            output = handle
         }
-        defer { try? output.close() }
+        defer { try? output?.close() }
         var hash = SHA256()
         var size: Int64 = 0
         for try await buffer in response.body {
             let chunk = Data(buffer: buffer)
             hash.update(data: chunk)
             size += Int64(chunk.count)
-            do { try output.write(contentsOf: chunk) } catch { throw TritonPackError.io(path, "cannot write: \(error)") }
+            do { try output?.write(contentsOf: chunk) } catch { throw TritonPackError.io(path, "cannot write: \(error)") }
         }
         return (size, hash.finalize().hexString)
     }
@@ -161,12 +174,18 @@ public struct S3Client: Sendable {
         return etag(response)
     }
 
-    /// PUT only if no object has the key (`If-None-Match: *`; 412 when one has).
-    public func putIfAbsent(_ key: String, data: Data) async throws -> S3ConditionalPutResult {
-        let response = try await send("PUT", key: key, headers: [("If-None-Match", "*")], body: data)
+    /// PUT only if `condition` holds (412 when it does not): the one atomic step a lock needs.
+    public func put(_ key: String, data: Data, if condition: S3PutCondition) async throws -> S3ConditionalPutResult {
+        let header =
+            switch condition {
+            case .absent: ("If-None-Match", "*")
+            // Unquoted: radosgw compares the header with the stored ETag byte for byte.
+            case .matching(let etag): ("If-Match", etag)
+            }
+        let response = try await send("PUT", key: key, headers: [header], body: data)
         switch response.status {
-        case 200: return .created
-        case 412, 409: return .exists
+        case 200: return .written(etag: etag(response))
+        case 412, 409, 404: return .conditionFailed
         default: throw failure(response, key: key)
         }
     }

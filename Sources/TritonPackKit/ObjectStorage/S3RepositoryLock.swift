@@ -2,8 +2,10 @@ import Foundation
 
 /// Serializes tritonpack's writers on one S3 repository: an object created with
 /// `If-None-Match: *` (one writer wins, the others get 412), holding who took it and until when.
-/// The holder renews it while it works; a lock past its expiry, or one whose holder process on
-/// this machine is gone, is taken over (delete, then the same conditional create).
+/// The holder renews it while it works (`If-Match` on its own last write, so a renewal never
+/// overwrites a lock taken over meanwhile); a lock past its expiry, or one whose holder process on
+/// this machine is gone, is taken over by one PUT conditioned on the dead lock's ETag, so that of
+/// two writers that both see it dead, exactly one takes it.
 /// It lives at `<prefix>/tritonpack.lock`, a plain object at the repository root that Triton ignores.
 public final class S3RepositoryLock: Sendable {
     public static let objectName = "tritonpack.lock"
@@ -21,16 +23,22 @@ public final class S3RepositoryLock: Sendable {
     let ttl: TimeInterval
     private let renewal: Task<Void, Never>
 
-    private init(client: S3Client, key: String, holder: String, ttl: TimeInterval) {
+    private init(client: S3Client, key: String, holder: String, ttl: TimeInterval, etag: String) {
         self.client = client
         self.key = key
         self.holder = holder
         self.ttl = ttl
         renewal = Task {
+            var etag = etag
             while !Task.isCancelled {
                 try? await Task.sleep(nanoseconds: UInt64(ttl / 3 * 1e9))
                 if Task.isCancelled { return }
-                _ = try? await client.put(key, data: Self.encode(Self.record(holder: holder, ttl: ttl)))
+                let data = Self.encode(Self.record(holder: holder, ttl: ttl))
+                switch try? await client.put(key, data: data, if: .matching(etag: etag)) {
+                case .written(let renewed): etag = renewed
+                case .conditionFailed: return  // taken over: `confirm` fails from now on
+                case nil: continue  // not reachable now; the next renewal tries again
+                }
             }
         }
     }
@@ -45,25 +53,26 @@ public final class S3RepositoryLock: Sendable {
         var told = false
         while true {
             try Interruption.check()
-            if try await client.putIfAbsent(key, data: encode(record(holder: holder, ttl: ttl))) == .created {
-                return S3RepositoryLock(client: client, key: key, holder: holder, ttl: ttl)
+            let mine = encode(record(holder: holder, ttl: ttl))
+            if case .written(let etag) = try await client.put(key, data: mine, if: .absent) {
+                return S3RepositoryLock(client: client, key: key, holder: holder, ttl: ttl, etag: etag)
             }
-            guard let data = try await client.get(key) else { continue }
+            guard let (data, etag) = try await client.getWithETag(key) else { continue }
             let other = try? JSONDecoder().decode(Record.self, from: data)
+            let holderText = other.map(describe) ?? "a lock object tritonpack cannot read"
             if other.map(isAbandoned) ?? true {
-                try await client.delete(key)
-                continue
+                if case .written(let taken) = try await client.put(key, data: mine, if: .matching(etag: etag)) {
+                    return S3RepositoryLock(client: client, key: key, holder: holder, ttl: ttl, etag: taken)
+                }
+                // Another writer took it over first: wait for that one like for any holder.
+            } else if !told {
+                onWait("waiting for another tritonpack (\(holderText)) writing \(client.location.url) (up to \(Int(timeout)) s)")
+                told = true
             }
             guard Date() < deadline else {
                 throw TritonPackError.io(
                     client.location.display(objectName),
-                    "timed out after \(timeout) s: another tritonpack (\(describe(other!))) is writing this repository")
-            }
-            if !told {
-                onWait(
-                    "waiting for another tritonpack (\(describe(other!))) writing \(client.location.url) (up to \(Int(timeout)) s)"
-                )
-                told = true
+                    "timed out after \(timeout) s: another tritonpack (\(holderText)) is writing this repository")
             }
             try await Task.sleep(nanoseconds: 250_000_000)
         }

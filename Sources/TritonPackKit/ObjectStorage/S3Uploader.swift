@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 
-/// A local file to store under a key, with the SHA-256 it must have (from the manifest).
+/// A local file to store under a key, with the SHA-256 it must have when one is known.
 public struct S3FileUpload: Sendable {
     public var localPath: String
     public var key: String
@@ -42,8 +42,11 @@ public struct S3Uploader: Sendable {
         var etag: String
     }
 
-    public func upload(_ files: [S3FileUpload]) async throws {
+    /// Uploads every file and returns each one's SHA-256 (of the bytes sent), keyed by key.
+    @discardableResult
+    public func upload(_ files: [S3FileUpload]) async throws -> [String: String] {
         var uploadIDs: [Int: String] = [:]
+        var digests: [String: String] = [:]
         do {
             var etags: [Int: [(number: Int, etag: String)]] = [:]
             try await withThrowingTaskGroup(of: Done.self) { group in
@@ -102,12 +105,14 @@ public struct S3Uploader: Sendable {
                         throw TritonPackError.io(
                             file.localPath, "changed while being uploaded: it no longer matches its manifest (size or SHA-256)")
                     }
+                    digests[file.key] = digest
                 }
                 for try await done in group { etags[done.file, default: []].append((done.part, done.etag)) }
             }
             for (index, id) in uploadIDs.sorted(by: { $0.key < $1.key }) {
                 try await client.completeMultipartUpload(files[index].key, uploadID: id, parts: etags[index] ?? [])
             }
+            return digests
         } catch {
             for (index, id) in uploadIDs {
                 try? await client.abortMultipartUpload(files[index].key, uploadID: id)

@@ -85,6 +85,18 @@ public struct LocalRepositoryStore: RepositoryStore {
         return Dictionary(uniqueKeysWithValues: present.map { ($0, digests[folder.appendingPathComponent($0).path]!) })
     }
 
+    public func copyModel(_ model: String, versions: [Int64]?, into repository: URL) async throws {
+        let source = try ModelDirectory.local(model, in: root)
+        try source.requireModel()
+        let target = repository.appendingPathComponent(model)
+        try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
+        if let config = source.configText { try config.write(to: target.appendingPathComponent(ModelRepository.configFileName)) }
+        for version in try versions ?? source.served() {
+            try FileManager.default.copyItem(
+                at: source.directory.appendingPathComponent(String(version)), to: target.appendingPathComponent(String(version)))
+        }
+    }
+
     public func begin(model: String, lockTimeout: Double, onWait: @escaping @Sendable (String) -> Void) async throws
         -> any StoreTransaction
     {
@@ -121,9 +133,10 @@ final class LocalStoreTransaction: StoreTransaction, @unchecked Sendable {
     private var modelDirectory: URL { store.root.appendingPathComponent(model, isDirectory: true) }
     private func stagedVersion(_ version: Int64) -> URL { stage.appendingPathComponent("versions/\(version)") }
 
-    func stageVersion(_ version: Int64, files: [PlacedFile], link: Bool, manifest: @Sendable ([String: String]) throws -> Data)
-        async throws -> StagedVersion
-    {
+    func stageVersion(
+        _ version: Int64, files: [PlacedFile], link: Bool, pendingConfig: Data?,
+        manifest: @Sendable ([String: String]) throws -> Data
+    ) async throws -> StagedVersion {
         let folder = stagedVersion(version)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let directories = Set(files.map { ($0.destination as NSString).deletingLastPathComponent })

@@ -91,7 +91,7 @@ public struct Packer: Sendable {
             in: repository, model: name, lock: LockPolicy(timeout: request.lockTimeout, onWait: onWait), createRepository: true
         ) { transaction in
             let current = transaction.model
-            if !current.exists, POSIXFiles.exists(current.directory.path) {
+            if !current.exists, repository.store.localRoot != nil, POSIXFiles.exists(current.directory.path) {
                 throw TritonPackError.refused(current.displayPath, "exists but is not a model folder")
             }
             let version = request.version ?? ((current.versions.last ?? 0) + 1)

@@ -35,6 +35,9 @@ public protocol RepositoryStore: Sendable {
     func files(ofModel model: String, version: Int64) async throws -> [String: Int64]
     /// SHA-256 of the listed files of a version, keyed by relative path; missing files are absent.
     func sha256(model: String, version: Int64, paths: [String]) async throws -> [String: String]
+    /// Copies the model's config and `versions` (default: those its policy serves) into
+    /// `<repository>/<model>` on this machine, the config as a copy elsewhere starts from.
+    func copyModel(_ model: String, versions: [Int64]?, into repository: URL) async throws
     /// Takes the repository's writer lock, clears what interrupted writers left, and opens a place
     /// to stage new versions of `model`.
     func begin(model: String, lockTimeout: Double, onWait: @escaping @Sendable (String) -> Void) async throws
@@ -44,9 +47,12 @@ public protocol RepositoryStore: Sendable {
 /// A store's half of one transaction: staged versions nobody sees yet, then one publication.
 public protocol StoreTransaction: AnyObject, Sendable {
     /// Places `files` as version `version`, out of sight, and returns each file's SHA-256 keyed by
-    /// destination; `manifest` is then written beside them.
-    func stageVersion(_ version: Int64, files: [PlacedFile], link: Bool, manifest: @Sendable ([String: String]) throws -> Data)
-        async throws -> StagedVersion
+    /// destination; `manifest` is then written beside them. `pendingConfig` is the config the
+    /// transaction will publish, if it sets one.
+    func stageVersion(
+        _ version: Int64, files: [PlacedFile], link: Bool, pendingConfig: Data?,
+        manifest: @Sendable ([String: String]) throws -> Data
+    ) async throws -> StagedVersion
     /// Makes the change visible: as one switch where the store allows it, and never a state in
     /// which a polling server can load a partial version.
     func publish(_ change: ModelChange) async throws

@@ -79,7 +79,7 @@ public final class RepositoryTransaction: @unchecked Sendable {
                 "version \(number) of '\(model.name)' already exists; versions are never overwritten")
         }
         let record = ManifestBox()
-        let staged = try await staging.stageVersion(number, files: files, link: link) { digests in
+        let staged = try await staging.stageVersion(number, files: files, link: link, pendingConfig: change.config) { digests in
             let entries = try files.map { file in
                 guard let digest = digests[file.destination] else {
                     throw TritonPackError.io(file.source.path, "was not copied")
@@ -94,7 +94,8 @@ public final class RepositoryTransaction: @unchecked Sendable {
         return (record.value!, staged)
     }
 
-    /// Replaces the model's config.pbtxt (or writes the first one).
+    /// Replaces the model's config.pbtxt (or writes the first one); set it before adding versions,
+    /// so that a store which shows a new model's config first shows this one.
     public func setConfig(_ text: Data) {
         change.config = text
     }

@@ -20,8 +20,8 @@ final class InferenceClient: Sendable {
     }
 
     private let http: HTTPClient
-    /// The one event loop every connection and every timed request runs on.
-    let loop: any EventLoop
+    /// The client's event loops, one per core: a timed request runs on one and keeps to it.
+    let loops: [any EventLoop]
     private let base: String
     private let timeout: TimeInterval
 
@@ -34,8 +34,8 @@ final class InferenceClient: Sendable {
             connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, connections)))
         configuration.redirectConfiguration = .disallow
         configuration.httpVersion = .http1Only
-        loop = HTTPClient.defaultEventLoopGroup.next()
-        http = HTTPClient(eventLoopGroupProvider: .shared(loop), configuration: configuration)
+        loops = Array(HTTPClient.defaultEventLoopGroup.makeIterator())
+        http = HTTPClient(eventLoopGroupProvider: .shared(HTTPClient.defaultEventLoopGroup), configuration: configuration)
     }
 
     /// Runs `body` with a client that is shut down afterwards, whether `body` returns or throws.
@@ -76,9 +76,10 @@ final class InferenceClient: Sendable {
         )
     }
 
-    /// One inference; a status other than 200 is an error carrying Triton's message.
-    func infer(_ inference: PreparedInference) async throws -> [String: TensorData] {
-        let response = try await send(inference.request)
+    /// One inference (on `loop`, connection and all, when given); a status other than 200 is an
+    /// error carrying Triton's message.
+    func infer(_ inference: PreparedInference, on loop: (any EventLoop)? = nil) async throws -> [String: TensorData] {
+        let response = try await send(inference.request, on: loop)
         guard response.status == 200 else {
             throw TritonPackError.io(nil, "HTTP \(response.status): \(BinaryTensorCodec.errorMessage(response.body))")
         }
@@ -93,9 +94,10 @@ final class InferenceClient: Sendable {
 
     private func relative(_ path: String) -> Substring { path.drop { $0 == "/" } }
 
-    private func send(_ request: HTTPClient.Request) async throws -> Response {
+    private func send(_ request: HTTPClient.Request, on loop: (any EventLoop)? = nil) async throws -> Response {
         let task = http.execute(
             request: request, delegate: ResponseAccumulator(request: request),
+            eventLoop: loop.map { .delegateAndChannel(on: $0) } ?? .indifferent,
             deadline: .now() + .nanoseconds(Int64(timeout * 1e9)))
         let response: HTTPClient.Response
         do {

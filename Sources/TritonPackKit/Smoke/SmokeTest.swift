@@ -456,15 +456,14 @@ public struct SmokeTest: Sendable {
         return assign(0, [])
     }
 
-    /// A warm-up, then the timed requests: `--concurrency` tasks sharing the client's keep-alive pool.
+    /// A warm-up, then the timed requests: `--concurrency` tasks sharing the client's keep-alive
+    /// pool, spread over its event loops.
     func time(client: InferenceClient, request: BinaryTensorCodec.Request) async throws -> LatencyReport {
         let prepared = try client.prepare(request)
         // The checked request has warmed the model; one more opens a pooled connection.
         _ = try await client.infer(prepared)
         let timed = TimedRequests(total: max(options.requests, 1), concurrency: options.concurrency)
-        let outcome = try await withTaskExecutorPreference(EventLoopTaskExecutor(client.loop)) {
-            try await timed.run { _ = try await client.infer(prepared) }
-        }
+        let outcome = try await timed.run(on: client.loops) { _ = try await client.infer(prepared, on: $0) }
         let latencies = outcome.latencies.sorted()
         func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
         var report = LatencyReport(

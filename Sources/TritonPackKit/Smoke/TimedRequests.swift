@@ -1,8 +1,11 @@
+import NIOCore
 import Synchronization
 
 /// `total` calls of `request`, at most `concurrency` at a time: that many child tasks of one task
 /// group take numbered turns until none are left. The first failure cancels the other tasks
-/// (and with them their requests in flight) and is thrown.
+/// (and with them their requests in flight) and is thrown. Given event loops, the tasks are
+/// spread over them, each running on its loop (as does its connection), so that a request never
+/// hops between threads and all cores send.
 struct TimedRequests: Sendable {
     var total: Int
     var concurrency: Int
@@ -14,16 +17,24 @@ struct TimedRequests: Sendable {
     }
 
     func run(_ request: @escaping @Sendable () async throws -> Void) async throws -> Outcome {
+        try await run(on: []) { _ in try await request() }
+    }
+
+    /// Task `i` runs on `loops[i % loops.count]` and sends on it.
+    func run(on loops: [any EventLoop], _ request: @escaping @Sendable ((any EventLoop)?) async throws -> Void)
+        async throws -> Outcome
+    {
         let turns = Turns(total: total)
         let clock = ContinuousClock()
         let start = clock.now
         let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
-            for _ in 0..<max(1, min(concurrency, total)) {
-                group.addTask {
+            for task in 0..<max(1, min(concurrency, total)) {
+                let loop = loops.isEmpty ? nil : loops[task % loops.count]
+                group.addTask(executorPreference: loop.map { EventLoopTaskExecutor($0) as any TaskExecutor }) {
                     var own: [Double] = []
                     while turns.take() {
                         let begin = clock.now
-                        try await request()
+                        try await request(loop)
                         own.append(Self.milliseconds(clock.now - begin))
                     }
                     return own

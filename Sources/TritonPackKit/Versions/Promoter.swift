@@ -45,15 +45,25 @@ public struct Promoter: Sendable {
         self.lockTimeout = lockTimeout
     }
 
+    /// Promotes from a source in any store: one that is not on this machine is read from a
+    /// temporary copy of the model's config and the version promoted.
     public func promote(onWait: @escaping @Sendable (String) -> Void = { _ in }) async throws -> PromotionResult {
         try ModelName.validate(name)
+        guard source.store.displayName != target.store.displayName else {
+            throw TritonPackError.usage("--from and --to name the same repository")
+        }
+        return try await source.withLocalCopy(of: name, versions: version.map { [$0] }) { source in
+            try await promote(from: source, onWait: onWait)
+        }
+    }
+
+    private func promote(from source: ModelRepository, onWait: @escaping @Sendable (String) -> Void) async throws
+        -> PromotionResult
+    {
         let from = try await source.model(name)
         try from.requireModel()
         guard try await target.store.exists() else {
             throw TritonPackError.refused(target.store.displayName, "the target repository is not a directory")
-        }
-        guard source.store.displayName != target.store.displayName else {
-            throw TritonPackError.usage("--from and --to name the same repository")
         }
         let candidate = try await PromotionCandidate.check(name: name, in: from, version: version, lintOptions: lintOptions)
         let (sourceConfig, version, manifest) = (candidate.config, candidate.version.number, candidate.manifest)
@@ -76,7 +86,8 @@ public struct Promoter: Sendable {
                     to.version(destinationVersion).displayPath,
                     "version \(destinationVersion) of '\(name)' already exists in the target; pass --as with a free number")
             }
-            let files = try await placedFiles(of: versionFolder)
+            if !to.exists, let config = from.configText { transaction.setConfig(config) }
+            let files = try await placedFiles(of: versionFolder, in: source)
             let (record, staged) = try await transaction.addVersion(destinationVersion, files: files) { entries in
                 var record =
                     manifest
@@ -94,7 +105,6 @@ public struct Promoter: Sendable {
                 throw TritonPackError.io(
                     versionFolder.displayPath, "changed while being promoted: the copy does not match the manifest")
             }
-            if !to.exists, let config = from.configText { transaction.setConfig(config) }
             transaction.record(
                 "promote", versions: [destinationVersion], digests: [String(destinationVersion): record.digest],
                 detail: "from \(versionFolder.displayPath)")
@@ -106,7 +116,7 @@ public struct Promoter: Sendable {
     }
 
     /// Every file of the source version but its manifest, placed at the same relative path.
-    private func placedFiles(of version: VersionDirectory) async throws -> [PlacedFile] {
+    private func placedFiles(of version: VersionDirectory, in source: ModelRepository) async throws -> [PlacedFile] {
         guard let root = source.store.localRoot else {
             throw TritonPackError.usage("promoting from \(source.store.displayName) needs a local source repository")
         }

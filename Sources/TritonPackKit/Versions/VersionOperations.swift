@@ -13,12 +13,6 @@ public struct VersionOperations: Sendable {
         self.lock = lock
     }
 
-    /// The operations on the model folder named as `<repository>/<model>`.
-    public init(modelFolder: String, lock: LockPolicy = LockPolicy()) {
-        let (repository, name) = ModelRepository.containing(modelFolder: modelFolder)
-        self.init(repository: repository, name: name, lock: lock)
-    }
-
     private func transaction<T>(_ body: (RepositoryTransaction) async throws -> T) async throws -> T {
         try await repository.model(name).requireModel()
         return try await RepositoryTransaction.run(in: repository, model: name, lock: lock) { transaction in
