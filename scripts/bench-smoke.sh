@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark for the smoke client (not a test): requests per second of tritonpack's Swift KServe v2
 # client (binary tensors) against tritonclient.http (Python, the client of OneFlow's guide) on the
-# same model and server, at concurrency 1 and 8.
+# same model and server, at concurrency 1 and 8. BASELINE_BIN=<an older tritonpack> adds that
+# binary's smoke client to the same run (before/after comparisons on these noisy machines).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${TRITONPACK_BIN:-.build/release/tritonpack}
@@ -17,6 +18,13 @@ for concurrency in 1 8; do
   "$bin" smoke samples/python --model identity_fp32 --requests "$requests" --concurrency "$concurrency" --format json \
     > bench-work/smoke-$concurrency.json
   swift_rps=$(python3 -c "import json; print(round(json.load(open('bench-work/smoke-$concurrency.json'))['latency']['throughput'], 1))")
+  baseline=""
+  if [ -n "${BASELINE_BIN:-}" ]; then
+    "$BASELINE_BIN" smoke samples/python --model identity_fp32 --requests "$requests" --concurrency "$concurrency" \
+      --format json > bench-work/smoke-baseline-$concurrency.json
+    baseline_rps=$(python3 -c "import json; print(round(json.load(open('bench-work/smoke-baseline-$concurrency.json'))['latency']['throughput'], 1))")
+    baseline=$(printf ', baseline %s req/s (this/baseline %.2f)' "$baseline_rps" "$(echo "$swift_rps / $baseline_rps" | bc -l)")
+  fi
   python_rps=$(.venv/bin/python - "$port" "$requests" "$concurrency" <<'PY'
 import sys, time
 import numpy as np
@@ -42,6 +50,6 @@ else:
 print(round(total / (time.perf_counter() - start), 1))
 PY
 )
-  printf 'concurrency %d: tritonpack smoke client %s req/s, tritonclient.http %s req/s, ratio %.2f\n' \
-    "$concurrency" "$swift_rps" "$python_rps" "$(echo "$swift_rps / $python_rps" | bc -l)"
+  printf 'concurrency %d: tritonpack smoke client %s req/s, tritonclient.http %s req/s, ratio %.2f%s\n' \
+    "$concurrency" "$swift_rps" "$python_rps" "$(echo "$swift_rps / $python_rps" | bc -l)" "$baseline"
 done

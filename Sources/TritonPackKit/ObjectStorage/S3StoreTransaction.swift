@@ -31,7 +31,8 @@ final class S3StoreTransaction: StoreTransaction, @unchecked Sendable {
         let prefix = store.versionKey(model, version) + "/"
         for file in files {
             for segment in file.destination.split(separator: "/", omittingEmptySubsequences: false) {
-                try S3Location.validateKeySegment(String(segment), in: store.location.display("\(model)/\(version)/\(file.destination)"))
+                try S3Location.validateKeySegment(
+                    String(segment), in: store.location.display("\(model)/\(version)/\(file.destination)"))
             }
         }
         if try await client.head(store.configKey(model)) == nil {
@@ -41,7 +42,8 @@ final class S3StoreTransaction: StoreTransaction, @unchecked Sendable {
             store.onProgress("new model: its config goes first, pinned to no version")
             try await lock.confirm()
             try await client.put(
-                store.configKey(model), data: Data(
+                store.configKey(model),
+                data: Data(
                     try S3PinnedConfig.pinning(
                         text, to: [S3RepositoryStore.placeholderVersion], intended: try S3PinnedConfig.ownPolicy(text)
                     ).utf8),
@@ -54,7 +56,8 @@ final class S3StoreTransaction: StoreTransaction, @unchecked Sendable {
             S3FileUpload(localPath: $0.source.path, key: prefix + $0.destination, size: $0.size, sha256: nil)
         }
         store.onProgress("uploading \(files.count) file(s), \(ByteSize.human(files.reduce(0) { $0 + $1.size }))")
-        let hashed = try await S3Uploader(client: client, partSize: store.partSize, concurrency: store.concurrency).upload(uploads)
+        let hashed = try await S3Uploader(client: client, partSize: store.partSize, concurrency: store.concurrency).upload(
+            uploads)
         var digests: [String: String] = [:]
         for file in files { digests[file.destination] = hashed[prefix + file.destination] }
         try Interruption.check()
