@@ -3,7 +3,7 @@ import XCTest
 
 @testable import TritonPackKit
 
-/// The CLI with s3:// repositories: pack, versions, policy, and one clear error (with its
+/// The CLI with s3:// repositories: pack, versions, policy, lint, bundle, and one clear error (with its
 /// documented exit code) for each way the target can be wrong, with nothing written.
 final class S3CLITests: XCTestCase {
     func testPackIntoS3ThenListPinAndRollBack() async throws {
@@ -35,6 +35,15 @@ final class S3CLITests: XCTestCase {
         let document = try JSONSerialization.jsonObject(with: Data(linted.stdout.utf8)) as? [String: Any]
         XCTAssertEqual(document?["path"] as? String, url, "the report names the s3:// repository")
         XCTAssertEqual((document?["models"] as? [Any])?.count, 1, linted.stdout)
+        let archive = try temporaryDirectory(self).appendingPathComponent("demo.zip")
+        let bundled = try await tritonpackS3(s3, ["bundle", url, "--out", archive.path, "--versions", "all"])
+        XCTAssertEqual(bundled.status, 0, bundled.stdout + bundled.stderr)
+        let names = try ZipListing.read(archive).names
+        for version in 1...2 {
+            XCTAssertTrue(names.contains("model_repository/identity/\(version)/model.onnx"), "\(names)")
+        }
+        XCTAssertTrue(names.contains("model_repository/identity/config.pbtxt"), "\(names)")
+
         let broken = try await tritonpackS3(s3, ["lint", s3.url(bucket: "missing-\(bucket)", prefix: "repo")])
         XCTAssertNotEqual(broken.status, 0, broken.stdout + broken.stderr)
         XCTAssertTrue(broken.stderr.contains("s3://"), broken.stderr)
