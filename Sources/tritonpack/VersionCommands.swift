@@ -41,8 +41,7 @@ struct VersionsCommand: AsyncParsableCommand {
             let list = try await output.withProgress("verifying", json: format == .json) {
                 try await versions.list(verify: verify)
             }
-            // Object storage keeps no history (docs/user-guide.md, "Repositories in S3").
-            let history = repository.store.localRoot == nil ? [] : ModelHistory.read(from: versions.directory)
+            let history = try await ModelHistory.read(model: name, in: repository)
             try report(name, policy: try versions.config().versionPolicy, list: list, history: history) {
                 versions.version($0).displayPath
             }

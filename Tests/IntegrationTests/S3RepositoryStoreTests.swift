@@ -54,6 +54,9 @@ final class S3RepositoryStoreTests: XCTestCase {
         state = try await store.state(model: "identity_fp32")
         XCTAssertEqual(state.complete, [2, 3])
         XCTAssertEqual(state.served, [2, 3])
+        let history = try await ModelHistory.read(model: "identity_fp32", in: repository)
+        XCTAssertEqual(history.map(\.operation), ["promote", "promote", "promote", "rollback", "policy", "prune"])
+        XCTAssertEqual(history.last?.versions, [1])
 
         // Promoting out of S3 copies the policy the user meant, not the pin.
         let local = try temporaryDirectory(self).appendingPathComponent("local")

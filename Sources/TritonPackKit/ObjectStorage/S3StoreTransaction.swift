@@ -100,6 +100,12 @@ final class S3StoreTransaction: StoreTransaction, @unchecked Sendable {
         }
         try await store.recordStaging([])
         staged = []
+        if let history = change.history {
+            let key = store.location.key(ModelHistory.fileName)
+            let before = try await client.get(key) ?? Data()
+            try await client.put(
+                key, data: before + (try ModelHistory.line(history, model: model)), contentType: "application/x-ndjson")
+        }
     }
 
     /// Removes what was staged and not published (and a first config nobody was served by), then

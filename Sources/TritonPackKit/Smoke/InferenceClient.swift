@@ -20,12 +20,14 @@ final class InferenceClient: Sendable {
     }
 
     private let http: HTTPClient
-    /// The client's event loops, one per core: a timed request runs on one and keeps to it.
+    /// The client's event loops, one per core (the timed loop spreads its connections over them).
     let loops: [any EventLoop]
+    let port: Int
     private let base: String
     private let timeout: TimeInterval
 
     init(port: Int, connections: Int, timeout: TimeInterval) {
+        self.port = port
         base = "http://127.0.0.1:\(port)/"
         self.timeout = timeout
         let limit = TimeAmount.nanoseconds(Int64(timeout * 1e9))
@@ -76,10 +78,9 @@ final class InferenceClient: Sendable {
         )
     }
 
-    /// One inference (on `loop`, connection and all, when given); a status other than 200 is an
-    /// error carrying Triton's message.
-    func infer(_ inference: PreparedInference, on loop: (any EventLoop)? = nil) async throws -> [String: TensorData] {
-        let response = try await send(inference.request, on: loop)
+    /// One inference; a status other than 200 is an error carrying Triton's message.
+    func infer(_ inference: PreparedInference) async throws -> [String: TensorData] {
+        let response = try await send(inference.request)
         guard response.status == 200 else {
             throw TritonPackError.io(nil, "HTTP \(response.status): \(BinaryTensorCodec.errorMessage(response.body))")
         }
@@ -94,10 +95,9 @@ final class InferenceClient: Sendable {
 
     private func relative(_ path: String) -> Substring { path.drop { $0 == "/" } }
 
-    private func send(_ request: HTTPClient.Request, on loop: (any EventLoop)? = nil) async throws -> Response {
+    private func send(_ request: HTTPClient.Request) async throws -> Response {
         let task = http.execute(
             request: request, delegate: ResponseAccumulator(request: request),
-            eventLoop: loop.map { .delegateAndChannel(on: $0) } ?? .indifferent,
             deadline: .now() + .nanoseconds(Int64(timeout * 1e9)))
         let response: HTTPClient.Response
         do {

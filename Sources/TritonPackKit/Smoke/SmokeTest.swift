@@ -1,5 +1,7 @@
 import Foundation
 import Glibc
+import NIOCore
+import NIOFoundationCompat
 
 public struct SmokeOptions: Sendable {
     public var repository: URL
@@ -456,14 +458,34 @@ public struct SmokeTest: Sendable {
         return assign(0, [])
     }
 
-    /// A warm-up, then the timed requests: `--concurrency` tasks sharing the client's keep-alive
-    /// pool, spread over its event loops.
+    /// The timed requests: `--concurrency` tasks, each with a keep-alive connection of its own
+    /// (opened and warmed before the clock starts), spread over the client's event loops. The
+    /// checked requests have already compared the answers; here each must be HTTP 200.
     func time(client: InferenceClient, request: BinaryTensorCodec.Request) async throws -> LatencyReport {
-        let prepared = try client.prepare(request)
-        // The checked request has warmed the model; one more opens a pooled connection.
-        _ = try await client.infer(prepared)
         let timed = TimedRequests(total: max(options.requests, 1), concurrency: options.concurrency)
-        let outcome = try await timed.run(on: client.loops) { _ = try await client.infer(prepared, on: $0) }
+        var connections: [TimedConnection] = []
+        let outcome: TimedRequests.Outcome
+        do {
+            for task in 0..<max(1, min(timed.concurrency, timed.total)) {
+                let connection = try await TimedConnection.connect(
+                    port: client.port, on: client.loops[task % client.loops.count], request: request,
+                    timeout: options.timeout)
+                connections.append(connection)
+                _ = try await connection.send()
+            }
+            let opened = connections
+            outcome = try await timed.run(on: client.loops) { task in
+                let answer = try await opened[task].send()
+                guard answer.status == 200 else {
+                    throw TritonPackError.io(
+                        nil, "HTTP \(answer.status): \(BinaryTensorCodec.errorMessage(Data(buffer: answer.body)))")
+                }
+            }
+        } catch {
+            for connection in connections { await connection.close() }
+            throw error
+        }
+        for connection in connections { await connection.close() }
         let latencies = outcome.latencies.sorted()
         func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
         var report = LatencyReport(

@@ -20,10 +20,8 @@ struct TimedRequests: Sendable {
         try await run(on: []) { _ in try await request() }
     }
 
-    /// Task `i` runs on `loops[i % loops.count]` and sends on it.
-    func run(on loops: [any EventLoop], _ request: @escaping @Sendable ((any EventLoop)?) async throws -> Void)
-        async throws -> Outcome
-    {
+    /// Task `i` runs on `loops[i % loops.count]`; `request` is told which task calls it.
+    func run(on loops: [any EventLoop], _ request: @escaping @Sendable (Int) async throws -> Void) async throws -> Outcome {
         let turns = Turns(total: total)
         let clock = ContinuousClock()
         let start = clock.now
@@ -34,7 +32,7 @@ struct TimedRequests: Sendable {
                     var own: [Double] = []
                     while turns.take() {
                         let begin = clock.now
-                        try await request(loop)
+                        try await request(task)
                         own.append(Self.milliseconds(clock.now - begin))
                     }
                     return own

@@ -4,7 +4,8 @@ import Glibc
 /// The append-only record of what tritonpack did to the models of a repository, one JSON object per
 /// line, in `<repository>/tritonpack-history.jsonl`. It lives in the repository root, not in a model
 /// folder: a polling Triton reloads a model whenever a file in its folder changes, and it treats only
-/// folders in the root as models, so appending there never causes a load.
+/// folders in the root as models, so appending there never causes a load. An S3 repository keeps
+/// the same file as an object at its root (Triton's poller lists only the root's prefixes).
 public enum ModelHistory {
     public static let fileName = "tritonpack-history.jsonl"
 
@@ -30,13 +31,18 @@ public enum ModelHistory {
         modelDirectory.absoluteURL.standardizedFileURL.deletingLastPathComponent().appendingPathComponent(fileName)
     }
 
-    public static func append(_ entry: Entry, to modelDirectory: URL) throws {
+    /// `entry` of `model` as one line of the history file.
+    static func line(_ entry: Entry, model: String) throws -> Data {
         var entry = entry
-        entry.model = modelDirectory.absoluteURL.standardizedFileURL.lastPathComponent
-        let path = file(for: modelDirectory).path
+        entry.model = model
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let line = try encoder.encode(entry) + Data("\n".utf8)
+        return try encoder.encode(entry) + Data("\n".utf8)
+    }
+
+    public static func append(_ entry: Entry, to modelDirectory: URL) throws {
+        let path = file(for: modelDirectory).path
+        let line = try line(entry, model: modelDirectory.absoluteURL.standardizedFileURL.lastPathComponent)
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw TritonPackError.io(path, "cannot open history: \(POSIXFiles.errnoMessage())") }
         defer { close(fd) }
@@ -58,8 +64,23 @@ public enum ModelHistory {
         return legacy + entries(in: file(for: modelDirectory)).filter { $0.model == name }
     }
 
+    /// The model's entries in a repository in any store, as `read(from:)` reads a local one.
+    public static func read(model: String, in repository: ModelRepository) async throws -> [Entry] {
+        let legacy = entries(in: try await repository.store.read("\(model)/\(fileName)") ?? Data()).map { entry -> Entry in
+            var entry = entry
+            entry.model = model
+            return entry
+        }
+        return legacy + entries(in: try await repository.store.read(fileName) ?? Data()).filter { $0.model == model }
+    }
+
     private static func entries(in file: URL) -> [Entry] {
-        guard let text = try? String(contentsOf: file, encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(Entry.self, from: Data($0.utf8)) }
+        entries(in: (try? Data(contentsOf: file)) ?? Data())
+    }
+
+    static func entries(in data: Data) -> [Entry] {
+        String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
+            try? JSONDecoder().decode(Entry.self, from: Data($0.utf8))
+        }
     }
 }
