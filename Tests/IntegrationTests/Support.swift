@@ -13,39 +13,6 @@ let tritonpackExecutable: URL = {
     return packageRoot.appendingPathComponent(".build/debug/tritonpack")
 }()
 
-struct ProcessOutcome {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
-
-/// Runs a program to completion, capturing its output (through files, so large output cannot block).
-@discardableResult
-func runProcess(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws -> ProcessOutcome {
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    let directory = FileManager.default.temporaryDirectory
-    let out = directory.appendingPathComponent("out-\(UUID().uuidString)")
-    let err = directory.appendingPathComponent("err-\(UUID().uuidString)")
-    FileManager.default.createFile(atPath: out.path, contents: nil)
-    FileManager.default.createFile(atPath: err.path, contents: nil)
-    defer {
-        try? FileManager.default.removeItem(at: out)
-        try? FileManager.default.removeItem(at: err)
-    }
-    process.standardOutput = try FileHandle(forWritingTo: out)
-    process.standardError = try FileHandle(forWritingTo: err)
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    return ProcessOutcome(
-        status: process.terminationStatus,
-        stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-        stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
-}
-
 /// Starts tritonpack in the background (output discarded), for kill and concurrency tests.
 func spawnTritonpack(_ arguments: [String]) throws -> Process {
     let process = Process()

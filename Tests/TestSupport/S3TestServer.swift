@@ -78,33 +78,16 @@ public final class S3TestServer: @unchecked Sendable {
 
     @discardableResult
     static func run(_ script: URL, _ arguments: [String], home: URL) throws -> String {
-        let process = Process()
-        process.executableURL = script
-        process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["TRITONPACK_S3_HOME"] = home.path
-        process.environment = environment
-        // Files, not pipes: the daemons it starts outlive it.
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("radosgw-out-\(UUID().uuidString)")
-        let err = FileManager.default.temporaryDirectory.appendingPathComponent("radosgw-err-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        defer {
-            try? FileManager.default.removeItem(at: out)
-            try? FileManager.default.removeItem(at: err)
-        }
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        let text = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
-        guard process.terminationStatus == 0 else {
-            let errors = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
+        // Output through files, not pipes: the daemons it starts outlive it.
+        let outcome = try runProcess(script, arguments, environment: environment)
+        guard outcome.status == 0 else {
             throw TritonPackError.io(
-                script.path, "\(arguments.joined(separator: " ")) failed (\(process.terminationStatus)):\n\(text)\(errors)")
+                script.path, "\(arguments.joined(separator: " ")) failed (\(outcome.status)):\n\(outcome.stdout)\(outcome.stderr)"
+            )
         }
-        return text
+        return outcome.stdout
     }
 
     private final class StopAtEnd: NSObject, XCTestObservation {

@@ -198,9 +198,9 @@ final class ListeningSocketsTests: XCTestCase {
         XCTAssertEqual(ListeningSockets.loopbackPorts(inTable: table, inodes: []), [])
     }
 
-    func testAListeningSocketOfThisProcessIsFound() throws {
+    /// A socket listening on 127.0.0.1 at a port the kernel picks, and that port.
+    private func listeningSocket() -> (fd: Int32, port: Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -213,7 +213,21 @@ final class ListeningSocketsTests: XCTestCase {
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
-        XCTAssertTrue(ListeningSockets.loopbackPorts(of: getpid()).contains(Int(UInt16(bigEndian: address.sin_port))))
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
+    }
+
+    func testAListeningSocketOfThisProcessIsFound() throws {
+        let (fd, port) = listeningSocket()
+        defer { close(fd) }
+        XCTAssertTrue(ListeningSockets.loopbackPorts(of: getpid()).contains(port))
+    }
+
+    /// The table of a busy machine is longer than the one page a single read of /proc returns.
+    func testEveryListeningSocketIsFoundWhenTheTableSpansPages() throws {
+        let sockets = (0..<80).map { _ in listeningSocket() }
+        defer { for (fd, _) in sockets { close(fd) } }
+        let found = Set(ListeningSockets.loopbackPorts(of: getpid()))
+        XCTAssertEqual(found.intersection(sockets.map(\.port)).count, sockets.count)
     }
 }
 

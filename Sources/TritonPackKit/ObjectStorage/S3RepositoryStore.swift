@@ -57,6 +57,9 @@ public struct S3RepositoryStore: RepositoryStore {
         self.client = client
         self.onProgress = onProgress
         lockTTL = environment["TRITONPACK_S3_LOCK_TTL"].flatMap(TimeInterval.init) ?? 60
+        // As awscli's max_concurrent_requests and multipart_chunksize; memory is about their product.
+        if let requests = environment["TRITONPACK_S3_CONCURRENCY"].flatMap(Int.init), requests > 0 { concurrency = requests }
+        if let mebibytes = environment["TRITONPACK_S3_PART_MIB"].flatMap(Int.init), mebibytes >= 5 { partSize = mebibytes << 20 }
     }
 
     public init(

@@ -8,7 +8,13 @@ import Glibc
 enum ListeningSockets {
     static func loopbackPorts(of pid: pid_t) -> [Int] {
         let inodes = socketInodes(of: pid)
-        guard !inodes.isEmpty, let table = try? String(contentsOfFile: "/proc/\(pid)/net/tcp", encoding: .utf8) else { return [] }
+        // Read to the end: a /proc table has size 0, and a single read returns only its first page
+        // (about 27 sockets), which a busy machine outgrows.
+        guard !inodes.isEmpty, let file = FileHandle(forReadingAtPath: "/proc/\(pid)/net/tcp"),
+            let data = try? file.readToEnd()
+        else { return [] }
+        try? file.close()
+        let table = String(decoding: data, as: UTF8.self)
         return loopbackPorts(inTable: table, inodes: inodes)
     }
 
