@@ -61,12 +61,14 @@ final class TimedConnection: @unchecked Sendable {
     /// Sends the request once and waits for the whole answer; cancelling the task closes the connection.
     func send() async throws -> Answer {
         let promise = channel.eventLoop.makePromise(of: Answer.self)
-        channel.eventLoop.execute { [self] in
+        let write = { [self] in
             handler.expect(promise)
             channel.write(HTTPClientRequestPart.head(head), promise: nil)
             channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil)
             channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
         }
+        // The timed tasks run on the connection's loop: write at once rather than a tick later.
+        if channel.eventLoop.inEventLoop { write() } else { channel.eventLoop.execute(write) }
         return try await withTaskCancellationHandler {
             try await promise.futureResult.get()
         } onCancel: {

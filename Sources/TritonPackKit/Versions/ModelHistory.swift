@@ -55,30 +55,30 @@ public enum ModelHistory {
     /// The model's entries, oldest first: those an older tritonpack wrote into the model folder,
     /// then the repository's entries for this model.
     public static func read(from modelDirectory: URL) -> [Entry] {
-        let name = modelDirectory.absoluteURL.standardizedFileURL.lastPathComponent
-        let legacy = entries(in: modelDirectory.appendingPathComponent(fileName)).map { entry -> Entry in
-            var entry = entry
-            entry.model = name
-            return entry
-        }
-        return legacy + entries(in: file(for: modelDirectory)).filter { $0.model == name }
+        func contents(_ file: URL) -> Data { (try? Data(contentsOf: file)) ?? Data() }
+        return entries(
+            of: modelDirectory.absoluteURL.standardizedFileURL.lastPathComponent,
+            legacy: contents(modelDirectory.appendingPathComponent(fileName)), repository: contents(file(for: modelDirectory)))
     }
 
     /// The model's entries in a repository in any store, as `read(from:)` reads a local one.
     public static func read(model: String, in repository: ModelRepository) async throws -> [Entry] {
-        let legacy = entries(in: try await repository.store.read("\(model)/\(fileName)") ?? Data()).map { entry -> Entry in
+        entries(
+            of: model, legacy: try await repository.store.read("\(model)/\(fileName)") ?? Data(),
+            repository: try await repository.store.read(fileName) ?? Data())
+    }
+
+    /// The model's entries from an old per-model history file and from the repository's.
+    private static func entries(of model: String, legacy: Data, repository: Data) -> [Entry] {
+        let old = entries(in: legacy).map { entry -> Entry in
             var entry = entry
             entry.model = model
             return entry
         }
-        return legacy + entries(in: try await repository.store.read(fileName) ?? Data()).filter { $0.model == model }
+        return old + entries(in: repository).filter { $0.model == model }
     }
 
-    private static func entries(in file: URL) -> [Entry] {
-        entries(in: (try? Data(contentsOf: file)) ?? Data())
-    }
-
-    static func entries(in data: Data) -> [Entry] {
+    private static func entries(in data: Data) -> [Entry] {
         String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
             try? JSONDecoder().decode(Entry.self, from: Data($0.utf8))
         }
