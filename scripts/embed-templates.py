@@ -15,6 +15,8 @@ EMBEDDED = [
      "DefaultTemplates", "The built-in bundle template, compiled in from `templates/default`."),
     (os.path.join("runtime", "oneflow"), os.path.join("Sources", "TritonPackKit", "Smoke", "OneFlowRuntimeFiles.swift"),
      "OneFlowRuntimeFiles", "The OneFlow Python runtime (a Python-backend model.py and its loader), compiled in from `runtime/oneflow`."),
+    (os.path.join("runtime", "environment"), os.path.join("Sources", "TritonPackKit", "Runtimes", "EnvironmentPackerFiles.swift"),
+     "EnvironmentPackerFiles", "The execution-environment packer, compiled in from `runtime/environment`."),
 ]
 DELIMITER = "#####"
 

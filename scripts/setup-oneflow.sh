@@ -11,23 +11,68 @@ set -euo pipefail
 home=${TRITONPACK_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/tritonpack}
 venv="$home/oneflow-0.9.0-py3.10"
 
-works() {  # python: imports oneflow with the venv's CUDA libraries on the path
-  local python=$1 site
+# The OneFlow -> ONNX converter set (runtime/onnx/oneflow_to_onnx.py), pinned together in the same
+# venv: oneflow-onnx 0.6.2 goes in without its dependencies (it asks for onnx-simplifier, which would
+# pull an onnx and a protobuf that OneFlow 0.9.0 cannot import); onnx 1.17.0 is the last release that
+# accepts protobuf 3 (OneFlow 0.9.0 needs protobuf < 4); onnxruntime 1.19.2 is the one Triton
+# 24.09-24.11 (2.50-2.52) ships, and reads ONNX IR up to 10.
+converter_packages=("onnx==1.17.0" "protobuf==3.20.3" "onnxruntime==1.19.2" "numpy<2" "six")
+converter_without_dependencies=("oneflow-onnx==0.6.2")
+converter_check='
+from importlib.metadata import version
+import numpy
+assert numpy.__version__ < "2"
+assert (version("oneflow-onnx"), version("onnx"), version("protobuf"), version("onnxruntime")) == ("0.6.2", "1.17.0", "3.20.3", "1.19.2")
+import onnx, onnxruntime
+numpy.bool = numpy.bool_  # oneflow-onnx still uses np.bool; oneflow_to_onnx.py does the same
+import oneflow_onnx.oneflow2onnx.util
+'
+
+run_with_libraries() {  # python code: runs code with the venv's CUDA libraries on the path
+  local python=$1 code=$2 site
   site=$("$python" -c 'import site; print(":".join(site.getsitepackages()))' 2>/dev/null) || return 1
   local libs=""
   for dir in ${site//:/ }; do libs="$libs:$dir/nvidia/cudnn/lib:$dir/nvidia/cublas/lib"; done
-  LD_LIBRARY_PATH="${libs#:}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
-    "$python" -c 'import oneflow, numpy; assert numpy.__version__ < "2"' >/dev/null 2>&1
+  LD_LIBRARY_PATH="${libs#:}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$python" -c "$code" >/dev/null 2>&1
+}
+
+works() {  # python: imports oneflow with the venv's CUDA libraries on the path
+  run_with_libraries "$1" 'import oneflow, numpy; assert numpy.__version__ < "2"'
+}
+
+converter_works() {  # python: has the pinned OneFlow -> ONNX converter set
+  run_with_libraries "$1" "$converter_check"
+}
+
+install_converter() {  # python: pip installs the converter set (idempotent: pinned versions)
+  "$1" -m pip install -q --disable-pip-version-check "${converter_packages[@]}" &&
+    "$1" -m pip install -q --disable-pip-version-check --no-deps "${converter_without_dependencies[@]}"
+}
+
+add_converter() {  # python: adds the converter set to a venv whose OneFlow works, without reinstalling OneFlow
+  local python=$1
+  converter_works "$python" && return 0
+  echo "setup-oneflow: adding the OneFlow -> ONNX converter set to $python (oneflow-onnx 0.6.2, onnx 1.17.0, onnxruntime 1.19.2)"
+  if install_converter "$python" && converter_works "$python" && works "$python"; then
+    return 0
+  fi
+  echo "setup-oneflow: $python still lacks a working converter set; '--runtime onnx' cannot convert here (OneFlow itself is unaffected)" >&2
 }
 
 if [ -n "${TRITONPACK_ONEFLOW_PYTHON:-}" ]; then
   if works "$TRITONPACK_ONEFLOW_PYTHON"; then
     echo "setup-oneflow: using \$TRITONPACK_ONEFLOW_PYTHON ($TRITONPACK_ONEFLOW_PYTHON)"
+    if ! converter_works "$TRITONPACK_ONEFLOW_PYTHON"; then  # a Python of yours: not changed, only told
+      echo "setup-oneflow: it lacks the OneFlow -> ONNX converter set ('--runtime onnx'); to add it:" >&2
+      echo "  $TRITONPACK_ONEFLOW_PYTHON -m pip install $(printf '%q ' "${converter_packages[@]}")" >&2
+      echo "  $TRITONPACK_ONEFLOW_PYTHON -m pip install --no-deps $(printf '%q ' "${converter_without_dependencies[@]}")" >&2
+    fi
     exit 0
   fi
   echo "setup-oneflow: \$TRITONPACK_ONEFLOW_PYTHON=$TRITONPACK_ONEFLOW_PYTHON cannot import oneflow (with numpy<2); installing the project's own" >&2
 fi
 if [ -x "$venv/bin/python" ] && works "$venv/bin/python"; then
+  add_converter "$venv/bin/python"
   echo "setup-oneflow: OneFlow 0.9.0 ready in $venv"
   exit 0
 fi
@@ -81,8 +126,11 @@ mkdir -p "$home"
 "$base" -m venv "$venv.partial"
 "$venv.partial/bin/python" -m pip install -q --disable-pip-version-check \
   "oneflow==0.9.0" "numpy<2" "nvidia-cudnn-cu11==8.5.0.96" "nvidia-cublas-cu11==11.10.3.66" Pillow
+install_converter "$venv.partial/bin/python" ||
+  echo "setup-oneflow: installing the OneFlow -> ONNX converter set failed; the next 'make setup' tries again" >&2
 rm -rf "$venv"
 mv "$venv.partial" "$venv"
 # A venv records its own path in its scripts; only bin/python is used, which resolves the move.
 works "$venv/bin/python" || { echo "setup-oneflow: $venv/bin/python cannot import oneflow" >&2; exit 1; }
+add_converter "$venv/bin/python"
 echo "setup-oneflow: OneFlow 0.9.0 ready in $venv"

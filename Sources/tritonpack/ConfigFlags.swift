@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import TritonPackKit
 
+extension OneFlowServingRuntime: ExpressibleByArgument {}
+
 /// The options that shape a generated config.pbtxt, shared by `config` and `pack`.
 struct ConfigFlags: ParsableArguments {
     @Option(help: "Model name (default: the saved graph's folder name, skipping 'model' and version folders).")
@@ -32,12 +34,34 @@ struct ConfigFlags: ParsableArguments {
     @Option(help: "version_policy: latest:N, all or specific:V[,V...] (Triton's default: latest:1).")
     var versionPolicy: String?
 
-    /// Reads the model at `path` (saved OneFlow graph or ONNX file) with these options.
-    func packable(at path: String) throws -> PackableModel {
+    @Option(
+        help: ArgumentHelp(
+            "How Triton serves a saved OneFlow graph: oneflow-backend (OneFlow Serving's backend), oneflow-python (OneFlow's own runtime in the Python backend of any current Triton) or onnx (converted and verified).",
+            valueName: "runtime"))
+    var runtime: OneFlowServingRuntime?
+
+    @Option(
+        help:
+            "The Python with OneFlow 0.9.0 that packs the environment and converts graphs (default: $TRITONPACK_ONEFLOW_PYTHON, then make setup's).",
+        completion: .file())
+    var oneflowPython: String?
+
+    @Option(
+        name: .customLong("execution-env"),
+        help:
+            "With --runtime oneflow-python: a path on the servers (an environment archive or folder) to name as EXECUTION_ENV_PATH instead of packing this machine's OneFlow environment into the model folder."
+    )
+    var executionEnv: String?
+
+    /// Reads the model at `path` (saved OneFlow graph or ONNX file) with these options;
+    /// `placeEnvironment`: pack the execution environment to place it in the model folder.
+    func packable(at path: String, placeEnvironment: Bool = false, progress: (String) -> Void = { _ in }) throws
+        -> PackableModel
+    {
         let url = URL(fileURLWithPath: path)
         let options = try options(defaultName: ModelNaming.defaultName(forModelAt: url))
         try ModelName.validate(options.name)
-        return try PackableModel.read(at: url, options: options)
+        return try PackableModel.read(at: url, options: options, placeEnvironment: placeEnvironment, progress: progress)
     }
 
     func options(defaultName: String) throws -> ConfigOptions {
@@ -46,6 +70,7 @@ struct ConfigFlags: ParsableArguments {
             instanceGroups: try instanceGroups.map(InstanceGroupSpec.init(parsing:)),
             dynamicBatching: dynamicBatching, preferredBatchSizes: preferredBatchSizes,
             maxQueueDelayMicroseconds: maxQueueDelayMicroseconds, xrt: xrt,
-            versionPolicy: try versionPolicy.map(VersionPolicySpec.init(parsing:)))
+            versionPolicy: try versionPolicy.map(VersionPolicySpec.init(parsing:)), runtime: runtime,
+            oneflowPython: oneflowPython, executionEnvironmentPath: executionEnv)
     }
 }

@@ -56,7 +56,7 @@ struct PackCommand: AsyncParsableCommand {
     func run() async throws {
         Interruption.install()
         try await reportingFailures(format: format, command: "pack") {
-            let packable = try flags.packable(at: model)
+            let packable = try flags.packable(at: model, placeEnvironment: true) { output.warning("note: \($0)") }
             let repository = try namedRepository(repo)
             let request = PackRequest(
                 repository: repository, version: modelVersion, updateConfig: updateConfig, link: link,

@@ -95,8 +95,9 @@ def check_in_child(python, graph_dir, timeout=300):
     return "; ".join(lines[-3:]) or f"OneFlow exited with status {done.returncode}"
 
 
-def confine_to_one_cpu():
-    """Keeps OneFlow's threads on one CPU unless TRITONPACK_ONEFLOW_CPUS=all.
+def confine_to_one_cpu(slot=0):
+    """Keeps OneFlow's threads on one CPU (the `slot`-th allowed one, modulo their number, so that
+    the instances of a model spread over the CPUs) unless TRITONPACK_ONEFLOW_CPUS=all.
 
     OneFlow 0.9.0 races when a graph's completion callback (an actor thread) and the launch of the
     next run (the VM thread) execute in parallel: LazyJobStreamPolicy::DequeueNNGraph then crashes
@@ -110,14 +111,14 @@ def confine_to_one_cpu():
         return
     allowed = sorted(os.sched_getaffinity(0))
     if len(allowed) > 1:
-        os.sched_setaffinity(0, {allowed[0]})
+        os.sched_setaffinity(0, {allowed[slot % len(allowed)]})
 
 
 class SavedGraph:
     """One compiled saved graph. Not thread-safe: one instance serves one caller at a time."""
 
-    def __init__(self, graph_dir, device="cpu", batch_size=0):
-        confine_to_one_cpu()
+    def __init__(self, graph_dir, device="cpu", batch_size=0, cpu_slot=0):
+        confine_to_one_cpu(cpu_slot)
         import oneflow as flow
         import oneflow._oneflow_internal as internal
         from oneflow.core.job import job_pb2

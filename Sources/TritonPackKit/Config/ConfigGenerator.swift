@@ -3,6 +3,7 @@ public enum ConfigGenerator {
     /// The config for a model of either format, from its description alone.
     public static func config(for model: ModelDescription, options: ConfigOptions) throws -> Inference_ModelConfig {
         switch model.format {
+        case .oneflow where options.runtime == .oneflowPython: try oneflowPython(model.signature, options: options)
         case .oneflow: try oneflow(model.signature, options: options)
         case .onnx: try onnx(model, options: options)
         }
@@ -41,6 +42,25 @@ public enum ConfigGenerator {
             config.parameters["xrt"] = parameter
         }
         if let policy = options.versionPolicy { config.versionPolicy = policy.message }
+        return config
+    }
+
+    /// The config for a saved OneFlow graph served by OneFlow's own runtime in Triton's Python
+    /// backend: the oneflow config's tensors, batching and instance groups, `backend: "python"`,
+    /// and the execution environment that brings OneFlow's Python.
+    public static func oneflowPython(_ signature: Signature, options: ConfigOptions) throws -> Inference_ModelConfig {
+        if options.xrt != nil {
+            throw TritonPackError.usage(
+                "--xrt is a parameter of the oneflow backend; --runtime oneflow-python runs OneFlow itself")
+        }
+        var config = try oneflow(signature, options: options)
+        config.backend = "python"
+        if let environment = options.environment {
+            config.parameters[ExecutionEnvironment.parameterName] = .with { $0.stringValue = environment.parameterValue }
+            config.parameters[ExecutionEnvironment.pythonVersionParameter] = .with {
+                $0.stringValue = environment.pythonVersion
+            }
+        }
         return config
     }
 

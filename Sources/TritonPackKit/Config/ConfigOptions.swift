@@ -103,12 +103,25 @@ public struct ConfigOptions: Equatable, Sendable {
     public var maxQueueDelayMicroseconds: UInt64?
     public var xrt: String?
     public var versionPolicy: VersionPolicySpec?
+    /// How a saved OneFlow graph is served; nil: the oneflow backend (and for ONNX files, their own).
+    public var runtime: OneFlowServingRuntime?
+    /// The Python with OneFlow that packs, converts and checks (`--oneflow-python`); nil: located.
+    public var oneflowPython: String?
+    /// For `oneflow-python`: a path on the servers to use as the execution environment instead of
+    /// an archive packed into the model folder.
+    public var executionEnvironmentPath: String?
+    /// For `oneflow-python`: the execution environment the config names (resolved by `PackableModel.read`).
+    public var environment: ExecutionEnvironment?
 
     public init(
         name: String, maxBatchSize: Int32? = nil, instanceGroups: [InstanceGroupSpec] = [],
         dynamicBatching: Bool = false, preferredBatchSizes: [Int32] = [],
-        maxQueueDelayMicroseconds: UInt64? = nil, xrt: String? = nil, versionPolicy: VersionPolicySpec? = nil
+        maxQueueDelayMicroseconds: UInt64? = nil, xrt: String? = nil, versionPolicy: VersionPolicySpec? = nil,
+        runtime: OneFlowServingRuntime? = nil, oneflowPython: String? = nil, executionEnvironmentPath: String? = nil
     ) {
+        self.runtime = runtime
+        self.oneflowPython = oneflowPython
+        self.executionEnvironmentPath = executionEnvironmentPath
         self.name = name
         self.maxBatchSize = maxBatchSize
         self.instanceGroups = instanceGroups

@@ -33,6 +33,7 @@ public enum RuleRegistry {
         OneFlowTensorNamesRule(),
         OneFlowDataTypeRule(),
         OneFlowGraphRule(),
+        OneFlowPythonEnvironmentRule(),
         LabelFileRule(),
         WarmupRule(),
         SequenceStateRule(),

@@ -234,6 +234,11 @@ public struct S3RepositoryStore: RepositoryStore {
         let folder = repository.appendingPathComponent(model)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try Data(configText.utf8).write(to: folder.appendingPathComponent(Self.configFileName))
+        for entry in try await entries(ofModel: model) where !entry.isDirectory && entry.name != Self.configFileName {
+            try Interruption.check()
+            _ = try await client.download(
+                location.key("\(model)/\(entry.name)"), to: folder.appendingPathComponent(entry.name).path)
+        }
         for number in versions ?? state.served {
             guard let version = state.versions[number] else {
                 throw TritonPackError.refused(

@@ -9,6 +9,8 @@ final class S3StoreTransaction: StoreTransaction, @unchecked Sendable {
     private let lock: S3RepositoryLock
     /// Versions uploaded and not yet published, in order.
     private var staged: [Int64] = []
+    /// Model-folder objects uploaded by this transaction (removed again when it does not publish).
+    private var stagedModelFiles: [String] = []
     /// Whether this transaction wrote the new model's first config (pinned to no version).
     private var wroteFirstConfig = false
     private var published = false
@@ -72,6 +74,20 @@ final class S3StoreTransaction: StoreTransaction, @unchecked Sendable {
         return StagedVersion(version: version, digests: digests, copiedInsteadOfLinked: link ? files.count : 0)
     }
 
+    /// Uploads the file beside the config: Triton loads nothing outside version folders, and
+    /// nothing names the object until the config that does is published.
+    func stageModelFile(_ file: PlacedFile, link: Bool) async throws -> String {
+        try S3Location.validateKeySegment(file.destination, in: store.location.display("\(model)/\(file.destination)"))
+        let key = store.location.key("\(model)/\(file.destination)")
+        stagedModelFiles.append(key)
+        store.onProgress("uploading \(file.destination), \(ByteSize.human(file.size))")
+        let hashed = try await S3Uploader(client: client, partSize: store.partSize, concurrency: store.concurrency).upload([
+            S3FileUpload(localPath: file.source.path, key: key, size: file.size, sha256: nil)
+        ])
+        guard let digest = hashed[key] else { throw TritonPackError.io(file.source.path, "was not uploaded") }
+        return digest
+    }
+
     func publish(_ change: ModelChange) async throws {
         let state = try await store.state(model: model)
         guard let text = change.config.map({ String(decoding: $0, as: UTF8.self) }) ?? state.configText else {
@@ -117,6 +133,7 @@ final class S3StoreTransaction: StoreTransaction, @unchecked Sendable {
                     try? await store.remove(objects)
                 }
             }
+            for key in stagedModelFiles { try? await client.delete(key) }
             if wroteFirstConfig { try? await client.delete(store.configKey(model)) }
             if !staged.isEmpty { try? await store.recordStaging([]) }
         }

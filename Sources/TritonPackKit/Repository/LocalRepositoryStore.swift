@@ -91,6 +91,11 @@ public struct LocalRepositoryStore: RepositoryStore {
         let target = repository.appendingPathComponent(model)
         try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
         if let config = source.configText { try config.write(to: target.appendingPathComponent(ModelRepository.configFileName)) }
+        for name in source.modelFiles {
+            let from = source.directory.appendingPathComponent(name)
+            let to = target.appendingPathComponent(name)
+            if Glibc.link(from.path, to.path) != 0 { try FileManager.default.copyItem(at: from, to: to) }
+        }
         for version in try versions ?? source.served() {
             try FileManager.default.copyItem(
                 at: source.directory.appendingPathComponent(String(version)), to: target.appendingPathComponent(String(version)))
@@ -132,6 +137,17 @@ final class LocalStoreTransaction: StoreTransaction, @unchecked Sendable {
 
     private var modelDirectory: URL { store.root.appendingPathComponent(model, isDirectory: true) }
     private func stagedVersion(_ version: Int64) -> URL { stage.appendingPathComponent("versions/\(version)") }
+    private func stagedModelFile(_ name: String) -> URL { stage.appendingPathComponent("model-files/\(name)") }
+
+    func stageModelFile(_ file: PlacedFile, link: Bool) async throws -> String {
+        let target = stagedModelFile(file.destination)
+        try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let copied = try FileCopier(mode: link ? .hardLink : .copy, syncFiles: store.durable).run([
+            FileCopyJob(source: file.source.path, destination: target.path, size: file.size)
+        ])
+        guard let digest = copied.digests[target.path] else { throw TritonPackError.io(file.source.path, "was not copied") }
+        return digest
+    }
 
     func stageVersion(
         _ version: Int64, files: [PlacedFile], link: Bool, pendingConfig: Data?,
@@ -159,13 +175,17 @@ final class LocalStoreTransaction: StoreTransaction, @unchecked Sendable {
         try Interruption.check()
         if change.createsModel {
             try publishNewModel(change)
-        } else if change.removedVersions.isEmpty && change.addedVersions.isEmpty, let config = change.config {
+        } else if change.removedVersions.isEmpty && change.addedVersions.isEmpty && change.addedModelFiles.isEmpty,
+            let config = change.config
+        {
             // The temporary file is staged in the repository root (a file there is no model): in the
             // model folder it would let a polling server load the old config once more.
             try POSIXFiles.writeAtomically(
                 config, to: modelDirectory.appendingPathComponent(ModelRepository.configFileName).path, stagingIn: store.root.path
             )
-        } else if change.removedVersions.isEmpty && change.config == nil && change.addedVersions.count == 1 {
+        } else if change.removedVersions.isEmpty && change.config == nil && change.addedVersions.count == 1
+            && change.addedModelFiles.isEmpty
+        {
             let version = change.addedVersions[0]
             try POSIXFiles.rename(stagedVersion(version).path, to: modelDirectory.appendingPathComponent(String(version)).path)
             try POSIXFiles.fsync(path: modelDirectory.path)
@@ -179,12 +199,7 @@ final class LocalStoreTransaction: StoreTransaction, @unchecked Sendable {
     private func publishNewModel(_ change: ModelChange) throws {
         let folder = stage.appendingPathComponent("model")
         try POSIXFiles.makeDirectory(folder.path)
-        for version in change.addedVersions {
-            try POSIXFiles.rename(stagedVersion(version).path, to: folder.appendingPathComponent(String(version)).path)
-        }
-        if let config = change.config {
-            try POSIXFiles.write(config, to: folder.appendingPathComponent(ModelRepository.configFileName).path)
-        }
+        try placeStaged(change, in: folder)
         if store.durable { try POSIXFiles.fsync(path: folder.path) }
         try POSIXFiles.rename(folder.path, to: modelDirectory.path)
         try POSIXFiles.fsync(path: store.root.path)
@@ -196,18 +211,26 @@ final class LocalStoreTransaction: StoreTransaction, @unchecked Sendable {
         let skipped = Set(
             change.removedVersions.map(String.init) + (change.config == nil ? [] : [ModelRepository.configFileName]))
         try HardLinkTree.copy(modelDirectory, to: replacement, skipping: skipped)
-        for version in change.addedVersions {
-            try POSIXFiles.rename(stagedVersion(version).path, to: replacement.appendingPathComponent(String(version)).path)
-        }
-        if let config = change.config {
-            try POSIXFiles.write(config, to: replacement.appendingPathComponent(ModelRepository.configFileName).path)
-        }
+        try placeStaged(change, in: replacement)
         try POSIXFiles.fsync(path: replacement.path)
         try Interruption.check()
         guard tp_rename_exchange(replacement.path, modelDirectory.path) == 0 else {
             throw TritonPackError.system(modelDirectory.path, "cannot swap in the changed model folder")
         }
         try POSIXFiles.fsync(path: store.root.path)
+    }
+
+    /// Moves the staged versions and model files into `folder` and writes the new config there.
+    private func placeStaged(_ change: ModelChange, in folder: URL) throws {
+        for version in change.addedVersions {
+            try POSIXFiles.rename(stagedVersion(version).path, to: folder.appendingPathComponent(String(version)).path)
+        }
+        for name in change.addedModelFiles {
+            try POSIXFiles.rename(stagedModelFile(name).path, to: folder.appendingPathComponent(name).path)
+        }
+        if let config = change.config {
+            try POSIXFiles.write(config, to: folder.appendingPathComponent(ModelRepository.configFileName).path)
+        }
     }
 
     func finish() async {

@@ -46,13 +46,17 @@ public struct Manifest: Codable, Equatable, Sendable {
     public var source: Source
     public var signature: Signature
     public var files: [Entry]
+    /// The execution environment the version runs in, when it is a file of the model folder
+    /// (`path` relative to the model folder), shared by the model's versions.
+    public var environment: Entry?
     /// SHA-256 over the sorted `<sha256>  <path>` lines of `files`: one value naming the content.
     public var digest: String
 
     public init(
         model: String, version: Int64, source: Source, signature: Signature, files: [Entry],
-        createdAt: Date = Date()
+        environment: Entry? = nil, createdAt: Date = Date()
     ) {
+        self.environment = environment
         format = Self.formatName
         self.model = model
         self.version = version

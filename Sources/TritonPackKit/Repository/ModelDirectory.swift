@@ -21,6 +21,9 @@ public struct ModelDirectory: Sendable {
     public var versions: [Int64]
     /// `config.pbtxt` as written, nil when there is none.
     public var configText: Data?
+    /// The other files directly in the model folder (an execution environment the config names),
+    /// which Triton does not load as versions.
+    public var modelFiles: [String]
     private var parsedConfig: Result<Inference_ModelConfig, TritonPackError>?
 
     static func load(_ name: String, in repository: ModelRepository) async throws -> ModelDirectory {
@@ -42,6 +45,7 @@ public struct ModelDirectory: Sendable {
         self.name = name
         exists = !entries.isEmpty
         versions = entries.compactMap { $0.isDirectory ? ModelRepository.canonicalVersion($0.name) : nil }.sorted()
+        modelFiles = entries.filter { !$0.isDirectory && $0.name != ModelRepository.configFileName }.map(\.name).sorted()
         self.configText = configText
         let configPath = self.configPath
         parsedConfig = configText.map { text in

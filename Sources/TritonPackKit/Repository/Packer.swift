@@ -4,6 +4,10 @@ import Foundation
 public struct PackableModel: Sendable {
     public var description: ModelDescription
     public var config: Inference_ModelConfig
+    /// Files placed directly in the model folder, once per model: the execution environment.
+    public var modelFiles: [PlacedFile] = []
+    /// The SHA-256 of model files known before they are copied, by name.
+    public var modelFileDigests: [String: String] = [:]
 
     public init(description: ModelDescription, config: Inference_ModelConfig) {
         self.description = description
@@ -18,10 +22,46 @@ public struct PackableModel: Sendable {
 
     /// Reads a saved OneFlow graph or an ONNX file, refusing it with every reason if it cannot be
     /// served, and generates its config.
-    public static func read(at url: URL, options: ConfigOptions) throws -> PackableModel {
-        let description = try ModelDescription.read(at: url)
+    /// `placeEnvironment`: pack the execution environment (built once per machine) to place it in
+    /// the model folder; without it the config only names it.
+    public static func read(
+        at url: URL, options: ConfigOptions, placeEnvironment: Bool = false, progress: (String) -> Void = { _ in }
+    ) throws -> PackableModel {
+        var description = try ModelDescription.read(at: url)
         try description.requireServable()
-        return PackableModel(description: description, config: try ConfigGenerator.config(for: description, options: options))
+        var options = options
+        var modelFiles: [PlacedFile] = []
+        var digests: [String: String] = [:]
+        switch (description.format, options.runtime ?? .oneflowBackend) {
+        case (.oneflow, .oneflowBackend), (.onnx, .oneflowBackend):
+            break
+        case (.oneflow, .oneflowPython):
+            description.files += try OneFlowPythonDeployment.runtimeFiles()
+            if let path = options.executionEnvironmentPath {
+                let version = (try? OneFlowPython.locate(explicit: options.oneflowPython))?.version ?? "3.10"
+                options.environment = ExecutionEnvironment(location: .serverPath(path), pythonVersion: version)
+            } else {
+                let python = try OneFlowPython.locate(explicit: options.oneflowPython)
+                let archive = try OneFlowEnvironmentArchive.identify(python)
+                options.environment = ExecutionEnvironment(
+                    location: .modelFile(archive.fileName), pythonVersion: archive.pythonVersion)
+                if placeEnvironment {
+                    let (size, sha256) = try archive.build(with: python, progress: progress)
+                    modelFiles.append(PlacedFile(source: archive.url, destination: archive.fileName, size: size))
+                    digests[archive.fileName] = sha256
+                }
+            }
+        case (.oneflow, .onnx):
+            throw TritonPackError.usage("--runtime onnx is not available yet")
+        case (.onnx, let runtime):
+            throw TritonPackError.usage(
+                "--runtime \(runtime.rawValue) serves saved OneFlow graphs; \(url.path) is an ONNX model, served by onnxruntime")
+        }
+        var packable = PackableModel(
+            description: description, config: try ConfigGenerator.config(for: description, options: options))
+        packable.modelFiles = modelFiles
+        packable.modelFileDigests = digests
+        return packable
     }
 }
 
@@ -100,8 +140,12 @@ public struct Packer: Sendable {
             let configAction = try decideConfig(for: model, current: current, notes: &notes)
             if configAction != .kept { transaction.setConfig(configText) }
             let source = Manifest.Source(kind: model.sourceKind, location: model.source)
+            let environment = try await placeEnvironment(
+                of: model, served: configAction == .kept ? try current.config() : model.config, in: transaction)
             let (manifest, staged) = try await transaction.addVersion(version, files: model.files, link: request.link) {
-                Manifest(model: name, version: version, source: source, signature: model.signature, files: $0)
+                Manifest(
+                    model: name, version: version, source: source, signature: model.signature, files: $0,
+                    environment: environment)
             }
             if staged.copiedInsteadOfLinked > 0 {
                 notes.append("\(staged.copiedInsteadOfLinked) file(s) copied: hard links are impossible across filesystems")
@@ -112,6 +156,21 @@ public struct Packer: Sendable {
                 bytes: model.files.reduce(0) { $0 + $1.size }, digest: manifest.digest,
                 linked: request.link && staged.copiedInsteadOfLinked < model.files.count, notes: notes)
         }
+    }
+
+    /// Places the execution environment the served config names, when the model folder lacks it
+    /// and this pack brings it; returns its manifest entry.
+    private func placeEnvironment(
+        of model: PackableModel, served config: Inference_ModelConfig, in transaction: RepositoryTransaction
+    )
+        async throws -> Manifest.Entry?
+    {
+        guard let name = ExecutionEnvironment.modelFile(namedBy: config),
+            let file = model.modelFiles.first(where: { $0.destination == name })
+        else { return nil }
+        let copied = try await transaction.addModelFile(file, link: request.link)
+        guard let digest = copied ?? model.modelFileDigests[name] else { return nil }
+        return Manifest.Entry(path: name, size: file.size, sha256: digest)
     }
 
     /// Whether the model's config.pbtxt is created, kept, or (with --update-config) replaced.
@@ -130,6 +189,15 @@ public struct Packer: Sendable {
                 throw refusal
             }
             return .updated
+        }
+        let runtimes = [existing, model.config].map { $0.backend.isEmpty ? $0.platform : $0.backend }
+        if runtimes[0] != runtimes[1], !request.updateConfig,
+            runtimes.contains(OneFlowBackend.backendName) || runtimes.contains("python")
+        {
+            throw TritonPackError.refused(
+                current.configPath,
+                "this config serves the model with '\(runtimes[0])', but this version is packed for '\(runtimes[1])'; the served versions would stop loading. Pass --update-config to switch the model to '\(runtimes[1])'"
+            )
         }
         let wanted = ConfigGenerator.interface(of: model.config)
         let currentInterface = ConfigGenerator.interface(of: existing)

@@ -53,6 +53,10 @@ public protocol StoreTransaction: AnyObject, Sendable {
         _ version: Int64, files: [PlacedFile], link: Bool, pendingConfig: Data?,
         manifest: @Sendable ([String: String]) throws -> Data
     ) async throws -> StagedVersion
+    /// Places `file` directly in the model folder (beside config.pbtxt, where Triton loads no
+    /// version), out of sight until published, and returns its SHA-256. For files the config
+    /// names, such as the Python backend's execution environment, kept once per model.
+    func stageModelFile(_ file: PlacedFile, link: Bool) async throws -> String
     /// Makes the change visible: as one switch where the store allows it, and never a state in
     /// which a polling server can load a partial version.
     func publish(_ change: ModelChange) async throws
@@ -78,6 +82,8 @@ public struct ModelChange: Sendable {
     /// The new `config.pbtxt`, or nil to keep the current one.
     public var config: Data?
     public var removedVersions: [Int64] = []
+    /// Files staged with `stageModelFile`, by name in the model folder.
+    public var addedModelFiles: [String] = []
     /// What goes into the model's history once published.
     public var history: ModelHistory.Entry?
 
@@ -86,5 +92,7 @@ public struct ModelChange: Sendable {
         self.createsModel = createsModel
     }
 
-    public var isEmpty: Bool { addedVersions.isEmpty && config == nil && removedVersions.isEmpty }
+    public var isEmpty: Bool {
+        addedVersions.isEmpty && config == nil && removedVersions.isEmpty && addedModelFiles.isEmpty
+    }
 }

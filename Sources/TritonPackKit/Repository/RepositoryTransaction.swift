@@ -94,6 +94,20 @@ public final class RepositoryTransaction: @unchecked Sendable {
         return (record.value!, staged)
     }
 
+    /// Stages a file for the model folder itself (see `StoreTransaction.stageModelFile`) and returns
+    /// its SHA-256; nil when the model already has a file of that name, which is kept.
+    public func addModelFile(_ file: PlacedFile, link: Bool = false) async throws -> String? {
+        guard !file.destination.contains("/"), ModelRepository.canonicalVersion(file.destination) == nil,
+            file.destination != ModelRepository.configFileName
+        else {
+            throw TritonPackError.usage("'\(file.destination)' cannot be a file of the model folder")
+        }
+        if model.modelFiles.contains(file.destination) || change.addedModelFiles.contains(file.destination) { return nil }
+        let digest = try await staging.stageModelFile(file, link: link)
+        change.addedModelFiles.append(file.destination)
+        return digest
+    }
+
     /// Replaces the model's config.pbtxt (or writes the first one); set it before adding versions,
     /// so that a store which shows a new model's config first shows this one.
     public func setConfig(_ text: Data) {

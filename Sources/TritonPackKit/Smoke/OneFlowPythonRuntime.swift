@@ -11,16 +11,7 @@ public struct OneFlowPython: Sendable, Equatable {
     /// Where `make setup` installs OneFlow for the project:
     /// `$TRITONPACK_HOME` or `${XDG_CACHE_HOME:-~/.cache}/tritonpack`, then `oneflow-0.9.0-py3.10/bin/python`.
     public static var projectInstall: URL {
-        let environment = ProcessInfo.processInfo.environment
-        let home: URL
-        if let explicit = environment["TRITONPACK_HOME"], !explicit.isEmpty {
-            home = URL(fileURLWithPath: explicit)
-        } else if let cache = environment["XDG_CACHE_HOME"], !cache.isEmpty {
-            home = URL(fileURLWithPath: cache).appendingPathComponent("tritonpack")
-        } else {
-            home = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/tritonpack")
-        }
-        return home.appendingPathComponent("oneflow-0.9.0-py3.10/bin/python")
+        TritonPackHome.url.appendingPathComponent("oneflow-0.9.0-py3.10/bin/python")
     }
 
     /// The Python to use: `explicit` (a flag), then $TRITONPACK_ONEFLOW_PYTHON, then the project's install.
@@ -103,6 +94,37 @@ public struct TritonInstallation: Sendable {
     public func backendLibrary(_ name: String) -> URL? {
         roots.map { $0.appendingPathComponent("backends/\(name)/libtriton_\(name).so") }
             .first { POSIXFiles.isRegularFile($0.path) }
+    }
+
+    /// A backend folder like the installation's whose Python backend's own stub embeds Python
+    /// `version` (the wheel's stub for it), written into `folder`; nil when the installation's own
+    /// stub already does.
+    public func backends(withPythonStubFor version: String, in folder: URL) throws -> URL? {
+        guard let stub = pythonStub(version: version) else {
+            throw TritonPackError.io(
+                roots.first?.path,
+                "this tritonserver has no Python-backend stub for Python \(version): set TRITONPACK_PYTHON_STUB to one built for this server"
+            )
+        }
+        guard let root = roots.first(where: { stub.path.hasPrefix($0.path + "/") }) ?? roots.first,
+            stub != root.appendingPathComponent("backends/python/triton_python_backend_stub")
+        else { return nil }
+        let source = root.appendingPathComponent("backends")
+        for backend in try POSIXFiles.entries(of: source.path) {
+            let target = folder.appendingPathComponent(backend)
+            try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
+            for entry in try POSIXFiles.entries(of: source.appendingPathComponent(backend).path)
+            where !(backend == "python" && entry == OneFlowPythonServing.stubFileName) {
+                try FileManager.default.createSymbolicLink(
+                    at: target.appendingPathComponent(entry),
+                    withDestinationURL: source.appendingPathComponent("\(backend)/\(entry)"))
+            }
+        }
+        try FileManager.default.createDirectory(
+            at: folder.appendingPathComponent("python"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(
+            at: stub, to: folder.appendingPathComponent("python/\(OneFlowPythonServing.stubFileName)"))
+        return folder
     }
 
     /// The Python-backend stub linked against libpython`version`: $TRITONPACK_PYTHON_STUB, the

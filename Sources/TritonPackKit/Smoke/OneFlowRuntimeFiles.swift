@@ -15,8 +15,10 @@ enum OneFlowRuntimeFiles {
 
 It keeps the backend's contract: `INPUT_<i>`/`OUTPUT_<i>` tensors, KIND_GPU instances on
 `cuda:<gpu>`, and with `max_batch_size > 0` every execution padded to `max_batch_size`.
-Written by tritonpack; the Python that has OneFlow comes from the config parameter
-`oneflow_python` or the environment variable TRITONPACK_ONEFLOW_PYTHON.
+Written by tritonpack. OneFlow comes from the Python the stub runs: the execution environment the
+config names (`EXECUTION_ENV_PATH`, packed by tritonpack), or, for smoke's serving copies, the
+Python named by the config parameter `oneflow_python` or TRITONPACK_ONEFLOW_PYTHON. Each instance
+is its own stub process; OneFlow's threads of instance k run on CPU k (mod the CPUs allowed).
 """
 import json
 import os
@@ -39,13 +41,26 @@ def _index(name, prefix):
     return int(digits) if digits else 0
 
 
+def _environment_python():
+    """The interpreter of the tritonpack execution environment this stub runs in
+    (`<env>/bin/python3.X`), for the checks that must run in a child process; None elsewhere."""
+    if not os.path.isfile(os.path.join(sys.prefix, "tritonpack-environment.json")):
+        return None
+    for name in (f"python{sys.version_info[0]}.{sys.version_info[1]}", "python3"):
+        candidate = os.path.join(sys.prefix, "bin", name)
+        if os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
 class TritonPythonModel:
     def initialize(self, args):
         config = json.loads(args["model_config"])
         version_dir = os.path.join(args["model_repository"], args["model_version"])
         graph_dir = os.path.join(version_dir, "model")
         parameters = {key: value.get("string_value", "") for key, value in config.get("parameters", {}).items()}
-        python = parameters.get("oneflow_python") or os.environ.get("TRITONPACK_ONEFLOW_PYTHON")
+        python = (parameters.get("oneflow_python") or _environment_python()
+                  or os.environ.get("TRITONPACK_ONEFLOW_PYTHON"))
         problem = oneflow_runner.check_in_child(python, graph_dir)
         if problem is not None:
             raise pb_utils.TritonModelException(
@@ -58,7 +73,8 @@ class TritonPythonModel:
         self.inputs = [(entry["name"], _index(entry["name"], "INPUT_")) for entry in config["input"]]
         self.outputs = [(entry["name"], _index(entry["name"], "OUTPUT_"),
                          pb_utils.triton_string_to_numpy(entry["data_type"])) for entry in config["output"]]
-        self.graph = oneflow_runner.SavedGraph(graph_dir, device=device, batch_size=self.max_batch_size)
+        self.graph = oneflow_runner.SavedGraph(graph_dir, device=device, batch_size=self.max_batch_size,
+                                               cpu_slot=_index(args["model_instance_name"].rsplit("_", 1)[-1], ""))
         self.device = device
 
     def _arrays(self, request):
@@ -210,8 +226,9 @@ def check_in_child(python, graph_dir, timeout=300):
     return "; ".join(lines[-3:]) or f"OneFlow exited with status {done.returncode}"
 
 
-def confine_to_one_cpu():
-    """Keeps OneFlow's threads on one CPU unless TRITONPACK_ONEFLOW_CPUS=all.
+def confine_to_one_cpu(slot=0):
+    """Keeps OneFlow's threads on one CPU (the `slot`-th allowed one, modulo their number, so that
+    the instances of a model spread over the CPUs) unless TRITONPACK_ONEFLOW_CPUS=all.
 
     OneFlow 0.9.0 races when a graph's completion callback (an actor thread) and the launch of the
     next run (the VM thread) execute in parallel: LazyJobStreamPolicy::DequeueNNGraph then crashes
@@ -225,14 +242,14 @@ def confine_to_one_cpu():
         return
     allowed = sorted(os.sched_getaffinity(0))
     if len(allowed) > 1:
-        os.sched_setaffinity(0, {allowed[0]})
+        os.sched_setaffinity(0, {allowed[slot % len(allowed)]})
 
 
 class SavedGraph:
     """One compiled saved graph. Not thread-safe: one instance serves one caller at a time."""
 
-    def __init__(self, graph_dir, device="cpu", batch_size=0):
-        confine_to_one_cpu()
+    def __init__(self, graph_dir, device="cpu", batch_size=0, cpu_slot=0):
+        confine_to_one_cpu(cpu_slot)
         import oneflow as flow
         import oneflow._oneflow_internal as internal
         from oneflow.core.job import job_pb2

@@ -160,6 +160,24 @@ public struct SmokeTest: Sendable {
             report.runtime = choice
             repository = served ?? repository
         }
+        var serverArguments: [String] = []
+        if config.backend == "python",
+            let python = config.parameters[ExecutionEnvironment.pythonVersionParameter]?.stringValue, !python.isEmpty
+        {
+            report.runtime = RuntimeChoice(
+                name: OneFlowServingRuntime.oneflowPython.rawValue,
+                reason:
+                    "the model runs OneFlow's own runtime in the Python backend, in the Python \(python) environment its config names (pack --runtime oneflow-python)"
+            )
+            if let backends = try TritonInstallation(executable: executable).backends(
+                withPythonStubFor: python, in: work.appendingPathComponent("backends"))
+            {
+                serverArguments += ["--backend-directory", backends.path]
+                report.notes.append(
+                    "this tritonserver's own Python-backend stub does not embed Python \(python): served with its stub for \(python), as a server whose backend has that stub"
+                )
+            }
+        }
         if repository == options.repository && servingConfig != config {
             try FileManager.default.createDirectory(at: servingCopy, withIntermediateDirectories: true)
             try FileManager.default.copyItem(at: versions.directory, to: servingCopy.appendingPathComponent(options.model))
@@ -172,7 +190,7 @@ public struct SmokeTest: Sendable {
         try Task.checkCancellation()
         let server = try TritonServer(
             executable: executable, repository: repository, log: work.appendingPathComponent("server.log"),
-            arguments: ["--model-control-mode=explicit", "--log-verbose=0", "--exit-timeout-secs=5"])
+            arguments: ["--model-control-mode=explicit", "--log-verbose=0", "--exit-timeout-secs=5"] + serverArguments)
         onServerStarted(server)
         let outcome: Result<SmokeReport, any Error>
         do {

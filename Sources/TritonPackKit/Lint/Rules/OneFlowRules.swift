@@ -3,6 +3,21 @@ import Foundation
 extension LintContext {
     var isOneFlow: Bool { model.config.backend == OneFlowBackend.backendName }
 
+    /// A Python-backend model that runs a saved graph with OneFlow's own runtime, as
+    /// `pack --runtime oneflow-python` writes it: `model.py` beside `model/model.mlir`.
+    var isOneFlowPython: Bool {
+        model.config.backend == "python"
+            && model.servedVersions.contains { version in
+                let folder = model.directory.appendingPathComponent(String(version))
+                return POSIXFiles.isRegularFile(folder.appendingPathComponent("model.py").path)
+                    && POSIXFiles.isRegularFile(
+                        folder.appendingPathComponent("\(OneFlowBackend.modelFolder)/\(OneFlowSavedGraph.graphFileName)").path)
+            }
+    }
+
+    /// The config names tensors and types for a saved graph, through either runtime.
+    var servesOneFlowGraph: Bool { isOneFlow || isOneFlowPython }
+
     /// The saved graphs of the served versions (`<version>/model/`), read once per rule call.
     func oneflowGraphs() -> [(version: Int64, graph: OneFlowSavedGraph)] {
         model.servedVersions.compactMap { version in
@@ -25,15 +40,17 @@ enum OneFlowExample {
         }
         """
 
-    /// A OneFlow model on CPU with the given input and output entries.
+    /// A OneFlow model on CPU with the given input and output entries; `backend: "python"` for
+    /// one served by OneFlow's runtime in the Python backend (`pack --runtime oneflow-python`).
     static func model(
         input: String = "name: \"INPUT_0\" data_type: TYPE_FP32 dims: [ 2 ]",
         output: String = "name: \"OUTPUT_0\" data_type: TYPE_FP32 dims: [ 2 ]",
-        extra: String = "instance_group [ { kind: KIND_CPU } ]"
+        extra: String = "instance_group [ { kind: KIND_CPU } ]", backend: String = "oneflow",
+        sourceFile: StaticString = #filePath, sourceLine: UInt = #line
     ) -> LintExample {
         .config(
-            "backend: \"oneflow\"\ninput [ { \(input) } ]\noutput [ { \(output) } ]\n\(extra)",
-            extra: ["1/model/model.mlir": graph])
+            "backend: \"\(backend)\"\ninput [ { \(input) } ]\noutput [ { \(output) } ]\n\(extra)",
+            extra: ["1/model/model.mlir": graph], sourceFile: sourceFile, sourceLine: sourceLine)
     }
 }
 
@@ -47,13 +64,14 @@ struct OneFlowTensorNamesRule: LintRule {
         triggering: [
             OneFlowExample.model(input: "name: \"x\" data_type: TYPE_FP32 dims: [ 2 ]"),
             OneFlowExample.model(input: "name: \"INPUT_3\" data_type: TYPE_FP32 dims: [ 2 ]"),
+            OneFlowExample.model(input: "name: \"x\" data_type: TYPE_FP32 dims: [ 2 ]", backend: "python"),
         ],
-        nonTriggering: [OneFlowExample.model()])
+        nonTriggering: [OneFlowExample.model(), OneFlowExample.model(backend: "python")])
 
     public init() {}
 
     public func check(_ context: LintContext, _ report: inout DiagnosticSink) {
-        guard context.isOneFlow else { return }
+        guard context.servesOneFlowGraph else { return }
         let config = context.model.config
         let graph = context.oneflowGraphs().first?.graph
         let sides: [(String, String, [String], Int, String)] = [
@@ -94,13 +112,16 @@ struct OneFlowDataTypeRule: LintRule {
         identifier: "oneflow-data-type", name: "OneFlow data types", severity: .error,
         summary:
             "The OneFlow backend serves only TYPE_UINT8, TYPE_INT8, TYPE_INT32, TYPE_INT64, TYPE_FP16, TYPE_FP32 and TYPE_FP64.",
-        triggering: [OneFlowExample.model(input: "name: \"INPUT_0\" data_type: TYPE_BOOL dims: [ 2 ]")],
+        triggering: [
+            OneFlowExample.model(input: "name: \"INPUT_0\" data_type: TYPE_BOOL dims: [ 2 ]"),
+            OneFlowExample.model(input: "name: \"INPUT_0\" data_type: TYPE_BOOL dims: [ 2 ]", backend: "python"),
+        ],
         nonTriggering: [OneFlowExample.model()])
 
     public init() {}
 
     public func check(_ context: LintContext, _ report: inout DiagnosticSink) {
-        guard context.isOneFlow else { return }
+        guard context.servesOneFlowGraph else { return }
         for tensor in IOTensor.all(context.model.config)
         where tensor.dataType != .typeInvalid && !OneFlowBackend.servableTypes.contains(tensor.dataType) {
             report.report(
@@ -120,13 +141,14 @@ struct OneFlowGraphRule: LintRule {
             OneFlowExample.model(input: "name: \"INPUT_0\" data_type: TYPE_INT64 dims: [ 2 ]"),
             OneFlowExample.model(output: "name: \"OUTPUT_0\" data_type: TYPE_FP32 dims: [ 3 ]"),
             OneFlowExample.model(extra: "max_batch_size: 2\ninstance_group [ { kind: KIND_CPU } ]"),
+            OneFlowExample.model(output: "name: \"OUTPUT_0\" data_type: TYPE_FP64 dims: [ 2 ]", backend: "python"),
         ],
-        nonTriggering: [OneFlowExample.model()])
+        nonTriggering: [OneFlowExample.model(), OneFlowExample.model(backend: "python")])
 
     public init() {}
 
     public func check(_ context: LintContext, _ report: inout DiagnosticSink) {
-        guard context.isOneFlow else { return }
+        guard context.servesOneFlowGraph else { return }
         let model = context.model
         let config = model.config
         for version in model.servedVersions {
@@ -169,7 +191,7 @@ struct OneFlowGraphRule: LintRule {
                 guard let spec = graphTensors.first(where: { $0.name == tensor.name }) else { continue }
                 if tensor.type != spec.dataType {
                     report.report(
-                        "\(tensor.name) is \(tensor.type.configName) in the config but \(spec.dataType.configName) in the saved graph (\(folder)); the OneFlow backend does not check this and would serve garbage",
+                        "\(tensor.name) is \(tensor.type.configName) in the config but \(spec.dataType.configName) in the saved graph (\(folder)); neither the OneFlow backend nor OneFlow's runtime checks this: it would serve garbage",
                         at: "\(field).data_type")
                 }
                 let expected = batching ? Array(spec.shape.dropFirst()) : spec.shape
@@ -245,5 +267,75 @@ struct OneFlowOutputNumberingRule: LintRule {
         report.report(
             "\(outputs) outputs: the oneflow backend numbers OUTPUT_<i> in hash-map order, not in the order the graph returns them, so it may serve these tensors under each other's names; check on the target server with `tritonpack smoke --inputs DIR --expected DIR`",
             at: "output")
+    }
+}
+
+/// A `oneflow-python` model's execution environment: present where the config says, and a
+/// Python-backend stub on the target that embeds the environment's Python.
+struct OneFlowPythonEnvironmentRule: LintRule {
+    public static let description = RuleDescription(
+        identifier: "oneflow-python-environment", name: "OneFlow's Python environment", severity: .error,
+        summary:
+            "A model that runs OneFlow's own runtime in the Python backend needs OneFlow's Python on the server: the execution environment its config names (EXECUTION_ENV_PATH, extracted by the backend and activated before the stub starts) must exist, and the server's Python-backend stub must embed that environment's Python (tritonpack_python_version; OneFlow 0.9.0 needs 3.7-3.10). NVIDIA's tritonserver containers are built on Ubuntu 22.04 (Python 3.10) up to release 24.11 and on Ubuntu 24.04 (Python 3.12) after it (server repository, build.py), so the 24.xx containers up to 24.11 have a fitting stub; elsewhere put a stub built for that Python as <model>/triton_python_backend_stub. Without EXECUTION_ENV_PATH the stub runs the server's own Python, which must have OneFlow.",
+        tritonMessage: "Failed to get the canonical path for {path}.",
+        triggering: [
+            OneFlowExample.model(
+                extra:
+                    "instance_group [ { kind: KIND_CPU } ]\nparameters { key: \"EXECUTION_ENV_PATH\" value { string_value: \"$$TRITON_MODEL_DIRECTORY/env.tar.gz\" } }",
+                backend: "python")
+        ],
+        nonTriggering: [
+            LintExample(files: [
+                "config.pbtxt":
+                    "backend: \"python\"\ninput [ { name: \"INPUT_0\" data_type: TYPE_FP32 dims: [ 2 ] } ]\noutput [ { name: \"OUTPUT_0\" data_type: TYPE_FP32 dims: [ 2 ] } ]\ninstance_group [ { kind: KIND_CPU } ]\nparameters { key: \"EXECUTION_ENV_PATH\" value { string_value: \"$$TRITON_MODEL_DIRECTORY/env.tar.gz\" } }",
+                "env.tar.gz": "", "1/model.py": "", "1/model/model.mlir": OneFlowExample.graph,
+            ]),
+            OneFlowExample.model(),
+        ],
+        tritonSource: [
+            "python_backend src/pb_env.cc EnvironmentManager::ExtractIfNotExtracted (canonical path, extraction, 'activate' script)",
+            "python_backend src/stub_launcher.cc StubLauncher::Initialize (a model folder's own triton_python_backend_stub first)",
+        ])
+
+    public init() {}
+
+    public func check(_ context: LintContext, _ report: inout DiagnosticSink) {
+        guard context.isOneFlowPython else { return }
+        let config = context.model.config
+        let python = config.parameters[ExecutionEnvironment.pythonVersionParameter]?.stringValue ?? ""
+        let field = "parameters"
+        guard let value = config.parameters[ExecutionEnvironment.parameterName]?.stringValue, !value.isEmpty else {
+            report.report(
+                "no EXECUTION_ENV_PATH: the Python-backend stub runs the server's own Python, which must have oneflow==0.9.0 (Python 3.7-3.10); `tritonpack pack --runtime oneflow-python` packs OneFlow's environment into the model folder",
+                at: field, severity: .warning)
+            return
+        }
+        let variable = ExecutionEnvironment.modelDirectoryVariable
+        if value.contains(variable) {
+            let path = value.replacingOccurrences(of: variable, with: context.model.directory.path)
+            if !POSIXFiles.exists(path) {
+                report.report("Failed to get the canonical path for \(path).", at: field)
+                return
+            }
+        }
+        let ownStub = context.model.directory.appendingPathComponent("triton_python_backend_stub")
+        let stub =
+            POSIXFiles.isRegularFile(ownStub.path)
+            ? ownStub : context.options.backendDirectory?.appendingPathComponent("python/triton_python_backend_stub")
+        guard !python.isEmpty else { return }
+        guard let stub, let binary = FileManager.default.contents(atPath: stub.path) else {
+            report.report(
+                "runs in a Python \(python) environment: the server's Python-backend stub must embed Python \(python) (NVIDIA's 24.xx tritonserver containers up to 24.11 do, being built on Ubuntu 22.04; later ones embed 3.12), or the model folder must hold a triton_python_backend_stub built for it; --backend-directory lets lint check the target's stub",
+                at: field, severity: .info)
+            return
+        }
+        if binary.range(of: Data("libpython\(python).so".utf8)) == nil {
+            let embedded = ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13"].first {
+                binary.range(of: Data("libpython\($0).so".utf8)) != nil
+            }
+            report.report(
+                "the Python-backend stub \(stub.path) embeds Python \(embedded ?? "of another version"), but this model's environment is Python \(python): the stub cannot run it; use a server whose stub embeds Python \(python), or put a stub built for it as \(context.model.name)/triton_python_backend_stub",
+                at: field)
+        }
     }
 }
