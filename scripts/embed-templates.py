@@ -17,7 +17,13 @@ EMBEDDED = [
      "OneFlowRuntimeFiles", "The OneFlow Python runtime (a Python-backend model.py and its loader), compiled in from `runtime/oneflow`."),
     (os.path.join("runtime", "environment"), os.path.join("Sources", "TritonPackKit", "Runtimes", "EnvironmentPackerFiles.swift"),
      "EnvironmentPackerFiles", "The execution-environment packer, compiled in from `runtime/environment`."),
+    (os.path.join("runtime", "onnx"), os.path.join("Sources", "TritonPackKit", "Runtimes", "ONNXConverterFiles.swift"),
+     "ONNXConverterFiles", "The OneFlow-to-ONNX converter and verifier, compiled in from `runtime/onnx`."),
+    (os.path.join("runtime", "onnxruntime"), os.path.join("Sources", "TritonPackKit", "Runtimes", "ONNXRuntimeServingFiles.swift"),
+     "ONNXRuntimeServingFiles", "The Python-backend model that runs model.onnx with onnxruntime, compiled in from `runtime/onnxruntime`."),
 ]
+# Folders whose Python files alone are compiled in (their READMEs and test scripts stay on disk).
+PYTHON_ONLY = {os.path.join("runtime", "onnx")}
 DELIMITER = "#####"
 
 
@@ -47,6 +53,8 @@ def embed(source_folder, target_file, type_name, summary):
         "    static let files: [File] = [",
     ]
     for relative, path in sorted(files(source)):
+        if source_folder in PYTHON_ONLY and not relative.endswith(".py"):
+            continue
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
         if '"""' + DELIMITER in text or "\r" in text:

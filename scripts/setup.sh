@@ -28,9 +28,12 @@ if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv"
   "$python" -m venv .venv
 fi
-if ! .venv/bin/python -c "import pytriton, numpy, onnx, PIL, selenium" >/dev/null 2>&1; then
+# onnxruntime: smoke runs ONNX models through the Python backend where the server has no onnxruntime
+# backend (the wheel's server has only the Python backend); 1.19.2 is the one Triton 24.09-24.11 ships.
+if ! .venv/bin/python -c "import pytriton, numpy, onnx, PIL, selenium, onnxruntime" >/dev/null 2>&1; then
   echo "setup: installing nvidia-pytriton $pytriton_version into .venv"
-  .venv/bin/pip install -q --disable-pip-version-check "nvidia-pytriton==$pytriton_version" onnx Pillow selenium
+  .venv/bin/pip install -q --disable-pip-version-check "nvidia-pytriton==$pytriton_version" onnx Pillow selenium \
+    "onnxruntime==1.19.2"
 fi
 
 site=$(.venv/bin/python -c 'import pytriton, os; print(os.path.dirname(pytriton.__file__))')

@@ -27,7 +27,7 @@ struct ConfigCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingFailures(format: format, command: "config") {
-            let packable = try flags.packable(at: model)
+            let packable = try flags.packable(at: model, verbose: output.verbose) { output.verboseDetail($0) }
             switch format {
             case .text:
                 for note in packable.notes { output.warning("note: \(note)") }

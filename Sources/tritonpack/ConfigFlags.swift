@@ -53,13 +53,34 @@ struct ConfigFlags: ParsableArguments {
     )
     var executionEnv: String?
 
+    @Option(help: "With --runtime onnx: the ONNX opset to convert to.")
+    var opset: Int = 13
+
+    @Option(
+        help:
+            "With --runtime onnx: the ONNX IR version to write (8 loads in every Triton since 21.12; 24.09-24.11 read up to 10).")
+    var irVersion: Int = 8
+
+    @Option(
+        help: "With --runtime onnx: a folder of INPUT_<k>.npy to verify the conversion with (default: seeded random inputs).",
+        completion: .directory)
+    var golden: String?
+
+    /// Turns off one of the converter's corrections (named in runtime/onnx/README.md): how a test
+    /// feeds a conversion known to be wrong and sees verification refuse it.
+    @Option(name: .customLong("disable-converter-fix"), help: .hidden)
+    var disabledConverterFixes: [String] = []
+
     /// Reads the model at `path` (saved OneFlow graph or ONNX file) with these options;
     /// `placeEnvironment`: pack the execution environment to place it in the model folder.
-    func packable(at path: String, placeEnvironment: Bool = false, progress: (String) -> Void = { _ in }) throws
-        -> PackableModel
-    {
+    func packable(
+        at path: String, placeEnvironment: Bool = false, verbose: Bool = false, progress: (String) -> Void = { _ in }
+    ) throws -> PackableModel {
         let url = URL(fileURLWithPath: path)
-        let options = try options(defaultName: ModelNaming.defaultName(forModelAt: url))
+        var options = try options(defaultName: ModelNaming.defaultName(forModelAt: url))
+        options.conversion = ONNXConversionOptions(
+            opset: opset, irVersion: irVersion, golden: golden.map { URL(fileURLWithPath: $0) }, locateDivergence: verbose,
+            disabledFixes: disabledConverterFixes)
         try ModelName.validate(options.name)
         return try PackableModel.read(at: url, options: options, placeEnvironment: placeEnvironment, progress: progress)
     }

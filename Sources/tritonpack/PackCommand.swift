@@ -56,7 +56,9 @@ struct PackCommand: AsyncParsableCommand {
     func run() async throws {
         Interruption.install()
         try await reportingFailures(format: format, command: "pack") {
-            let packable = try flags.packable(at: model, placeEnvironment: true) { output.warning("note: \($0)") }
+            let packable = try flags.packable(at: model, placeEnvironment: true, verbose: output.verbose) {
+                output.warning("note: \($0)")
+            }
             let repository = try namedRepository(repo)
             let request = PackRequest(
                 repository: repository, version: modelVersion, updateConfig: updateConfig, link: link,

@@ -76,7 +76,9 @@ final class OneFlowPythonServingTests: XCTestCase {
     }
 
     /// NVIDIA's client, 8 threads, every answer compared with the golden outputs.
-    func assertGoldenAnswers(_ server: TritonProcess, _ sample: String, requests: Int, file: StaticString = #filePath, line: UInt = #line)
+    func assertGoldenAnswers(
+        _ server: TritonProcess, _ sample: String, requests: Int, file: StaticString = #filePath, line: UInt = #line
+    )
         throws
     {
         guard let port = server.server.httpPort() else { return XCTFail("no HTTP port", file: file, line: line) }
@@ -124,7 +126,8 @@ final class OneFlowPythonServingTests: XCTestCase {
         let own = try runProcess(venvPython, ["-c", "import importlib.util; print(importlib.util.find_spec('oneflow'))"])
         XCTAssertEqual(own.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "None")
 
-        let server = try stockServer(repository, backends: backends, log: work.appendingPathComponent("server.log"), models: Self.samples)
+        let server = try stockServer(
+            repository, backends: backends, log: work.appendingPathComponent("server.log"), models: Self.samples)
         for sample in Self.samples {
             try assertGoldenAnswers(server, sample, requests: sample == "fast_neural_style" ? 8 : 64)
         }
@@ -140,8 +143,45 @@ final class OneFlowPythonServingTests: XCTestCase {
         try FileManager.default.createDirectory(at: onlyCarried, withIntermediateDirectories: true)
         try FileManager.default.moveItem(at: carried, to: onlyCarried.appendingPathComponent("multi_io"))
         try FileManager.default.moveItem(at: onlyCarried, to: moved)
-        let again = try stockServer(moved, backends: backends, log: work.appendingPathComponent("moved.log"), models: ["multi_io"])
+        let again = try stockServer(
+            moved, backends: backends, log: work.appendingPathComponent("moved.log"), models: ["multi_io"])
         defer { again.stop() }
         try assertGoldenAnswers(again, "multi_io", requests: 16)
+    }
+
+    /// The environment is a file of the model folder: promote carries it, once, into a bucket and
+    /// back out, and every store's `versions --verify` and `lint` accept the model.
+    func testPromoteCarriesTheEnvironmentThroughBothStores() async throws {
+        let work = try temporaryDirectory(self)
+        let staging = work.appendingPathComponent("staging")
+        try pack("tiny_mlp", into: staging, [])
+        let python = try OneFlowPython.locate(explicit: nil)
+        let archive = try OneFlowEnvironmentArchive.identify(python)
+        let size = try XCTUnwrap(POSIXFiles.fileSize(archive.url.path))
+
+        let s3 = try await S3TestServer.shared()
+        let bucket = try await s3.makeBucket("oneflow-python")
+        let url = s3.url(bucket: bucket, prefix: "repo")
+        let up = try await tritonpackS3(s3, ["promote", "tiny_mlp", "--from", staging.path, "--to", url])
+        XCTAssertEqual(up.status, 0, up.stdout + up.stderr)
+        let keys = try await allKeys(s3, bucket: bucket)
+        XCTAssertTrue(keys.contains("repo/tiny_mlp/\(archive.fileName)"), "\(keys)")
+        let versions = try await tritonpackS3(s3, ["versions", "\(url)/tiny_mlp", "--verify"])
+        XCTAssertEqual(versions.status, 0, versions.stdout + versions.stderr)
+        XCTAssertTrue(versions.stdout.contains("verified"), versions.stdout)
+
+        let production = work.appendingPathComponent("production")
+        let down = try await tritonpackS3(s3, ["promote", "tiny_mlp", "--from", url, "--to", production.path])
+        XCTAssertEqual(down.status, 0, down.stdout + down.stderr)
+        let carried = production.appendingPathComponent("tiny_mlp/\(archive.fileName)")
+        XCTAssertEqual(POSIXFiles.fileSize(carried.path), size)
+        let manifest = try Manifest.read(from: production.appendingPathComponent("tiny_mlp/1"))
+        XCTAssertEqual(manifest.environment?.path, archive.fileName)
+        XCTAssertEqual(manifest.environment?.size, size)
+        let lint = try tritonpack("lint", production.path)
+        XCTAssertEqual(lint.status, 0, lint.stdout + lint.stderr)
+        XCTAssertTrue(lint.stdout.contains("oneflow-python-environment"), lint.stdout)
+        let verify = try tritonpack("versions", production.appendingPathComponent("tiny_mlp").path, "--verify")
+        XCTAssertEqual(verify.status, 0, verify.stdout + verify.stderr)
     }
 }

@@ -93,6 +93,8 @@ def _parse(argv):
     parser.add_argument("--golden", help="folder holding INPUT_<k>.npy to verify with (else seeded random inputs)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tolerance", type=float, default=1e-5)
+    parser.add_argument("--fixed-batch", action="store_true",
+                        help="keep the saved batch fixed (no symbolic batch is tried): for configs that cannot batch")
     parser.add_argument("--verbose", action="store_true", help="log more, and locate the first diverging ONNX node")
     parser.add_argument("--disable-fix", action="append", default=[], metavar="NAME",
                         help="turn one fix off (repeatable): " + ", ".join(FIX_NAMES))
@@ -873,6 +875,13 @@ class Conversion:
             return self.model, info
         finally:
             self.times["batch_seconds"] = time.perf_counter() - started
+        # Triton's onnxruntime backend takes each output's shape from the session, whose own shape
+        # inference keeps a batch that Reshape constants fix: batching needs -1 there too.
+        fixed = [entry.name for entry in session.get_outputs() if entry.shape and not isinstance(entry.shape[0], str)]
+        if fixed:
+            info["reason"] = (f"onnxruntime infers a fixed first dimension for {', '.join(fixed)} "
+                              "(a Reshape constant holds the saved batch)")
+            return self.model, info
         info["dynamic"] = True
         info["verified"] = sizes
         del info["tried"]
@@ -950,7 +959,10 @@ def run(argv):
         conversion.convert(enabled)
         arrays, inputs = conversion.make_inputs()
         results = conversion.verify(arrays)
-        model, batch = conversion.try_dynamic_batch(arrays)
+        if arguments.fixed_batch:
+            model, batch = conversion.model, {"dynamic": False, "max": conversion.batch, "reason": "--fixed-batch"}
+        else:
+            model, batch = conversion.try_dynamic_batch(arrays)
         data = model.SerializeToString(deterministic=True)
         output = os.path.abspath(arguments.output)
         _write_atomically(output, data)

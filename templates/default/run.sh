@@ -8,6 +8,11 @@
 #      engine answers;
 #   3. for OneFlow models: a local tritonserver plus OneFlow's own runtime (oneflow_runtime/), with
 #      the Python that has OneFlow (--oneflow-python PATH or $TRITONPACK_ONEFLOW_PYTHON).
+# Models packed with `tritonpack pack --runtime oneflow-python` are Python-backend models that carry
+# their execution environment (EXECUTION_ENV_PATH); a local tritonserver serves them as they are
+# when its Python-backend stub embeds the environment's Python (tritonpack_python_version), and
+# otherwise with a stub for that Python from the same installation (nvidia-pytriton ships one per
+# Python version) in a backend folder of run.sh's own.
 # Everything listens on 127.0.0.1 unless --host says otherwise. Without a GPU, models that ask for
 # one are served on CPU. Ctrl-C (or SIGTERM) stops the web app and Triton and waits for both.
 set -euo pipefail
@@ -30,7 +35,9 @@ usage: ./run.sh [options]
   --web-port N          the web app's port (default 8080)
   --no-web              do not start the web app
   --timeout SECONDS     how long to wait for Triton to be ready (default 300)
-  --python PYTHON       the Python for the web app (default: \$PYTHON or python3)
+  --python PYTHON       the Python for the web app and the readiness checks (default: \$PYTHON or
+                        python3); without numpy and tritonclient (and Pillow for image models)
+                        the web app is skipped, with what to install
 USAGE
 }
 
@@ -74,6 +81,27 @@ if [ -z "$oneflow_python" ]; then
   cached=${TRITONPACK_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/tritonpack}/oneflow-0.9.0-py3.10/bin/python
   [ -x "$cached" ] && oneflow_python=$cached
 fi
+"$python" -c 'import sys; sys.exit(sys.version_info < (3, 6))' 2>/dev/null ||
+  fail "run.sh needs a Python 3 ('$python' does not run one): pass --python PATH or set PYTHON"
+
+# Models packed with --runtime oneflow-python (Python backend, an execution environment for the
+# Python their config names in tritonpack_python_version); they are no oneflow-backend models.
+python_version_of() {
+  { grep -A3 'key: *"tritonpack_python_version"' "$1" 2>/dev/null || true; } |
+    sed -n 's/.*string_value: *"\([^"]*\)".*/\1/p' | head -n 1
+}
+env_models=""
+env_versions=""
+for model_dir in "$here"/model_repository/*/; do
+  wanted=$(python_version_of "$model_dir/config.pbtxt")
+  [ -n "$wanted" ] || continue
+  model=$(basename "$model_dir")
+  env_models="$env_models${env_models:+ }$model"
+  oneflow_models=$(echo " $oneflow_models " | sed "s/ $model / /; s/^ *//; s/ *$//")
+  # A stub in the model's folder is the one the Python backend runs for that model.
+  if [ -f "$model_dir/triton_python_backend_stub" ]; then continue; fi
+  case " $env_versions " in *" $wanted "*) ;; *) env_versions="$env_versions${env_versions:+ }$wanted" ;; esac
+done
 
 # Folders that may be the local tritonserver's installation (each with backends/): <root>/bin/tritonserver,
 # an nvidia-pytriton install behind a launcher script, and the usual /opt/tritonserver.
@@ -116,6 +144,60 @@ python_stub() {
   return 1
 }
 
+# The backends folder the local tritonserver loads its Python backend from.
+python_backends() {
+  local root
+  for root in $(installation_roots); do
+    [ -f "$root/backends/python/libtriton_python.so" ] && { echo "$root/backends"; return 0; }
+  done
+  return 1
+}
+
+# The Python (3.N) a stub embeds, from the libpython it links.
+stub_python() { { grep -ao 'libpython3\.[0-9]*\.so' "$1" 2>/dev/null || true; } | head -n 1 | sed 's/^libpython//; s/\.so$//'; }
+
+# Whether the local tritonserver can run the --runtime oneflow-python models: true when its Python
+# backend's own stub embeds their Python, or when a stub for it exists (then env_stub names it and
+# Triton gets a backend folder of run.sh's own, env_backends); env_why says which, env_missing why not.
+env_stub=""
+env_backends=""
+env_why=""
+env_missing=""
+env_stubs() {
+  [ -n "$env_versions" ] || return 0
+  local backends own own_python
+  backends=$(python_backends) || { env_missing="$tritonserver has no Python backend (backends/python/libtriton_python.so)"; return 1; }
+  own=$backends/python/triton_python_backend_stub
+  own_python=$(stub_python "$own")
+  if [ "$own_python" = "$env_versions" ]; then
+    env_why="its Python backend's stub embeds Python $own_python, the Python of the execution environment of $env_models"
+    return 0
+  fi
+  case "$env_versions" in
+    *" "*)
+      env_missing="$env_models need Pythons $env_versions, and one Python backend runs one stub"
+      return 1 ;;
+  esac
+  env_stub=$(python_stub "$env_versions") || {
+    env_missing="its Python backend's stub ($own) embeds Python ${own_python:-?}, not $env_versions, and the installation has no python_backend_stubs/$env_versions/"
+    return 1
+  }
+  env_backends=$backends
+  env_why="its Python backend's stub embeds Python ${own_python:-?}; $env_models run(s) in a Python $env_versions execution environment, so Triton gets a backend folder with the stub for Python $env_versions ($env_stub)"
+  return 0
+}
+env_fail() {
+  status=3
+  fail "cannot serve $env_models with ${tritonserver:-a local tritonserver}: ${env_missing}.
+These models run in the Python $env_versions execution environment they carry (EXECUTION_ENV_PATH), so the
+Python backend's stub must embed Python $env_versions. Any one of these works:
+  - a tritonserver whose Python-backend stub embeds Python $env_versions (NVIDIA's tritonserver 24.xx up to
+    24.11, or 'pip install nvidia-pytriton', which ships a stub per Python): --tritonserver PATH
+  - a stub built for Python $env_versions: TRITONPACK_PYTHON_STUB=PATH, or put it at
+    model_repository/<model>/triton_python_backend_stub
+  - a Docker engine, to run $image"
+}
+
 docker_engine() { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; }
 
 gpu=0
@@ -125,6 +207,16 @@ if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L 2>/dev/null | grep -q 
 runtime=""
 if [ "$container" = 1 ]; then
   runtime=container; why="--container or --image was given"
+elif [ -z "$oneflow_models" ] && [ -n "$env_models" ]; then
+  if [ -n "$tritonserver" ] && env_stubs; then
+    runtime=local; why="a local tritonserver: $tritonserver; $env_why"
+  elif docker_engine; then
+    runtime=container
+    why=${tritonserver:+"$tritonserver cannot run $env_models ($env_missing), and a Docker engine answers"}
+    why=${why:-"no tritonserver on PATH, and a Docker engine answers"}
+  elif [ -n "$tritonserver" ]; then
+    env_fail
+  fi
 elif [ -z "$oneflow_models" ]; then
   if [ -n "$tritonserver" ]; then runtime=local; why="a local tritonserver: $tritonserver"
   elif docker_engine; then runtime=container; why="no tritonserver on PATH, and a Docker engine answers"
@@ -149,7 +241,42 @@ if [ -z "$runtime" ]; then
   fi
   fail "no tritonserver on PATH and no Docker engine: pass --tritonserver PATH (e.g. from 'pip install nvidia-pytriton') or start Docker"
 fi
+if [ "$runtime" != container ] && [ -n "$oneflow_models" ] && [ -n "$env_models" ]; then
+  env_stubs || env_fail
+  why="$why; $env_why"
+fi
 say "serving with $runtime ($why)"
+
+# What the web app (server.py, client/infer.py) imports, checked now rather than at the first upload:
+# numpy and tritonclient.http always, Pillow when a model has image-shaped inputs or outputs.
+web_missing=""
+if [ "$web" = 1 ]; then
+  web_missing=$("$python" - "$here/bundle.json" <<'PY' 2>/dev/null || echo "numpy tritonclient[http] Pillow"
+import importlib, json, sys
+needed = {"numpy": "numpy", "tritonclient.http": "tritonclient[http]"}
+try:
+    with open(sys.argv[1], encoding="utf-8") as handle:
+        models = json.load(handle)["models"]
+    if any(spec.get("image") for model in models for spec in model["inputs"] + model["outputs"]):
+        needed["PIL"] = "Pillow"
+except Exception:
+    needed["PIL"] = "Pillow"
+missing = []
+for module, package in needed.items():
+    try:
+        importlib.import_module(module)
+    except Exception:
+        missing.append(package)
+print(" ".join(missing))
+PY
+)
+  if [ -n "$web_missing" ]; then
+    web=0
+    say "not starting the web app: $python cannot import $web_missing, which it needs; install with:
+  $python -m pip install -r $here/requirements.txt
+(or pass --python PATH for a Python that has them; --no-web skips the web app without this message)"
+  fi
+fi
 
 # The repository Triton serves: model_repository/ itself, or a temporary folder beside it that links
 # every model and holds the configs this machine needs (CPU instead of GPU, OneFlow's runtime).
@@ -170,8 +297,35 @@ stop() {
 trap 'stop; exit 0' INT TERM
 trap stop EXIT
 
-if [ -n "$oneflow_models" ] && { [ "$runtime" = oneflow-python ] || [ "$gpu" = 0 ]; }; then
+# A backend folder whose Python backend runs the stub the --runtime oneflow-python models need: the
+# installation's backends linked, python/ with its files linked and that stub copied in.
+if [ -n "$env_stub" ] && [ "$runtime" != container ]; then
   work=$(mktemp -d "${TMPDIR:-/tmp}/tritonpack-demo.XXXXXX")
+  mkdir -p "$work/backends/python"
+  for entry in "$env_backends"/*; do
+    [ "$(basename "$entry")" = python ] || ln -s "$entry" "$work/backends/$(basename "$entry")"
+  done
+  for entry in "$env_backends"/python/*; do
+    case "$(basename "$entry")" in
+      triton_python_backend_stub|__pycache__) ;;
+      *) ln -s "$entry" "$work/backends/python/$(basename "$entry")" ;;
+    esac
+  done
+  cp "$env_stub" "$work/backends/python/triton_python_backend_stub"
+  chmod +x "$work/backends/python/triton_python_backend_stub"
+  say "Triton's backends: $work/backends (the Python backend of $env_backends with the stub for Python $env_versions)"
+fi
+
+# --runtime oneflow-python models that ask for a GPU, on a machine without one.
+cpu_models=""
+if [ "$gpu" = 0 ]; then
+  for model in $env_models; do
+    if grep -q KIND_GPU "$here/model_repository/$model/config.pbtxt"; then cpu_models="$cpu_models $model"; fi
+  done
+fi
+
+if { [ -n "$oneflow_models" ] && { [ "$runtime" = oneflow-python ] || [ "$gpu" = 0 ]; }; } || [ -n "$cpu_models" ]; then
+  [ -n "$work" ] || work=$(mktemp -d "${TMPDIR:-/tmp}/tritonpack-demo.XXXXXX")
   serve=$work/model_repository
   mkdir "$serve"
   if [ "$runtime" = oneflow-python ]; then
@@ -186,7 +340,21 @@ if [ -n "$oneflow_models" ] && { [ "$runtime" = oneflow-python ] || [ "$gpu" = 0
     model=$(basename "$model_dir")
     case " $oneflow_models " in
       *" $model "*) ;;
-      *) ln -s "$here/model_repository/$model" "$serve/$model"; continue ;;
+      *)
+        case "$cpu_models " in
+          *" $model "*)
+            # Every file as it is (the environment archive too, found through
+            # $$TRITON_MODEL_DIRECTORY), and the config with its GPU instance groups on CPU.
+            mkdir "$serve/$model"
+            for entry in "$model_dir"*; do
+              [ "$(basename "$entry")" = config.pbtxt ] || ln -s "$entry" "$serve/$model/$(basename "$entry")"
+            done
+            sed -e 's/KIND_GPU/KIND_CPU/' -e '/^[[:space:]]*gpus:/d' "$model_dir/config.pbtxt" > "$serve/$model/config.pbtxt"
+            say "$model: no GPU on this machine, so it runs on CPU (KIND_CPU)"
+            ;;
+          *) ln -s "$here/model_repository/$model" "$serve/$model" ;;
+        esac
+        continue ;;
     esac
     mkdir "$serve/$model"
     variant=oneflow
@@ -232,9 +400,12 @@ if [ "$runtime" = container ]; then
     "${mounts[@]}" "$image" tritonserver --model-repository="$serve" &
   server_pid=$!
 else
+  backend_directory=()
+  [ -n "$env_stub" ] && backend_directory=(--backend-directory "$work/backends")
   say "starting $tritonserver"
   "$tritonserver" --model-repository "$serve" --http-address "$host" --grpc-address "$host" --metrics-address "$host" \
-    --http-port "$http_port" --grpc-port "$grpc_port" --metrics-port "$metrics_port" &
+    --http-port "$http_port" --grpc-port "$grpc_port" --metrics-port "$metrics_port" \
+    ${backend_directory[@]+"${backend_directory[@]}"} &
   server_pid=$!
 fi
 
@@ -271,6 +442,9 @@ if [ "$web" = 1 ]; then
     sleep 0.2
   done
   say "web app at http://$host:$web_port"
+fi
+if [ -n "$web_missing" ]; then
+  say "no web app: $python lacks $web_missing ('$python -m pip install -r $here/requirements.txt', then run again)"
 fi
 say "running; Ctrl-C stops"
 

@@ -64,6 +64,40 @@ public enum ConfigGenerator {
         return config
     }
 
+    /// The config for a saved OneFlow graph converted to ONNX: the tensors the oneflow config names
+    /// (INPUT_<i>/OUTPUT_<k> in Python order, the graph's types and shapes) on the onnxruntime
+    /// backend, batching as the oneflow config would (the saved batch) where the conversion verified
+    /// a symbolic batch that onnxruntime also reports on every input and output (`batchable`), else
+    /// `max_batch_size: 0` with the saved shapes. Instance groups only as given.
+    public static func onnx(
+        convertedFrom signature: Signature, report: ONNXConversionReport, batchable: Bool, options: ConfigOptions
+    ) throws -> Inference_ModelConfig {
+        if options.xrt != nil {
+            throw TritonPackError.usage("--xrt is a parameter of the oneflow backend; this is --runtime onnx")
+        }
+        var options = options
+        if let requested = options.maxBatchSize, requested > 0 {
+            guard batchable else {
+                throw TritonPackError.refused(
+                    nil,
+                    "--max-batch-size \(requested): the converted model keeps the saved batch \(report.batch.max) fixed (a symbolic batch did not verify against OneFlow, or onnxruntime infers a fixed first dimension for an output); use --max-batch-size 0"
+                )
+            }
+            guard Int64(requested) <= report.batch.max else {
+                throw TritonPackError.refused(
+                    nil,
+                    "--max-batch-size \(requested): the conversion was verified with at most \(report.batch.max) rows, the batch OneFlow traced the graph with"
+                )
+            }
+        }
+        if !batchable { options.maxBatchSize = 0 }
+        var config = try oneflow(signature, options: options)
+        config.backend = ""
+        config.platform = "onnxruntime_onnx"
+        config.instanceGroup = options.instanceGroups.map(\.message)
+        return config
+    }
+
     /// The config Triton's ONNX Runtime auto-complete would produce: batching (max_batch_size 4
     /// unless given) when every input and output has a dynamic first dimension, dims without it,
     /// `dims: [1]` (with an empty reshape when batching) for tensors left without dims.

@@ -112,6 +112,8 @@ public struct ConfigOptions: Equatable, Sendable {
     public var executionEnvironmentPath: String?
     /// For `oneflow-python`: the execution environment the config names (resolved by `PackableModel.read`).
     public var environment: ExecutionEnvironment?
+    /// For `onnx`: how the graph is converted and verified.
+    public var conversion = ONNXConversionOptions()
 
     public init(
         name: String, maxBatchSize: Int32? = nil, instanceGroups: [InstanceGroupSpec] = [],

@@ -49,14 +49,18 @@ public struct Manifest: Codable, Equatable, Sendable {
     /// The execution environment the version runs in, when it is a file of the model folder
     /// (`path` relative to the model folder), shared by the model's versions.
     public var environment: Entry?
+    /// For a saved OneFlow graph converted to ONNX: the source graph's digest, the converter's
+    /// versions, the opset and IR version, and the verification's inputs and errors.
+    public var conversion: ONNXConversionReport?
     /// SHA-256 over the sorted `<sha256>  <path>` lines of `files`: one value naming the content.
     public var digest: String
 
     public init(
         model: String, version: Int64, source: Source, signature: Signature, files: [Entry],
-        environment: Entry? = nil, createdAt: Date = Date()
+        environment: Entry? = nil, conversion: ONNXConversionReport? = nil, createdAt: Date = Date()
     ) {
         self.environment = environment
+        self.conversion = conversion
         format = Self.formatName
         self.model = model
         self.version = version

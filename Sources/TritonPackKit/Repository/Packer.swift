@@ -8,13 +8,15 @@ public struct PackableModel: Sendable {
     public var modelFiles: [PlacedFile] = []
     /// The SHA-256 of model files known before they are copied, by name.
     public var modelFileDigests: [String: String] = [:]
+    /// For a saved graph converted to ONNX: what the conversion proved (the manifest keeps it).
+    public var conversion: ONNXConversionReport?
 
     public init(description: ModelDescription, config: Inference_ModelConfig) {
         self.description = description
         self.config = config
     }
 
-    public var sourceKind: String { description.format.rawValue }
+    public var sourceKind: String { conversion == nil ? description.format.rawValue : ModelDescription.Format.oneflow.rawValue }
     public var source: URL { description.source }
     public var files: [PlacedFile] { description.files }
     public var signature: Signature { description.signature }
@@ -52,7 +54,32 @@ public struct PackableModel: Sendable {
                 }
             }
         case (.oneflow, .onnx):
-            throw TritonPackError.usage("--runtime onnx is not available yet")
+            let python = try OneFlowPython.locate(explicit: options.oneflowPython)
+            progress("converting \(url.path) to ONNX and verifying it against OneFlow's runtime")
+            // A config batches only where every tensor shares the saved batch and keeps another
+            // dimension (the oneflow config's rule); otherwise the shapes stay as saved.
+            var conversion = options.conversion
+            conversion.fixedBatch = description.signature.savedBatch == nil || options.maxBatchSize == 0
+            let (onnx, report) = try OneFlowToONNX.convert(url, python: python, options: conversion)
+            var converted = try ONNXModel.read(at: onnx).description
+            try converted.requireServable()
+            converted.source = url
+            converted.notes += description.notes
+            // onnxruntime (and so Triton's backend) takes an output's first dimension from its own
+            // shape inference, which keeps a batch that Reshape constants fix: batch only where
+            // the ONNX reader sees every first dimension dynamic too.
+            let batchable = report.batch.dynamic && converted.batching == .dynamicFirstDimension
+            if !batchable {
+                converted.notes.append(
+                    "the converted model keeps the saved batch \(report.batch.max): max_batch_size 0, and every request carries the saved shapes"
+                )
+            }
+            var packable = PackableModel(
+                description: converted,
+                config: try ConfigGenerator.onnx(
+                    convertedFrom: description.signature, report: report, batchable: batchable, options: options))
+            packable.conversion = report
+            return packable
         case (.onnx, let runtime):
             throw TritonPackError.usage(
                 "--runtime \(runtime.rawValue) serves saved OneFlow graphs; \(url.path) is an ONNX model, served by onnxruntime")
@@ -145,7 +172,7 @@ public struct Packer: Sendable {
             let (manifest, staged) = try await transaction.addVersion(version, files: model.files, link: request.link) {
                 Manifest(
                     model: name, version: version, source: source, signature: model.signature, files: $0,
-                    environment: environment)
+                    environment: environment, conversion: model.conversion)
             }
             if staged.copiedInsteadOfLinked > 0 {
                 notes.append("\(staged.copiedInsteadOfLinked) file(s) copied: hard links are impossible across filesystems")

@@ -37,7 +37,8 @@ public enum TritonPackHome {
             if rename(partial.path, folder.path) != 0 { POSIXFiles.removeTree(partial.path) }  // another writer won
         } catch {
             POSIXFiles.removeTree(partial.path)
-            throw TritonPackError(.io, "cannot write tritonpack's files", at: SourceLocation(partial.path), cause: error as NSError)
+            throw TritonPackError(
+                .io, "cannot write tritonpack's files", at: SourceLocation(partial.path), cause: error as NSError)
         }
         return folder
     }

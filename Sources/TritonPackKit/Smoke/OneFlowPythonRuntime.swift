@@ -7,6 +7,8 @@ public struct OneFlowPython: Sendable, Equatable {
     public var executable: URL
     /// `major.minor`, e.g. `3.10`.
     public var version: String
+    /// The interpreter's library folder and the CUDA library folders of its packages.
+    public var libraryDirectories: [String] = []
 
     /// Where `make setup` installs OneFlow for the project:
     /// `$TRITONPACK_HOME` or `${XDG_CACHE_HOME:-~/.cache}/tritonpack`, then `oneflow-0.9.0-py3.10/bin/python`.
@@ -42,6 +44,7 @@ public struct OneFlowPython: Sendable, Equatable {
         struct Answer: Decodable {
             var version: String
             var oneflow: Bool
+            var library_dirs: [String]
         }
         guard result.status == 0, let answer = try? JSONDecoder().decode(Answer.self, from: Data(result.stdout.utf8)) else {
             throw TritonPackError.io(executable.path, "cannot ask this Python about itself: \(result.stderr.suffix(300))")
@@ -52,7 +55,14 @@ public struct OneFlowPython: Sendable, Equatable {
                 "this Python (\(answer.version)) has no oneflow package: `\(executable.path) -m pip install oneflow==0.9.0 \"numpy<2\"` needs Python 3.7-3.10, or run `make setup`"
             )
         }
-        return OneFlowPython(executable: executable, version: answer.version)
+        return OneFlowPython(executable: executable, version: answer.version, libraryDirectories: answer.library_dirs)
+    }
+
+    /// What a child running OneFlow needs: the CUDA libraries the wheel links (even on CPU) and
+    /// the interpreter's own library folder on the loader path.
+    var runtimeEnvironment: [String: String] {
+        let inherited = ProcessInfo.processInfo.environment["LD_LIBRARY_PATH"].map { [$0] } ?? []
+        return ["LD_LIBRARY_PATH": (libraryDirectories + inherited).joined(separator: ":")]
     }
 
     /// The launcher a model folder uses as its Python-backend stub (see `oneflow_runner.stub_launcher`).
@@ -198,6 +208,51 @@ public enum OneFlowPythonServing {
     }
 }
 
+/// Serves an ONNX model where the server has no onnxruntime backend (the nvidia-pytriton wheel
+/// ships only the Python backend): a copy of the model folder whose config says `backend:
+/// "python"`, with `runtime/onnxruntime/model.py` beside each version's `model.onnx` (linked), run
+/// by the server's own Python, which needs onnxruntime (`make setup` installs 1.19.2, the one
+/// Triton 24.09-24.11 ship).
+public enum ONNXRuntimePythonServing {
+    public static let backendRuntime = "onnxruntime-backend"
+    public static let pythonRuntime = "onnxruntime-python"
+
+    /// Which runtime executes the ONNX model, and why; for the Python package, the serving copy
+    /// written into `copy` (returned), else nil (the repository is served as it is).
+    public static func choose(
+        versions: ModelDirectory, servingConfig: Inference_ModelConfig, executable: URL, into copy: URL
+    ) throws -> (RuntimeChoice, URL?) {
+        if let library = TritonInstallation(executable: executable).backendLibrary("onnxruntime") {
+            return (RuntimeChoice(name: backendRuntime, reason: "the server has the onnxruntime backend (\(library.path))"), nil)
+        }
+        let model = copy.appendingPathComponent(servingConfig.name.isEmpty ? versions.name : servingConfig.name)
+        try FileManager.default.createDirectory(at: model, withIntermediateDirectories: true)
+        var config = servingConfig
+        config.backend = "python"
+        config.platform = ""
+        config.defaultModelFilename = ""  // the Python backend loads model.py; the ONNX file is linked as model.onnx
+        try Data(config.pbtxt.utf8).write(to: model.appendingPathComponent(ModelRepository.configFileName))
+        let file = servingConfig.defaultModelFilename.isEmpty ? "model.onnx" : servingConfig.defaultModelFilename
+        for version in try versions.served() {
+            let folder = model.appendingPathComponent(String(version))
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for runtime in ONNXRuntimeServingFiles.files {
+                try Data(runtime.text.utf8).write(to: folder.appendingPathComponent(runtime.path))
+            }
+            try FileManager.default.createSymbolicLink(
+                at: folder.appendingPathComponent("model.onnx"),
+                withDestinationURL: versions.directory.appendingPathComponent("\(version)/\(file)").resolvingSymlinksInPath())
+        }
+        return (
+            RuntimeChoice(
+                name: pythonRuntime,
+                reason:
+                    "this tritonserver has no onnxruntime backend (no libtriton_onnxruntime.so in its backends), so onnxruntime's Python package ran model.onnx through a Python-backend model"
+            ), copy
+        )
+    }
+}
+
 /// A short-lived child process whose output is read whole.
 enum ChildProcess {
     struct Result {
@@ -206,10 +261,11 @@ enum ChildProcess {
         var stderr: String
     }
 
-    static func run(_ executable: URL, _ arguments: [String]) throws -> Result {
+    static func run(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let output = Pipe()
         let error = Pipe()
         process.standardOutput = output

@@ -160,6 +160,14 @@ public struct SmokeTest: Sendable {
             report.runtime = choice
             repository = served ?? repository
         }
+        if config.platform == "onnxruntime_onnx" || config.backend == "onnxruntime" {
+            let (choice, served) = try await OffPool.run { [servingConfig] in
+                try ONNXRuntimePythonServing.choose(
+                    versions: versions, servingConfig: servingConfig, executable: executable, into: servingCopy)
+            }
+            report.runtime = choice
+            repository = served ?? repository
+        }
         var serverArguments: [String] = []
         if config.backend == "python",
             let python = config.parameters[ExecutionEnvironment.pythonVersionParameter]?.stringValue, !python.isEmpty

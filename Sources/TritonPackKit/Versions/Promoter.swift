@@ -87,6 +87,7 @@ public struct Promoter: Sendable {
                     "version \(destinationVersion) of '\(name)' already exists in the target; pass --as with a free number")
             }
             if !to.exists, let config = from.configText { transaction.setConfig(config) }
+            try await placeEnvironment(named: served ?? sourceConfig, from: from, in: source, expected: manifest, transaction)
             let files = try await placedFiles(of: versionFolder, in: source)
             let (record, staged) = try await transaction.addVersion(destinationVersion, files: files) { entries in
                 var record =
@@ -112,6 +113,24 @@ public struct Promoter: Sendable {
                 model: name, sourceVersion: version, targetVersion: destinationVersion,
                 targetDirectory: to.version(destinationVersion).displayPath, configCopied: !to.exists, digest: record.digest,
                 gates: gates)
+        }
+    }
+
+    /// The execution environment the target's config names (a file of the model folder, shared by
+    /// its versions), copied from the source model when the target lacks it.
+    private func placeEnvironment(
+        named config: Inference_ModelConfig, from: ModelDirectory, in source: ModelRepository, expected manifest: Manifest?,
+        _ transaction: RepositoryTransaction
+    ) async throws {
+        guard let name = ExecutionEnvironment.modelFile(namedBy: config), let root = source.store.localRoot,
+            from.modelFiles.contains(name)
+        else { return }
+        let file = root.appendingPathComponent("\(from.name)/\(name)")
+        let placed = PlacedFile(source: file, destination: name, size: POSIXFiles.fileSize(file.path) ?? 0)
+        guard let digest = try await transaction.addModelFile(placed) else { return }
+        if let expected = manifest?.environment, expected.path == name, expected.sha256 != digest {
+            throw TritonPackError.io(
+                file.path, "does not match the version's manifest (sha256:\(expected.sha256)): the environment changed")
         }
     }
 
