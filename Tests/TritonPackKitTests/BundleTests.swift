@@ -441,6 +441,27 @@ final class BundleTests: XCTestCase {
             "templates/default changed: run `make templates` (scripts/embed-templates.py) to compile it in")
     }
 
+    /// The environment packer, the ONNX converter and the onnxruntime serving model, as compiled in.
+    func testTheCompiledInRuntimesAreTheirFolders() throws {
+        let sets: [(String, [(path: String, text: String)], (String) -> Bool)] = [
+            ("runtime/environment", EnvironmentPackerFiles.files.map { ($0.path, $0.text) }, { _ in true }),
+            ("runtime/onnx", ONNXConverterFiles.files.map { ($0.path, $0.text) }, { $0.hasSuffix(".py") }),
+            ("runtime/onnxruntime", ONNXRuntimeServingFiles.files.map { ($0.path, $0.text) }, { _ in true }),
+        ]
+        for (folder, files, embedded) in sets {
+            let directory = packageRoot.appendingPathComponent(folder)
+            let onDisk = try POSIXFiles.entries(of: directory.path).filter {
+                embedded($0) && POSIXFiles.isRegularFile(directory.appendingPathComponent($0).path)
+            }.sorted()
+            XCTAssertEqual(files.map(\.path), onDisk, folder)
+            for file in files {
+                XCTAssertEqual(
+                    file.text, try String(contentsOf: directory.appendingPathComponent(file.path), encoding: .utf8),
+                    "\(folder)/\(file.path) changed: run `make templates` (scripts/embed-templates.py) to compile it in")
+            }
+        }
+    }
+
     func testTheCompiledInOneFlowRuntimeIsRuntimeOneflow() throws {
         let folder = packageRoot.appendingPathComponent("runtime/oneflow")
         let onDisk = try POSIXFiles.entries(of: folder.path).filter { $0.hasSuffix(".py") }.sorted()
