@@ -171,6 +171,7 @@ final class OneFlowPythonServingTests: XCTestCase {
         XCTAssertTrue(versions.stdout.contains("verified"), versions.stdout)
 
         let production = work.appendingPathComponent("production")
+        try FileManager.default.createDirectory(at: production, withIntermediateDirectories: true)
         let down = try await tritonpackS3(s3, ["promote", "tiny_mlp", "--from", url, "--to", production.path])
         XCTAssertEqual(down.status, 0, down.stdout + down.stderr)
         let carried = production.appendingPathComponent("tiny_mlp/\(archive.fileName)")
