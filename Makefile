@@ -69,4 +69,4 @@ templates:
 	python3 scripts/embed-templates.py
 
 clean:
-	rm -rf .build demo-repository demo.zip bench-work dist
+	rm -rf .build demo-repository demo.zip demo-repository-python demo-python.zip demo-repository-onnx bench-work dist

@@ -7,6 +7,8 @@
 # and checked against the golden outputs with NVIDIA's tritonclient:
 #   python: --runtime oneflow-python (OneFlow's runtime in the Python backend, with its Python 3.10
 #           execution environment in the model folder, hard-linked from tritonpack's cache).
+#   onnx:   --runtime onnx (converted and verified against OneFlow's answers), timed by smoke through
+#           onnxruntime, next to the latencies above.
 # Usage: scripts/make-demo.sh [dir] [--no-smoke]   (dir defaults to the checkout; $TRITONPACK the binary)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -131,4 +133,19 @@ timed "$tritonpack" lint demo-repository-python --disable-auto-complete-config -
 timed "$tritonpack" bundle demo-repository-python --out demo-python.zip --force
 if [ "$smoke" = 1 ]; then
   serve_plain demo-repository-python --backend-directory "$scratch/backends"
+fi
+
+# --runtime onnx: the graph converted to ONNX, verified against OneFlow's answers before it is
+# written, served by the onnxruntime backend. The nvidia-pytriton server has no onnxruntime
+# backend, so smoke serves it through onnxruntime's Python package (it says so) and times it.
+rm -rf demo-repository-onnx
+timed "$tritonpack" pack "$sample/model" --repo demo-repository-onnx --name "$model" --runtime onnx \
+  --golden "$sample/golden"
+echo "--- demo-repository-onnx/$model/config.pbtxt"
+cat demo-repository-onnx/$model/config.pbtxt
+"$tritonpack" lint demo-repository-onnx --disable-auto-complete-config
+if [ "$smoke" = 1 ]; then
+  echo "--- the same model through onnxruntime"
+  "$tritonpack" smoke demo-repository-onnx --model "$model" --requests 5 --timeout 600 \
+    --inputs "$sample/golden" --expected "$sample/golden"
 fi

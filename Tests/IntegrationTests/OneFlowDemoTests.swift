@@ -6,7 +6,8 @@ import XCTest
 /// The demo.zip that `make demo` writes (scripts/make-demo.sh), unzipped in a fresh folder and run:
 /// run.sh serves the guide's style-transfer model with the project's tritonserver and OneFlow's
 /// own runtime, the bundled client styles a real photo, the web page does the same in headless
-/// Chromium, and SIGTERM leaves nothing behind.
+/// Chromium, and SIGTERM leaves nothing behind. A bundle of a `--runtime oneflow-python`
+/// repository runs the same way with the plain tritonserver and the environment its model carries.
 final class OneFlowDemoTests: XCTestCase {
     let python = packageRoot.appendingPathComponent(".venv/bin/python")
     let photo = packageRoot.appendingPathComponent("samples/images/chelsea.jpg")
@@ -57,6 +58,11 @@ final class OneFlowDemoTests: XCTestCase {
         let made = try runProcess(
             packageRoot.appendingPathComponent("scripts/make-demo.sh"), [root.path, "--no-smoke"], environment: environment)
         XCTAssertEqual(made.status, 0, made.stdout + made.stderr)
+        // make-demo also packs the model for the Python backend, linted against a 3.10 stub, and bundles it.
+        let pythonConfig = root.appendingPathComponent("demo-repository-python/fast_neural_style/config.pbtxt")
+        XCTAssertTrue(
+            ((try? String(contentsOf: pythonConfig, encoding: .utf8)) ?? "").contains("backend: \"python\""), made.stdout)
+        XCTAssertTrue(POSIXFiles.isRegularFile(root.appendingPathComponent("demo-python.zip").path), made.stdout)
 
         let demo = root.appendingPathComponent("fresh")
         let unzip = try runProcess(
@@ -134,21 +140,100 @@ final class OneFlowDemoTests: XCTestCase {
         XCTAssertTrue(run.terminate(seconds: 90), "run.sh did not stop within 90 s")
         XCTAssertEqual(run.process.terminationStatus, 0, run.text)
         XCTAssertTrue(run.text.contains("run.sh: stopped"))
+        assertNothingLeftBehind(by: demo, regionsBefore: regionsBefore)
+    }
+
+    /// No process of the demo (or of run.sh's temporary folders) still runs, and no Python-backend
+    /// shared-memory region made since `regionsBefore` is left unmapped.
+    func assertNothingLeftBehind(by demo: URL, regionsBefore: Set<String>, file: StaticString = #filePath, line: UInt = #line) {
         let left = ((try? POSIXFiles.entries(of: "/proc")) ?? []).compactMap { entry -> String? in
             guard Int32(entry) != nil, let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else {
                 return nil
             }
-            let line = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")
-            return line.contains(demo.path) || line.contains("tritonpack-demo.") ? line : nil
+            let command = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")
+            return command.contains(demo.path) || command.contains("tritonpack-demo.") ? command : nil
         }
-        XCTAssertEqual(left, [], "processes left behind by run.sh")
+        XCTAssertEqual(left, [], "processes left behind by run.sh", file: file, line: line)
         // A region left behind is one that no running process maps any more (other servers on this
         // machine may hold regions of their own meanwhile).
         let maps = ((try? POSIXFiles.entries(of: "/proc")) ?? []).filter { Int32($0) != nil }
             .compactMap { try? String(contentsOfFile: "/proc/\($0)/maps", encoding: .utf8) }.joined()
         let regionsLeft = Set(((try? POSIXFiles.entries(of: "/dev/shm")) ?? [])).subtracting(regionsBefore)
             .filter { $0.hasPrefix("triton_python_backend_shm") && !maps.contains($0) }
-        XCTAssertEqual(regionsLeft, [], "shared-memory regions left behind")
+        XCTAssertEqual(regionsLeft, [], "shared-memory regions left behind", file: file, line: line)
+    }
+
+    /// `pack --runtime oneflow-python` bundled and unzipped in a fresh folder: run.sh serves it with the
+    /// project's plain tritonserver (no oneflow backend, no OneFlow runtime copy, no --oneflow-python):
+    /// the model carries OneFlow's runtime and its Python 3.10 environment, and since the server's own
+    /// Python-backend stub embeds the venv's Python, run.sh gives Triton a backend folder of its own
+    /// with the wheel's stub for Python 3.10. NVIDIA's client gets the golden answers; SIGTERM removes
+    /// that folder and leaves nothing behind.
+    func testPythonRuntimeBundleServesWithThePlainTritonserver() throws {
+        _ = try requireOneFlow()  // packing the model's environment needs OneFlow's Python
+        let root = try temporaryDirectory(self)
+        let repository = root.appendingPathComponent("repository")
+        let packed = try tritonpack(
+            "pack", sample("tiny_mlp").path, "--repo", repository.path, "--runtime", "oneflow-python", "--instance-group",
+            "cpu:1", "--link")
+        XCTAssertEqual(packed.status, 0, packed.stdout + packed.stderr)
+        let archive = root.appendingPathComponent("demo.zip")
+        let bundled = try tritonpack("bundle", repository.path, "--out", archive.path, "--force")
+        XCTAssertEqual(bundled.status, 0, bundled.stdout + bundled.stderr)
+
+        let demo = root.appendingPathComponent("fresh")
+        let unzip = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["unzip", "-q", archive.path, "-d", demo.path])
+        XCTAssertEqual(unzip.status, 0, unzip.stderr)
+        let config = try String(
+            contentsOf: demo.appendingPathComponent("model_repository/tiny_mlp/config.pbtxt"), encoding: .utf8)
+        XCTAssertTrue(config.contains("backend: \"python\""), config)
+        XCTAssertTrue(config.contains("$$TRITON_MODEL_DIRECTORY/oneflow-env-py3.10-"), config)
+        XCTAssertFalse(
+            FileManager.default.fileExists(atPath: demo.appendingPathComponent("oneflow_runtime").path),
+            "the model folder carries OneFlow's runtime; the bundle needs no copy of its own")
+
+        let regionsBefore = Set(((try? POSIXFiles.entries(of: "/dev/shm")) ?? []))
+        let (httpPort, grpcPort, metricsPort) = (freePort(), freePort(), freePort())
+        let run = try RunningDemo(
+            in: demo,
+            [
+                "--tritonserver", packageRoot.appendingPathComponent("scripts/tritonserver").path, "--no-web",
+                "--http-port", "\(httpPort)", "--grpc-port", "\(grpcPort)", "--metrics-port", "\(metricsPort)",
+                "--python", python.path, "--timeout", "150",
+            ],
+            log: root.appendingPathComponent("run.log"), test: self)
+        XCTAssertTrue(run.waitUntilRunning(seconds: 180), "run.sh did not come up:\n\(run.text)")
+        guard run.process.isRunning else { return }
+        XCTAssertTrue(run.text.contains("run.sh: serving with local (a local tritonserver: "), run.text)
+        XCTAssertTrue(run.text.contains("so Triton gets a backend folder with the stub for Python 3.10 ("), run.text)
+        XCTAssertTrue(run.text.contains("/python_backend_stubs/3.10/triton_python_backend_stub)"), run.text)
+        XCTAssertFalse(run.text.contains("run.sh: serving with oneflow-python"), "no OneFlow runtime copy:\n\(run.text)")
+        let prefix = "run.sh: Triton's backends: "
+        let backends = run.text.components(separatedBy: "\n").first { $0.hasPrefix(prefix) }?
+            .dropFirst(prefix.count).split(separator: " ").first.map { String($0) }
+        XCTAssertNotNil(backends, run.text)
+
+        // NVIDIA's client, every answer compared with the golden outputs.
+        let answers = try runProcess(
+            python,
+            [
+                packageRoot.appendingPathComponent("scripts/golden-client.py").path, "127.0.0.1:\(httpPort)", "tiny_mlp",
+                packageRoot.appendingPathComponent("samples/oneflow/tiny_mlp/golden").path, "--concurrency", "2",
+                "--requests", "8",
+            ])
+        XCTAssertEqual(answers.status, 0, answers.stdout + answers.stderr)
+        let json = (try? JSONSerialization.jsonObject(with: Data(answers.stdout.utf8)) as? [String: Any]) ?? [:]
+        XCTAssertEqual(json["requests"] as? Int, 8, answers.stdout)
+        XCTAssertEqual(json["failed"] as? Int, 0, answers.stdout)
+        XCTAssertEqual(json["mismatched"] as? Int, 0, answers.stdout)
+
+        XCTAssertTrue(run.terminate(seconds: 90), "run.sh did not stop within 90 s")
+        XCTAssertEqual(run.process.terminationStatus, 0, run.text)
+        XCTAssertTrue(run.text.contains("run.sh: stopped"))
+        if let backends {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: backends), "run.sh left \(backends) behind")
+        }
+        assertNothingLeftBehind(by: demo, regionsBefore: regionsBefore)
     }
 
     func driveWebPage(port: Int, expected: URL) throws {

@@ -38,6 +38,13 @@ otherwise it runs the container image `@@container_image@@` when a Docker engine
 one it picked and why, and what to install when none is possible. Without a GPU, models whose
 config asks for one are served on CPU, and it says so.
 
+Models packed with `tritonpack pack --runtime oneflow-python` are Python-backend models that carry
+OneFlow's runtime and its Python execution environment (`oneflow-env-py3.10-*.tar.gz`, named in
+their config); any `tritonserver` whose Python-backend stub embeds that Python serves them as they
+are (NVIDIA's 24.xx images up to 24.11 do). With another local `tritonserver`, `run.sh` gives it a
+backend folder with the stub for that Python from the same installation (`pip install
+nvidia-pytriton` ships one per Python version), or says what is missing.
+
 Triton listens on 127.0.0.1 port 8000 (HTTP), 8001 (gRPC) and 8002 (metrics), the web app on
 <http://127.0.0.1:8080>; `--host 0.0.0.0` serves every interface, and `./run.sh --help` lists the
 other options. Ctrl-C (or SIGTERM) stops both.
