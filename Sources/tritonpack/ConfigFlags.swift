@@ -62,7 +62,8 @@ struct ConfigFlags: ParsableArguments {
     var irVersion: Int = 8
 
     @Option(
-        help: "With --runtime onnx: a folder of INPUT_<k>.npy to verify the conversion with (default: seeded random inputs).",
+        help:
+            "Golden data (INPUT_<k>.npy, OUTPUT_<k>.npy): kept with the version in tritonpack-golden/ for rollout's check, and with --runtime onnx the inputs the conversion is verified with (default: seeded inputs).",
         completion: .directory)
     var golden: String?
 

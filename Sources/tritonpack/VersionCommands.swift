@@ -316,6 +316,10 @@ struct RollbackCommand: AsyncParsableCommand {
             Examples:
               tritonpack rollback production/resnet
               tritonpack rollback production/resnet --model-version 2
+              tritonpack rollback production/resnet --server http://a:8000 --server http://b:8000
+
+            With --server, the running explicit-mode servers are rolled back too, through the same steps as
+            `tritonpack rollout` (checked on each server before traffic moves; the repository last).
             """)
 
     @Argument(help: "The model folder.", transform: nonEmptyPath)
@@ -330,9 +334,26 @@ struct RollbackCommand: AsyncParsableCommand {
     @Option(help: "text or json.")
     var format: OutputFormat = .text
 
+    @OptionGroup var fleet: FleetOptions
+
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
+        if !fleet.servers.isEmpty {
+            Interruption.install()
+            return try await reportingFailures(format: format, command: "rollout") {
+                let operations = try versionOperations(model, lockTimeout: lockTimeout)
+                let directory = try await operations.repository.model(operations.name)
+                try directory.requireModel()
+                let version = try VersionOperations.rollbackTarget(directory, explicit: modelVersion)
+                guard let root = operations.repository.store.localRoot else {
+                    throw TritonPackError.usage("rollback --server needs the repository the servers read as a folder")
+                }
+                let options = try fleet.options(
+                    repository: root.path, model: operations.name, version: version, lockTimeout: lockTimeout)
+                try await RolloutPrinter(format: format, output: output).run(Rollout(options: options) { output.warning($0) })
+            }
+        }
         try await reportingFailures(format: format, command: "rollback") {
             let result = try await versionOperations(model, lockTimeout: lockTimeout).rollback(to: modelVersion)
             switch format {

@@ -13,16 +13,19 @@ final class TritonProcess {
     private let start: (URL) throws -> TritonServer
     private let log: URL
     private var restarts = 0
+    /// The HTTP port when the test chose it (a server that also listens for metrics has two ports).
+    let fixedHTTPPort: Int?
 
     init(
         launcher: URL, repository: URL, log: URL, mode: String = "explicit", autoComplete: Bool = false,
-        extraArguments: [String] = []
+        extraArguments: [String] = [], httpPort: Int? = nil
     ) throws {
+        fixedHTTPPort = httpPort
         start = { log in
             try TritonServer(
                 executable: launcher, repository: repository, log: log,
                 arguments: ["--model-control-mode=\(mode)"] + (autoComplete ? [] : ["--disable-auto-complete-config"])
-                    + ["--log-verbose=0"] + extraArguments)
+                    + ["--log-verbose=0"] + extraArguments + (httpPort.map { ["--http-port", String($0)] } ?? []))
         }
         self.log = log
         server = try start(log)
@@ -42,7 +45,9 @@ final class TritonProcess {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if !server.isRunning { throw TritonPackError.io(nil, "tritonserver exited:\n\(logText())") }
-            if client == nil, let port = server.httpPort() { client = InferenceClient(port: port, connections: 1, timeout: 60) }
+            if client == nil, let port = fixedHTTPPort ?? server.httpPort() {
+                client = InferenceClient(port: port, connections: 1, timeout: 60)
+            }
             if client != nil, let (status, _) = try? get("/v2/health/live"), status == 200 { return }
             usleep(200_000)
         }

@@ -6,6 +6,9 @@ import Foundation
 public struct Manifest: Codable, Equatable, Sendable {
     public static let fileName = "tritonpack-manifest.json"
     public static let formatName = "tritonpack-manifest/1"
+    /// The folder of a version that holds its golden data (`pack --golden`): `INPUT_<k>.npy` and
+    /// `OUTPUT_<k>.npy`, which `rollout` checks the version with.
+    public static let goldenFolder = "tritonpack-golden"
 
     public struct Entry: Codable, Equatable, Sendable {
         /// Relative to the version folder, e.g. `model/m.fc.weight/out`.

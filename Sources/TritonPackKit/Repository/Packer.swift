@@ -29,6 +29,31 @@ public struct PackableModel: Sendable {
     public static func read(
         at url: URL, options: ConfigOptions, placeEnvironment: Bool = false, progress: (String) -> Void = { _ in }
     ) throws -> PackableModel {
+        var packable = try readModel(at: url, options: options, placeEnvironment: placeEnvironment, progress: progress)
+        if let golden = options.conversion.golden { packable.description.files += try goldenFiles(in: golden) }
+        return packable
+    }
+
+    /// The golden data (`INPUT_<k>.npy`, `OUTPUT_<k>.npy`, or files named after the tensors) kept
+    /// with the version in `tritonpack-golden/`, for `rollout` to check the version with.
+    static func goldenFiles(in folder: URL) throws -> [PlacedFile] {
+        guard POSIXFiles.isDirectory(folder.path) else {
+            throw TritonPackError.refused(folder.path, "--golden: no such folder (it holds INPUT_<k>.npy and OUTPUT_<k>.npy)")
+        }
+        let names = try POSIXFiles.entries(of: folder.path).filter { $0.hasSuffix(".npy") }.sorted()
+        guard names.contains(where: { $0.hasPrefix("INPUT_") }) else {
+            throw TritonPackError.refused(folder.path, "--golden: no INPUT_<k>.npy here")
+        }
+        return names.map {
+            let source = folder.appendingPathComponent($0)
+            return PlacedFile(
+                source: source, destination: "\(Manifest.goldenFolder)/\($0)", size: POSIXFiles.fileSize(source.path) ?? 0)
+        }
+    }
+
+    private static func readModel(
+        at url: URL, options: ConfigOptions, placeEnvironment: Bool, progress: (String) -> Void
+    ) throws -> PackableModel {
         var description = try ModelDescription.read(at: url)
         try description.requireServable()
         var options = options

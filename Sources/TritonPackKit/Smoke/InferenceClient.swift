@@ -26,13 +26,27 @@ final class InferenceClient: Sendable {
     private let base: String
     private let timeout: TimeInterval
 
-    init(port: Int, connections: Int, timeout: TimeInterval) {
+    convenience init(port: Int, connections: Int, timeout: TimeInterval) {
+        self.init(base: "http://127.0.0.1:\(port)/", port: port, connections: connections, timeout: timeout)
+    }
+
+    /// A client of the server at `url` (`http://host:port`), e.g. one of a fleet: a server that
+    /// refuses or does not answer the connection fails within `connectTimeout`.
+    convenience init(url: String, connections: Int, timeout: TimeInterval, connectTimeout: TimeInterval = 10) {
+        let base = url.hasSuffix("/") ? url : url + "/"
+        self.init(
+            base: base, port: URL(string: url)?.port ?? 80, connections: connections, timeout: timeout,
+            connectTimeout: connectTimeout)
+    }
+
+    private init(base: String, port: Int, connections: Int, timeout: TimeInterval, connectTimeout: TimeInterval? = nil) {
         self.port = port
-        base = "http://127.0.0.1:\(port)/"
+        self.base = base
         self.timeout = timeout
         let limit = TimeAmount.nanoseconds(Int64(timeout * 1e9))
+        let connect = connectTimeout.map { TimeAmount.nanoseconds(Int64(min($0, timeout) * 1e9)) } ?? limit
         var configuration = HTTPClient.Configuration(
-            timeout: .init(connect: limit, read: limit),
+            timeout: .init(connect: connect, read: limit),
             connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, connections)))
         configuration.redirectConfiguration = .disallow
         configuration.httpVersion = .http1Only
@@ -57,15 +71,19 @@ final class InferenceClient: Sendable {
 
     func shutdown() async throws { try await http.shutdown() }
 
-    func get(_ path: String) async throws -> Response {
-        try await send(try HTTPClient.Request(url: base + relative(path), method: .GET))
+    /// `within`: seconds this request may take, when shorter than the client's timeout (a check
+    /// that a server is there: the pool retries a refused connection until the deadline).
+    func get(_ path: String, within: TimeInterval? = nil) async throws -> Response {
+        try await send(try HTTPClient.Request(url: base + relative(path), method: .GET), within: within)
     }
 
-    func post(_ path: String, body: Data = Data(), headers: [String: String] = [:]) async throws -> Response {
+    func post(_ path: String, body: Data = Data(), headers: [String: String] = [:], within: TimeInterval? = nil) async throws
+        -> Response
+    {
         let request = try HTTPClient.Request(
             url: base + relative(path), method: .POST, headers: HTTPHeaders(headers.map { ($0.key, $0.value) }),
             body: .byteBuffer(ByteBuffer(bytes: body)))
-        return try await send(request)
+        return try await send(request, within: within)
     }
 
     func prepare(_ inference: BinaryTensorCodec.Request) throws -> PreparedInference {
@@ -95,10 +113,11 @@ final class InferenceClient: Sendable {
 
     private func relative(_ path: String) -> Substring { path.drop { $0 == "/" } }
 
-    private func send(_ request: HTTPClient.Request) async throws -> Response {
+    private func send(_ request: HTTPClient.Request, within: TimeInterval? = nil) async throws -> Response {
+        let seconds = min(within ?? timeout, timeout)
         let task = http.execute(
             request: request, delegate: ResponseAccumulator(request: request),
-            deadline: .now() + .nanoseconds(Int64(timeout * 1e9)))
+            deadline: .now() + .nanoseconds(Int64(seconds * 1e9)))
         let response: HTTPClient.Response
         do {
             response = try await withTaskCancellationHandler {
@@ -109,7 +128,7 @@ final class InferenceClient: Sendable {
         } catch let error as HTTPClientError where error == .cancelled {
             throw CancellationError()
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
-            throw TritonPackError.io(nil, "no answer within \(Int(timeout)) s (--timeout)")
+            throw TritonPackError.io(nil, "no answer within \(Int(seconds)) s\(within == nil ? " (--timeout)" : "")")
         } catch {
             if _Concurrency.Task.isCancelled { throw CancellationError() }
             throw TritonPackError.io(nil, "\(request.method) \(request.url.path): \(error)")

@@ -77,6 +77,26 @@ public struct VersionOperations: Sendable {
         }
     }
 
+    /// The version a rollback serves: `explicit` when it is on disk, else the newest version below
+    /// the newest one the config serves.
+    public static func rollbackTarget(_ model: ModelDirectory, explicit version: Int64?) throws -> Int64 {
+        if let version {
+            guard model.versions.contains(version) else {
+                throw TritonPackError.refused(
+                    model.version(version).displayPath,
+                    "version \(version) is not on disk (available: \(model.versions.map(String.init).joined(separator: ", ")))")
+            }
+            return version
+        }
+        let before = try model.served()
+        guard let newest = before.max(), let previous = model.versions.filter({ $0 < newest }).max() else {
+            throw TritonPackError.refused(
+                model.displayPath,
+                "no version older than the one served (\(before.map(String.init).joined(separator: ", "))) to roll back to")
+        }
+        return previous
+    }
+
     /// Serves `version` (default: the newest version below the newest one served) again by pinning
     /// the policy to it. The bad version stays, unserved, for inspection; setting the policy back
     /// undoes the rollback.
@@ -85,24 +105,7 @@ public struct VersionOperations: Sendable {
             let model = transaction.model
             let config = try model.config()
             let before = try model.served()
-            let target: Int64
-            if let version {
-                guard model.versions.contains(version) else {
-                    throw TritonPackError.refused(
-                        model.version(version).displayPath,
-                        "version \(version) is not on disk (available: \(model.versions.map(String.init).joined(separator: ", ")))"
-                    )
-                }
-                target = version
-            } else {
-                guard let newest = before.max(), let previous = model.versions.filter({ $0 < newest }).max() else {
-                    throw TritonPackError.refused(
-                        model.displayPath,
-                        "no version older than the one served (\(before.map(String.init).joined(separator: ", "))) to roll back to"
-                    )
-                }
-                target = previous
-            }
+            let target = try Self.rollbackTarget(model, explicit: version)
             var policy = Inference_ModelVersionPolicy()
             policy.specific.versions = [target]
             let served = try Self.writePolicy(

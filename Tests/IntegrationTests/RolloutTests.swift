@@ -1,0 +1,180 @@
+import Foundation
+import XCTest
+
+@testable import TritonPackKit
+
+/// `tritonpack rollout` against two real tritonserver 2.51 in explicit mode on one repository, with
+/// a client sending requests to both in a loop throughout (scripts/request-loop.py).
+final class RolloutTests: XCTestCase {
+    /// A Python model answering `INPUT_0 * factor`, the factor read from the version folder: v1 x1,
+    /// v2 x2, v3 x30 while its golden data says x3 (a version whose answers fail the check).
+    func makeRepository(_ root: URL) throws -> URL {
+        let repository = root.appendingPathComponent("repository")
+        let model = repository.appendingPathComponent("scaler")
+        try FileManager.default.createDirectory(at: model, withIntermediateDirectories: true)
+        try Data(
+            """
+            name: "scaler"
+            backend: "python"
+            max_batch_size: 8
+            input [ { name: "INPUT_0" data_type: TYPE_FP32 dims: [ 4 ] } ]
+            output [ { name: "OUTPUT_0" data_type: TYPE_FP32 dims: [ 4 ] } ]
+            instance_group [ { count: 1 kind: KIND_CPU } ]
+            version_policy { specific { versions: [ 1 ] } }
+
+            """.utf8
+        ).write(to: model.appendingPathComponent("config.pbtxt"))
+        let code = """
+            import os
+            import numpy as np
+            import triton_python_backend_utils as pb_utils
+
+
+            class TritonPythonModel:
+                def initialize(self, args):
+                    folder = os.path.join(args["model_repository"], args["model_version"])
+                    self.factor = float(open(os.path.join(folder, "factor.txt")).read())
+
+                def execute(self, requests):
+                    return [pb_utils.InferenceResponse([pb_utils.Tensor(
+                        "OUTPUT_0", (pb_utils.get_input_tensor_by_name(r, "INPUT_0").as_numpy() * self.factor).astype(np.float32))])
+                        for r in requests]
+
+            """
+        for (version, factor) in [(1, 1), (2, 2), (3, 30)] {
+            let folder = model.appendingPathComponent("\(version)")
+            try FileManager.default.createDirectory(
+                at: folder.appendingPathComponent(Manifest.goldenFolder), withIntermediateDirectories: true)
+            try Data(code.utf8).write(to: folder.appendingPathComponent("model.py"))
+            try Data("\(factor)\n".utf8).write(to: folder.appendingPathComponent("factor.txt"))
+            func tensor(_ values: [Float]) -> TensorData {
+                TensorData(dataType: .typeFp32, shape: [2, 4], bytes: values.withUnsafeBufferPointer { Data(buffer: $0) })
+            }
+            let input = tensor((0..<8).map(Float.init))
+            let output = tensor((0..<8).map { Float($0 * min(version, 3)) })
+            try NPY.write(input, to: folder.appendingPathComponent("\(Manifest.goldenFolder)/INPUT_0.npy"))
+            try NPY.write(output, to: folder.appendingPathComponent("\(Manifest.goldenFolder)/OUTPUT_0.npy"))
+        }
+        return repository
+    }
+
+    /// An explicit-mode server with its metrics endpoint on, serving the repository's config.
+    func server(_ repository: URL, log: URL) throws -> (TritonProcess, String, String) {
+        let metrics = freePort()
+        let http = freePort()
+        let process = try TritonProcess(
+            launcher: packageRoot.appendingPathComponent("scripts/tritonserver"), repository: repository, log: log,
+            mode: "explicit", autoComplete: true,
+            extraArguments: ["--load-model", "scaler", "--allow-metrics", "true", "--metrics-port", String(metrics)],
+            httpPort: http)
+        try process.waitUntilReady(timeout: 120)
+        try process.waitForModel("scaler", timeout: 120)
+        return (process, "http://127.0.0.1:\(http)", "http://127.0.0.1:\(metrics)")
+    }
+
+    /// Runs the request loop against `urls` until `body` returns; the loop's counts.
+    func underTraffic(_ urls: [String], input: URL, work: URL, _ body: () throws -> Void) throws -> [String: Any] {
+        let stop = work.appendingPathComponent("stop-\(UUID().uuidString)")
+        let output = work.appendingPathComponent("loop-\(UUID().uuidString).json")
+        let loop = Process()
+        loop.executableURL = packageRoot.appendingPathComponent(".venv/bin/python")
+        loop.arguments =
+            [packageRoot.appendingPathComponent("scripts/request-loop.py").path, "--model", "scaler", "--input", input.path, "--stop-file", stop.path]
+            + urls.flatMap { ["--url", $0] }
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        loop.standardOutput = try FileHandle(forWritingTo: output)
+        try loop.run()
+        Thread.sleep(forTimeInterval: 1)
+        defer {
+            FileManager.default.createFile(atPath: stop.path, contents: nil)
+            loop.waitUntilExit()
+        }
+        try body()
+        FileManager.default.createFile(atPath: stop.path, contents: nil)
+        loop.waitUntilExit()
+        let data = try Data(contentsOf: output)
+        return (try JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+    }
+
+    func rollout(_ arguments: [String]) throws -> (ProcessOutcome, [String: Any]) {
+        let outcome = try runProcess(tritonpackExecutable, arguments + ["--format", "json"])
+        return (outcome, (try? JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any]) ?? [:])
+    }
+
+    func versions(_ process: TritonProcess) throws -> String {
+        try process.get("/v2/models/scaler").1
+    }
+
+    func testRolloutRefusedRolloutAndRollbackAcrossTwoServersWithNoFailedRequest() throws {
+        let work = try temporaryDirectory(self)
+        let repository = try makeRepository(work)
+        let (one, url1, metrics1) = try server(repository, log: work.appendingPathComponent("one.log"))
+        defer { one.stop() }
+        let (two, url2, metrics2) = try server(repository, log: work.appendingPathComponent("two.log"))
+        defer { two.stop() }
+        let fleet = ["--server", url1, "--metrics", metrics1, "--server", url2, "--metrics", metrics2]
+        let input = repository.appendingPathComponent("scaler/1/\(Manifest.goldenFolder)/INPUT_0.npy")
+
+        // v1 -> v2 on both.
+        var report: [String: Any] = [:]
+        var traffic = try underTraffic([url1, url2], input: input, work: work) {
+            let (outcome, json) = try rollout(["rollout", "scaler", "--repo", repository.path, "--model-version", "2"] + fleet)
+            XCTAssertEqual(outcome.status, 0, outcome.stdout + outcome.stderr)
+            report = json
+        }
+        XCTAssertEqual(traffic["failed"] as? Int, 0, "\(traffic)")
+        XCTAssertGreaterThan(traffic["requests"] as? Int ?? 0, 50, "\(traffic)")
+        XCTAssertEqual(report["repository_serves"] as? Bool, true)
+        for process in [one, two] { XCTAssertTrue(try versions(process).contains(#""versions":["2"]"#)) }
+        let index = try one.post("/v2/repository/index", json: "{}").1
+        XCTAssertFalse(index.contains("candidate"), "the candidate was not removed: \(index)")
+        XCTAssertFalse(POSIXFiles.exists(repository.appendingPathComponent("scaler.candidate-2").path))
+        let config = try String(contentsOf: repository.appendingPathComponent("scaler/config.pbtxt"), encoding: .utf8)
+        XCTAssertTrue(config.contains("versions: [ 2 ]"), config)
+
+        // v3 answers wrong: refused on the first server, which keeps v2; the second is never touched.
+        traffic = try underTraffic([url1, url2], input: input, work: work) {
+            let (outcome, json) = try rollout(["rollout", "scaler", "--repo", repository.path, "--model-version", "3"] + fleet)
+            XCTAssertEqual(outcome.status, 1, outcome.stdout + outcome.stderr)
+            report = json
+        }
+        XCTAssertEqual(traffic["failed"] as? Int, 0, "\(traffic)")
+        let servers = report["servers"] as? [[String: Any]] ?? []
+        XCTAssertEqual(servers.map { $0["outcome"] as? String }, ["restored", "untouched"], "\(report)")
+        XCTAssertEqual(servers.first?["steps"].flatMap { ($0 as? [[String: Any]])?.compactMap { $0["name"] as? String } }, ["reach", "memory", "candidate"])
+        let failure = (report["failure"] as? String) ?? ""
+        XCTAssertTrue(failure.contains(url1) && failure.contains("candidate") && failure.contains("OUTPUT_0"), failure)
+        for process in [one, two] { XCTAssertTrue(try versions(process).contains(#""versions":["2"]"#)) }
+        XCTAssertTrue(
+            try String(contentsOf: repository.appendingPathComponent("scaler/config.pbtxt"), encoding: .utf8).contains(
+                "versions: [ 2 ]"))
+
+        // Rollback to v1 through the same path.
+        traffic = try underTraffic([url1, url2], input: input, work: work) {
+            let (outcome, _) = try rollout(["rollback", repository.appendingPathComponent("scaler").path] + fleet)
+            XCTAssertEqual(outcome.status, 0, outcome.stdout + outcome.stderr)
+        }
+        XCTAssertEqual(traffic["failed"] as? Int, 0, "\(traffic)")
+        for process in [one, two] { XCTAssertTrue(try versions(process).contains(#""versions":["1"]"#)) }
+
+        // A version too large for the memory the server reports is refused before any load.
+        let large = repository.appendingPathComponent("scaler/4")
+        try FileManager.default.copyItem(at: repository.appendingPathComponent("scaler/2"), to: large)
+        let weights = large.appendingPathComponent("weights.bin")
+        FileManager.default.createFile(atPath: weights.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: weights)
+        try handle.truncate(atOffset: 1 << 40)  // sparse: 1 TiB reported, nothing written
+        try handle.close()
+        let (refused, json) = try rollout(["rollout", "scaler", "--repo", repository.path, "--model-version", "4"] + fleet)
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(((json["failure"] as? String) ?? "").contains("free host memory"), "\(json)")
+        XCTAssertFalse(try one.post("/v2/repository/index", json: "{}").1.contains(#""version":"4""#))
+
+        // A server killed during a rollout: the rollout names it, the other keeps a consistent set.
+        two.stop()
+        let (killed, killedReport) = try rollout(["rollout", "scaler", "--repo", repository.path, "--model-version", "2"] + fleet)
+        XCTAssertNotEqual(killed.status, 0)
+        XCTAssertTrue(((killedReport["failure"] as? String) ?? "").contains(url2), "\(killedReport)")
+        XCTAssertTrue(try versions(one).contains(#""versions":["2"]"#))
+    }
+}
