@@ -56,6 +56,7 @@ bench: setup
 	scripts/bench-bundle.sh
 	scripts/bench-oneflow.sh
 	scripts/bench-s3.sh
+	scripts/bench-rollout.sh
 
 regenerate-proto:
 	scripts/regenerate-proto.sh
