@@ -14,7 +14,8 @@ struct FleetOptions: ParsableArguments {
         help: "Each server's metrics endpoint for the memory check, in --server order (default: the server's host, port 8002).")
     var metrics: [String] = []
 
-    @Option(help: "A folder of INPUT_<k>.npy for the check (default: the version's own tritonpack-golden/).", completion: .directory)
+    @Option(
+        help: "A folder of INPUT_<k>.npy for the check (default: the version's own tritonpack-golden/).", completion: .directory)
     var inputs: String?
 
     @Option(help: "A folder of expected outputs (OUTPUT_<k>.npy or <name>.npy) for the check.", completion: .directory)

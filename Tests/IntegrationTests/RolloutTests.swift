@@ -79,7 +79,10 @@ final class RolloutTests: XCTestCase {
         let loop = Process()
         loop.executableURL = packageRoot.appendingPathComponent(".venv/bin/python")
         loop.arguments =
-            [packageRoot.appendingPathComponent("scripts/request-loop.py").path, "--model", "scaler", "--input", input.path, "--stop-file", stop.path]
+            [
+                packageRoot.appendingPathComponent("scripts/request-loop.py").path, "--model", "scaler", "--input", input.path,
+                "--stop-file", stop.path,
+            ]
             + urls.flatMap { ["--url", $0] }
         FileManager.default.createFile(atPath: output.path, contents: nil)
         loop.standardOutput = try FileHandle(forWritingTo: output)
@@ -141,7 +144,8 @@ final class RolloutTests: XCTestCase {
         XCTAssertEqual(traffic["failed"] as? Int, 0, "\(traffic)")
         let servers = report["servers"] as? [[String: Any]] ?? []
         XCTAssertEqual(servers.map { $0["outcome"] as? String }, ["restored", "untouched"], "\(report)")
-        XCTAssertEqual(servers.first?["steps"].flatMap { ($0 as? [[String: Any]])?.compactMap { $0["name"] as? String } }, ["reach", "memory", "candidate"])
+        let steps = (servers.first?["steps"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
+        XCTAssertEqual(steps, ["reach", "memory", "candidate"])
         let failure = (report["failure"] as? String) ?? ""
         XCTAssertTrue(failure.contains(url1) && failure.contains("candidate") && failure.contains("OUTPUT_0"), failure)
         for process in [one, two] { XCTAssertTrue(try versions(process).contains(#""versions":["2"]"#)) }
@@ -172,7 +176,8 @@ final class RolloutTests: XCTestCase {
 
         // A server killed during a rollout: the rollout names it, the other keeps a consistent set.
         two.stop()
-        let (killed, killedReport) = try rollout(["rollout", "scaler", "--repo", repository.path, "--model-version", "2"] + fleet)
+        let (killed, killedReport) = try rollout(
+            ["rollout", "scaler", "--repo", repository.path, "--model-version", "2"] + fleet)
         XCTAssertNotEqual(killed.status, 0)
         XCTAssertTrue(((killedReport["failure"] as? String) ?? "").contains(url2), "\(killedReport)")
         XCTAssertTrue(try versions(one).contains(#""versions":["2"]"#))

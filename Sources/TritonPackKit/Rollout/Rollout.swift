@@ -110,14 +110,16 @@ public struct Rollout: Sendable {
         let repository = try ModelRepository.named(options.repository)
         guard let root = repository.store.localRoot else {
             throw TritonPackError.usage(
-                "rollout loads the candidate from a folder of hard links beside the model: give the repository the servers read as a folder on this machine")
+                "rollout loads the candidate from a folder of hard links beside the model: give the repository the servers read as a folder on this machine"
+            )
         }
         let model = try await repository.model(options.model)
         try model.requireModel()
         guard model.versions.contains(options.version) else {
             throw TritonPackError.refused(
                 model.version(options.version).displayPath,
-                "version \(options.version) is not in the repository (it has \(model.versions.map(String.init).joined(separator: ", "))); pack or promote it first")
+                "version \(options.version) is not in the repository (it has \(model.versions.map(String.init).joined(separator: ", "))); pack or promote it first"
+            )
         }
         let config = try model.config()
         let plan = Plan(
@@ -216,8 +218,12 @@ public struct Rollout: Sendable {
         record.after = record.before
         try await step("memory", &record) { try await checkMemory(plan, on: control) }
         if options.oneAtATime {
-            progress("\(control.url): --one-at-a-time: unloading '\(plan.model.name)' first; requests fail until version \(plan.version) is loaded")
-            try await step("unload", &record, detail: "requests fail until the load") { try await control.unload(plan.model.name) }
+            progress(
+                "\(control.url): --one-at-a-time: unloading '\(plan.model.name)' first; requests fail until version \(plan.version) is loaded"
+            )
+            try await step("unload", &record, detail: "requests fail until the load") {
+                try await control.unload(plan.model.name)
+            }
             record.after = []
             try await step("load", &record) { try await control.load(plan.model.name, config: serving(plan, [plan.version])) }
             record.after = try await control.readyVersions(of: plan.model.name)
@@ -241,7 +247,8 @@ public struct Rollout: Sendable {
         let listed = try await step("confirm", &record) { try await control.metadataVersions(of: plan.model.name) }
         guard listed == [plan.version], record.after == [plan.version] else {
             throw TritonPackError.io(
-                control.url, "after the switch the server lists versions \(listed) and has \(record.after) ready, not [\(plan.version)]")
+                control.url,
+                "after the switch the server lists versions \(listed) and has \(record.after) ready, not [\(plan.version)]")
         }
         record.outcome = .rolledOut
     }
@@ -260,14 +267,16 @@ public struct Rollout: Sendable {
             progress("\(control.url): no metrics endpoint answered; the memory check is skipped")
             return
         }
-        let instances = max(1, plan.config.instanceGroup.reduce(0) { $0 + Int64(max(1, $1.count)) * Int64(max(1, $1.gpus.count)) })
+        let instances = max(
+            1, plan.config.instanceGroup.reduce(0) { $0 + Int64(max(1, $1.count)) * Int64(max(1, $1.gpus.count)) })
         let needed = plan.weightBytes * instances
         let onGPU = plan.config.wantsGPU
         guard let available = onGPU ? free.gpu : free.cpu else { return }
         if needed > available && !options.oneAtATime {
             throw TritonPackError.refused(
                 control.url,
-                "version \(plan.version) needs about \(ByteSize.human(needed)) (\(ByteSize.human(plan.weightBytes)) of files x \(instances) instance(s)) beside the served version, but the server reports \(ByteSize.human(available)) of free \(onGPU ? "GPU" : "host") memory; nothing was loaded. --one-at-a-time unloads first (a short gap in which requests fail)")
+                "version \(plan.version) needs about \(ByteSize.human(needed)) (\(ByteSize.human(plan.weightBytes)) of files x \(instances) instance(s)) beside the served version, but the server reports \(ByteSize.human(available)) of free \(onGPU ? "GPU" : "host") memory; nothing was loaded. --one-at-a-time unloads first (a short gap in which requests fail)"
+            )
         }
     }
 

@@ -121,8 +121,10 @@ struct TritonControl: Sendable {
                 values[used]?[labels].map { Int64(total - $0) }
             }
         }
-        return (free("nv_cpu_memory_total_bytes", "nv_cpu_memory_used_bytes").min(),
-                free("nv_gpu_memory_total_bytes", "nv_gpu_memory_used_bytes").min())
+        return (
+            free("nv_cpu_memory_total_bytes", "nv_cpu_memory_used_bytes").min(),
+            free("nv_gpu_memory_total_bytes", "nv_gpu_memory_used_bytes").min()
+        )
     }
 
     private var json: [String: String] { ["Content-Type": "application/json"] }
