@@ -43,14 +43,18 @@ public enum RuleRegistry {
     ]
 
     /// The rules in Triton's order for the given mode: with auto-complete on, Triton validates
-    /// inputs and outputs in Model::Init, after the instance groups, rather than at poll time.
-    public static func ordered(autoComplete: Bool) -> [any LintRule] {
-        guard autoComplete else { return all }
+    /// inputs and outputs in Model::Init (which is also where a model without config is refused),
+    /// after the backend library and the instance groups, rather than at poll time.
+    static let orderedWithAutoComplete: [any LintRule] = {
         let io = all.filter { $0.description.phase == .inputOutput }
-        var rest = all.filter { $0.description.phase != .inputOutput }
+        var rest = all.filter { $0.description.phase != .inputOutput && !($0 is MissingConfigRule) }
         let after = rest.firstIndex { $0 is InstanceGroupRule }! + 1
-        rest.insert(contentsOf: io, at: after)
+        rest.insert(contentsOf: [MissingConfigRule()] + io, at: after)
         return rest
+    }()
+
+    public static func ordered(autoComplete: Bool) -> [any LintRule] {
+        autoComplete ? orderedWithAutoComplete : all
     }
 
     public static func rule(_ identifier: String) -> (any LintRule)? {
