@@ -28,7 +28,10 @@ final class OneFlowONNXTests: XCTestCase {
     func pack(_ sample: String, into repository: URL, _ extra: [String] = []) throws -> ProcessOutcome {
         try runProcess(
             tritonpackExecutable,
-            ["pack", graph(sample).path, "--repo", repository.path, "--runtime", "onnx", "--golden", golden(sample).path, "--no-sync"]
+            [
+                "pack", graph(sample).path, "--repo", repository.path, "--runtime", "onnx", "--golden", golden(sample).path,
+                "--no-sync",
+            ]
                 + extra)
     }
 
@@ -67,7 +70,8 @@ final class OneFlowONNXTests: XCTestCase {
     /// checker and answers wrong; verification refuses it, naming the output, and writes nothing.
     func testAKnownWrongConversionIsRefusedNamingTheOutput() throws {
         let repository = try temporaryDirectory(self).appendingPathComponent("repository")
-        let outcome = try pack("fast_neural_style", into: repository, ["--disable-converter-fix", "reduce_sum_axes", "--format", "json"])
+        let outcome = try pack(
+            "fast_neural_style", into: repository, ["--disable-converter-fix", "reduce_sum_axes", "--format", "json"])
         XCTAssertEqual(outcome.status, 1, outcome.stdout + outcome.stderr)
         XCTAssertTrue(outcome.stdout.contains("mismatch"), outcome.stdout)
         XCTAssertTrue(outcome.stdout.contains("OUTPUT_0"), outcome.stdout)
