@@ -1,7 +1,8 @@
 /// Every built-in rule, in the order Triton meets the conditions when it loads a model with
 /// `--disable-auto-complete-config`: parse, detection, ValidateModelConfig, ValidateModelIOConfig,
-/// the name check, ensemble dependencies, versions, backend, instance groups, backend instance
-/// checks, labels, warmup, sequence state. tritonpack's own warnings come last.
+/// the name check, ensemble dependencies, versions, backend, instance groups, the backend's model
+/// setup, backend instance checks, labels, warmup, sequence state. tritonpack's own warnings come
+/// last.
 public enum RuleRegistry {
     public static let all: [any LintRule] = [
         ConfigSyntaxRule(),
@@ -26,6 +27,7 @@ public enum RuleRegistry {
         VersionPolicyRule(),
         BackendLibraryRule(),
         InstanceGroupRule(),
+        BatchOutputTargetRule(),
         BatchIOSupportRule(),
         ModelFileRule(),
         ONNXRuntimeModelRule(),
@@ -36,6 +38,7 @@ public enum RuleRegistry {
         OneFlowPythonEnvironmentRule(),
         LabelFileRule(),
         WarmupRule(),
+        DecoupledWarmupRule(),
         SequenceStateRule(),
         DuplicateIONameRule(),
         OneFlowInstancesRule(),
@@ -43,14 +46,19 @@ public enum RuleRegistry {
     ]
 
     /// The rules in Triton's order for the given mode: with auto-complete on, Triton validates
-    /// inputs and outputs in Model::Init, after the instance groups, rather than at poll time.
-    public static func ordered(autoComplete: Bool) -> [any LintRule] {
-        guard autoComplete else { return all }
+    /// inputs and outputs in Model::Init (which is also where a model without config is refused),
+    /// after the instance groups and the backend's TRITONBACKEND_ModelInitialize, rather than at
+    /// poll time.
+    static let orderedWithAutoComplete: [any LintRule] = {
         let io = all.filter { $0.description.phase == .inputOutput }
-        var rest = all.filter { $0.description.phase != .inputOutput }
-        let after = rest.firstIndex { $0 is InstanceGroupRule }! + 1
-        rest.insert(contentsOf: io, at: after)
+        var rest = all.filter { $0.description.phase != .inputOutput && !($0 is MissingConfigRule) }
+        let after = rest.firstIndex { $0 is BatchOutputTargetRule }! + 1
+        rest.insert(contentsOf: [MissingConfigRule()] + io, at: after)
         return rest
+    }()
+
+    public static func ordered(autoComplete: Bool) -> [any LintRule] {
+        autoComplete ? orderedWithAutoComplete : all
     }
 
     public static func rule(_ identifier: String) -> (any LintRule)? {

@@ -1,21 +1,57 @@
 import Foundation
 
-/// L12: the backend library must exist on the target.
+/// L12: the backend library must exist on the target, found as Triton's TritonModel::Create finds
+/// it (GetBackendLibrarySearchPaths, GetBackendLibraryProperties, GetBackendRuntimeLibraryName).
 struct BackendLibraryRule: LintRule {
     public static let description = RuleDescription(
         identifier: "backend-library", name: "Backend library", severity: .error, catalog: ["L12"],
         summary:
-            "The backend must be one the target serves: found in the version folder, the model folder, or the backend directory (--backend-directory; default: the backends Triton's images ship, plus oneflow).",
+            "The backend must be one the target serves: libtriton_<backend>.so in the version folder, the model folder or <backend-directory>/<backend>/, else a Python-based backend <backend-directory>/<backend>/model.py (--backend-directory; default: the backends Triton's images ship, plus oneflow). A TensorFlow platform without a backend is the tensorflow backend. A `runtime` names the library instead and is looked up in the same folders (`model.py`: a Python-based backend, which needs the python backend and <backend-directory>/<backend>/model.py); it must not leave the folder it is found in.",
         tritonMessage:
             "unable to find backend library for backend '{backend}', try specifying runtime on the model configuration.",
-        triggering: [LintExample(model: "m.unknown", files: ["config.pbtxt": "max_batch_size: 1", "1/model.unknown": ""])],
-        nonTriggering: [.config("backend: \"python\"")])
+        triggering: [
+            LintExample(model: "m.unknown", files: ["config.pbtxt": "max_batch_size: 1", "1/model.unknown": ""]),
+            // A runtime that is in none of the three folders.
+            .config("backend: \"python\"\nruntime: \"libtriton_custom.so\""),
+            // A runtime that leaves the folder it is found in.
+            .config(
+                "backend: \"identity\"\nruntime: \"../dummy_runtime/libtriton_identity.so\"",
+                extra: ["dummy_runtime/libtriton_identity.so": ""]),
+            // A Python-based backend with no <backend-directory>/<backend>/model.py.
+            .config("backend: \"python\"\nruntime: \"model.py\""),
+        ],
+        nonTriggering: [
+            .config("backend: \"python\""),
+            // A TensorFlow platform alone is the tensorflow backend, which Triton's images ship.
+            LintExample(files: ["config.pbtxt": "platform: \"tensorflow_savedmodel\"", "1/model.savedmodel/saved_model.pb": ""]),
+            .config("backend: \"python\"\nruntime: \"libtriton_python.so\""),
+            .config("backend: \"custom\"\nruntime: \"libcustom.so\"", extra: ["libcustom.so": ""]),
+        ],
+        tritonSource: [
+            "core src/backend_model.cc TritonModel::Create, GetBackendLibrarySearchPaths (<model>/<version>, <model>, <backend-directory>/<backend>), GetBackendLibraryProperties, GetBackendRuntimeLibraryName, FindBackendLibraryPath",
+            "core src/model_config_utils.cc AutoCompleteBackendFields (platform tensorflow_savedmodel/tensorflow_graphdef fills backend 'tensorflow'); seen on the 2.51 server: \"unable to find backend library for backend 'tensorflow', try specifying runtime on the model configuration.\" for a platform-only config, no config and an empty config beside 1/model.savedmodel",
+        ])
 
     /// Backends shipped in NVIDIA's Triton images (and the OneFlow Serving image's `oneflow`).
     static let knownBackends: Set<String> = [
         "tensorrt", "onnxruntime", "pytorch", "tensorflow", "openvino", "python", "dali", "fil", "identity", "repeat",
         "square", "vllm", "tensorrtllm", "oneflow",
     ]
+
+    /// Triton's default --backend-directory.
+    static let defaultDirectory = "/opt/tritonserver/backends"
+
+    /// The files of the default backend directory, relative to it: each known backend's library,
+    /// and vLLM's Python-based backend.
+    static let defaultDirectoryFiles: Set<String> = Set(knownBackends.map { "\($0)/libtriton_\($0).so" }).union([
+        "vllm/model.py"
+    ])
+
+    /// A folder Triton searches: one of the model's own, or one under the backend directory.
+    enum Folder {
+        case model(String)
+        case backends(String)
+    }
 
     public init() {}
 
@@ -24,24 +60,65 @@ struct BackendLibraryRule: LintRule {
         let config = model.config
         let backend = config.backend
         guard !backend.isEmpty, config.platform != "ensemble" else { return }
-        let library = "libtriton_\(backend).so"
+        let options = context.options
+        let backendDirectory = options.backendDirectory?.path ?? Self.defaultDirectory
+        let version = model.servedVersions.first ?? model.availableVersions.last ?? 1
+        let modelPath = model.directory.path
+        let folders: [Folder] = [.model("\(modelPath)/\(version)"), .model(modelPath), .backends(backend)]
+        func path(_ folder: Folder) -> String {
+            switch folder {
+            case .model(let path): path
+            case .backends(let relative): "\(backendDirectory)/\(relative)"
+            }
+        }
+        func exists(_ name: String, in folder: Folder) -> Bool {
+            switch folder {
+            case .model(let path):
+                return POSIXFiles.isRegularFile("\(path)/\(name)")
+            case .backends(let relative):
+                if let directory = options.backendDirectory {
+                    return POSIXFiles.isRegularFile(directory.appendingPathComponent("\(relative)/\(name)").path)
+                }
+                return Self.defaultDirectoryFiles.contains("\(relative)/\(name)")
+            }
+        }
         let runtime = config.runtime
-        if !runtime.isEmpty && runtime != "model.py" && !runtime.hasSuffix(".so") { return }
-        let local = model.availableVersions.map { "\($0)/\(library)" } + [library]
-        if local.contains(where: { POSIXFiles.isRegularFile(model.directory.appendingPathComponent($0).path) }) { return }
-        if let directory = context.options.backendDirectory {
-            let folder = directory.appendingPathComponent(backend)
-            if POSIXFiles.isRegularFile(folder.appendingPathComponent(library).path)
-                || POSIXFiles.isRegularFile(folder.appendingPathComponent("model.py").path)
+        guard !runtime.isEmpty else {
+            // GetBackendRuntimeLibraryName: the C++ library, else a Python-based backend.
+            if folders.contains(where: { exists("libtriton_\(backend).so", in: $0) })
+                || exists("model.py", in: .backends(backend))
             {
                 return
             }
-        } else if Self.knownBackends.contains(backend) {
+            report.report(
+                "Invalid argument: unable to find backend library for backend '\(backend)', try specifying runtime on the model configuration.",
+                at: "backend")
             return
         }
-        report.report(
-            "Invalid argument: unable to find backend library for backend '\(backend)', try specifying runtime on the model configuration.",
-            at: "backend")
+        // GetBackendLibraryProperties with a runtime: `model.py` is a Python-based backend run by
+        // the python backend's library; any other name is the library itself.
+        let pythonBased = runtime == "model.py"
+        let library = pythonBased ? "libtriton_python.so" : runtime
+        let searched = folders + (pythonBased ? [.backends("python")] : [])
+        guard let found = searched.first(where: { exists(library, in: $0) }) else {
+            report.report(
+                "Invalid argument: unable to find backend library '\(library)' for model '\(config.name)', searched: \(searched.map { "'\(path($0))' " }.joined())",
+                at: "runtime")
+            return
+        }
+        let folder = path(found)
+        let resolved = URL(fileURLWithPath: "\(folder)/\(library)").standardizedFileURL.path
+        if !resolved.hasPrefix(URL(fileURLWithPath: folder).standardizedFileURL.path + "/") {
+            report.report(
+                "Invalid argument: backend library name '\(library)' escapes backend directory '\(folder)', for model '\(config.name)', check model config runtime field",
+                at: "runtime")
+            return
+        }
+        if pythonBased && !exists("model.py", in: .backends(backend)) {
+            report.report(
+                "Invalid argument: unable to find Python backend based backend library 'model.py' for model '\(config.name)', searched: '\(backendDirectory)/\(backend)/model.py'",
+                at: "runtime")
+        }
     }
 }
 

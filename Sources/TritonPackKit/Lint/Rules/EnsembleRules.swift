@@ -146,6 +146,18 @@ enum EnsembleExample {
     /// One step "a" mapping i <- x and o -> y, FP32 [1].
     static let single =
         "platform: \"ensemble\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] } ]\nensemble_scheduling { step [ { model_name: \"a\" model_version: -1 input_map { key: \"i\" value: \"x\" } output_map { key: \"o\" value: \"y\" } } ] }"
+
+    /// One step, the ensemble `step` (itself shaped like `single`), mapping x <- x and y -> y.
+    static func nested(_ step: String) -> String {
+        "platform: \"ensemble\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] } ]\nensemble_scheduling { step [ { model_name: \"\(step)\" model_version: -1 input_map { key: \"x\" value: \"x\" } output_map { key: \"y\" value: \"y\" } } ] }"
+    }
+
+    /// The Python model `single`'s step names.
+    static let step: [String: String] = [
+        "config.pbtxt":
+            "backend: \"python\"\ninput [ { name: \"i\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"o\" data_type: TYPE_FP32 dims: [ 1 ] } ]",
+        "1/model.py": "",
+    ]
 }
 
 struct EnsembleDependencyRule: LintRule {
@@ -153,7 +165,7 @@ struct EnsembleDependencyRule: LintRule {
         identifier: "ensemble-dependencies", name: "Ensemble composing models", severity: .error,
         catalog: ["R67", "R68", "R69", "R70", "R71", "R72", "R73", "R74", "R75", "R76", "R77", "R78"],
         summary:
-            "Composing models exist in the repository, load, serve the required version, allow the ensemble's batch size, have the mapped inputs and outputs, and agree on each tensor's type and shape (a step's model through its dims, not its reshape); no cycles; no step joins outputs of different decoupled models. A step model that fails while polled makes the ensemble report it as not available; one that fails to load a version is reported with its own error. With auto-complete on, a step whose backend reads inputs or outputs from the model file is not checked on that side.",
+            "Composing models exist in the repository, load (a step that is itself an ensemble must be valid: its error is wrapped as \"depends on '{step}' which is not valid\"), serve the required version, allow the ensemble's batch size, have the mapped inputs and outputs, and agree on each tensor's type and shape (a step's model through its dims, not its reshape); no cycles; no step joins outputs of different decoupled models. A step model that fails while polled makes the ensemble report it as not available; one that fails to load a version is reported with its own error. With auto-complete on, a step whose backend reads inputs or outputs from the model file is not checked on that side.",
         tritonMessage: "ensemble {e} contains models that are not available or ambiguous: {m1}, {m2}",
         triggering: [
             LintExample(files: [
@@ -188,6 +200,15 @@ struct EnsembleDependencyRule: LintRule {
             LintExample(
                 files: ["config.pbtxt": EnsembleExample.single, "1/.keep": ""],
                 otherModels: ["a": ["config.pbtxt": "backend: \"python\"\nmax_batch_size: -1", "1/model.py": ""]]),
+            // A step that is itself an ensemble naming a model the repository lacks: the outer
+            // ensemble "depends on 'inner' which is not valid", with the inner one's error.
+            LintExample(
+                files: ["config.pbtxt": EnsembleExample.nested("inner"), "1/.keep": ""],
+                otherModels: ["inner": ["config.pbtxt": EnsembleExample.single, "1/.keep": ""]]),
+            // A step whose version policy selects no version: its load status is that message.
+            LintExample(
+                files: ["config.pbtxt": EnsembleExample.single, "1/.keep": ""],
+                otherModels: ["a": ["config.pbtxt": EnsembleExample.step["config.pbtxt"]!]]),
         ],
         nonTriggering: [
             LintExample(
@@ -199,6 +220,10 @@ struct EnsembleDependencyRule: LintRule {
                         "1/model.py": "",
                     ]
                 ]),
+            // A step that is a valid ensemble.
+            LintExample(
+                files: ["config.pbtxt": EnsembleExample.nested("inner"), "1/.keep": ""],
+                otherModels: ["inner": ["config.pbtxt": EnsembleExample.single, "1/.keep": ""], "a": EnsembleExample.step]),
             // Steps are seen through their dims: a step that reshapes [1] to [] still offers [1].
             LintExample(
                 files: [
@@ -226,6 +251,7 @@ struct EnsembleDependencyRule: LintRule {
         ],
         tritonSource: [
             "core src/model_repository_manager/model_repository_manager.cc ConnectDependencyGraph, CircularDependencyCheck (a model that failed polling is absent)",
+            "core src/model_repository_manager/model_repository_manager.cc CheckNode (per upstream: an ensemble whose status is not OK, \"which is not valid. Model '{m}' failed with error: {its status}\"; no loaded version, with the load status: VersionsToLoad's message as is, seen on 2.51)",
             "core src/model_repository_manager/model_lifecycle.cc (\"version V is at UNAVAILABLE state: {code}: {message};\")",
             "core src/ensemble_scheduler/ensemble_utils.cc ValidateEnsembleConfig, ValidateTensorConsistency (the composing model's dims)",
         ])
@@ -237,10 +263,17 @@ struct EnsembleDependencyRule: LintRule {
         guard model.config.platform == "ensemble", case .ensembleScheduling(let scheduling)? = model.config.schedulingChoice,
             EnsembleStructureRule.firstError(model.config, scheduling) == nil
         else { return }
-        if let message = firstError(model, scheduling, context) { report.report(message, at: "ensemble_scheduling") }
+        if let message = firstError(model, scheduling, context, visiting: [model.name]) {
+            report.report(message, at: "ensemble_scheduling")
+        }
     }
 
-    func firstError(_ model: ModelUnderLint, _ scheduling: Inference_ModelEnsembling, _ context: LintContext) -> String? {
+    /// The status Triton's dependency graph gives the ensemble (core model_repository_manager.cc
+    /// ConnectDependencyGraph, CircularDependencyCheck, CheckNode, then ValidateEnsembleConfig).
+    /// `visiting` holds the ensembles whose status is being worked out above this one.
+    func firstError(
+        _ model: ModelUnderLint, _ scheduling: Inference_ModelEnsembling, _ context: LintContext, visiting: Set<String>
+    ) -> String? {
         let name = model.config.name
         var failures: [String: Linter.ModelFailure] = [:]
         for step in Set(scheduling.step.map(\.modelName)) {
@@ -262,6 +295,18 @@ struct EnsembleDependencyRule: LintRule {
         }
         for step in scheduling.step {
             let composing = context.repository[step.modelName]!
+            // CheckNode, for each upstream in turn: an upstream ensemble whose own dependencies or
+            // tensors are not valid fails this one with its message (nested ensembles).
+            if let inner = nestedError(composing, failure: failures[step.modelName], context, visiting: visiting) {
+                return
+                    "ensemble '\(name)' depends on '\(step.modelName)' which is not valid. Model '\(step.modelName)' failed with error: \(inner)"
+            }
+            // A model whose version policy selects no version fails in VersionsToLoad, and its
+            // load status is that message as is (seen on the 2.51 server).
+            if let failure = failures[step.modelName], failure.rule == VersionPolicyRule.description.identifier {
+                return
+                    "ensemble '\(name)' depends on '\(step.modelName)' which has no loaded version. Model '\(step.modelName)' loading failed with error: \(failure.message)"
+            }
             // A model whose versions fail to load (core model_lifecycle.cc: "version V is at
             // UNAVAILABLE state: {code}: {message};", one entry per version).
             if let failure = failures[step.modelName] {
@@ -278,6 +323,20 @@ struct EnsembleDependencyRule: LintRule {
             }
         }
         return validateTensors(model.config, scheduling, context)
+    }
+
+    /// The dependency-graph status of a step model that is itself an ensemble (nil when it is not
+    /// an ensemble, fails while polled, which makes it absent instead, or is valid). An ensemble
+    /// already being worked out above is left to the cycle check.
+    func nestedError(
+        _ composing: ModelUnderLint, failure: Linter.ModelFailure?, _ context: LintContext, visiting: Set<String>
+    ) -> String? {
+        guard failure?.atPoll != true, composing.isUsable, composing.backendDetectionError == nil,
+            composing.config.platform == "ensemble",
+            case .ensembleScheduling(let scheduling)? = composing.config.schedulingChoice,
+            !visiting.contains(composing.name)
+        else { return nil }
+        return firstError(composing, scheduling, context, visiting: visiting.union([composing.name]))
     }
 
     static let statusCodes = [
