@@ -46,8 +46,10 @@ public enum ConfigGenerator {
     }
 
     /// The config for a saved OneFlow graph served by OneFlow's own runtime in Triton's Python
-    /// backend: the oneflow config's tensors, batching and instance groups, `backend: "python"`,
-    /// and the execution environment that brings OneFlow's Python.
+    /// backend: the oneflow config's tensors, batching and given instance groups, `backend:
+    /// "python"`, and the execution environment that brings OneFlow's Python. Without
+    /// `--instance-group` no group is written, so that Triton puts one instance on each GPU, or one
+    /// on CPU where there is none: the guide's `gpu:1:0` would not load on a CPU-only server.
     public static func oneflowPython(_ signature: Signature, options: ConfigOptions) throws -> Inference_ModelConfig {
         if options.xrt != nil {
             throw TritonPackError.usage(
@@ -55,6 +57,7 @@ public enum ConfigGenerator {
         }
         var config = try oneflow(signature, options: options)
         config.backend = "python"
+        config.instanceGroup = options.instanceGroups.map(\.message)
         if let environment = options.environment {
             config.parameters[ExecutionEnvironment.parameterName] = .with { $0.stringValue = environment.parameterValue }
             config.parameters[ExecutionEnvironment.pythonVersionParameter] = .with {

@@ -303,7 +303,7 @@ struct OneFlowPythonEnvironmentRule: LintRule {
         guard context.isOneFlowPython else { return }
         let config = context.model.config
         let python = config.parameters[ExecutionEnvironment.pythonVersionParameter]?.stringValue ?? ""
-        let field = "parameters"
+        let field = "parameters[0]"
         guard let value = config.parameters[ExecutionEnvironment.parameterName]?.stringValue, !value.isEmpty else {
             report.report(
                 "no EXECUTION_ENV_PATH: the Python-backend stub runs the server's own Python, which must have oneflow==0.9.0 (Python 3.7-3.10); `tritonpack pack --runtime oneflow-python` packs OneFlow's environment into the model folder",
