@@ -79,7 +79,7 @@ struct RolloutCommand: AsyncParsableCommand {
     @Argument(help: "The model's name in the repository.")
     var model: String
 
-    @Option(help: "The repository the servers load from (a folder).", completion: .directory)
+    @Option(help: "The repository the servers load from: a folder, or s3://host:port/bucket/prefix.", completion: .directory)
     var repo: String
 
     @Option(help: "The version to serve.", transform: parseModelVersion)

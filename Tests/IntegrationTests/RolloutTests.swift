@@ -72,31 +72,44 @@ final class RolloutTests: XCTestCase {
         return (process, "http://127.0.0.1:\(http)", "http://127.0.0.1:\(metrics)")
     }
 
-    /// Runs the request loop against `urls` until `body` returns; the loop's counts.
-    func underTraffic(_ urls: [String], input: URL, work: URL, _ body: () throws -> Void) throws -> [String: Any] {
-        let stop = work.appendingPathComponent("stop-\(UUID().uuidString)")
-        let output = work.appendingPathComponent("loop-\(UUID().uuidString).json")
+    /// The request loop against `urls`, running until `stop` is called, which returns its counts.
+    final class Traffic {
         let loop = Process()
-        loop.executableURL = packageRoot.appendingPathComponent(".venv/bin/python")
-        loop.arguments =
-            [
-                packageRoot.appendingPathComponent("scripts/request-loop.py").path, "--model", "scaler", "--input", input.path,
-                "--stop-file", stop.path,
-            ]
-            + urls.flatMap { ["--url", $0] }
-        FileManager.default.createFile(atPath: output.path, contents: nil)
-        loop.standardOutput = try FileHandle(forWritingTo: output)
-        try loop.run()
-        Thread.sleep(forTimeInterval: 1)
-        defer {
-            FileManager.default.createFile(atPath: stop.path, contents: nil)
-            loop.waitUntilExit()
+        let stopFile: URL
+        let output: URL
+
+        init(_ urls: [String], input: URL, work: URL) throws {
+            stopFile = work.appendingPathComponent("stop-\(UUID().uuidString)")
+            output = work.appendingPathComponent("loop-\(UUID().uuidString).json")
+            loop.executableURL = packageRoot.appendingPathComponent(".venv/bin/python")
+            loop.arguments =
+                [
+                    packageRoot.appendingPathComponent("scripts/request-loop.py").path, "--model", "scaler", "--input",
+                    input.path, "--stop-file", stopFile.path,
+                ] + urls.flatMap { ["--url", $0] }
+            FileManager.default.createFile(atPath: output.path, contents: nil)
+            loop.standardOutput = try FileHandle(forWritingTo: output)
+            try loop.run()
+            Thread.sleep(forTimeInterval: 1)
         }
+
+        func stop() throws -> [String: Any] {
+            FileManager.default.createFile(atPath: stopFile.path, contents: nil)
+            loop.waitUntilExit()
+            return (try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [String: Any]) ?? [:]
+        }
+
+        deinit {
+            FileManager.default.createFile(atPath: stopFile.path, contents: nil)
+            if loop.isRunning { loop.waitUntilExit() }
+        }
+    }
+
+    /// Runs the request loop against `urls` while `body` runs; the loop's counts.
+    func underTraffic(_ urls: [String], input: URL, work: URL, _ body: () throws -> Void) throws -> [String: Any] {
+        let traffic = try Traffic(urls, input: input, work: work)
         try body()
-        FileManager.default.createFile(atPath: stop.path, contents: nil)
-        loop.waitUntilExit()
-        let data = try Data(contentsOf: output)
-        return (try JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+        return try traffic.stop()
     }
 
     func rollout(_ arguments: [String]) throws -> (ProcessOutcome, [String: Any]) {
@@ -181,5 +194,58 @@ final class RolloutTests: XCTestCase {
         XCTAssertNotEqual(killed.status, 0)
         XCTAssertTrue(((killedReport["failure"] as? String) ?? "").contains(url2), "\(killedReport)")
         XCTAssertTrue(try versions(one).contains(#""versions":["2"]"#))
+    }
+
+    /// Servers whose repository is a bucket: the candidate is uploaded beside the model, checked,
+    /// deleted; the bucket's config serves the new version last.
+    func testRolloutOntoServersReadingABucket() async throws {
+        let s3 = try await S3TestServer.shared()
+        let bucket = try await s3.makeBucket("rollout")
+        let url = s3.url(bucket: bucket, prefix: "repo")
+        let work = try temporaryDirectory(self)
+        let local = try makeRepository(work)
+        // A bucket serves complete versions only: each with its manifest, as pack and promote write it.
+        for version in 1...3 {
+            let folder = local.appendingPathComponent("scaler/\(version)")
+            try hashedManifest(of: folder, model: "scaler", version: Int64(version)).encoded()
+                .write(to: folder.appendingPathComponent(Manifest.fileName))
+        }
+        let (store, _) = try s3Repository(s3, url)
+        try await store.placeFolder(local.appendingPathComponent("scaler"), as: "scaler")
+        // tritonserver reads the bucket with the S3 server's credentials from its environment.
+        let names = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"]
+        let saved = names.map { ProcessInfo.processInfo.environment[$0] }
+        for name in names { setenv(name, s3.environment[name] ?? "", 1) }
+        defer {
+            for (name, value) in zip(names, saved) {
+                if let value { setenv(name, value, 1) } else { unsetenv(name) }
+            }
+        }
+        let empty = work.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        var servers: [(TritonProcess, String)] = []
+        for name in ["one", "two"] {
+            let http = freePort()
+            let process = try TritonProcess(
+                launcher: packageRoot.appendingPathComponent("scripts/tritonserver"), repository: empty,
+                log: work.appendingPathComponent("\(name).log"), mode: "explicit", autoComplete: true,
+                extraArguments: ["--model-repository", url, "--load-model", "scaler"], httpPort: http)
+            try process.waitUntilReady(timeout: 120)
+            try process.waitForModel("scaler", timeout: 120)
+            servers.append((process, "http://127.0.0.1:\(http)"))
+        }
+        defer { for (process, _) in servers { process.stop() } }
+        let input = local.appendingPathComponent("scaler/1/\(Manifest.goldenFolder)/INPUT_0.npy")
+        let traffic = try Traffic(servers.map(\.1), input: input, work: work)
+        let outcome = try await tritonpackS3(
+            s3, ["rollout", "scaler", "--repo", url, "--model-version", "2"] + servers.flatMap { ["--server", $0.1] })
+        let counts = try traffic.stop()
+        XCTAssertEqual(outcome.status, 0, outcome.stdout + outcome.stderr)
+        XCTAssertEqual(counts["failed"] as? Int, 0, "\(counts)")
+        for (process, _) in servers { XCTAssertTrue(try versions(process).contains(#""versions":["2"]"#)) }
+        let keys = try await allKeys(s3, bucket: bucket)
+        XCTAssertFalse(keys.contains { $0.contains("candidate") }, "\(keys)")
+        let config = try await s3.client(url).get("repo/scaler/config.pbtxt").map { String(decoding: $0, as: UTF8.self) } ?? ""
+        XCTAssertTrue(config.contains("versions: [ 2 ]") || config.contains("versions: 2"), config)
     }
 }

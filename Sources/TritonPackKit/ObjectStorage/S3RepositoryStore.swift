@@ -129,6 +129,29 @@ public struct S3RepositoryStore: RepositoryStore {
         try await downloadModel(model: model, to: repository, versions: versions, intendedPolicy: true)
     }
 
+    /// Uploads every file of `folder` under `<prefix>/<name>/`.
+    public func placeFolder(_ folder: URL, as name: String) async throws {
+        try S3Location.validateKeySegment(name, in: location.url)
+        await removeFolder(name)
+        var uploads: [S3FileUpload] = []
+        if let enumerator = FileManager.default.enumerator(atPath: folder.path) {
+            for case let relative as String in enumerator {
+                let path = folder.appendingPathComponent(relative).path
+                guard POSIXFiles.isRegularFile(path) else { continue }
+                uploads.append(
+                    S3FileUpload(
+                        localPath: path, key: location.key("\(name)/\(relative)"), size: POSIXFiles.fileSize(path) ?? 0,
+                        sha256: nil))
+            }
+        }
+        _ = try await S3Uploader(client: client, partSize: partSize, concurrency: concurrency).upload(uploads)
+    }
+
+    public func removeFolder(_ name: String) async {
+        guard let objects = try? await client.list(prefix: modelKey(name) + "/") else { return }
+        for object in objects { try? await client.delete(object.key) }
+    }
+
     public func begin(model: String, lockTimeout: Double, onWait: @escaping @Sendable (String) -> Void) async throws
         -> any StoreTransaction
     {

@@ -102,6 +102,20 @@ public struct LocalRepositoryStore: RepositoryStore {
         }
     }
 
+    /// A tree of hard links to `folder` (copies across filesystems is not needed: the candidate's
+    /// files come from this repository).
+    public func placeFolder(_ folder: URL, as name: String) async throws {
+        try ModelName.validate(name)
+        let target = root.appendingPathComponent(name)
+        if POSIXFiles.exists(target.path) { POSIXFiles.removeTree(target.path) }
+        try HardLinkTree.copy(folder, to: target)
+    }
+
+    public func removeFolder(_ name: String) async {
+        guard (try? ModelName.validate(name)) != nil else { return }
+        POSIXFiles.removeTree(root.appendingPathComponent(name).path)
+    }
+
     public func begin(model: String, lockTimeout: Double, onWait: @escaping @Sendable (String) -> Void) async throws
         -> any StoreTransaction
     {

@@ -38,6 +38,11 @@ public protocol RepositoryStore: Sendable {
     /// Copies the model's config and `versions` (default: those its policy serves) into
     /// `<repository>/<model>` on this machine, the config as a copy elsewhere starts from.
     func copyModel(_ model: String, versions: [Int64]?, into repository: URL) async throws
+    /// Places the local folder `folder` as the model folder `name`, outside any transaction: a
+    /// rollout's candidate, which only explicit-mode servers told to load it ever load, and which
+    /// `removeFolder` takes away again.
+    func placeFolder(_ folder: URL, as name: String) async throws
+    func removeFolder(_ name: String) async
     /// Takes the repository's writer lock, clears what interrupted writers left, and opens a place
     /// to stage new versions of `model`.
     func begin(model: String, lockTimeout: Double, onWait: @escaping @Sendable (String) -> Void) async throws

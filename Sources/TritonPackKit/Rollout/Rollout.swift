@@ -78,9 +78,9 @@ public struct RolloutReport: Codable, Equatable, Sendable {
 /// Rolls version V of a model onto running explicit-mode servers, one after the other, so that no
 /// request fails and no user request reaches V before it has answered correctly:
 ///
-/// 1. V is loaded beside the served version as a candidate model (`<model>.candidate-<V>`, a folder
-///    of hard links to V's files, its config naming only V), so that live traffic, which names the
-///    model, cannot reach it; before that, the version's weight bytes times its instances are
+/// 1. V is loaded beside the served version as a candidate model (`<model>.candidate-<V>`, V's
+///    files placed beside the model through the store: hard links in a folder, objects in a
+///    bucket; its config naming only V), so that live traffic, which names the model, cannot reach it; before that, the version's weight bytes times its instances are
 ///    compared with the free memory the server's metrics report.
 /// 2. The candidate answers the checked requests (golden data) with smoke's tolerances; then it is
 ///    unloaded and its folder removed.
@@ -107,12 +107,7 @@ public struct Rollout: Sendable {
 
     public func run() async throws -> RolloutReport {
         guard !options.servers.isEmpty else { throw TritonPackError.usage("name at least one --server") }
-        let repository = try ModelRepository.named(options.repository)
-        guard let root = repository.store.localRoot else {
-            throw TritonPackError.usage(
-                "rollout loads the candidate from a folder of hard links beside the model: give the repository the servers read as a folder on this machine"
-            )
-        }
+        let repository = try ModelRepository.named(options.repository, onProgress: progress)
         let model = try await repository.model(options.model)
         try model.requireModel()
         guard model.versions.contains(options.version) else {
@@ -122,10 +117,26 @@ public struct Rollout: Sendable {
             )
         }
         let config = try model.config()
+        // The version's files on this machine: the repository itself, or a copy of the version
+        // (an object store), from which the candidate is made and the golden data read. The
+        // scratch space is beside a local repository, so that the candidate's hard links stay on
+        // its filesystem (as staging does).
+        let scratch = repository.store.localRoot?.deletingLastPathComponent() ?? FileManager.default.temporaryDirectory
+        let work = scratch.appendingPathComponent(".tritonpack-rollout-\(UUID().uuidString)")
+        defer { POSIXFiles.removeTree(work.path) }
+        let local: URL
+        if let root = repository.store.localRoot {
+            local = root
+        } else {
+            try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+            progress("copying version \(options.version) of '\(options.model)' from \(repository.store.displayName)")
+            try await repository.store.copyModel(options.model, versions: [options.version], into: work)
+            local = work
+        }
         let plan = Plan(
-            root: root, model: model, config: config, version: options.version, candidate: candidateName,
-            weightBytes: try await weightBytes(model.version(options.version)),
-            check: try checker(root: root))
+            repository: repository, local: local, work: work, model: model, config: config, version: options.version,
+            candidate: candidateName, weightBytes: try await weightBytes(model.version(options.version)),
+            check: try checker(root: local))
 
         var report = RolloutReport(
             model: options.model, version: options.version,
@@ -169,7 +180,11 @@ public struct Rollout: Sendable {
     }
 
     struct Plan: Sendable {
-        var root: URL
+        var repository: ModelRepository
+        /// A folder on this machine holding `<model>/<version>`.
+        var local: URL
+        /// Scratch space of this run (removed at its end).
+        var work: URL
         var model: ModelDirectory
         var config: Inference_ModelConfig
         var version: Int64
@@ -280,32 +295,41 @@ public struct Rollout: Sendable {
         }
     }
 
-    /// Loads the candidate (hard links to V beside the model, a config naming V alone), checks its
+    /// Loads the candidate (V's files beside the model, a config naming V alone), checks its
     /// answers, and removes it again, whatever happens.
     func checkCandidate(_ plan: Plan, on control: TritonControl) async throws -> [OutputCheck] {
-        let folder = plan.root.appendingPathComponent(plan.candidate)
+        let folder = plan.work.appendingPathComponent("candidate/\(plan.candidate)")
         if POSIXFiles.exists(folder.path) { POSIXFiles.removeTree(folder.path) }
-        try POSIXFiles.makeDirectory(folder.path)
-        defer { POSIXFiles.removeTree(folder.path) }
+        let source = plan.local.appendingPathComponent(plan.model.name)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try HardLinkTree.copy(
-            plan.model.directory.appendingPathComponent(String(plan.version)),
-            to: folder.appendingPathComponent(String(plan.version)))
-        for name in plan.model.modelFiles {
-            let source = plan.model.directory.appendingPathComponent(name)
-            if Glibc.link(source.path, folder.appendingPathComponent(name).path) != 0 {
-                try FileManager.default.copyItem(at: source, to: folder.appendingPathComponent(name))
+            source.appendingPathComponent(String(plan.version)), to: folder.appendingPathComponent(String(plan.version)))
+        for name in plan.model.modelFiles where POSIXFiles.exists(source.appendingPathComponent(name).path) {
+            let file = source.appendingPathComponent(name)
+            if Glibc.link(file.path, folder.appendingPathComponent(name).path) != 0 {
+                try FileManager.default.copyItem(at: file, to: folder.appendingPathComponent(name))
             }
         }
         var config = serving(plan, [plan.version])
         config.name = plan.candidate
         try POSIXFiles.write(Data(config.pbtxt.utf8), to: folder.appendingPathComponent(ModelRepository.configFileName).path)
-        try await control.load(plan.candidate, config: nil)
+        let store = plan.repository.store
+        try await store.placeFolder(folder, as: plan.candidate)
+        defer { POSIXFiles.removeTree(folder.path) }
+        do {
+            try await control.load(plan.candidate, config: nil)
+        } catch {
+            await store.removeFolder(plan.candidate)
+            throw error
+        }
         do {
             let checks = try await check(plan, model: plan.candidate, on: control)
             try await control.unload(plan.candidate)
+            await store.removeFolder(plan.candidate)
             return checks
         } catch {
             try? await control.unload(plan.candidate)
+            await store.removeFolder(plan.candidate)
             throw error
         }
     }
@@ -341,6 +365,7 @@ public struct Rollout: Sendable {
             return
         }
         try? await control.unload(plan.candidate)
+        await plan.repository.store.removeFolder(plan.candidate)
         let current = (try? await control.readyVersions(of: plan.model.name)) ?? record.after
         if current == record.before {
             record.after = current
