@@ -12,14 +12,7 @@ final class OneFlowDemoTests: XCTestCase {
     let python = packageRoot.appendingPathComponent(".venv/bin/python")
     let photo = packageRoot.appendingPathComponent("samples/images/chelsea.jpg")
 
-    func requireOneFlow() throws -> OneFlowPython {
-        do {
-            return try OneFlowPython.locate(explicit: nil)
-        } catch {
-            if ProcessInfo.processInfo.environment["CI"] != nil { throw error }
-            throw XCTSkip("no Python with OneFlow here (run `make setup`): \(error)")
-        }
-    }
+    func requireOneFlow() throws -> OneFlowPython { try requireOneFlowPython() }
 
     /// The model's output for the photo computed directly with OneFlow's runtime, no server:
     /// the photo as RGB CHW float32 in 0..255, as client/infer.py sends it.

@@ -13,14 +13,7 @@ final class OneFlowONNXTests: XCTestCase {
         "batchnorm_cnn", "fast_neural_style",
     ]
 
-    override func setUpWithError() throws {
-        do {
-            _ = try OneFlowPython.locate(explicit: nil)
-        } catch {
-            if ProcessInfo.processInfo.environment["CI"] != nil { throw error }
-            throw XCTSkip("no Python with OneFlow here (run `make setup`): \(error)")
-        }
-    }
+    override func setUpWithError() throws { try requireOneFlowPython() }
 
     func golden(_ sample: String) -> URL { packageRoot.appendingPathComponent("samples/oneflow/\(sample)/golden") }
     func graph(_ sample: String) -> URL { packageRoot.appendingPathComponent("samples/oneflow/\(sample)/model") }

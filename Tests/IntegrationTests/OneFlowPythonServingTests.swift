@@ -14,14 +14,7 @@ final class OneFlowPythonServingTests: XCTestCase {
         "batchnorm_cnn", "fast_neural_style",
     ]
 
-    override func setUpWithError() throws {
-        do {
-            _ = try OneFlowPython.locate(explicit: nil)
-        } catch {
-            if ProcessInfo.processInfo.environment["CI"] != nil { throw error }
-            throw XCTSkip("no Python with OneFlow here (run `make setup`): \(error)")
-        }
-    }
+    override func setUpWithError() throws { try requireOneFlowPython() }
 
     var venvPython: URL { packageRoot.appendingPathComponent(".venv/bin/python") }
 

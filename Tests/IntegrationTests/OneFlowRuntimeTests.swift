@@ -7,15 +7,7 @@ import XCTest
 /// OneFlow's own runtime (the `oneflow-python` runtime), compared with the golden outputs that
 /// OneFlow returned when each graph was saved.
 final class OneFlowRuntimeTests: XCTestCase {
-    override func setUpWithError() throws {
-        do {
-            _ = try OneFlowPython.locate(explicit: nil)
-        } catch {
-            // CI installs OneFlow through `make setup`: there, a missing runtime is a failure.
-            if ProcessInfo.processInfo.environment["CI"] != nil { throw error }
-            throw XCTSkip("no Python with OneFlow here (run `make setup`): \(error)")
-        }
-    }
+    override func setUpWithError() throws { try requireOneFlowPython() }
 
     func golden(_ name: String) -> URL { packageRoot.appendingPathComponent("samples/oneflow/\(name)/golden") }
 

@@ -119,3 +119,15 @@ struct RunningDemo {
         return !process.isRunning
     }
 }
+
+/// The Python with OneFlow the tests that run OneFlow need: in CI (`make setup` installs it) a
+/// missing one is a failure; elsewhere the test is skipped, saying why.
+@discardableResult
+func requireOneFlowPython() throws -> OneFlowPython {
+    do {
+        return try OneFlowPython.locate(explicit: nil)
+    } catch {
+        if ProcessInfo.processInfo.environment["CI"] != nil { throw error }
+        throw XCTSkip("no Python with OneFlow here (run `make setup`): \(error)")
+    }
+}
