@@ -33,15 +33,22 @@ struct FleetOptions: ParsableArguments {
     @Option(help: "Seconds each call to a server may take (a load included).")
     var timeout: Double = 300
 
-    func targets() throws -> [RolloutServer] {
-        guard !servers.isEmpty else { throw ValidationError("name at least one --server") }
+    /// At parse time, so that a usage error names the command's own usage.
+    func validate() throws {
         guard metrics.isEmpty || metrics.count == servers.count else {
             throw ValidationError("give one --metrics per --server (or none)")
         }
-        return try servers.enumerated().map { index, server in
-            guard let url = URL(string: server), url.scheme == "http", let host = url.host else {
+        for server in servers {
+            guard let url = URL(string: server), url.scheme == "http", url.host != nil else {
                 throw ValidationError("--server '\(server)' is not http://host:port")
             }
+        }
+    }
+
+    func targets() throws -> [RolloutServer] {
+        guard !servers.isEmpty else { throw ValidationError("name at least one --server") }
+        return servers.enumerated().map { index, server in
+            let host = URL(string: server)?.host ?? "127.0.0.1"
             return RolloutServer(url: server, metrics: metrics.isEmpty ? "http://\(host):8002" : metrics[index])
         }
     }
@@ -64,11 +71,7 @@ struct RolloutCommand: AsyncParsableCommand {
         commandName: "rollout",
         abstract: "Roll a version already in the repository onto running explicit-mode servers with no failed request.",
         discussion: """
-            For each server in turn: the version is loaded beside the served one as a candidate model that live
-            traffic cannot reach, answers the checked requests (golden data), then the model switches to it in
-            two loads with config overrides (old and new, then new) and the candidate is removed. A failure puts
-            that server back on what it served and leaves the servers after it untouched. After the last server
-            the repository's config serves the version. Rolling out an older version is the rollback.
+            For each server in turn: the version is loaded beside the served one as a candidate model that live traffic cannot reach, answers the checked requests (golden data), then the model switches to it in two loads with config overrides (old and new, then new) and the candidate is removed. A failure puts that server back on what it served and leaves the servers after it untouched. After the last server the repository's config serves the version. Rolling out an older version is the rollback.
 
             Examples:
               tritonpack rollout resnet --repo /models --server http://10.0.0.5:8000 --model-version 3
@@ -94,6 +97,10 @@ struct RolloutCommand: AsyncParsableCommand {
     var format: OutputFormat = .text
 
     @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        if fleet.servers.isEmpty { throw ValidationError("name at least one --server") }
+    }
 
     func run() async throws {
         Interruption.install()

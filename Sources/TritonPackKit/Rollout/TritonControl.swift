@@ -98,9 +98,10 @@ struct TritonControl: Sendable {
     /// Free memory as the metrics endpoint reports it: host memory, and the least free of the GPUs.
     func freeMemory() async throws -> (cpu: Int64?, gpu: Int64?)? {
         guard let metricsURL else { return nil }
-        let metrics = InferenceClient(url: metricsURL, connections: 1, timeout: 10)
-        defer { Task { try? await metrics.shutdown() } }
-        guard let response = try? await metrics.get("/metrics"), response.status == 200 else { return nil }
+        let metrics = InferenceClient(url: metricsURL, connections: 1, timeout: Self.askingDeadline)
+        let response = try? await metrics.get("/metrics")
+        try? await metrics.shutdown()
+        guard let response, response.status == 200 else { return nil }
         return Self.freeMemory(in: String(decoding: response.body, as: UTF8.self))
     }
 
