@@ -488,36 +488,13 @@ public struct SmokeTest: Sendable {
     /// (opened before the clock starts; one warm-up request), spread over the client's event loops. The
     /// checked requests have already compared the answers; here each must be HTTP 200.
     func time(client: InferenceClient, request: BinaryTensorCodec.Request) async throws -> LatencyReport {
-        let timed = TimedRequests(total: max(options.requests, 1), concurrency: options.concurrency)
-        var connections: [TimedConnection] = []
-        let outcome: TimedRequests.Outcome
-        do {
-            for task in 0..<max(1, min(timed.concurrency, timed.total)) {
-                let connection = try await TimedConnection.connect(
-                    port: client.port, on: client.loops[task % client.loops.count], request: request,
-                    timeout: options.timeout)
-                connections.append(connection)
-            }
-            _ = try await connections[0].send()  // one untimed request, as before the redesign
-            let opened = connections
-            outcome = try await timed.run(on: client.loops) { task in
-                let answer = try await opened[task].send()
-                guard answer.status == 200 else {
-                    throw TritonPackError.io(
-                        nil, "HTTP \(answer.status): \(BinaryTensorCodec.errorMessage(Data(buffer: answer.body)))")
-                }
-            }
-        } catch {
-            for connection in connections { await connection.close() }
-            throw error
+        let requests = max(options.requests, 1)
+        let session = try await LoadSession.http(
+            port: client.port, loops: client.loops, request: request, concurrency: min(options.concurrency, requests),
+            timeout: options.timeout)
+        var report = try await LoadSession.with(session) { session in
+            LatencyReport(try await session.window(requests: requests), concurrency: session.concurrency)
         }
-        for connection in connections { await connection.close() }
-        let latencies = outcome.latencies.sorted()
-        func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
-        var report = LatencyReport(
-            requests: latencies.count, concurrency: max(1, min(timed.concurrency, timed.total)),
-            p50Milliseconds: percentile(0.5), p90Milliseconds: percentile(0.9), p99Milliseconds: percentile(0.99),
-            throughput: Double(latencies.count) / outcome.seconds)
         if let response = try? await client.get("v2/models/\(options.model)/stats"), response.status == 200,
             let object = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any],
             let stats = (object["model_stats"] as? [[String: Any]])?.first

@@ -2,13 +2,14 @@ import NIOCore
 import Synchronization
 
 /// `total` calls of `request`, at most `concurrency` at a time: that many child tasks of one task
-/// group take numbered turns until none are left. The first failure cancels the other tasks
+/// group take numbered turns until none are left (or, given `seconds`, until that time has passed). The first failure cancels the other tasks
 /// (and with them their requests in flight) and is thrown. Given event loops, the tasks are
 /// spread over them, each running on its loop (as does its connection), so that a request never
 /// hops between threads and all cores send.
 struct TimedRequests: Sendable {
     var total: Int
     var concurrency: Int
+    var seconds: Double? = nil
 
     struct Outcome: Sendable {
         /// Each request's latency in milliseconds, in no particular order.
@@ -22,9 +23,9 @@ struct TimedRequests: Sendable {
 
     /// Task `i` runs on `loops[i % loops.count]`; `request` is told which task calls it.
     func run(on loops: [any EventLoop], _ request: @escaping @Sendable (Int) async throws -> Void) async throws -> Outcome {
-        let turns = Turns(total: total)
         let clock = ContinuousClock()
         let start = clock.now
+        let turns = Turns(total: total, until: seconds.map { start + .nanoseconds(Int64($0 * 1e9)) })
         let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
             for task in 0..<max(1, min(concurrency, total)) {
                 let loop = loops.isEmpty ? nil : loops[task % loops.count]
@@ -53,8 +54,15 @@ struct TimedRequests: Sendable {
 private final class Turns: Sendable {
     private let taken = Atomic<Int>(0)
     private let total: Int
+    private let until: ContinuousClock.Instant?
 
-    init(total: Int) { self.total = total }
+    init(total: Int, until: ContinuousClock.Instant?) {
+        self.total = total
+        self.until = until
+    }
 
-    func take() -> Bool { taken.wrappingAdd(1, ordering: .relaxed).oldValue < total }
+    func take() -> Bool {
+        if let until, ContinuousClock.now >= until { return false }
+        return taken.wrappingAdd(1, ordering: .relaxed).oldValue < total
+    }
 }
