@@ -5,67 +5,6 @@ import Glibc
 import Synchronization
 import TritonPackKit
 
-/// SIGINT and SIGTERM during a smoke test: the run's task is cancelled (its requests in flight
-/// with it), the run stops its server, and the command reports the interruption. Should the run
-/// not end within `patience`, the server's group is killed and tritonpack exits anyway.
-private final class SmokeInterruption: Sendable {
-    private struct State {
-        var run: Task<SmokeReport, any Error>?
-        var server: TritonServer?
-        var signal: Int32?
-    }
-
-    private let state = Mutex(State())
-    /// Kept alive while the command runs; set once, by `serverStarted`.
-    nonisolated(unsafe) private var sources: [DispatchSourceSignal] = []
-    private let queue = DispatchQueue(label: "tritonpack.smoke.signals")
-    private let format: SmokeCommand.Format
-    private let model: String
-    private let patience: TimeInterval = 30
-
-    init(format: SmokeCommand.Format, model: String) {
-        self.format = format
-        self.model = model
-    }
-
-    var received: TritonPackError? { state.withLock { $0.signal }.map { TritonPackError.interrupted(by: $0) } }
-
-    func cancels(_ run: Task<SmokeReport, any Error>) { state.withLock { $0.run = run } }
-
-    /// Called once the server runs: it must not inherit ignored SIGINT and SIGTERM, so the
-    /// handlers go in only now.
-    func serverStarted(_ server: TritonServer) {
-        state.withLock { $0.server = server }
-        for signal in [SIGINT, SIGTERM] {
-            Glibc.signal(signal, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signal, queue: queue)
-            source.setEventHandler { [self] in interrupted(by: signal) }
-            source.resume()
-            sources.append(source)
-        }
-    }
-
-    private func interrupted(by signal: Int32) {
-        let run = state.withLock { state -> Task<SmokeReport, any Error>? in
-            guard state.signal == nil else { return nil }
-            state.signal = signal
-            return state.run
-        }
-        run?.cancel()
-        queue.asyncAfter(deadline: .now() + patience) { [self] in
-            state.withLock { $0.server }?.killGroup()
-            reportAndExit(TritonPackError.interrupted(by: signal))
-        }
-    }
-
-    func reportAndExit(_ interruption: TritonPackError) -> Never {
-        let message = "\(interruption.message); tritonserver stopped, the smoke test did not finish"
-        try? SmokeCommand.printFailure(message, model: model, format: format)
-        printError("tritonpack: \(message)")
-        exit(ExitStatus.code(for: interruption))
-    }
-}
-
 struct SmokeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "smoke",
@@ -88,24 +27,6 @@ struct SmokeCommand: AsyncParsableCommand {
     @Option(help: "The model to test.")
     var model: String
 
-    @Option(help: "The model version to send requests to (default: the server's choice).", transform: parseModelVersion)
-    var modelVersion: Int64?
-
-    @Option(help: "The tritonserver executable (default: $TRITONSERVER, PATH, or the project's own).", transform: nonEmptyPath)
-    var server: String?
-
-    @Option(help: "A folder of <name>.npy or INPUT_<k>.npy inputs (default: seeded synthetic data).", transform: nonEmptyPath)
-    var inputs: String?
-
-    @Option(help: "A folder of <name>.npy or OUTPUT_<k>.npy expected outputs.", transform: nonEmptyPath)
-    var expected: String?
-
-    @Option(help: "Relative tolerance.")
-    var rtol: Double = 1e-3
-
-    @Option(help: "Absolute tolerance.")
-    var atol: Double = 1e-3
-
     @Option(help: "Timed requests.")
     var requests: Int = 100
 
@@ -115,41 +36,16 @@ struct SmokeCommand: AsyncParsableCommand {
     @Flag(help: "Without a GPU, run a temporary KIND_CPU copy of a KIND_GPU model.")
     var cpu = false
 
-    @Option(help: "Seconds to wait for the server and for each request.")
-    var timeout: Double = 120
-
-    @Option(parsing: .singleValue, help: "NAME=D,D,... dims for an input's -1 dimensions (synthetic inputs).")
-    var shape: [String] = []
-
-    @Flag(help: "Accept NaN and Inf in float outputs.")
-    var allowNonFinite = false
-
     @Option(help: "text, json or junit.")
     var format: Format = .text
 
+    @OptionGroup var serving: ServingOptions
+
     @OptionGroup var output: OutputOptions
-
-    @Option(
-        help: ArgumentHelp(
-            "How to execute a OneFlow model: auto, oneflow-backend or oneflow-python.",
-            discussion:
-                "auto uses the server's oneflow backend when it has one, else OneFlow's own runtime (a Python 3.7-3.10 with oneflow==0.9.0) through a Python-backend model."
-        ))
-    var runtime: SmokeRuntime = .auto
-
-    @Option(help: "Keep the server's log in this file.", transform: nonEmptyPath)
-    var serverLog: String?
-
-    @Option(
-        help:
-            "The Python that has OneFlow, for the oneflow-python runtime (default: $TRITONPACK_ONEFLOW_PYTHON, then the one `make setup` installs)."
-    )
-    var oneflowPython: String?
 
     func validate() throws {
         if requests < 1 { throw ValidationError("--requests must be >= 1") }
         if concurrency < 1 { throw ValidationError("--concurrency must be >= 1") }
-        if rtol < 0 || atol < 0 { throw ValidationError("tolerances must be >= 0") }
         if model.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("the model name is empty") }
     }
 
@@ -178,46 +74,30 @@ struct SmokeCommand: AsyncParsableCommand {
             print(
                 """
                 <?xml version="1.0" encoding="UTF-8"?>
-                <testsuite name="tritonpack smoke \(xmlEscaped(model))" tests="1" failures="1" time="0">
-                  <testcase classname="\(xmlEscaped(model))" name="setup" time="0">
-                    <failure message="\(xmlEscaped(message))">\(xmlEscaped(message))</failure>
+                <testsuite name="tritonpack smoke \(XMLText.escaped(model))" tests="1" failures="1" time="0">
+                  <testcase classname="\(XMLText.escaped(model))" name="setup" time="0">
+                    <failure message="\(XMLText.escaped(message))">\(XMLText.escaped(message))</failure>
                   </testcase>
                 </testsuite>
                 """)
         }
     }
 
-    private static func xmlEscaped(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    static func reportAndExit(_ interruption: TritonPackError, model: String, format: Format) -> Never {
+        let message = "\(interruption.message); tritonserver stopped, the smoke test did not finish"
+        try? printFailure(message, model: model, format: format)
+        printError("tritonpack: \(message)")
+        Glibc.exit(ExitStatus.code(for: interruption))
     }
 
     private func smoke() async throws {
-        var options = SmokeOptions(repository: URL(fileURLWithPath: repository), model: model)
-        options.version = modelVersion
-        options.server = server
-        options.inputs = inputs.map { URL(fileURLWithPath: $0) }
-        options.expected = expected.map { URL(fileURLWithPath: $0) }
-        options.rtol = rtol
-        options.atol = atol
+        var options = try serving.smokeOptions(model: model, repository: repository)
         options.requests = requests
         options.concurrency = concurrency
         options.cpu = cpu
-        options.timeout = timeout
-        options.allowNonFinite = allowNonFinite
-        options.runtime = runtime
-        options.oneflowPython = oneflowPython
-        options.serverLog = serverLog.map { URL(fileURLWithPath: $0) }
-        for item in shape {
-            let parts = item.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2 else { throw ValidationError("--shape '\(item)' is not NAME=D,D,...") }
-            let dims = parts[1].split(separator: ",").compactMap { Int64($0) }
-            guard !dims.isEmpty, dims.allSatisfy({ $0 >= 1 }) else {
-                throw ValidationError("--shape '\(item)': dims must be >= 1")
-            }
-            options.shapes[String(parts[0])] = dims
+        let interruption = ServerInterruption<SmokeReport> { [format, model] in
+            Self.reportAndExit($0, model: model, format: format)
         }
-        let interruption = SmokeInterruption(format: format, model: model)
         let run = Task { [options] in
             try await SmokeTest(options: options).run(onServerStarted: { interruption.serverStarted($0) })
         }
@@ -226,10 +106,10 @@ struct SmokeCommand: AsyncParsableCommand {
         do {
             report = try await run.value
         } catch {
-            if let interrupted = interruption.received { interruption.reportAndExit(interrupted) }
+            if let interrupted = interruption.received { Self.reportAndExit(interrupted, model: model, format: format) }
             throw error
         }
-        if let interrupted = interruption.received { interruption.reportAndExit(interrupted) }
+        if let interrupted = interruption.received { Self.reportAndExit(interrupted, model: model, format: format) }
         switch format {
         case .json:
             let errors = report.failures.map { ReportedProblem(message: $0) }
@@ -269,5 +149,3 @@ struct SmokeCommand: AsyncParsableCommand {
         return lines.joined(separator: "\n") + "\n"
     }
 }
-
-extension SmokeRuntime: ExpressibleByArgument {}

@@ -15,7 +15,8 @@ struct Tritonpack: AsyncParsableCommand {
         version: TritonPack.version,
         subcommands: [
             ConfigCommand.self, PackCommand.self, LintCommand.self, VersionsCommand.self, VersionCommand.self,
-            PromoteCommand.self, RollbackCommand.self, RolloutCommand.self, SmokeCommand.self, BundleCommand.self,
+            PromoteCommand.self, RollbackCommand.self, RolloutCommand.self, SmokeCommand.self, TuneCommand.self,
+            BundleCommand.self,
             RulesCommand.self,
         ]
     )

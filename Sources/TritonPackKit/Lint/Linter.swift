@@ -84,6 +84,15 @@ public struct Linter: Sendable {
             modelSeconds: seconds.filter { targets.contains($0.key) })
     }
 
+    /// What Triton's load would say of model `name` of the local repository `root` were its config
+    /// `configText` (a candidate written nowhere, such as one of tune's).
+    public func lint(model name: String, in root: URL, configText: [UInt8]) -> [Diagnostic] {
+        let model = ModelLoader.load(
+            name: name, directory: root.appendingPathComponent(name), displayPath: name, options: options, configText: configText)
+        let context = LintContext(model: model, repository: [name: model], options: options)
+        return Self.run(RuleRegistry.ordered(autoComplete: options.autoComplete), on: context)
+    }
+
     /// A folder with a config file or a numeric subfolder is a model, not a repository.
     static func looksLikeModelDirectory(_ url: URL) -> Bool {
         let entries = (try? POSIXFiles.entries(of: url.path)) ?? []
@@ -143,10 +152,16 @@ public struct Linter: Sendable {
 
 /// Reads one model folder: its entries, config file, parse, and Triton's normalization.
 enum ModelLoader {
-    static func load(name: String, directory: URL, displayPath: String, options: LintOptions) -> ModelUnderLint {
-        let entries = (try? POSIXFiles.entries(of: directory.path)) ?? []
+    /// `configText`, when given, stands for the config file's contents.
+    static func load(name: String, directory: URL, displayPath: String, options: LintOptions, configText: [UInt8]? = nil)
+        -> ModelUnderLint
+    {
+        var entries = (try? POSIXFiles.entries(of: directory.path)) ?? []
         var configFile: String?
-        if let custom = options.modelConfigName,
+        if configText != nil {
+            configFile = ModelRepository.configFileName
+            if !entries.contains(ModelRepository.configFileName) { entries.append(ModelRepository.configFileName) }
+        } else if let custom = options.modelConfigName,
             POSIXFiles.exists(directory.appendingPathComponent("configs/\(custom).pbtxt").path)
         {
             configFile = "configs/\(custom).pbtxt"
@@ -159,7 +174,7 @@ enum ModelLoader {
             config: Inference_ModelConfig(), backendDetectionError: nil)
         if let configFile {
             let path = directory.appendingPathComponent(configFile).path
-            switch readRegularFile(path) {
+            switch configText.map({ ReadResult.success($0) }) ?? readRegularFile(path) {
             case .success(let bytes):
                 model.configText = bytes
                 do {

@@ -128,77 +128,19 @@ public struct SmokeTest: Sendable {
     }
 
     public func run(onServerStarted: @Sendable (TritonServer) -> Void = { _ in }) async throws -> SmokeReport {
-        let versions = try ModelDirectory.local(options.model, in: options.repository)
-        try versions.requireModel()
-        let config = try versions.config()
-        let gpus = try await OffPool.run { Self.gpus() }
-        var report = SmokeReport(
-            model: options.model, device: gpus.isEmpty ? "CPU (no GPU on this machine)" : gpus.joined(separator: "; "))
-        var repository = options.repository
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("tritonpack-smoke-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
-
-        var servingConfig = config
-        if config.wantsGPU && gpus.isEmpty {
-            guard options.cpu else {
-                throw TritonPackError.refused(
-                    versions.configPath,
-                    "the config asks for KIND_GPU but this machine has no GPU; pass --cpu to smoke-test a KIND_CPU copy (your repository is not changed)"
-                )
-            }
-            servingConfig = config.onCPU
-            report.notes.append("no GPU here: ran a temporary copy with KIND_GPU instance groups turned into KIND_CPU (--cpu)")
-        }
-
-        let executable = try TritonServer.locate(explicit: options.server)
-        let servingCopy = work.appendingPathComponent("repository")
-        if config.backend == OneFlowBackend.backendName {
-            let (choice, served) = try await OffPool.run { [self, servingConfig] in
-                try oneflowRuntime(versions: versions, servingConfig: servingConfig, executable: executable, into: servingCopy)
-            }
-            report.runtime = choice
-            repository = served ?? repository
-        }
-        if config.platform == "onnxruntime_onnx" || config.backend == "onnxruntime" {
-            let (choice, served) = try await OffPool.run { [servingConfig] in
-                try ONNXRuntimePythonServing.choose(
-                    versions: versions, servingConfig: servingConfig, executable: executable, into: servingCopy)
-            }
-            report.runtime = choice
-            repository = served ?? repository
-        }
-        var serverArguments: [String] = []
-        if config.backend == "python",
-            let python = config.parameters[ExecutionEnvironment.pythonVersionParameter]?.stringValue, !python.isEmpty
-        {
-            report.runtime = RuntimeChoice(
-                name: OneFlowServingRuntime.oneflowPython.rawValue,
-                reason:
-                    "the model runs OneFlow's own runtime in the Python backend, in the Python \(python) environment its config names (pack --runtime oneflow-python)"
-            )
-            if let backends = try TritonInstallation(executable: executable).backends(
-                withPythonStubFor: python, in: work.appendingPathComponent("backends"))
-            {
-                serverArguments += ["--backend-directory", backends.path]
-                report.notes.append(
-                    "this tritonserver's own Python-backend stub does not embed Python \(python): served with its stub for \(python), as a server whose backend has that stub"
-                )
-            }
-        }
-        if repository == options.repository && servingConfig != config {
-            try FileManager.default.createDirectory(at: servingCopy, withIntermediateDirectories: true)
-            try FileManager.default.copyItem(at: versions.directory, to: servingCopy.appendingPathComponent(options.model))
-            let copyConfig = servingCopy.appendingPathComponent("\(options.model)/\(ModelRepository.configFileName)")
-            try? FileManager.default.removeItem(at: copyConfig)
-            try Data(servingConfig.pbtxt.utf8).write(to: copyConfig)
-            repository = servingCopy
-        }
+        let plan = try await plan(work: work)
+        let config = plan.config
+        var report = SmokeReport(model: options.model, device: plan.device)
+        report.runtime = plan.runtime
+        report.notes = plan.notes
 
         try Task.checkCancellation()
         let server = try TritonServer(
-            executable: executable, repository: repository, log: work.appendingPathComponent("server.log"),
-            arguments: ["--model-control-mode=explicit", "--log-verbose=0", "--exit-timeout-secs=5"] + serverArguments)
+            executable: plan.executable, repository: plan.repository, log: work.appendingPathComponent("server.log"),
+            arguments: ["--model-control-mode=explicit", "--log-verbose=0", "--exit-timeout-secs=5"] + plan.serverArguments)
         onServerStarted(server)
         let outcome: Result<SmokeReport, any Error>
         do {
@@ -516,10 +458,6 @@ public struct SmokeTest: Sendable {
 extension SmokeReport {
     /// JUnit XML for CI test views.
     public var junit: String {
-        func escape(_ text: String) -> String {
-            text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-        }
         func time(_ value: Double?) -> String { String(format: "%.3f", value ?? 0) }
         // The answers of all outputs are checked together: each output's case gets an equal share.
         let perOutput = outputs.isEmpty ? 0 : (seconds["outputs"] ?? 0) / Double(outputs.count)
@@ -529,20 +467,21 @@ extension SmokeReport {
         if loaded { cases.append(("requests", other, seconds["requests"])) }
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         xml +=
-            "<testsuite name=\"tritonpack smoke \(escape(model))\" tests=\"\(cases.count)\" failures=\"\(cases.filter { !$0.1.isEmpty }.count)\" time=\"\(time(seconds.values.reduce(0, +)))\">\n"
+            "<testsuite name=\"tritonpack smoke \(XMLText.escaped(model))\" tests=\"\(cases.count)\" failures=\"\(cases.filter { !$0.1.isEmpty }.count)\" time=\"\(time(seconds.values.reduce(0, +)))\">\n"
         if let runtime {
             xml += "  <properties>\n"
-            xml += "    <property name=\"runtime\" value=\"\(escape(runtime.name))\"/>\n"
-            xml += "    <property name=\"runtime_reason\" value=\"\(escape(runtime.reason))\"/>\n"
+            xml += "    <property name=\"runtime\" value=\"\(XMLText.escaped(runtime.name))\"/>\n"
+            xml += "    <property name=\"runtime_reason\" value=\"\(XMLText.escaped(runtime.reason))\"/>\n"
             xml += "  </properties>\n"
         }
         for (name, problems, seconds) in cases {
-            xml += "  <testcase classname=\"\(escape(model))\" name=\"\(escape(name))\" time=\"\(time(seconds))\""
+            xml +=
+                "  <testcase classname=\"\(XMLText.escaped(model))\" name=\"\(XMLText.escaped(name))\" time=\"\(time(seconds))\""
             if problems.isEmpty {
                 xml += "/>\n"
             } else {
                 xml +=
-                    ">\n    <failure message=\"\(escape(problems[0]))\">\(escape(problems.joined(separator: "\n")))</failure>\n  </testcase>\n"
+                    ">\n    <failure message=\"\(XMLText.escaped(problems[0]))\">\(XMLText.escaped(problems.joined(separator: "\n")))</failure>\n  </testcase>\n"
             }
         }
         return xml + "</testsuite>\n"

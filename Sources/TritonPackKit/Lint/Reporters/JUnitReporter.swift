@@ -5,7 +5,7 @@ public struct JUnitReporter: LintReporter {
     public init() {}
 
     public func render(_ report: LintReport) -> String {
-        let escape = ReportEncoding.xmlEscaped
+        let escape = XMLText.escaped
         var byModel: [String: [Diagnostic]] = [:]
         for diagnostic in report.diagnostics { byModel[diagnostic.model ?? "(repository)", default: []].append(diagnostic) }
         var names = report.models

@@ -29,10 +29,6 @@ enum ReportEncoding {
         return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
     }
 
-    static func xmlEscaped(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-    }
 }
 
 extension LintReport {

@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import TritonPackKit
+
+/// How smoke and tune serve a model and check its answers.
+struct ServingOptions: ParsableArguments {
+    @Option(help: "The model version to send requests to (default: the server's choice).", transform: parseModelVersion)
+    var modelVersion: Int64?
+
+    @Option(help: "The tritonserver executable (default: $TRITONSERVER, PATH, or the project's own).", transform: nonEmptyPath)
+    var server: String?
+
+    @Option(help: "A folder of <name>.npy or INPUT_<k>.npy inputs (default: seeded synthetic data).", transform: nonEmptyPath)
+    var inputs: String?
+
+    @Option(help: "A folder of <name>.npy or OUTPUT_<k>.npy expected outputs.", transform: nonEmptyPath)
+    var expected: String?
+
+    @Option(help: "Relative tolerance.")
+    var rtol: Double = 1e-3
+
+    @Option(help: "Absolute tolerance.")
+    var atol: Double = 1e-3
+
+    @Option(help: "Seconds to wait for the server and for each request.")
+    var timeout: Double = 120
+
+    @Option(parsing: .singleValue, help: "NAME=D,D,... dims for an input's -1 dimensions (synthetic inputs).")
+    var shape: [String] = []
+
+    @Flag(help: "Accept NaN and Inf in float outputs.")
+    var allowNonFinite = false
+
+    @Option(
+        help: ArgumentHelp(
+            "How to execute a OneFlow model: auto, oneflow-backend or oneflow-python.",
+            discussion:
+                "auto uses the server's oneflow backend when it has one, else OneFlow's own runtime (a Python 3.7-3.10 with oneflow==0.9.0) through a Python-backend model."
+        ))
+    var runtime: SmokeRuntime = .auto
+
+    @Option(help: "Keep the server's log in this file.", transform: nonEmptyPath)
+    var serverLog: String?
+
+    @Option(
+        help:
+            "The Python that has OneFlow, for the oneflow-python runtime (default: $TRITONPACK_ONEFLOW_PYTHON, then the one `make setup` installs)."
+    )
+    var oneflowPython: String?
+
+    func validate() throws {
+        if rtol < 0 || atol < 0 { throw ValidationError("tolerances must be >= 0") }
+        if timeout <= 0 { throw ValidationError("--timeout must be > 0") }
+        for item in shape { _ = try Self.parseShape(item) }
+    }
+
+    /// The options for `model` of a local `repository` (set later for an s3:// one).
+    func smokeOptions(model: String, repository: String = ".") throws -> SmokeOptions {
+        if model.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("the model name is empty") }
+        var options = SmokeOptions(repository: URL(fileURLWithPath: repository), model: model)
+        options.version = modelVersion
+        options.server = server
+        options.inputs = inputs.map { URL(fileURLWithPath: $0) }
+        options.expected = expected.map { URL(fileURLWithPath: $0) }
+        options.rtol = rtol
+        options.atol = atol
+        options.timeout = timeout
+        options.allowNonFinite = allowNonFinite
+        options.runtime = runtime
+        options.oneflowPython = oneflowPython
+        options.serverLog = serverLog.map { URL(fileURLWithPath: $0) }
+        for item in shape {
+            let (name, dims) = try Self.parseShape(item)
+            options.shapes[name] = dims
+        }
+        return options
+    }
+
+    static func parseShape(_ item: String) throws -> (String, [Int64]) {
+        let parts = item.split(separator: "=", maxSplits: 1)
+        guard parts.count == 2 else { throw ValidationError("--shape '\(item)' is not NAME=D,D,...") }
+        let dims = parts[1].split(separator: ",").compactMap { Int64($0) }
+        guard !dims.isEmpty, dims.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--shape '\(item)': dims must be >= 1") }
+        return (String(parts[0]), dims)
+    }
+}
+
+extension SmokeRuntime: ExpressibleByArgument {}
+extension TuneObjective: ExpressibleByArgument {}
+extension TuneSearch: ExpressibleByArgument {}
