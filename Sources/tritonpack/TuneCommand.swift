@@ -8,7 +8,9 @@ struct NumberList: ExpressibleByArgument {
     var values: [Int]
 
     init?(argument: String) {
-        let parts = argument.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let parts = argument.split(separator: ",", omittingEmptySubsequences: false).map {
+            Int($0.trimmingCharacters(in: .whitespaces))
+        }
         guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? -1) >= 0 }) else { return nil }
         values = Array(Set(parts.compactMap { $0 })).sorted()
     }
@@ -83,7 +85,8 @@ struct TuneCommand: AsyncParsableCommand {
     @Option(help: "Windows per trial before it is reported unstable.")
     var maxWindows: Int = 10
 
-    @Option(help: "Write an HTML report (chart of every trial, the proposed config as a diff) to this file.", transform: nonEmptyPath)
+    @Option(
+        help: "Write an HTML report (chart of every trial, the proposed config as a diff) to this file.", transform: nonEmptyPath)
     var report: String?
 
     @Option(help: "text or json.")
@@ -98,7 +101,9 @@ struct TuneCommand: AsyncParsableCommand {
         if let maxTrials, maxTrials < 1 { throw ValidationError("--max-trials must be >= 1") }
         if window < 50 { throw ValidationError("--window-ms must be >= 50") }
         if maxWindows < 3 { throw ValidationError("--max-windows must be >= 3 (three windows must agree)") }
-        for (flag, list) in [("--instance-count", instanceCount), ("--max-batch-size", maxBatchSize), ("--concurrency", concurrency)] {
+        for (flag, list) in [
+            ("--instance-count", instanceCount), ("--max-batch-size", maxBatchSize), ("--concurrency", concurrency),
+        ] {
             if let list, list.values.contains(0) { throw ValidationError("\(flag) values must be >= 1") }
         }
     }

@@ -9,7 +9,8 @@ struct TunePrinter {
         switch format {
         case .json:
             let errors = report.best == nil ? [ReportedProblem(message: noWinner(report))] : []
-            try? printJSON(JSONReport(ok: report.best != nil && !report.interrupted, command: "tune", errors: errors, payload: report))
+            try? printJSON(
+                JSONReport(ok: report.best != nil && !report.interrupted, command: "tune", errors: errors, payload: report))
         case .text:
             print(text(report), terminator: "")
         }
@@ -34,14 +35,21 @@ struct TunePrinter {
                     String(
                         format: "  %4d  %-10@  %9d  %-12@  %8d  %5d  %7.1f  %8.2f", index + 1,
                         "\(trial.instanceCount) x \(trial.kind == "KIND_GPU" ? "GPU" : "CPU")", trial.maxBatchSize,
-                        trial.dynamicBatching ? "on" : "off", trial.maxQueueDelayMicroseconds, trial.concurrency, trial.throughput,
+                        trial.dynamicBatching ? "on" : "off", trial.maxQueueDelayMicroseconds, trial.concurrency,
+                        trial.throughput,
                         trial.p99Milliseconds))
             }
             let excluded = report.trials.filter { !$0.eligible }
-            if !excluded.isEmpty { lines.append("  \(excluded.count) trial(s) not ranked: over budget, unstable, refused by lint, not loaded or answering wrong") }
+            if !excluded.isEmpty {
+                lines.append(
+                    "  \(excluded.count) trial(s) not ranked: over budget, unstable, refused by lint, not loaded or answering wrong"
+                )
+            }
             if output.verbose {
                 for trial in excluded {
-                    lines.append("    \(trial.settings.label), concurrency \(trial.concurrency): \(trial.problems.joined(separator: "; "))")
+                    lines.append(
+                        "    \(trial.settings.label), concurrency \(trial.concurrency): \(trial.problems.joined(separator: "; "))"
+                    )
                 }
             }
         }
@@ -56,7 +64,8 @@ struct TunePrinter {
         if let current = report.current {
             lines.append(
                 String(
-                    format: "  current config at concurrency %d: %.1f requests/s, p99 %.2f ms", current.concurrency, current.throughput,
+                    format: "  current config at concurrency %d: %.1f requests/s, p99 %.2f ms", current.concurrency,
+                    current.throughput,
                     current.p99Milliseconds))
         }
         if !output.quiet, let proposed = report.proposedConfig {

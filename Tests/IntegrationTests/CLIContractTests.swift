@@ -201,48 +201,4 @@ final class CLIContractTests: XCTestCase {
         XCTAssertEqual(warnings?.first?["severity"] as? String, "warning")
         XCTAssertEqual(warnings?.first?["file"] as? String, repository.appendingPathComponent("tiny_mlp/config.pbtxt").path)
     }
-
-    /// Validates one command's stdout against `#/$defs/<definition>` of docs/json-schema.json, checks
-    /// that every key is snake_case and that `ok` is true exactly when the exit status is 0.
-    private func assertMatchesSchema(
-        _ outcome: ProcessOutcome, definition: String, _ arguments: [String], file: StaticString = #filePath, line: UInt = #line
-    ) throws {
-        let document = FileManager.default.temporaryDirectory.appendingPathComponent("tritonpack-json-\(UUID().uuidString).json")
-        try Data(outcome.stdout.utf8).write(to: document)
-        defer { try? FileManager.default.removeItem(at: document) }
-        let checked = try runProcess(
-            URL(fileURLWithPath: "/usr/bin/env"),
-            [
-                "python3", "-c", Self.checker, packageRoot.appendingPathComponent("docs/json-schema.json").path, document.path,
-                definition,
-                String(outcome.status),
-            ])
-        XCTAssertEqual(
-            checked.status, 0, "\(arguments): \(checked.stdout)\(checked.stderr)\n\(outcome.stdout)", file: file, line: line)
-    }
-
-    private static let checker = """
-        import json, re, sys
-        import jsonschema
-        schema_path, document_path, definition, status = sys.argv[1:5]
-        schema = json.load(open(schema_path))
-        document = json.load(open(document_path))
-        validator = jsonschema.Draft202012Validator(
-            {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": "#/$defs/" + definition})
-        problems = [f"{error.json_path}: {error.message}" for error in validator.iter_errors(document)]
-        def keys(value, path):
-            if isinstance(value, dict):
-                for key, item in value.items():
-                    if not re.fullmatch(r"[a-z][a-z0-9_]*", key):
-                        problems.append(f"{path}.{key}: not snake_case")
-                    keys(item, f"{path}.{key}")
-            elif isinstance(value, list):
-                for index, item in enumerate(value):
-                    keys(item, f"{path}[{index}]")
-        keys(document, "$")
-        if document.get("ok") != (status == "0"):
-            problems.append(f"ok is {document.get('ok')} but the exit status is {status}")
-        print("\\n".join(problems))
-        sys.exit(1 if problems else 0)
-        """
 }

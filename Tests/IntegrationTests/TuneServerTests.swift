@@ -10,7 +10,9 @@ import XCTest
 final class TuneServerTests: XCTestCase {
     /// A copy of samples/python/batch_cost with its costs in milliseconds, and its inputs and the
     /// expected answer (twice the input) or, with `wrong`, a wrong one.
-    func batchCost(perCall: Int = 20, perRow: Int = 1, wrong: Bool = false) throws -> (repository: URL, inputs: URL, expected: URL) {
+    func batchCost(perCall: Int = 20, perRow: Int = 1, wrong: Bool = false) throws -> (
+        repository: URL, inputs: URL, expected: URL
+    ) {
         let root = try temporaryDirectory(self)
         let repository = root.appendingPathComponent("repository")
         try FileManager.default.createDirectory(at: repository, withIntermediateDirectories: true)
@@ -23,7 +25,9 @@ final class TuneServerTests: XCTestCase {
         try text.write(to: config, atomically: true, encoding: .utf8)
         let inputs = root.appendingPathComponent("inputs")
         let expected = root.appendingPathComponent("expected")
-        for folder in [inputs, expected] { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+        for folder in [inputs, expected] {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        }
         func tensor(_ values: [Float]) -> TensorData {
             TensorData(dataType: .typeFp32, shape: [1, 4], bytes: values.withUnsafeBytes { Data($0) })
         }
@@ -34,6 +38,7 @@ final class TuneServerTests: XCTestCase {
 
     func tune(_ arguments: [String]) throws -> (status: Int32, report: [String: Any], stderr: String) {
         let outcome = try runProcess(tritonpackExecutable, ["tune"] + arguments + ["--format", "json", "--timeout", "120"])
+        try assertMatchesSchema(outcome, definition: "tune", arguments)
         let report = (try? JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any]) ?? [:]
         return (outcome.status, report, outcome.stdout + outcome.stderr)
     }
@@ -90,7 +95,8 @@ final class TuneServerTests: XCTestCase {
         XCTAssertEqual(best["concurrency"] as? Int, 2, output)
         let eight = try XCTUnwrap(trials(report).first { $0["concurrency"] as? Int == 8 })
         XCTAssertEqual(eight["within_budget"] as? Bool, false, output)
-        XCTAssertGreaterThan(eight["throughput"] as? Double ?? 0, best["throughput"] as? Double ?? .infinity, "the budget cost throughput")
+        XCTAssertGreaterThan(
+            eight["throughput"] as? Double ?? 0, best["throughput"] as? Double ?? .infinity, "the budget cost throughput")
     }
 
     func testWrongAnswersAreNeverProposed() throws {
@@ -112,7 +118,8 @@ final class TuneServerTests: XCTestCase {
         let repository = try temporaryDirectory(self).appendingPathComponent("repository")
         let sample = packageRoot.appendingPathComponent("samples/oneflow/multi_io")
         let packed = try runProcess(
-            tritonpackExecutable, ["pack", sample.appendingPathComponent("model").path, "--repo", repository.path, "--name", "multi_io"])
+            tritonpackExecutable,
+            ["pack", sample.appendingPathComponent("model").path, "--repo", repository.path, "--name", "multi_io"])
         XCTAssertEqual(packed.status, 0, packed.stdout + packed.stderr)
         let golden = sample.appendingPathComponent("golden")
         let (status, report, output) = try tune([
@@ -141,7 +148,8 @@ final class TuneServerTests: XCTestCase {
         let process = try SpawnedProcess(
             tritonpackExecutable,
             ["tune", repository.path, "--model", "batch_cost", "--search", "brute", "--window-ms", "500", "--report", html.path],
-            environment: ProcessInfo.processInfo.environment, output: html.deletingLastPathComponent().appendingPathComponent("out"))
+            environment: ProcessInfo.processInfo.environment,
+            output: html.deletingLastPathComponent().appendingPathComponent("out"))
         // Long enough for the server to start and a trial or two to end.
         Thread.sleep(forTimeInterval: 15)
         process.signal(SIGINT)

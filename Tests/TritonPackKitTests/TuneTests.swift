@@ -62,7 +62,8 @@ final class TuneTests: XCTestCase {
     func testStabilityNeedsThreeWindowsWithinTenPercent() {
         func window(_ throughput: Double, _ p99: Double) -> LatencyReport {
             LatencyReport(
-                requests: 1, concurrency: 1, p50Milliseconds: p99, p90Milliseconds: p99, p99Milliseconds: p99, throughput: throughput)
+                requests: 1, concurrency: 1, p50Milliseconds: p99, p90Milliseconds: p99, p99Milliseconds: p99,
+                throughput: throughput)
         }
         let rule = StabilityRule()
         XCTAssertFalse(rule.isStable([window(100, 10), window(100, 10)]))
@@ -77,7 +78,8 @@ final class TuneTests: XCTestCase {
         let s = point.settings
         let perInstance = max(1, Double(point.concurrency) / Double(s.instanceCount))
         let batch = s.dynamicBatching ? min(Double(s.maxBatchSize), perInstance) : 1
-        let callSeconds = 0.020 + 0.001 * batch + Double(s.maxQueueDelayMicroseconds) / 1e6 * (batch < Double(s.maxBatchSize) ? 1 : 0)
+        let callSeconds =
+            0.020 + 0.001 * batch + Double(s.maxQueueDelayMicroseconds) / 1e6 * (batch < Double(s.maxBatchSize) ? 1 : 0)
         let busy = min(Double(s.instanceCount), Double(point.concurrency))
         var trial = TuneTrial(point)
         trial.throughput = busy * batch / callSeconds
@@ -111,7 +113,8 @@ final class TuneTests: XCTestCase {
             XCTAssertEqual(trials[.brute], space.allPoints.count)
             XCTAssertGreaterThan(best[.brute]!, 0)
             XCTAssertGreaterThanOrEqual(best[.quick]!, 0.95 * best[.brute]!, "budget \(String(describing: budget))")
-            XCTAssertLessThanOrEqual(Double(trials[.quick]!), 0.25 * Double(trials[.brute]!), "budget \(String(describing: budget))")
+            XCTAssertLessThanOrEqual(
+                Double(trials[.quick]!), 0.25 * Double(trials[.brute]!), "budget \(String(describing: budget))")
         }
     }
 

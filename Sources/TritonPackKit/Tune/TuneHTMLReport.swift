@@ -43,7 +43,8 @@ public enum TuneHTMLReport {
         func x(_ value: Double) -> Double { margin + value / maxX * (width - 2 * margin) }
         func y(_ value: Double) -> Double { height - margin - value / maxY * (height - 2 * margin) }
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\">\n"
-        svg += "<line x1=\"\(margin)\" y1=\"\(height - margin)\" x2=\"\(width - margin)\" y2=\"\(height - margin)\" stroke=\"#444\"/>\n"
+        svg +=
+            "<line x1=\"\(margin)\" y1=\"\(height - margin)\" x2=\"\(width - margin)\" y2=\"\(height - margin)\" stroke=\"#444\"/>\n"
         svg += "<line x1=\"\(margin)\" y1=\"\(margin)\" x2=\"\(margin)\" y2=\"\(height - margin)\" stroke=\"#444\"/>\n"
         svg += "<text x=\"\(width / 2)\" y=\"\(height - 12)\" text-anchor=\"middle\">p99 latency (ms)</text>\n"
         svg +=
@@ -55,12 +56,14 @@ public enum TuneHTMLReport {
                 format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"middle\">%.1f</text>\n", x(xValue),
                 height - margin + 14, xValue)
             svg += String(
-                format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">%.0f</text>\n", margin - 4, y(yValue) + 3,
+                format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">%.0f</text>\n", margin - 4,
+                y(yValue) + 3,
                 yValue)
         }
         if let budget = report.latencyBudgetMilliseconds {
             svg += String(
-                format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#c62828\" stroke-dasharray=\"4\"/>\n", x(budget),
+                format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#c62828\" stroke-dasharray=\"4\"/>\n",
+                x(budget),
                 margin, x(budget), height - margin)
         }
         for trial in measured {
@@ -76,7 +79,8 @@ public enum TuneHTMLReport {
 
     static func table(_ report: TuneReport) -> String {
         var html = "<h2>Trials</h2>\n<table><tr><th>rank</th><th>instances</th><th>max_batch_size</th>"
-        html += "<th>dynamic batching</th><th>queue delay µs</th><th>concurrency</th><th>requests/s</th><th>p99 ms</th><th>notes</th></tr>\n"
+        html +=
+            "<th>dynamic batching</th><th>queue delay µs</th><th>concurrency</th><th>requests/s</th><th>p99 ms</th><th>notes</th></tr>\n"
         let ranked = report.ranked()
         let ordered = ranked + report.trials.filter { !$0.eligible }
         for trial in ordered {

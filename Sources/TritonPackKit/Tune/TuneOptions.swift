@@ -45,7 +45,8 @@ public struct TuneOptions: Sendable {
         var sizes: [Int] = []
         if config.usesSequenceBatching && (dynamicBatching == true || maxBatchSizes != nil) {
             throw TritonPackError.usage(
-                "model '\(serving.model)' uses sequence batching: tune keeps its scheduler and max_batch_size and searches instances and concurrency only")
+                "model '\(serving.model)' uses sequence batching: tune keeps its scheduler and max_batch_size and searches instances and concurrency only"
+            )
         }
         if config.maxBatchSize > 0 && !config.usesSequenceBatching {
             if let pinned = maxBatchSizes {
@@ -69,7 +70,8 @@ public struct TuneOptions: Sendable {
         if dynamicBatching != false && !sizes.isEmpty { batching += delays.map { Optional($0) } }
         if batching.isEmpty {
             throw TritonPackError.usage(
-                "--dynamic-batching on: model '\(serving.model)' has max_batch_size 0 (it does not batch), so there is nothing to batch")
+                "--dynamic-batching on: model '\(serving.model)' has max_batch_size 0 (it does not batch), so there is nothing to batch"
+            )
         }
         return TuneSpace(
             instanceCounts: (instanceCounts ?? Self.defaultInstanceCounts).sorted(), kinds: kinds, maxBatchSizes: sizes,

@@ -32,7 +32,9 @@ struct TuneSearchStrategy {
             var sweeps: [ServingSettings: (score: TrialScore, concurrency: Int)] = [:]
             /// The best of `coordinates`' config over concurrencies, starting at index `start`: up
             /// while throughput grows, down while p99 is over the budget.
-            func sweep(_ coordinates: TuneSpace.Coordinates, from start: Int) async throws -> (score: TrialScore, concurrency: Int)? {
+            func sweep(_ coordinates: TuneSpace.Coordinates, from start: Int) async throws -> (
+                score: TrialScore, concurrency: Int
+            )? {
                 let settings = space.point(coordinates).settings
                 if let known = sweeps[settings] { return known }
                 var best: (score: TrialScore, concurrency: Int)?
@@ -44,8 +46,12 @@ struct TuneSearchStrategy {
                     at.values[TuneSpace.concurrencyAxis] = index
                     guard let value = try await score(space.point(at)) else { break }
                     if best == nil || value > best!.score { best = (value, index) }
+                    // Refused by lint, not loaded or answering wrong: so at every concurrency.
+                    if value.tier == 0 { break }
                     if direction == 0 { direction = value.eligibleTier || index == 0 ? 1 : -1 }
-                    if direction > 0 && (!value.eligibleTier || value.throughput < previousThroughput * (1 + saturation)) { break }
+                    if direction > 0 && (!value.eligibleTier || value.throughput < previousThroughput * (1 + saturation)) {
+                        break
+                    }
                     if direction < 0 && value.eligibleTier { break }
                     previousThroughput = value.throughput
                     index += direction

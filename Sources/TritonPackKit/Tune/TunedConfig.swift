@@ -22,7 +22,8 @@ extension Tuner {
     /// polling server reloads the model once; refused when the config changed since tune read it.
     public static func write(_ report: TuneReport, to location: String) async throws {
         guard let proposed = report.proposedConfig, let best = report.best else {
-            throw TritonPackError.refused(nil, "tune found no config to write: no trial was stable, correct and within the budget")
+            throw TritonPackError.refused(
+                nil, "tune found no config to write: no trial was stable, correct and within the budget")
         }
         let repository = try ModelRepository.named(location)
         try await RepositoryTransaction.run(in: repository, model: report.model) { transaction in
@@ -34,7 +35,8 @@ extension Tuner {
             transaction.setConfig(Data(proposed.utf8))
             transaction.record(
                 "tune", versions: [],
-                detail: "\(best.settings.label), measured \(String(format: "%.1f", best.throughput)) requests/s, p99 \(String(format: "%.2f", best.p99Milliseconds)) ms at concurrency \(best.concurrency)"
+                detail:
+                    "\(best.settings.label), measured \(String(format: "%.1f", best.throughput)) requests/s, p99 \(String(format: "%.2f", best.p99Milliseconds)) ms at concurrency \(best.concurrency)"
             )
         }
     }

@@ -31,7 +31,8 @@ public struct Tuner: Sendable {
         var report = TuneReport(
             model: model, device: plan.device, objective: options.objective, search: options.search,
             latencyBudgetMilliseconds: options.latencyBudgetMilliseconds, spaceSize: space.allPoints.count,
-            currentConfig: String(decoding: try ModelDirectory.local(model, in: options.serving.repository).configText ?? Data(), as: UTF8.self))
+            currentConfig: String(
+                decoding: try ModelDirectory.local(model, in: options.serving.repository).configText ?? Data(), as: UTF8.self))
         report.notes = plan.notes.filter { !$0.contains("--cpu") }
         if plan.config.wantsGPU && plan.gpus.isEmpty {
             report.notes.append("the config asks for KIND_GPU but this machine has no GPU: only KIND_CPU instances were measured")
