@@ -160,4 +160,34 @@ final class TuneServerTests: XCTestCase {
         let servers = try runProcess(URL(fileURLWithPath: "/usr/bin/pgrep"), ["-f", repository.path])
         XCTAssertEqual(servers.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "", "no tritonserver left running")
     }
+
+    /// A repository in a bucket: tune serves a local copy and --write publishes one config change
+    /// to the bucket, the rest of the config as it was.
+    func testWriteToABucketIsOneConfigChange() async throws {
+        let s3 = try await S3TestServer.shared()
+        let bucket = try await s3.makeBucket("tune")
+        let url = s3.url(bucket: bucket, prefix: "repo")
+        let (local, inputs, expected) = try batchCost()
+        // A bucket serves complete versions only: with its manifest, as pack and promote write it.
+        let version = local.appendingPathComponent("batch_cost/1")
+        try hashedManifest(of: version, model: "batch_cost", version: 1).encoded()
+            .write(to: version.appendingPathComponent(Manifest.fileName))
+        let (store, _) = try s3Repository(s3, url)
+        try await store.placeFolder(local.appendingPathComponent("batch_cost"), as: "batch_cost")
+        let outcome = try await tritonpackS3(
+            s3,
+            [
+                "tune", url, "--model", "batch_cost", "--inputs", inputs.path, "--expected", expected.path,
+                "--instance-count", "2", "--max-batch-size", "8", "--dynamic-batching", "on", "--queue-delay-us", "0",
+                "--concurrency", "8", "--window-ms", "300", "--write", "--format", "json",
+            ])
+        XCTAssertEqual(outcome.status, 0, outcome.stdout + outcome.stderr)
+        let config =
+            try await s3.client(url).get("repo/batch_cost/config.pbtxt").map { String(decoding: $0, as: UTF8.self) } ?? ""
+        XCTAssertTrue(config.contains("# A model whose cost is mostly per call"), config)
+        let parsed = try Inference_ModelConfig.parse(config).message
+        XCTAssertEqual(parsed.instanceGroup.map(\.count), [2])
+        XCTAssertTrue(parsed.usesDynamicBatching, config)
+        XCTAssertEqual(parsed.parameters["per_call_ms"]?.stringValue, "20")
+    }
 }
