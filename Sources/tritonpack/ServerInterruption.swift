@@ -28,10 +28,11 @@ final class ServerInterruption<Value: Sendable>: Sendable {
 
     func cancels(_ run: Task<Value, any Error>) { state.withLock { $0.run = run } }
 
-    /// Called once the server runs: it must not inherit ignored SIGINT and SIGTERM, so the
-    /// handlers go in only now.
+    /// Called once a server runs (each time one is started): it must not inherit ignored SIGINT
+    /// and SIGTERM, so the handlers go in only now, the first time.
     func serverStarted(_ server: TritonServer) {
         state.withLock { $0.server = server }
+        guard sources.isEmpty else { return }
         for signal in [SIGINT, SIGTERM] {
             Glibc.signal(signal, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signal, queue: queue)

@@ -109,6 +109,16 @@ struct TuneCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        do {
+            try await tune()
+        } catch let error as TritonPackError where format == .json {
+            try printJSON(JSONReport(ok: false, command: "tune", errors: ReportedProblem.all(error), payload: NoPayload()))
+            printError(errorText(error))
+            throw ReportedFailure(code: ExitStatus.code(for: error))
+        }
+    }
+
+    private func tune() async throws {
         var options = TuneOptions(serving: try serving.smokeOptions(model: model), location: repository)
         options.objective = objective
         options.search = search

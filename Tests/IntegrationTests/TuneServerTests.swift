@@ -190,4 +190,33 @@ final class TuneServerTests: XCTestCase {
         XCTAssertTrue(parsed.usesDynamicBatching, config)
         XCTAssertEqual(parsed.parameters["per_call_ms"]?.stringValue, "20")
     }
+
+    /// A candidate that takes the server down (its model kills the server's process group when
+    /// loaded with three instances): the trial says so, tune starts the server again and goes on.
+    func testAServerThatExitsDuringATrialIsStartedAgain() throws {
+        let (repository, inputs, expected) = try batchCost()
+        let model = repository.appendingPathComponent("batch_cost/1/model.py")
+        let source = try String(contentsOf: model, encoding: .utf8)
+        try source.replacingOccurrences(
+            of: "        parameters = json.loads(args[\"model_config\"]).get(\"parameters\", {})",
+            with: """
+                        config = json.loads(args["model_config"])
+                        if config["instance_group"][0]["count"] == 3:
+                            import os, signal
+                            os.killpg(os.getpgid(0), signal.SIGKILL)
+                        parameters = config.get("parameters", {})
+                """
+        ).write(to: model, atomically: true, encoding: .utf8)
+        let (status, report, output) = try tune([
+            repository.path, "--model", "batch_cost", "--inputs", inputs.path, "--expected", expected.path,
+            "--instance-count", "3,1", "--dynamic-batching", "off", "--concurrency", "2", "--search", "brute",
+            "--window-ms", "300",
+        ])
+        XCTAssertEqual(status, 0, output)
+        let three = try XCTUnwrap(trials(report).first { $0["instance_count"] as? Int == 3 }, output)
+        XCTAssertTrue(((three["problems"] as? [String]) ?? []).contains { $0.contains("tritonserver exited") }, output)
+        let best = try XCTUnwrap(report["best"] as? [String: Any], output)
+        XCTAssertEqual(best["instance_count"] as? Int, 1, output)
+        XCTAssertTrue(((report["notes"] as? [String]) ?? []).contains { $0.contains("started again") }, output)
+    }
 }

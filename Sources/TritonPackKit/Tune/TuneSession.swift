@@ -2,8 +2,9 @@ import Foundation
 import SwiftProtobuf
 
 /// The search on one running server: candidates linted, loaded with a config override, checked
-/// and timed. Used from one task.
-final class TuneSession {
+/// and timed. Used from one task at a time (`@unchecked`: `whileServing` runs its steps in a
+/// child task while the parent waits).
+final class TuneSession: @unchecked Sendable {
     private let options: TuneOptions
     private let smoke: SmokeTest
     private let server: TritonServer
@@ -50,10 +51,20 @@ final class TuneSession {
         try await InferenceClient.withClient(port: port, connections: 2, timeout: timeout) { client in
             try await server.waitUntilLive(client: client, timeout: timeout)
             let strategy = TuneSearchStrategy(space: space, search: options.search, maxTrials: options.maxTrials)
-            var trials: [TuneTrial] = []
+            var trials = report.trials
             defer { report.trials = trials }
+            // Trials of an earlier server (one that exited) count as measured.
+            let known = Dictionary(trials.map { (TunePoint(settings: $0.settings, concurrency: $0.concurrency), $0) }) { a, _ in a
+            }
             try await strategy.run { point in
-                let trial = try await self.trial(point, client: client)
+                if let trial = known[point] { return TrialScore(trial, objective: options.objective) }
+                let trial: TuneTrial
+                do {
+                    trial = try await self.trial(point, client: client)
+                } catch let exited as ServerExited {
+                    trials.append(exited.trial)
+                    throw exited
+                }
                 trials.append(trial)
                 progress(Self.describe(trial, number: trials.count))
                 return TrialScore(trial, objective: options.objective)
@@ -66,8 +77,32 @@ final class TuneSession {
         }
     }
 
-    /// One point: its config's verdict, then (for a config that loads and answers right) its timing.
+    /// The server exited during `trial`, which records it.
+    struct ServerExited: Error {
+        var trial: TuneTrial
+        var log: [String]
+    }
+
+    /// One point, or `ServerExited` when the server went away during it.
     func trial(_ point: TunePoint, client: InferenceClient) async throws -> TuneTrial {
+        do {
+            // The server's Python stubs inherit its sockets, so a request to a server that died can
+            // wait for its timeout: each step races the server's exit.
+            return try await SmokeTest.whileServing(server) { try await self.measuredTrial(point, client: client) }
+        } catch {
+            if Task.isCancelled || error is CancellationError { throw CancellationError() }
+            // A refused connection is often the first sign of a server going down: give it a moment.
+            for _ in 0..<20 where server.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+            guard !server.isRunning else { throw error }
+            var trial = TuneTrial(point)
+            let log = Array(server.errorLines().suffix(3))
+            trial.problems = ["tritonserver exited during this trial\(log.isEmpty ? "" : ": " + log.joined(separator: "; "))"]
+            throw ServerExited(trial: trial, log: log)
+        }
+    }
+
+    /// Its config's verdict, then (for a config that loads and answers right) its timing.
+    private func measuredTrial(_ point: TunePoint, client: InferenceClient) async throws -> TuneTrial {
         var trial = TuneTrial(point)
         let verdict = try await prepare(point.settings, client: client)
         trial.linted = verdict.linted
@@ -89,24 +124,26 @@ final class TuneSession {
                 )
             }
         } catch {
-            if Task.isCancelled || error is CancellationError { throw CancellationError() }
-            guard server.isRunning else {
-                throw TritonPackError.io(
-                    nil, "tritonserver exited during the search: \(server.errorLines().suffix(3).joined(separator: "; "))")
-            }
+            if Task.isCancelled || error is CancellationError || !server.isRunning { throw error }
             trial.problems.append("request failed: \(error)")
         }
         return trial
     }
 
-    /// Lints the candidate made from the user's config, loads the served form of it, checks one answer.
+    /// The verdict on `settings` (decided once), with the config loaded when it is usable.
     private func prepare(_ settings: ServingSettings, client: InferenceClient) async throws -> Verdict {
         if let known = verdicts[settings] {
             if known.usable && loaded != settings { try await load(settings, client: client) }
             return known
         }
+        let verdict = try await decide(settings, client: client)
+        verdicts[settings] = verdict
+        return verdict
+    }
+
+    /// Lints the candidate made from the user's config, loads the served form of it, checks one answer.
+    private func decide(_ settings: ServingSettings, client: InferenceClient) async throws -> Verdict {
         var verdict = Verdict()
-        defer { verdicts[settings] = verdict }
         let candidate = Array(settings.applied(to: userConfig).pbtxt.utf8)
         let lint = Linter(options: LintOptions(gpus: gpus)).lint(
             model: model, in: options.serving.repository, configText: candidate)
@@ -117,13 +154,19 @@ final class TuneSession {
         do {
             try await load(settings, client: client)
             verdict.loaded = true
-        } catch let error as TritonPackError {
+        } catch let error as TritonPackError where error.kind == .refused {
             verdict.problems.append(error.message)
             return verdict
         }
         let served = settings.applied(to: servedConfig)
-        let answer = try await client.infer(
-            model: model, version: options.serving.version, inputs: inputs, outputs: served.output.map(\.name))
+        let answer: [String: TensorData]
+        do {
+            answer = try await client.infer(
+                model: model, version: options.serving.version, inputs: inputs, outputs: served.output.map(\.name))
+        } catch let error as TritonPackError where server.isRunning {
+            verdict.problems.append("request failed: \(error.message)")
+            return verdict
+        }
         let checks = try smoke.check(answer, config: served, batch: inputs.first?.1.shape.first)
         verdict.problems += checks.flatMap { check in check.problems.map { "\(check.name): \($0)" } }
         verdict.correct = checks.allSatisfy(\.problems.isEmpty)

@@ -37,24 +37,41 @@ public struct Tuner: Sendable {
         if plan.config.wantsGPU && plan.gpus.isEmpty {
             report.notes.append("the config asks for KIND_GPU but this machine has no GPU: only KIND_CPU instances were measured")
         }
-        let server = try TritonServer(
-            executable: plan.executable, repository: plan.repository, log: work.appendingPathComponent("server.log"),
-            arguments: ["--model-control-mode=explicit", "--log-verbose=0", "--exit-timeout-secs=5"] + plan.serverArguments)
-        onServerStarted(server)
-        let session = TuneSession(
-            options: options, smoke: smoke, server: server, userConfig: plan.config, servedConfig: served, inputs: inputs,
-            gpus: plan.gpus.count, progress: progress)
-        let outcome: Result<Void, any Error>
-        do {
-            outcome = .success(try await session.search(space, into: &report))
-        } catch {
-            outcome = .failure(error)
-        }
-        await server.stop()
-        switch outcome {
-        case .success: break
-        case .failure(let error) where error is CancellationError || Task.isCancelled: report.interrupted = true
-        case .failure(let error): throw error
+        // A server that exits during a trial (a crashed Python stub takes it down) is started
+        // again, up to twice; the trials measured so far are kept and not measured again.
+        var restarts = 0
+        while true {
+            let server = try TritonServer(
+                executable: plan.executable, repository: plan.repository, log: work.appendingPathComponent("server.log"),
+                arguments: ["--model-control-mode=explicit", "--log-verbose=0", "--exit-timeout-secs=5"] + plan.serverArguments)
+            onServerStarted(server)
+            let session = TuneSession(
+                options: options, smoke: smoke, server: server, userConfig: plan.config, servedConfig: served, inputs: inputs,
+                gpus: plan.gpus.count, progress: progress)
+            let outcome: Result<Void, any Error>
+            do {
+                outcome = .success(try await session.search(space, into: &report))
+            } catch {
+                outcome = .failure(error)
+            }
+            await server.stop()
+            switch outcome {
+            case .success: break
+            case .failure(let error) where error is CancellationError || Task.isCancelled: report.interrupted = true
+            case .failure(let exited as TuneSession.ServerExited) where restarts < 2:
+                restarts += 1
+                report.notes.append(
+                    "tritonserver exited during trial \(report.trials.count) (\(exited.log.joined(separator: "; "))); started again, the trials before it kept"
+                )
+                progress(report.notes.last!)
+                continue
+            case .failure(let exited as TuneSession.ServerExited):
+                throw TritonPackError.io(
+                    nil, "tritonserver exited during the search three times; the last time: \(exited.log.joined(separator: "; "))"
+                )
+            case .failure(let error): throw error
+            }
+            break
         }
         report.seconds = Self.seconds(since: started)
         return report
