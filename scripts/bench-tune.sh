@@ -58,10 +58,10 @@ printf '  wall time: quick %.0f s, brute %.0f s\n' "$quick_s" "$brute_s"
 
 if [ -x "$python" ]; then
   "$bin" pack samples/oneflow/multi_io/model --repo "$repository" --name multi_io --no-sync >/dev/null
-  echo "multi_io through OneFlow's runtime (golden inputs checked), instances 1,2, concurrency 1,2,4,8:"
+  echo "multi_io through OneFlow's runtime (golden inputs checked), the default space:"
   golden=samples/oneflow/multi_io/golden
-  quick_s=$(tune "$repository" multi_io multi-quick --instance-count 1,2 --concurrency 1,2,4,8 --inputs $golden --expected $golden --search quick)
-  brute_s=$(tune "$repository" multi_io multi-brute --instance-count 1,2 --concurrency 1,2,4,8 --inputs $golden --expected $golden --search brute)
+  quick_s=$(tune "$repository" multi_io multi-quick --inputs $golden --expected $golden --search quick)
+  brute_s=$(tune "$repository" multi_io multi-brute --inputs $golden --expected $golden --search brute)
   summary multi-quick multi-brute
   printf '  wall time: quick %.0f s, brute %.0f s\n' "$quick_s" "$brute_s"
 else
@@ -106,7 +106,9 @@ YAML
   start=$(date +%s.%N)
   if PATH="$ma_bin:$PATH" "$ma_bin/model-analyzer" profile -f "$ma_work/config.yaml" >"$ma_work/log.txt" 2>&1; then
     end=$(date +%s.%N)
-    printf '  Model Analyzer: %.0f s; its summary: %s\n' "$(echo "$end - $start" | bc -l)" "$(grep -m1 -i 'best\|top' "$ma_work/log.txt" || echo 'see the log')"
+    printf '  Model Analyzer: %.0f s for %s configs; best %s\n' "$(echo "$end - $start" | bc -l)" \
+      "$(tail -n +2 "$ma_work/export/results/metrics-model-inference.csv" | grep -c .)" \
+      "$(sed -n 2p "$ma_work/export/results/metrics-model-inference.csv" | awk -F, '{printf "%s instances, max_batch_size %s, dynamic batching: %s req/s, p99 %s ms", $5, $6, $8, $9}')"
   else
     echo "  Model Analyzer did not complete here; the last lines of its log:"
     tail -5 "$ma_work/log.txt" | sed 's/^/    /'
