@@ -46,7 +46,7 @@ final class ImagePipelineTests: XCTestCase {
         XCTAssertEqual(pipeline?["version"] as? Int, 1)
         XCTAssertEqual(
             (pipeline?["models"] as? [[String: Any]])?.compactMap { $0["model"] as? String },
-            ["style_preprocess", "style", "style_postprocess", "style_image"])
+            ["style", "style_preprocess", "style_postprocess", "style_image"])
         // The ensemble pins version 1 of each step; the environment is the model's own archive, once.
         let ensemble = try String(contentsOf: repository.appendingPathComponent("style_image/config.pbtxt"), encoding: .utf8)
         XCTAssertEqual(ensemble.components(separatedBy: "model_version: 1").count - 1, 3, ensemble)
@@ -93,6 +93,152 @@ final class ImagePipelineTests: XCTestCase {
                 packageRoot.appendingPathComponent("runtime/pipeline").path, "127.0.0.1:\(port)",
             ])
         XCTAssertTrue(bad.stdout.contains("IMAGE is not a JPEG, PNG or WebP image"), bad.stdout + bad.stderr)
+    }
+
+    /// Width and height from a PNG's IHDR chunk.
+    func pngSize(_ file: URL) -> [Int]? {
+        guard let data = FileManager.default.contents(atPath: file.path), data.count > 24,
+            data.prefix(8) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        else { return nil }
+        func number(_ at: Int) -> Int { data[at..<at + 4].reduce(0) { $0 << 8 | Int($1) } }
+        return [number(16), number(20)]
+    }
+
+    /// A fresh unzip of the demo bundle of the style pipeline: run.sh starts the web app with a
+    /// Python that has nothing but its standard library (Debian's /usr/bin/python3, no numpy, no
+    /// Pillow); the client, the README's curl call and the web page in headless Chromium all get the
+    /// photo back styled at its size.
+    func testDemoBundleServesThePipelineWithTheStandardLibraryAndItsPageStylesAPhoto() throws {
+        let root = try temporaryDirectory(self)
+        let repository = root.appendingPathComponent("repository")
+        _ = try packPipeline(styleSample, name: "style_transfer", into: repository)
+        let archive = root.appendingPathComponent("demo.zip")
+        let bundled = try tritonpack("bundle", repository.path, "--out", archive.path)
+        XCTAssertEqual(bundled.status, 0, bundled.stderr)
+        let demo = root.appendingPathComponent("fresh")
+        let unzip = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["unzip", "-q", archive.path, "-d", demo.path])
+        XCTAssertEqual(unzip.status, 0, unzip.stderr)
+        let bare = URL(fileURLWithPath: "/usr/bin/python3")
+        let numpy = try runProcess(bare, ["-c", "import numpy"])
+        XCTAssertNotEqual(numpy.status, 0, "the bare Python must lack numpy for this test to mean anything")
+
+        let (httpPort, grpcPort, metricsPort, webPort) = (freePort(), freePort(), freePort(), freePort())
+        let run = try RunningDemo(
+            in: demo,
+            [
+                "--tritonserver", packageRoot.appendingPathComponent("scripts/tritonserver").path,
+                "--http-port", "\(httpPort)", "--grpc-port", "\(grpcPort)", "--metrics-port", "\(metricsPort)",
+                "--web-port", "\(webPort)", "--python", bare.path, "--timeout", "300",
+            ],
+            log: root.appendingPathComponent("run.log"), test: self)
+        XCTAssertTrue(run.waitUntilRunning(seconds: 400), "run.sh did not come up:\n\(run.text)")
+        guard run.process.isRunning else { return }
+        XCTAssertTrue(run.text.contains("run.sh: web app at http://"), run.text)
+        let photo = packageRoot.appendingPathComponent("samples/images/coffee.jpg")
+
+        // The client: bytes in, bytes out, the standard library alone.
+        let result = root.appendingPathComponent("result.png")
+        let client = try runProcess(
+            bare,
+            [
+                demo.appendingPathComponent("client/infer.py").path, "--url", "127.0.0.1:\(httpPort)", "--image", photo.path,
+                "--output", result.path,
+            ])
+        XCTAssertEqual(client.status, 0, client.stdout + client.stderr)
+        XCTAssertEqual(pngSize(result), [600, 400])
+
+        // The README's curl call, as written.
+        let readme = try String(contentsOf: demo.appendingPathComponent("README.md"), encoding: .utf8)
+        let curl = readme.components(separatedBy: "With `curl` alone (Triton's binary tensor extension):\n\n```sh\n")
+            .dropFirst().first?.components(separatedBy: "```").first
+        XCTAssertNotNil(curl, readme)
+        if let curl {
+            try FileManager.default.removeItem(at: result)
+            let script =
+                curl.replacingOccurrences(of: "photo=photo.jpg", with: "photo='\(photo.path)'")
+                .replacingOccurrences(of: "127.0.0.1:8000", with: "127.0.0.1:\(httpPort)")
+            let shell = try runProcess(URL(fileURLWithPath: "/bin/bash"), ["-c", "cd '\(root.path)' && set -e\n" + script])
+            XCTAssertEqual(shell.status, 0, shell.stdout + shell.stderr)
+            XCTAssertEqual(pngSize(root.appendingPathComponent("result.png")), [600, 400], script)
+        }
+
+        // The web page in headless Chromium.
+        let python = packageRoot.appendingPathComponent(".venv/bin/python")
+        let ready =
+            (try runProcess(python, ["-c", "import selenium"])).status == 0
+            && FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium")
+            && FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver")
+        if ready {
+            let artifacts = packageRoot.appendingPathComponent(".build/test-artifacts")
+            try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
+            let screenshot = artifacts.appendingPathComponent("pipeline-web-page.png")
+            try? FileManager.default.removeItem(at: screenshot)
+            let browser = try runProcess(
+                python,
+                [
+                    packageRoot.appendingPathComponent("Tests/Fixtures/browser/upload_pipeline_photo.py").path,
+                    "http://127.0.0.1:\(webPort)/", photo.path, screenshot.path,
+                ])
+            XCTAssertEqual(browser.status, 0, browser.stdout + browser.stderr)
+            XCTAssertTrue(browser.stdout.contains("\"size\": [600, 400]"), browser.stdout)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: screenshot.path), "no screenshot at \(screenshot.path)")
+        } else {
+            XCTAssertNil(ProcessInfo.processInfo.environment["CI"], "make setup installs chromium, chromium-driver and selenium")
+        }
+        XCTAssertTrue(run.terminate(seconds: 90), "run.sh did not stop within 90 s")
+    }
+
+    /// A classifier's pipeline (`--labels`): photos of a known colour, in each format the pipeline
+    /// takes, answered with the right labels, best first, k from the request.
+    func testClassifierPipelineReturnsTheRightTopKLabels() throws {
+        let work = try temporaryDirectory(self)
+        let backends = try stockBackends(in: work)
+        let repository = work.appendingPathComponent("repository")
+        let labels = packageRoot.appendingPathComponent("samples/oneflow/colour_classifier/labels.txt")
+        let json = try packPipeline(
+            "colour_classifier", name: "colours", into: repository, ["--labels", labels.path, "--top-k", "3"])
+        XCTAssertEqual((json["pipeline"] as? [String: Any])?["output"] as? String, "LABELS")
+        try assertLintFindsNothing(repository, backends: backends)
+        let server = try stockServer(
+            repository, backends: backends, log: work.appendingPathComponent("server.log"),
+            models: ["colours_preprocess", "colours", "colours_postprocess", "colours_image"])
+        defer { server.stop() }
+        guard let port = server.server.httpPort() else { return XCTFail("no HTTP port") }
+        let script = """
+            import io, json, sys
+            from PIL import Image
+            sys.path.insert(0, sys.argv[1])
+            import triton_image_request as t
+            answers = {}
+            for name, colour, kind, k in [("red", (230, 20, 30), "PNG", None), ("green", (10, 200, 40), "JPEG", 1),
+                                          ("blue", (20, 30, 220), "WEBP", 2), ("dark", (12, 10, 14), "PNG", 4)]:
+                out = io.BytesIO()
+                Image.new("RGB", (90, 60), colour).save(out, format=kind)
+                answers[name] = t.infer_labels(sys.argv[2], "colours_image", out.getvalue(), k)
+            print(json.dumps(answers))
+            """
+        let outcome = try runProcess(
+            try oneflowPython,
+            ["-c", script, packageRoot.appendingPathComponent("runtime/pipeline").path, "127.0.0.1:\(port)"])
+        XCTAssertEqual(outcome.status, 0, outcome.stdout + outcome.stderr)
+        let line = outcome.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        let answers = (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: [String]]) ?? [:]
+        func names(_ key: String) -> [String] {
+            (answers[key] ?? []).map { $0.split(separator: ":").last.map(String.init) ?? "" }
+        }
+        XCTAssertEqual(names("red").count, 3, line)  // --top-k 3 when the request names none
+        XCTAssertEqual(names("red").first, "red", line)
+        XCTAssertEqual(names("green"), ["green"], line)
+        XCTAssertEqual(names("blue").count, 2, line)
+        XCTAssertEqual(names("blue").first, "blue", line)
+        XCTAssertEqual(names("dark").count, 4, line)
+        XCTAssertEqual(names("dark").first, "dark", line)
+        // Scores are best first, and each names its index in labels.txt.
+        for (key, values) in answers {
+            let scores = values.compactMap { Double($0.split(separator: ":").first ?? "") }
+            XCTAssertEqual(scores, scores.sorted(by: >), key)
+            XCTAssertTrue(values.allSatisfy { $0.split(separator: ":").count == 3 }, key)
+        }
     }
 
     /// The Python steps' own tests, run without a server in the environment they run in on one.

@@ -125,8 +125,10 @@ public struct ImagePipeline: Sendable {
     public var preprocessName: String { model + Self.preprocessSuffix }
     public var postprocessName: String { model + Self.postprocessSuffix }
     public var ensembleName: String { model + Self.ensembleSuffix }
-    /// The four models, in the order they are written (the ensemble last).
-    public var models: [String] { [preprocessName, model, postprocessName, ensembleName] }
+    /// The four models, in the order they are written: the model first (the steps may name its
+    /// environment archive, which a polling server must find when it loads them), the steps, and
+    /// the ensemble last.
+    public var models: [String] { [model, preprocessName, postprocessName, ensembleName] }
     /// The ensemble's output: `OUTPUT_IMAGE`, or `LABELS` for a classifier. Not `IMAGE`: an
     /// ensemble tensor that is both the ensemble's input and a step's output feeds each answer
     /// back into the first step, and the request never ends (seen on 2.51).

@@ -346,6 +346,34 @@ def infer_labels(server, model, data, top_k=None, timeout=300):
     parameters = {"top_k": int(top_k)} if top_k else None
     return [value.decode() for value in infer(server, model, data, parameters, "LABELS", timeout)]
 
+
+def is_pipeline(model):
+    """Whether a model of a bundle's bundle.json is an image pipeline's ensemble (IMAGE in,
+    OUTPUT_IMAGE or LABELS out)."""
+    inputs = [(spec["name"], spec["datatype"]) for spec in model.get("inputs", [])]
+    outputs = [spec["name"] for spec in model.get("outputs", [])]
+    return model.get("backend") == "ensemble" and inputs == [("IMAGE", "BYTES")] and outputs[:1] in (
+        ["OUTPUT_IMAGE"], ["LABELS"])
+
+
+def find_pipeline(bundle, name):
+    """The pipeline for model `name` of a bundle (the model itself or `<name>_image`), or None."""
+    for model in bundle.get("models", []):
+        if model["name"] in (name, f"{name}_image") and is_pipeline(model):
+            return model
+    return None
+
+
+def image_format(data):
+    """JPEG, PNG or WEBP from an encoded image's first bytes (what the pipeline accepts), else None."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    return None
+
 """#####),
     ]
 }

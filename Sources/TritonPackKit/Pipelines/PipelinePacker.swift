@@ -96,8 +96,8 @@ public struct PipelinePackResult: Codable, Sendable, Equatable {
     public var models: [PackResult]
 }
 
-/// Packs a model and its pipeline as one version `V` of four models: the preprocessing step, the
-/// model and the postprocessing step first (each its own transaction, served beside the versions
+/// Packs a model and its pipeline as one version `V` of four models: the model, the preprocessing
+/// step and the postprocessing step first (each its own transaction, served beside the versions
 /// the ensemble pins now), then the ensemble's config pinning version `V` of each step, with its
 /// version `V`, in one publication. A polling server therefore switches every request from the
 /// old set to the new set at once. Every model and version is checked before anything is written.
@@ -132,7 +132,7 @@ public struct PipelinePacker: Sendable {
         var single = request
         single.version = version
         var results: [PackResult] = []
-        for packable in [steps.preprocess, model, steps.postprocess] {
+        for packable in [model, steps.preprocess, steps.postprocess] {
             results.append(try await Packer(single, onWait: onWait).pack(packable))
         }
         results.append(try await packEnsemble(pipeline, version: version))
