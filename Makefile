@@ -57,6 +57,7 @@ bench: setup
 	scripts/bench-oneflow.sh
 	scripts/bench-s3.sh
 	scripts/bench-rollout.sh
+	scripts/bench-pipeline.sh
 
 regenerate-proto:
 	scripts/regenerate-proto.sh
