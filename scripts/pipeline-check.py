@@ -5,6 +5,7 @@ the model run by OneFlow's own runtime (runtime/oneflow) on this machine.
 
 Usage (with the Python that has OneFlow, numpy and Pillow):
   pipeline-check.py HOST:PORT REPOSITORY NAME PHOTO [--version V] [--out DIR] [--format png|jpeg]
+  pipeline-check.py - REPOSITORY NAME PHOTO --version V --direct-only FILE   (no server: the expected image)
 
 Sends PHOTO's bytes to NAME_image (Triton's binary tensor extension, standard library only),
 decodes the answer, and prints JSON: the photo's and the answer's sizes, the share of pixels whose
@@ -36,12 +37,15 @@ def main():
     parser.add_argument("--version", default=None)
     parser.add_argument("--out", default=None)
     parser.add_argument("--format", default="png")
+    parser.add_argument("--direct-only", metavar="FILE",
+                        help="only compute the steps directly and write the image to FILE (SERVER is not asked)")
     args = parser.parse_args()
 
     with open(args.photo, "rb") as handle:
         data = handle.read()
-    answer = triton_image_request.infer_image(args.server, f"{args.name}_image", data, {"format": args.format})
-    served = np.asarray(Image.open(io.BytesIO(answer)).convert("RGB"))
+    if not args.direct_only:
+        answer = triton_image_request.infer_image(args.server, f"{args.name}_image", data, {"format": args.format})
+        served = np.asarray(Image.open(io.BytesIO(answer)).convert("RGB"))
 
     version = args.version or str(max(int(v) for v in os.listdir(os.path.join(args.repository, args.name)) if v.isdigit()))
     def settings(model):
@@ -57,6 +61,10 @@ def main():
     graph = oneflow_runner.SavedGraph(os.path.join(args.repository, args.name, version, "model"), batch_size=batch)
     direct = image_pipeline.reference(data, lambda array: graph.run([array])[0], pre, post, args.format)
     graph.close()
+    if args.direct_only:
+        with open(args.direct_only, "wb") as handle:
+            handle.write(direct)
+        return 0
     expected = np.asarray(Image.open(io.BytesIO(direct)).convert("RGB"))
     photo = Image.open(io.BytesIO(data))
     report = {"photo": [photo.width, photo.height], "served": [served.shape[1], served.shape[0]],

@@ -241,6 +241,86 @@ final class ImagePipelineTests: XCTestCase {
         }
     }
 
+    /// A new pipeline version promoted as a unit into a repository a server polls, with requests
+    /// in a loop throughout: every answer equals the old set's or the new set's answer computed
+    /// directly (version 2 has another model and another preprocessing scale, so any mix of the
+    /// two versions' steps gives a third picture), none fails, and once the new set answers the old
+    /// one never does again.
+    func testPromotingAPipelineUnderAPollingServerNeverServesAMixedSet() throws {
+        let work = try temporaryDirectory(self)
+        let backends = try stockBackends(in: work)
+        let staging = work.appendingPathComponent("staging")
+        let production = work.appendingPathComponent("production")
+        _ = try packPipeline(styleSample, name: "style", into: staging)
+        _ = try packPipeline("fast_neural_style", name: "style", into: staging, ["--image-scale", "1"])
+        let photo = packageRoot.appendingPathComponent("samples/images/coffee.jpg")
+        var expected: [String] = []
+        for version in 1...2 {
+            let file = work.appendingPathComponent("expected-\(version).png")
+            let direct = try runProcess(
+                try oneflowPython,
+                [
+                    packageRoot.appendingPathComponent("scripts/pipeline-check.py").path, "-", staging.path, "style", photo.path,
+                    "--version", String(version), "--direct-only", file.path,
+                ])
+            XCTAssertEqual(direct.status, 0, direct.stdout + direct.stderr)
+            expected.append(file.path)
+        }
+        try FileManager.default.createDirectory(at: production, withIntermediateDirectories: true)
+        func promote(_ version: Int) throws {
+            let outcome = try tritonpack(
+                "promote", "style", "--from", staging.path, "--to", production.path, "--model-version", String(version))
+            XCTAssertEqual(outcome.status, 0, outcome.stdout + outcome.stderr)
+        }
+        try promote(1)
+        try assertLintFindsNothing(production, backends: backends)
+        let server = try TritonProcess(
+            launcher: packageRoot.appendingPathComponent("scripts/tritonserver"), repository: production,
+            log: work.appendingPathComponent("server.log"), mode: "poll", autoComplete: true,
+            extraArguments: ["--repository-poll-secs=1", "--backend-directory", backends.path])
+        defer { server.stop() }
+        try server.waitUntilReady(timeout: 600)
+        try server.waitForModel("style_image", timeout: 300)
+        guard let port = server.server.httpPort() else { return XCTFail("no HTTP port") }
+
+        let stop = work.appendingPathComponent("stop")
+        let answers = work.appendingPathComponent("answers.json")
+        FileManager.default.createFile(atPath: answers.path, contents: nil)
+        let loop = Process()
+        loop.executableURL = try oneflowPython
+        loop.arguments =
+            [
+                packageRoot.appendingPathComponent("Tests/Fixtures/pipeline_request_loop.py").path, "127.0.0.1:\(port)",
+                "style_image", photo.path, stop.path,
+            ] + expected
+        loop.standardOutput = try FileHandle(forWritingTo: answers)
+        loop.standardError = FileHandle.nullDevice
+        try loop.run()
+        defer { if loop.isRunning { loop.terminate() } }
+        sleep(15)
+        try promote(2)
+        let promoted = try String(contentsOf: production.appendingPathComponent("style_image/config.pbtxt"), encoding: .utf8)
+        XCTAssertEqual(promoted.components(separatedBy: "model_version: 2").count - 1, 3, promoted)
+        let deadline = Date().addingTimeInterval(300)
+        // The server logs no version for a loaded model, but names the ensemble's old version it unloads.
+        while !server.logText().contains("successfully unloaded 'style_image' version 1") && Date() < deadline { sleep(1) }
+        sleep(10)
+        FileManager.default.createFile(atPath: stop.path, contents: nil)
+        loop.waitUntilExit()
+        let text = try String(contentsOf: answers, encoding: .utf8)
+        let report = (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:]
+        let served = report["answers"] as? [String] ?? []
+        XCTAssertEqual(report["failures"] as? [String], [], text)
+        XCTAssertEqual(report["unmatched"] as? Int, 0, text)
+        XCTAssertTrue(served.contains("1") && served.contains("2"), text)
+        if let first = served.firstIndex(of: "2") {
+            XCTAssertFalse(served[first...].contains("1"), "the old set answered after the new one: \(served)")
+        }
+        print(
+            "polling server: \(served.count) answers, \(served.filter { $0 == "1" }.count) from version 1 then \(served.filter { $0 == "2" }.count) from version 2"
+        )
+    }
+
     /// The Python steps' own tests, run without a server in the environment they run in on one.
     func testPipelineStepsPassTheirTestsWithoutAServer() throws {
         let outcome = try runProcess(
