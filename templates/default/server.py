@@ -30,7 +30,10 @@ from urllib.parse import parse_qs, urlparse
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "client"))
 import infer  # noqa: E402  (client/infer.py)
-import triton_image_request  # noqa: E402  (client/triton_image_request.py, standard library only)
+try:
+    import triton_image_request  # noqa: E402  (client/triton_image_request.py, in bundles with an image pipeline)
+except ImportError:
+    triton_image_request = None
 
 np = infer.np  # None without numpy: then only image pipelines are offered
 
@@ -42,6 +45,11 @@ STYLE = ("body{font-family:sans-serif;max-width:60em;margin:2em auto}td,th{paddi
 def page(title, body):
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>{body}</body></html>").encode("utf-8")
+
+
+def is_pipeline(model):
+    """Whether `model` is an image pipeline's ensemble (standard library only: bytes in, bytes out)."""
+    return triton_image_request is not None and triton_image_request.is_pipeline(model)
 
 
 def pipeline_form(model):
@@ -58,12 +66,12 @@ def pipeline_form(model):
 
 def form(bundle):
     parts = []
-    pipelines = [model for model in bundle["models"] if triton_image_request.is_pipeline(model)]
+    pipelines = [model for model in bundle["models"] if is_pipeline(model)]
     # A pipeline's own steps take tensors from the ensemble, not from people: not offered.
     steps = {pipeline["name"][:-len("_image")] + suffix for pipeline in pipelines if pipeline["name"].endswith("_image")
              for suffix in ("_preprocess", "_postprocess")}
     for model in pipelines + [model for model in bundle["models"] if model not in pipelines and model["name"] not in steps]:
-        if triton_image_request.is_pipeline(model):
+        if is_pipeline(model):
             parts.append(pipeline_form(model))
             continue
         if model["backend"] == "ensemble" and not model["inputs"]:
@@ -264,7 +272,7 @@ class Handler(BaseHTTPRequestHandler):
                 raise infer.InputError(f"upload of {length} bytes is over the {MAX_UPLOAD} byte limit")
             fields = parse_multipart(self.headers.get("Content-Type", ""), self.rfile.read(length))
             model = infer.find_model(self.bundle, (fields.get("model") or (None, b""))[1].decode() or None)
-            if triton_image_request.is_pipeline(model):
+            if is_pipeline(model):
                 result = run_pipeline(self.triton_url, model, fields)
                 if as_json:
                     self.send(200, json.dumps(pipeline_json(model, result)).encode(), "application/json")

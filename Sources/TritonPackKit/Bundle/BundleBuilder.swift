@@ -128,7 +128,9 @@ public struct BundleBuilder: Sendable {
         )
         .map { (path: $0.path, contents: Data($0.text.utf8), executable: false) }
         // The standard-library request an image pipeline takes, used by client/infer.py and server.py.
-        if let request = ImagePipelineFiles.files.first(where: { $0.path == Self.pipelineRequestFile }) {
+        if models.contains(where: BundleReadme.isPipeline),
+            let request = ImagePipelineFiles.files.first(where: { $0.path == Self.pipelineRequestFile })
+        {
             generated.append(("client/\(request.path)", Data(request.text.utf8), false))
         }
         for file in templateFiles {

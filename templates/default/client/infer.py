@@ -31,7 +31,10 @@ def missing(error):
 
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import triton_image_request  # noqa: E402  (standard library only: image pipelines need nothing else)
+try:
+    import triton_image_request  # noqa: E402  (standard library only; bundles with an image pipeline carry it)
+except ImportError:
+    triton_image_request = None
 
 try:
     import numpy as np
@@ -242,7 +245,7 @@ def main(argv=None):
     try:
         bundle = load_bundle()
         model = find_model(bundle, args.model)
-        pipeline = triton_image_request.find_pipeline(bundle, model["name"])
+        pipeline = triton_image_request.find_pipeline(bundle, model["name"]) if triton_image_request else None
         if args.image and pipeline is not None:
             return infer_pipeline(args, pipeline)
         if np is None:
