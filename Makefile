@@ -58,6 +58,7 @@ bench: setup
 	scripts/bench-s3.sh
 	scripts/bench-rollout.sh
 	scripts/bench-tune.sh
+	scripts/bench-pipeline.sh
 
 regenerate-proto:
 	scripts/regenerate-proto.sh

@@ -21,9 +21,11 @@ EMBEDDED = [
      "ONNXConverterFiles", "The OneFlow-to-ONNX converter and verifier, compiled in from `runtime/onnx`."),
     (os.path.join("runtime", "onnxruntime"), os.path.join("Sources", "TritonPackKit", "Runtimes", "ONNXRuntimeServingFiles.swift"),
      "ONNXRuntimeServingFiles", "The Python-backend model that runs model.onnx with onnxruntime, compiled in from `runtime/onnxruntime`."),
+    (os.path.join("runtime", "pipeline"), os.path.join("Sources", "TritonPackKit", "Pipelines", "ImagePipelineFiles.swift"),
+     "ImagePipelineFiles", "The image pipeline's Python-backend steps, compiled in from `runtime/pipeline`."),
 ]
 # Folders whose Python files alone are compiled in (their READMEs and test scripts stay on disk).
-PYTHON_ONLY = {os.path.join("runtime", "onnx")}
+PYTHON_ONLY = {os.path.join("runtime", "onnx"), os.path.join("runtime", "pipeline")}
 DELIMITER = "#####"
 
 
@@ -53,7 +55,7 @@ def embed(source_folder, target_file, type_name, summary):
         "    static let files: [File] = [",
     ]
     for relative, path in sorted(files(source)):
-        if source_folder in PYTHON_ONLY and not relative.endswith(".py"):
+        if source_folder in PYTHON_ONLY and (not relative.endswith(".py") or relative.startswith("test_")):
             continue
         with open(path, encoding="utf-8") as handle:
             text = handle.read()

@@ -17,7 +17,7 @@ smoke=1
 [ "${2:-}" = "--no-smoke" ] && smoke=0
 tritonpack=${TRITONPACK:-$root/.build/debug/tritonpack}
 venv_python=$root/.venv/bin/python
-sample=$root/samples/oneflow/fast_neural_style
+sample=$root/samples/oneflow/style_transfer
 model=fast_neural_style
 cd "$out"
 

@@ -16,6 +16,7 @@ struct PackCommand: AsyncParsableCommand {
               tritonpack pack samples/oneflow/fast_neural_style/model --repo model_repository
               tritonpack pack model.onnx --repo model_repository --name resnet --model-version 3
               tritonpack pack model.onnx --repo model_repository --link --format json
+              tritonpack pack samples/oneflow/style_transfer/model --repo model_repository --runtime oneflow-python --pipeline image
             """)
 
     @Argument(
@@ -32,6 +33,8 @@ struct PackCommand: AsyncParsableCommand {
     var modelVersion: Int64?
 
     @OptionGroup var flags: ConfigFlags
+
+    @OptionGroup var pipeline: PipelineFlags
 
     @Flag(help: "Replace an existing config.pbtxt whose inputs or outputs differ from the model's.")
     var updateConfig = false
@@ -56,8 +59,11 @@ struct PackCommand: AsyncParsableCommand {
     func run() async throws {
         Interruption.install()
         try await reportingFailures(format: format, command: "pack") {
-            let packable = try flags.packable(at: model, placeEnvironment: true, verbose: output.verbose) {
+            var packable = try flags.packable(at: model, placeEnvironment: true, verbose: output.verbose) {
                 output.warning("note: \($0)")
+            }
+            if pipeline.pipeline != nil {
+                return try await packPipeline(&packable)
             }
             let repository = try namedRepository(repo)
             let request = PackRequest(
@@ -90,6 +96,46 @@ struct PackCommand: AsyncParsableCommand {
             }
         }
     }
+}
+
+extension PackCommand {
+    /// `--pipeline image`: the model and its three pipeline models, the ensemble published last.
+    func packPipeline(_ packable: inout PackableModel) async throws {
+        let options = try flags.options(defaultName: packable.config.name)
+        let (plan, steps) = try ImagePipeline.prepare(
+            &packable, options: options, pipeline: pipeline.options, placeEnvironment: true
+        ) { output.warning("note: \($0)") }
+        let repository = try namedRepository(repo)
+        let request = PackRequest(
+            repository: repository, version: modelVersion, updateConfig: updateConfig, link: link,
+            lockTimeout: lockTimeout, durable: !noSync)
+        let model = packable
+        let result = try await output.withProgress("packing", json: format == .json) {
+            try await PipelinePacker(request, onWait: { printError($0) }).pack(model, pipeline: plan, steps: steps)
+        }
+        switch format {
+        case .json:
+            let main = result.models.first { $0.model == plan.model }!
+            try printJSON(
+                JSONReport(
+                    ok: true, command: "pack", warnings: [],
+                    payload: PipelinePayload(result: main, pipeline: result)))
+        case .text:
+            for packed in result.models {
+                print("packed \(packed.model) version \(packed.version) into \(packed.versionDirectory)")
+                output.detail("  config.pbtxt: \(packed.config.rawValue)")
+                for note in packed.notes { output.detail("  note: \(note)") }
+            }
+            print(
+                "pipeline \(result.ensemble): IMAGE (JPEG, PNG or WebP) -> \(result.output), pinned to version \(result.version) of \(plan.models.dropLast().joined(separator: ", "))"
+            )
+        }
+    }
+}
+
+struct PipelinePayload: Encodable {
+    var result: PackResult
+    var pipeline: PipelinePackResult
 }
 
 /// What a successful pack should not keep quiet about: a version the policy will not serve, and

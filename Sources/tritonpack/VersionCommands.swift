@@ -226,7 +226,7 @@ struct PromoteCommand: AsyncParsableCommand {
         commandName: "promote",
         abstract: "Copy one version of a model from one repository to another, behind gates (lint, manifest, signature).",
         discussion: """
-            The target's config is kept; a model new to the target gets the source's config.
+            The target's config is kept; a model new to the target gets the source's config. An image pipeline's ensemble (<name>_image from pack --pipeline image, or <name> when that ensemble exists) is promoted as a unit: the same version of the model and its two steps, then the ensemble's config pinning them, in one change.
 
             Examples:
               tritonpack promote resnet --from staging --to production
@@ -298,7 +298,19 @@ struct PromoteCommand: AsyncParsableCommand {
 extension PromoteCommand {
     /// Promotes between any two repositories, local or in S3.
     func promote() async throws -> PromotionResult {
-        try await Promoter(
+        let source = try namedRepository(from)
+        if source.store.localRoot != nil, try await ImagePipeline.units(named: model, in: source) != nil {
+            let results = try await PipelinePromoter(
+                name: model, source: source, target: try namedRepository(to), version: modelVersion,
+                targetVersion: targetVersion, allowBreaking: allowBreaking, lintOptions: LintOptions(gpus: gpus),
+                lockTimeout: lockTimeout
+            ).promote(onWait: { printError($0) })
+            for step in results.dropLast() where format == .text {
+                print("promoted \(step.model) version \(step.sourceVersion) to \(step.targetDirectory) (sha256:\(step.digest))")
+            }
+            return results.last!
+        }
+        return try await Promoter(
             name: model, source: try namedRepository(from), target: try namedRepository(to), version: modelVersion,
             targetVersion: targetVersion, allowBreaking: allowBreaking, lintOptions: LintOptions(gpus: gpus),
             lockTimeout: lockTimeout

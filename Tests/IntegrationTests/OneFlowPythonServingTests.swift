@@ -18,25 +18,6 @@ final class OneFlowPythonServingTests: XCTestCase {
 
     var venvPython: URL { packageRoot.appendingPathComponent(".venv/bin/python") }
 
-    /// A backend folder as a stock server has it, whose Python backend's own stub embeds Python 3.10.
-    func stockBackends(in folder: URL) throws -> URL {
-        let wheel = try runProcess(
-            venvPython, ["-c", "import pytriton, os; print(os.path.dirname(pytriton.__file__) + '/tritonserver')"]
-        ).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let source = URL(fileURLWithPath: wheel)
-        let python = folder.appendingPathComponent("backends/python")
-        try FileManager.default.createDirectory(at: python, withIntermediateDirectories: true)
-        for name in ["libtriton_python.so", "triton_python_backend_utils.py"] {
-            try FileManager.default.createSymbolicLink(
-                at: python.appendingPathComponent(name),
-                withDestinationURL: source.appendingPathComponent("backends/python/\(name)"))
-        }
-        try FileManager.default.copyItem(
-            at: source.appendingPathComponent("python_backend_stubs/3.10/triton_python_backend_stub"),
-            to: python.appendingPathComponent("triton_python_backend_stub"))
-        return folder.appendingPathComponent("backends")
-    }
-
     func signature(_ sample: String) throws -> (batch: Int, rows: Int) {
         let data = try Data(contentsOf: packageRoot.appendingPathComponent("samples/oneflow/\(sample)/signature.json"))
         let json = try JSONSerialization.jsonObject(with: data) as? [String: Any]
@@ -56,16 +37,6 @@ final class OneFlowPythonServingTests: XCTestCase {
             ["pack", packageRoot.appendingPathComponent("samples/oneflow/\(sample)/model").path, "--repo", repository.path]
                 + options + extra)
         XCTAssertEqual(outcome.status, 0, "\(sample): \(outcome.stdout)\(outcome.stderr)")
-    }
-
-    /// Starts a stock server on `repository` (every model loaded at start) and waits for `models`.
-    func stockServer(_ repository: URL, backends: URL, log: URL, models: [String]) throws -> TritonProcess {
-        let server = try TritonProcess(
-            launcher: packageRoot.appendingPathComponent("scripts/tritonserver"), repository: repository, log: log,
-            mode: "none", autoComplete: true, extraArguments: ["--backend-directory", backends.path])
-        try server.waitUntilReady(timeout: 600)
-        for model in models { try server.waitForModel(model, timeout: 300) }
-        return server
     }
 
     /// NVIDIA's client, 8 threads, every answer compared with the golden outputs.

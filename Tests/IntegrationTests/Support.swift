@@ -177,4 +177,33 @@ extension XCTestCase {
         print("\\n".join(problems))
         sys.exit(1 if problems else 0)
         """
+
+/// A backend folder as a stock server has it, whose Python backend's own stub embeds Python 3.10.
+func stockBackends(in folder: URL) throws -> URL {
+    let wheel = try runProcess(
+        packageRoot.appendingPathComponent(".venv/bin/python"),
+        ["-c", "import pytriton, os; print(os.path.dirname(pytriton.__file__) + '/tritonserver')"]
+    ).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    let source = URL(fileURLWithPath: wheel)
+    let python = folder.appendingPathComponent("backends/python")
+    try FileManager.default.createDirectory(at: python, withIntermediateDirectories: true)
+    for name in ["libtriton_python.so", "triton_python_backend_utils.py"] {
+        try FileManager.default.createSymbolicLink(
+            at: python.appendingPathComponent(name),
+            withDestinationURL: source.appendingPathComponent("backends/python/\(name)"))
+    }
+    try FileManager.default.copyItem(
+        at: source.appendingPathComponent("python_backend_stubs/3.10/triton_python_backend_stub"),
+        to: python.appendingPathComponent("triton_python_backend_stub"))
+    return folder.appendingPathComponent("backends")
+}
+
+/// Starts a stock server on `repository` (every model loaded at start) and waits for `models`.
+func stockServer(_ repository: URL, backends: URL, log: URL, models: [String]) throws -> TritonProcess {
+    let server = try TritonProcess(
+        launcher: packageRoot.appendingPathComponent("scripts/tritonserver"), repository: repository, log: log,
+        mode: "none", autoComplete: true, extraArguments: ["--backend-directory", backends.path])
+    try server.waitUntilReady(timeout: 600)
+    for model in models { try server.waitForModel(model, timeout: 300) }
+    return server
 }

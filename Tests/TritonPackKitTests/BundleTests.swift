@@ -441,12 +441,17 @@ final class BundleTests: XCTestCase {
             "templates/default changed: run `make templates` (scripts/embed-templates.py) to compile it in")
     }
 
-    /// The environment packer, the ONNX converter and the onnxruntime serving model, as compiled in.
+    /// The environment packer, the ONNX converter, the onnxruntime serving model and the image
+    /// pipeline's steps, as compiled in.
     func testTheCompiledInRuntimesAreTheirFolders() throws {
         let sets: [(String, [(path: String, text: String)], (String) -> Bool)] = [
             ("runtime/environment", EnvironmentPackerFiles.files.map { ($0.path, $0.text) }, { _ in true }),
             ("runtime/onnx", ONNXConverterFiles.files.map { ($0.path, $0.text) }, { $0.hasSuffix(".py") }),
             ("runtime/onnxruntime", ONNXRuntimeServingFiles.files.map { ($0.path, $0.text) }, { _ in true }),
+            (
+                "runtime/pipeline", ImagePipelineFiles.files.map { ($0.path, $0.text) },
+                { $0.hasSuffix(".py") && !$0.hasPrefix("test_") }
+            ),
         ]
         for (folder, files, embedded) in sets {
             let directory = packageRoot.appendingPathComponent(folder)

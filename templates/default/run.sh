@@ -248,7 +248,8 @@ fi
 say "serving with $runtime ($why)"
 
 # What the web app (server.py, client/infer.py) imports, checked now rather than at the first upload:
-# numpy and tritonclient.http always, Pillow when a model has image-shaped inputs or outputs.
+# numpy and tritonclient.http always, Pillow when a model has image-shaped inputs or outputs;
+# nothing beyond the standard library when the bundle has an image pipeline.
 web_missing=""
 if [ "$web" = 1 ]; then
   web_missing=$("$python" - "$here/bundle.json" <<'PY' 2>/dev/null || echo "numpy tritonclient[http] Pillow"
@@ -259,6 +260,9 @@ try:
         models = json.load(handle)["models"]
     if any(spec.get("image") for model in models for spec in model["inputs"] + model["outputs"]):
         needed["PIL"] = "Pillow"
+    if any(model["backend"] == "ensemble" and [(spec["name"], spec["datatype"]) for spec in model["inputs"]]
+           == [("IMAGE", "BYTES")] for model in models):
+        needed = {}  # an image pipeline's page needs the standard library alone; other forms say what they need
 except Exception:
     needed["PIL"] = "Pillow"
 missing = []

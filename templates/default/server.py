@@ -8,7 +8,9 @@ GET /            the upload form
 POST /infer      multipart form: "model", one file per input name, "random" (optional);
                  answers HTML, or JSON with "Accept: application/json" or ?format=json
 GET /health      200 once the app is up
-Only the Python standard library plus what client/infer.py needs.
+An image pipeline (`tritonpack pack --pipeline image`) needs only Python's standard library: the
+photo's bytes go to Triton as they are and the image (or labels) it returns is shown. Other models
+need what client/infer.py needs (numpy, tritonclient, Pillow); without them their forms say so.
 """
 import argparse
 import base64
@@ -28,8 +30,12 @@ from urllib.parse import parse_qs, urlparse
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "client"))
 import infer  # noqa: E402  (client/infer.py)
+try:
+    import triton_image_request  # noqa: E402  (client/triton_image_request.py, in bundles with an image pipeline)
+except ImportError:
+    triton_image_request = None
 
-import numpy as np  # noqa: E402
+np = infer.np  # None without numpy: then only image pipelines are offered
 
 MAX_UPLOAD = 256 << 20
 STYLE = ("body{font-family:sans-serif;max-width:60em;margin:2em auto}td,th{padding:.2em .6em;text-align:left}"
@@ -41,10 +47,38 @@ def page(title, body):
             f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>{body}</body></html>").encode("utf-8")
 
 
+def is_pipeline(model):
+    """Whether `model` is an image pipeline's ensemble (standard library only: bytes in, bytes out)."""
+    return triton_image_request is not None and triton_image_request.is_pipeline(model)
+
+
+def pipeline_form(model):
+    labels = model["outputs"][0]["name"] == "LABELS"
+    extra = ("<label> top <input type='number' name='top_k' value='5' min='1' style='width:4em'> labels</label> "
+             if labels else "")
+    return (f"<h2>{html.escape(model['name'])}</h2><p>image pipeline: a photo (JPEG, PNG or WebP) in, "
+            f"{'its labels' if labels else 'an image at the photo&#39;s size'} out</p>"
+            "<form method='post' action='/infer' enctype='multipart/form-data'>"
+            f"<input type='hidden' name='model' value='{html.escape(model['name'])}'>"
+            "<input type='file' name='IMAGE' accept='image/jpeg,image/png,image/webp'> "
+            f"{extra}<button type='submit'>Infer</button></form>")
+
+
 def form(bundle):
     parts = []
-    for model in bundle["models"]:
+    pipelines = [model for model in bundle["models"] if is_pipeline(model)]
+    # A pipeline's own steps take tensors from the ensemble, not from people: not offered.
+    steps = {pipeline["name"][:-len("_image")] + suffix for pipeline in pipelines if pipeline["name"].endswith("_image")
+             for suffix in ("_preprocess", "_postprocess")}
+    for model in pipelines + [model for model in bundle["models"] if model not in pipelines and model["name"] not in steps]:
+        if is_pipeline(model):
+            parts.append(pipeline_form(model))
+            continue
         if model["backend"] == "ensemble" and not model["inputs"]:
+            continue
+        if np is None:
+            parts.append(f"<h2>{html.escape(model['name'])}</h2><p>needs numpy, tritonclient and Pillow: "
+                         f"{html.escape(sys.executable)} -m pip install -r requirements.txt</p>")
             continue
         rows = []
         for spec in model["inputs"]:
@@ -71,6 +105,56 @@ def parse_multipart(content_type, body):
         if name:
             fields[name] = (part.get_filename(), part.get_payload(decode=True) or b"")
     return fields
+
+
+def run_pipeline(triton_url, model, fields):
+    """Sends the uploaded photo's bytes to the pipeline; returns an HTML body part or a JSON value."""
+    filename, data = fields.get("IMAGE", (None, b""))
+    if not data:
+        raise infer.InputError("choose a photo (JPEG, PNG or WebP) to upload")
+    started = time.perf_counter()
+    try:
+        if model["outputs"][0]["name"] == "LABELS":
+            top_k = (fields.get("top_k") or (None, b""))[1].decode() or None
+            result = {"labels": triton_image_request.infer_labels(triton_url, model["name"], data, top_k)}
+        else:
+            result = {"image": triton_image_request.infer_image(triton_url, model["name"], data, {"format": "png"})}
+    except triton_image_request.PipelineRequestError as error:
+        raise infer.InputError(str(error))
+    result["seconds"] = time.perf_counter() - started
+    result["original"] = data
+    return result
+
+
+def pipeline_html(model, result):
+    seconds = result["seconds"]
+    parts = [f"<p><a href='/'>back</a></p>",
+             f"<p id='latency'>Triton answered in <b>{seconds * 1000:.1f} ms</b> (request and response included).</p>"]
+    kind = (triton_image_request.image_format(result["original"]) or "png").lower()
+    original = f"data:image/{kind};base64," + base64.b64encode(result["original"]).decode()
+    if "image" in result:
+        styled = "data:image/png;base64," + base64.b64encode(result["image"]).decode()
+        parts.append(
+            "<div class='pair'>"
+            f"<figure><img id='original' alt='original' src='{original}'><figcaption>original</figcaption></figure>"
+            f"<figure><img id='result' alt='result' src='{styled}'><figcaption>result "
+            f"(<code>{html.escape(model['name'])}</code>)</figcaption></figure></div>"
+            f"<p><a download='result.png' href='{styled}'>download result.png</a></p>")
+    else:
+        rows = "".join(f"<tr><td>{html.escape(label.split(':', 2)[2])}</td><td>{html.escape(label.split(':', 2)[0])}</td></tr>"
+                       for label in result["labels"])
+        parts.append(f"<figure><img id='original' alt='original' src='{original}' style='max-width:20em'></figure>"
+                     f"<table id='labels'><tr><th>label</th><th>score</th></tr>{rows}</table>")
+    return page(f"{model['name']}: result", "".join(parts))
+
+
+def pipeline_json(model, result):
+    answer = {"model": model["name"], "latency_ms": round(result["seconds"] * 1000, 3)}
+    if "image" in result:
+        answer["image_png_base64"] = base64.b64encode(result["image"]).decode()
+    else:
+        answer["labels"] = result["labels"]
+    return answer
 
 
 def png_data_uri(image):
@@ -187,6 +271,17 @@ class Handler(BaseHTTPRequestHandler):
             if length > MAX_UPLOAD:
                 raise infer.InputError(f"upload of {length} bytes is over the {MAX_UPLOAD} byte limit")
             fields = parse_multipart(self.headers.get("Content-Type", ""), self.rfile.read(length))
+            model = infer.find_model(self.bundle, (fields.get("model") or (None, b""))[1].decode() or None)
+            if is_pipeline(model):
+                result = run_pipeline(self.triton_url, model, fields)
+                if as_json:
+                    self.send(200, json.dumps(pipeline_json(model, result)).encode(), "application/json")
+                else:
+                    self.send(200, pipeline_html(model, result), "text/html; charset=utf-8")
+                return
+            if np is None:
+                raise infer.InputError(f"{model['name']} needs numpy, tritonclient and Pillow: "
+                                       f"{sys.executable} -m pip install -r requirements.txt")
             model, outputs, seconds, originals = run_model(self.bundle, self.triton_url, fields)
         except infer.InputError as error:
             self.fail(400, str(error), as_json)

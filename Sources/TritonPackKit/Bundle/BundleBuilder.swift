@@ -127,6 +127,12 @@ public struct BundleBuilder: Sendable {
             for: selected.map(\.config).filter { $0.backend == OneFlowBackend.backendName }
         )
         .map { (path: $0.path, contents: Data($0.text.utf8), executable: false) }
+        // The standard-library request an image pipeline takes, used by client/infer.py and server.py.
+        if models.contains(where: BundleReadme.isPipeline),
+            let request = ImagePipelineFiles.files.first(where: { $0.path == Self.pipelineRequestFile })
+        {
+            generated.append(("client/\(request.path)", Data(request.text.utf8), false))
+        }
         for file in templateFiles {
             if file.path == BundleDescription.fileName
                 || reserved.contains(where: { file.path == $0 || file.path.hasPrefix($0 + "/") })
@@ -284,6 +290,8 @@ public struct BundleBuilder: Sendable {
             method: CompressionChoice.looksLikeText(bytes.prefix(CompressionChoice.sniffBytes)) ? .deflated : .stored)
     }
 
+    static let pipelineRequestFile = "triton_image_request.py"
+
     /// The values templates can use.
     static func placeholderValues(_ description: BundleDescription) -> [String: String] {
         [
@@ -291,6 +299,7 @@ public struct BundleBuilder: Sendable {
             "models": description.models.map(\.name).joined(separator: " "),
             "container_image": description.containerImage,
             "models_markdown": BundleReadme.modelsSection(description),
+            "pipelines_markdown": BundleReadme.pipelinesSection(description),
             "oneflow_models": description.models.filter { $0.backend == OneFlowBackend.backendName }.map(\.name)
                 .joined(separator: " "),
         ]

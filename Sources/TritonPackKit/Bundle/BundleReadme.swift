@@ -82,3 +82,55 @@ enum BundleReadme {
 extension String {
     fileprivate var capitalizedFirst: String { prefix(1).uppercased() + dropFirst() }
 }
+
+extension BundleReadme {
+    /// Whether a bundled model is an image pipeline's ensemble (`pack --pipeline image`).
+    static func isPipeline(_ model: BundleModel) -> Bool {
+        model.backend == "ensemble" && model.inputs.map(\.name) == ["IMAGE"] && model.inputs.first?.datatype == "BYTES"
+            && [ImagePipeline.imageOutput, "LABELS"].contains(model.outputs.first?.name ?? "")
+    }
+
+    /// How to call each image pipeline: the client, the web page, and `curl` with Triton's binary
+    /// tensor extension (a JSON header, then the tensor's bytes; a BYTES element is its length as 4
+    /// little-endian bytes, then the bytes). Empty without pipelines.
+    static func pipelinesSection(_ description: BundleDescription) -> String {
+        let pipelines = description.models.filter(isPipeline)
+        guard !pipelines.isEmpty else { return "" }
+        var lines = [
+            "## Image pipelines", "",
+            "These models take a photo's bytes (JPEG, PNG or WebP) and answer with an image at the photo's size (PNG, or JPEG with the request parameter `format` set to `jpeg`) or with labels; `client/infer.py --image` and the web page use them with Python's standard library alone.",
+            "",
+        ]
+        for model in pipelines {
+            let output = model.outputs.first?.name ?? ImagePipeline.imageOutput
+            lines.append("### `\(model.name)`")
+            lines.append("")
+            lines.append("```sh")
+            lines.append("python3 client/infer.py --model \(model.name) --image photo.jpg --output result.png")
+            lines.append("```")
+            lines.append("")
+            lines.append("With `curl` alone (Triton's binary tensor extension):")
+            lines.append("")
+            lines.append("```sh")
+            lines.append("photo=photo.jpg; n=$(stat -c %s \"$photo\")")
+            lines.append(
+                "header='{\"inputs\":[{\"name\":\"IMAGE\",\"shape\":[1],\"datatype\":\"BYTES\",\"parameters\":{\"binary_data_size\":'$((n + 4))'}}],\"outputs\":[{\"name\":\"\(output)\",\"parameters\":{\"binary_data\":true}}]}'"
+            )
+            lines.append(
+                "{ printf '%s' \"$header\"; printf \"$(printf '\\\\%03o' $((n & 255)) $((n >> 8 & 255)) $((n >> 16 & 255)) $((n >> 24 & 255)))\"; cat \"$photo\"; } >request.bin"
+            )
+            lines.append("curl -s -D answer.headers -o answer.bin -H 'Content-Type: application/octet-stream' \\")
+            lines.append("  -H \"Inference-Header-Content-Length: ${#header}\" --data-binary @request.bin \\")
+            lines.append("  http://127.0.0.1:8000/v2/models/\(model.name)/infer")
+            lines.append("skip=$(tr -d '\\r' <answer.headers | sed -n 's/^[Ii]nference-[Hh]eader-[Cc]ontent-[Ll]ength: *//p')")
+            if output == "LABELS" {
+                lines.append("tail -c +$((skip + 1)) answer.bin | tr -c '[:print:]' '\\n'   # <score>:<index>:<label> each")
+            } else {
+                lines.append("tail -c +$((skip + 5)) answer.bin >result.png")
+            }
+            lines.append("```")
+            lines.append("")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

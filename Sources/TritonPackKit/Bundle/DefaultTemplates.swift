@@ -20,7 +20,7 @@ and puts a small web app in front of them. It was made by `tritonpack bundle`.
 | `model_repository/` | the Triton model repository (one folder per model, with `config.pbtxt`) |
 | `run.sh` | starts Triton on `model_repository/`, waits until it is ready, then starts the web app |
 | `server.py` | the web app: upload inputs, run the model, see the outputs |
-| `client/infer.py` | a command-line client (tritonclient over HTTP, binary tensors) |
+| `client/infer.py` | a command-line client (tritonclient over HTTP, binary tensors; for image pipelines Python's standard library alone, `client/triton_image_request.py`) |
 | `bundle.json` | the models' inputs and outputs, read by the scripts |
 | `oneflow_runtime/` | (OneFlow models only) OneFlow's own runtime as a Triton Python-backend model, and the configs `run.sh` uses where no `oneflow` backend is at hand |
 | `requirements.txt` | the Python packages the client and the web app need |
@@ -60,6 +60,8 @@ python3 client/infer.py --image photo.jpg      # image models: writes result.jpg
 The web page takes an image (or `.npy` files), shows the original and the result side by side with
 the time Triton took, and shows errors on the page.
 
+@@pipelines_markdown@@
+
 ## Models
 
 @@models_markdown@@
@@ -79,7 +81,10 @@ as .npy files, and image-shaped outputs also as .png.
     python3 client/infer.py --model MODEL --input NAME=FILE [--input NAME=FILE ...] [--out DIR]
 
 `--image` feeds the model's image input and writes its image output to result.jpg (and the raw
-tensor beside it, result.npy), as in OneFlow's deployment guide.
+tensor beside it, result.npy), as in OneFlow's deployment guide. When the bundle has the model's
+image pipeline (`<model>_image`, from `tritonpack pack --pipeline image`), `--image` sends the
+file's bytes to it and writes the image it returns (at the photo's size; JPEG for a .jpg output,
+else PNG), or prints its labels, with Python's standard library alone.
 """
 import argparse
 import json
@@ -95,14 +100,21 @@ def missing(error):
             f"{os.path.basename(sys.executable)} -m pip install -r {os.path.normpath(REQUIREMENTS)}")
 
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+try:
+    import triton_image_request  # noqa: E402  (standard library only; bundles with an image pipeline carry it)
+except ImportError:
+    triton_image_request = None
+
 try:
     import numpy as np
-except ImportError as _error:
-    sys.exit(missing(_error))
+except ImportError as _error:  # only a model without a pipeline needs numpy
+    np = None
+    NUMPY_MISSING = _error
 
 BUNDLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "bundle.json")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
-NUMPY_TYPES = {
+NUMPY_TYPES = {} if np is None else {
     "BOOL": np.bool_, "UINT8": np.uint8, "UINT16": np.uint16, "UINT32": np.uint32, "UINT64": np.uint64,
     "INT8": np.int8, "INT16": np.int16, "INT32": np.int32, "INT64": np.int64,
     "FP16": np.float16, "FP32": np.float32, "FP64": np.float64, "BYTES": np.object_,
@@ -263,6 +275,28 @@ def write_outputs(model, outputs, directory, scale=255.0):
     return written
 
 
+def infer_pipeline(args, pipeline):
+    """--image through the bundle's image pipeline: bytes in, bytes (or labels) out."""
+    if not os.path.isfile(args.image):
+        raise InputError(f"{args.image}: no such file")
+    with open(args.image, "rb") as handle:
+        data = handle.read()
+    try:
+        if pipeline["outputs"][0]["name"] == "LABELS":
+            for label in triton_image_request.infer_labels(args.url, pipeline["name"], data, args.top_k):
+                print(label)
+            return 0
+        image_format = "jpeg" if os.path.splitext(args.output)[1].lower() in (".jpg", ".jpeg") else "png"
+        answer = triton_image_request.infer_image(args.url, pipeline["name"], data, {"format": image_format})
+    except Exception as error:  # the server's refusal, or no server
+        print(f"infer.py: request to {args.url} for {pipeline['name']} failed: {error}", file=sys.stderr)
+        return 1
+    with open(args.output, "wb") as handle:
+        handle.write(answer)
+    print(args.output)
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Send one request to a model of this bundle.")
     parser.add_argument("--url", default=os.environ.get("TRITON_URL", "localhost:8000"), help="Triton's HTTP address")
@@ -275,11 +309,18 @@ def main(argv=None):
     parser.add_argument("--image", help="an image for the model's image input (writes --output)")
     parser.add_argument("--output", default="result.jpg",
                         help="with --image: the image output's file (default result.jpg; the tensor goes beside it as .npy)")
+    parser.add_argument("--top-k", type=int, help="with --image and a classifier's pipeline: how many labels")
     parser.add_argument("files", nargs="*", help="input files in config order (instead of --input)")
     args = parser.parse_args(argv)
     try:
         bundle = load_bundle()
         model = find_model(bundle, args.model)
+        pipeline = triton_image_request.find_pipeline(bundle, model["name"]) if triton_image_request else None
+        if args.image and pipeline is not None:
+            return infer_pipeline(args, pipeline)
+        if np is None:
+            print(missing(NUMPY_MISSING), file=sys.stderr)
+            return 2
         if model["backend"] == "ensemble" and not model["inputs"]:
             raise InputError(f"{model['name']} declares no inputs")
         files = {}
@@ -592,7 +633,8 @@ fi
 say "serving with $runtime ($why)"
 
 # What the web app (server.py, client/infer.py) imports, checked now rather than at the first upload:
-# numpy and tritonclient.http always, Pillow when a model has image-shaped inputs or outputs.
+# numpy and tritonclient.http always, Pillow when a model has image-shaped inputs or outputs;
+# nothing beyond the standard library when the bundle has an image pipeline.
 web_missing=""
 if [ "$web" = 1 ]; then
   web_missing=$("$python" - "$here/bundle.json" <<'PY' 2>/dev/null || echo "numpy tritonclient[http] Pillow"
@@ -603,6 +645,9 @@ try:
         models = json.load(handle)["models"]
     if any(spec.get("image") for model in models for spec in model["inputs"] + model["outputs"]):
         needed["PIL"] = "Pillow"
+    if any(model["backend"] == "ensemble" and [(spec["name"], spec["datatype"]) for spec in model["inputs"]]
+           == [("IMAGE", "BYTES")] for model in models):
+        needed = {}  # an image pipeline's page needs the standard library alone; other forms say what they need
 except Exception:
     needed["PIL"] = "Pillow"
 missing = []
@@ -813,7 +858,9 @@ GET /            the upload form
 POST /infer      multipart form: "model", one file per input name, "random" (optional);
                  answers HTML, or JSON with "Accept: application/json" or ?format=json
 GET /health      200 once the app is up
-Only the Python standard library plus what client/infer.py needs.
+An image pipeline (`tritonpack pack --pipeline image`) needs only Python's standard library: the
+photo's bytes go to Triton as they are and the image (or labels) it returns is shown. Other models
+need what client/infer.py needs (numpy, tritonclient, Pillow); without them their forms say so.
 """
 import argparse
 import base64
@@ -833,8 +880,12 @@ from urllib.parse import parse_qs, urlparse
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "client"))
 import infer  # noqa: E402  (client/infer.py)
+try:
+    import triton_image_request  # noqa: E402  (client/triton_image_request.py, in bundles with an image pipeline)
+except ImportError:
+    triton_image_request = None
 
-import numpy as np  # noqa: E402
+np = infer.np  # None without numpy: then only image pipelines are offered
 
 MAX_UPLOAD = 256 << 20
 STYLE = ("body{font-family:sans-serif;max-width:60em;margin:2em auto}td,th{padding:.2em .6em;text-align:left}"
@@ -846,10 +897,38 @@ def page(title, body):
             f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>{body}</body></html>").encode("utf-8")
 
 
+def is_pipeline(model):
+    """Whether `model` is an image pipeline's ensemble (standard library only: bytes in, bytes out)."""
+    return triton_image_request is not None and triton_image_request.is_pipeline(model)
+
+
+def pipeline_form(model):
+    labels = model["outputs"][0]["name"] == "LABELS"
+    extra = ("<label> top <input type='number' name='top_k' value='5' min='1' style='width:4em'> labels</label> "
+             if labels else "")
+    return (f"<h2>{html.escape(model['name'])}</h2><p>image pipeline: a photo (JPEG, PNG or WebP) in, "
+            f"{'its labels' if labels else 'an image at the photo&#39;s size'} out</p>"
+            "<form method='post' action='/infer' enctype='multipart/form-data'>"
+            f"<input type='hidden' name='model' value='{html.escape(model['name'])}'>"
+            "<input type='file' name='IMAGE' accept='image/jpeg,image/png,image/webp'> "
+            f"{extra}<button type='submit'>Infer</button></form>")
+
+
 def form(bundle):
     parts = []
-    for model in bundle["models"]:
+    pipelines = [model for model in bundle["models"] if is_pipeline(model)]
+    # A pipeline's own steps take tensors from the ensemble, not from people: not offered.
+    steps = {pipeline["name"][:-len("_image")] + suffix for pipeline in pipelines if pipeline["name"].endswith("_image")
+             for suffix in ("_preprocess", "_postprocess")}
+    for model in pipelines + [model for model in bundle["models"] if model not in pipelines and model["name"] not in steps]:
+        if is_pipeline(model):
+            parts.append(pipeline_form(model))
+            continue
         if model["backend"] == "ensemble" and not model["inputs"]:
+            continue
+        if np is None:
+            parts.append(f"<h2>{html.escape(model['name'])}</h2><p>needs numpy, tritonclient and Pillow: "
+                         f"{html.escape(sys.executable)} -m pip install -r requirements.txt</p>")
             continue
         rows = []
         for spec in model["inputs"]:
@@ -876,6 +955,56 @@ def parse_multipart(content_type, body):
         if name:
             fields[name] = (part.get_filename(), part.get_payload(decode=True) or b"")
     return fields
+
+
+def run_pipeline(triton_url, model, fields):
+    """Sends the uploaded photo's bytes to the pipeline; returns an HTML body part or a JSON value."""
+    filename, data = fields.get("IMAGE", (None, b""))
+    if not data:
+        raise infer.InputError("choose a photo (JPEG, PNG or WebP) to upload")
+    started = time.perf_counter()
+    try:
+        if model["outputs"][0]["name"] == "LABELS":
+            top_k = (fields.get("top_k") or (None, b""))[1].decode() or None
+            result = {"labels": triton_image_request.infer_labels(triton_url, model["name"], data, top_k)}
+        else:
+            result = {"image": triton_image_request.infer_image(triton_url, model["name"], data, {"format": "png"})}
+    except triton_image_request.PipelineRequestError as error:
+        raise infer.InputError(str(error))
+    result["seconds"] = time.perf_counter() - started
+    result["original"] = data
+    return result
+
+
+def pipeline_html(model, result):
+    seconds = result["seconds"]
+    parts = [f"<p><a href='/'>back</a></p>",
+             f"<p id='latency'>Triton answered in <b>{seconds * 1000:.1f} ms</b> (request and response included).</p>"]
+    kind = (triton_image_request.image_format(result["original"]) or "png").lower()
+    original = f"data:image/{kind};base64," + base64.b64encode(result["original"]).decode()
+    if "image" in result:
+        styled = "data:image/png;base64," + base64.b64encode(result["image"]).decode()
+        parts.append(
+            "<div class='pair'>"
+            f"<figure><img id='original' alt='original' src='{original}'><figcaption>original</figcaption></figure>"
+            f"<figure><img id='result' alt='result' src='{styled}'><figcaption>result "
+            f"(<code>{html.escape(model['name'])}</code>)</figcaption></figure></div>"
+            f"<p><a download='result.png' href='{styled}'>download result.png</a></p>")
+    else:
+        rows = "".join(f"<tr><td>{html.escape(label.split(':', 2)[2])}</td><td>{html.escape(label.split(':', 2)[0])}</td></tr>"
+                       for label in result["labels"])
+        parts.append(f"<figure><img id='original' alt='original' src='{original}' style='max-width:20em'></figure>"
+                     f"<table id='labels'><tr><th>label</th><th>score</th></tr>{rows}</table>")
+    return page(f"{model['name']}: result", "".join(parts))
+
+
+def pipeline_json(model, result):
+    answer = {"model": model["name"], "latency_ms": round(result["seconds"] * 1000, 3)}
+    if "image" in result:
+        answer["image_png_base64"] = base64.b64encode(result["image"]).decode()
+    else:
+        answer["labels"] = result["labels"]
+    return answer
 
 
 def png_data_uri(image):
@@ -992,6 +1121,17 @@ class Handler(BaseHTTPRequestHandler):
             if length > MAX_UPLOAD:
                 raise infer.InputError(f"upload of {length} bytes is over the {MAX_UPLOAD} byte limit")
             fields = parse_multipart(self.headers.get("Content-Type", ""), self.rfile.read(length))
+            model = infer.find_model(self.bundle, (fields.get("model") or (None, b""))[1].decode() or None)
+            if is_pipeline(model):
+                result = run_pipeline(self.triton_url, model, fields)
+                if as_json:
+                    self.send(200, json.dumps(pipeline_json(model, result)).encode(), "application/json")
+                else:
+                    self.send(200, pipeline_html(model, result), "text/html; charset=utf-8")
+                return
+            if np is None:
+                raise infer.InputError(f"{model['name']} needs numpy, tritonclient and Pillow: "
+                                       f"{sys.executable} -m pip install -r requirements.txt")
             model, outputs, seconds, originals = run_model(self.bundle, self.triton_url, fields)
         except infer.InputError as error:
             self.fail(400, str(error), as_json)

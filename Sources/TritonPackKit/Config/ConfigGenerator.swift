@@ -6,6 +6,8 @@ public enum ConfigGenerator {
         case .oneflow where options.runtime == .oneflowPython: try oneflowPython(model.signature, options: options)
         case .oneflow: try oneflow(model.signature, options: options)
         case .onnx: try onnx(model, options: options)
+        case .pipeline:
+            throw TritonPackError.usage("a pipeline's models are generated with the model they wrap (pack --pipeline image)")
         }
     }
 

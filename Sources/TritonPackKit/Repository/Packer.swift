@@ -105,6 +105,8 @@ public struct PackableModel: Sendable {
                     convertedFrom: description.signature, report: report, batchable: batchable, options: options))
             packable.conversion = report
             return packable
+        case (.pipeline, _):
+            throw TritonPackError.usage("\(url.path): a pipeline's models are generated with the model they wrap")
         case (.onnx, let runtime):
             throw TritonPackError.usage(
                 "--runtime \(runtime.rawValue) serves saved OneFlow graphs; \(url.path) is an ONNX model, served by onnxruntime")

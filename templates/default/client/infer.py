@@ -11,7 +11,10 @@ as .npy files, and image-shaped outputs also as .png.
     python3 client/infer.py --model MODEL --input NAME=FILE [--input NAME=FILE ...] [--out DIR]
 
 `--image` feeds the model's image input and writes its image output to result.jpg (and the raw
-tensor beside it, result.npy), as in OneFlow's deployment guide.
+tensor beside it, result.npy), as in OneFlow's deployment guide. When the bundle has the model's
+image pipeline (`<model>_image`, from `tritonpack pack --pipeline image`), `--image` sends the
+file's bytes to it and writes the image it returns (at the photo's size; JPEG for a .jpg output,
+else PNG), or prints its labels, with Python's standard library alone.
 """
 import argparse
 import json
@@ -27,14 +30,21 @@ def missing(error):
             f"{os.path.basename(sys.executable)} -m pip install -r {os.path.normpath(REQUIREMENTS)}")
 
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+try:
+    import triton_image_request  # noqa: E402  (standard library only; bundles with an image pipeline carry it)
+except ImportError:
+    triton_image_request = None
+
 try:
     import numpy as np
-except ImportError as _error:
-    sys.exit(missing(_error))
+except ImportError as _error:  # only a model without a pipeline needs numpy
+    np = None
+    NUMPY_MISSING = _error
 
 BUNDLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "bundle.json")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
-NUMPY_TYPES = {
+NUMPY_TYPES = {} if np is None else {
     "BOOL": np.bool_, "UINT8": np.uint8, "UINT16": np.uint16, "UINT32": np.uint32, "UINT64": np.uint64,
     "INT8": np.int8, "INT16": np.int16, "INT32": np.int32, "INT64": np.int64,
     "FP16": np.float16, "FP32": np.float32, "FP64": np.float64, "BYTES": np.object_,
@@ -195,6 +205,28 @@ def write_outputs(model, outputs, directory, scale=255.0):
     return written
 
 
+def infer_pipeline(args, pipeline):
+    """--image through the bundle's image pipeline: bytes in, bytes (or labels) out."""
+    if not os.path.isfile(args.image):
+        raise InputError(f"{args.image}: no such file")
+    with open(args.image, "rb") as handle:
+        data = handle.read()
+    try:
+        if pipeline["outputs"][0]["name"] == "LABELS":
+            for label in triton_image_request.infer_labels(args.url, pipeline["name"], data, args.top_k):
+                print(label)
+            return 0
+        image_format = "jpeg" if os.path.splitext(args.output)[1].lower() in (".jpg", ".jpeg") else "png"
+        answer = triton_image_request.infer_image(args.url, pipeline["name"], data, {"format": image_format})
+    except Exception as error:  # the server's refusal, or no server
+        print(f"infer.py: request to {args.url} for {pipeline['name']} failed: {error}", file=sys.stderr)
+        return 1
+    with open(args.output, "wb") as handle:
+        handle.write(answer)
+    print(args.output)
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Send one request to a model of this bundle.")
     parser.add_argument("--url", default=os.environ.get("TRITON_URL", "localhost:8000"), help="Triton's HTTP address")
@@ -207,11 +239,18 @@ def main(argv=None):
     parser.add_argument("--image", help="an image for the model's image input (writes --output)")
     parser.add_argument("--output", default="result.jpg",
                         help="with --image: the image output's file (default result.jpg; the tensor goes beside it as .npy)")
+    parser.add_argument("--top-k", type=int, help="with --image and a classifier's pipeline: how many labels")
     parser.add_argument("files", nargs="*", help="input files in config order (instead of --input)")
     args = parser.parse_args(argv)
     try:
         bundle = load_bundle()
         model = find_model(bundle, args.model)
+        pipeline = triton_image_request.find_pipeline(bundle, model["name"]) if triton_image_request else None
+        if args.image and pipeline is not None:
+            return infer_pipeline(args, pipeline)
+        if np is None:
+            print(missing(NUMPY_MISSING), file=sys.stderr)
+            return 2
         if model["backend"] == "ensemble" and not model["inputs"]:
             raise InputError(f"{model['name']} declares no inputs")
         files = {}
