@@ -177,6 +177,7 @@ extension XCTestCase {
         print("\\n".join(problems))
         sys.exit(1 if problems else 0)
         """
+}
 
 /// A backend folder as a stock server has it, whose Python backend's own stub embeds Python 3.10.
 func stockBackends(in folder: URL) throws -> URL {
