@@ -198,6 +198,24 @@ final class ListeningSocketsTests: XCTestCase {
         XCTAssertEqual(ListeningSockets.loopbackPorts(inTable: table, inodes: []), [])
     }
 
+    /// The gRPC endpoint of a smoke server listens on 127.0.0.2: its row is told apart by address.
+    func testASecondLoopbackAddressIsToldApart() {
+        let grpc =
+            table
+            + "\n   4: 0200007F:A001 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 745600 1 0 100 0 0 10 0"
+        XCTAssertEqual(ListeningSockets.loopbackPorts(inTable: grpc, inodes: [745206, 745600]), [0x9769])
+        XCTAssertEqual(ListeningSockets.loopbackPorts(inTable: grpc, inodes: [745206, 745600], address: "127.0.0.2"), [0xA001])
+        // gRPC core listens on an IPv6 socket with the v4-mapped address (a row of net/tcp6).
+        let tcp6 = """
+              sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+               0: 0000000000000000FFFF00000200007F:B543 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 3971722 1 0 100 0 0 10 0
+               1: 00000000000000000000000000000000:46CC 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 3935761 1 0 100 0 0 10 0
+            """
+        XCTAssertEqual(
+            ListeningSockets.loopbackPorts(inTable: tcp6, inodes: [3_971_722, 3_935_761], address: "127.0.0.2"), [0xB543])
+        XCTAssertEqual(ListeningSockets.loopbackPorts(inTable: tcp6, inodes: [3_971_722, 3_935_761]), [])
+    }
+
     /// A socket listening on 127.0.0.1 at a port the kernel picks, and that port.
     private func listeningSocket() -> (fd: Int32, port: Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
