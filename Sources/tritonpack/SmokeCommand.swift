@@ -78,6 +78,8 @@ struct SmokeCommand: AsyncParsableCommand {
               tritonpack smoke model_repository --model resnet
               tritonpack smoke model_repository --model resnet --inputs golden/in --expected golden/out --cpu
               tritonpack smoke model_repository --model resnet --requests 1000 --concurrency 4 --format junit > smoke.xml
+              tritonpack smoke model_repository --model resnet --protocol grpc --requests 1000 --concurrency 8
+              tritonpack smoke model_repository --model streamer --protocol grpc --expected golden/responses --inputs golden/in
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, junit }
@@ -97,8 +99,24 @@ struct SmokeCommand: AsyncParsableCommand {
     @Option(help: "A folder of <name>.npy or INPUT_<k>.npy inputs (default: seeded synthetic data).", transform: nonEmptyPath)
     var inputs: String?
 
-    @Option(help: "A folder of <name>.npy or OUTPUT_<k>.npy expected outputs.", transform: nonEmptyPath)
+    @Option(
+        help: ArgumentHelp(
+            "A folder of <name>.npy or OUTPUT_<k>.npy expected outputs.",
+            discussion:
+                "For a decoupled model, a folder of one folder per response, named 0, 1, 2, ... in the order the responses arrive, each holding that response's expected outputs; the model must send as many responses as there are folders."
+        ), transform: nonEmptyPath)
     var expected: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "http or grpc: how the checked and timed requests reach the server.",
+            discussion:
+                "grpc speaks KServe v2 gRPC (GRPCInferenceService, raw tensor contents) to a gRPC endpoint the server binds on a loopback port of its own; a decoupled model's responses are streamed (ModelStreamInfer) up to the final one. A decoupled model needs grpc. Loading the model and reading its statistics go over HTTP either way."
+        ))
+    var `protocol`: ServingProtocol = .http
+
+    @Option(help: "For a decoupled model (--protocol grpc): how many responses each request must get.")
+    var responses: Int?
 
     @Option(help: "Relative tolerance.")
     var rtol: Double = 1e-3
@@ -149,6 +167,7 @@ struct SmokeCommand: AsyncParsableCommand {
     func validate() throws {
         if requests < 1 { throw ValidationError("--requests must be >= 1") }
         if concurrency < 1 { throw ValidationError("--concurrency must be >= 1") }
+        if let responses, responses < 0 { throw ValidationError("--responses must be >= 0") }
         if rtol < 0 || atol < 0 { throw ValidationError("tolerances must be >= 0") }
         if model.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("the model name is empty") }
     }
@@ -208,6 +227,8 @@ struct SmokeCommand: AsyncParsableCommand {
         options.runtime = runtime
         options.oneflowPython = oneflowPython
         options.serverLog = serverLog.map { URL(fileURLWithPath: $0) }
+        options.protocol = `protocol`
+        options.responses = responses
         for item in shape {
             let parts = item.split(separator: "=", maxSplits: 1)
             guard parts.count == 2 else { throw ValidationError("--shape '\(item)' is not NAME=D,D,...") }
@@ -243,9 +264,11 @@ struct SmokeCommand: AsyncParsableCommand {
     func text(_ report: SmokeReport) -> String {
         var lines = ["smoke \(report.model) on \(report.device): \(report.passed ? "PASSED" : "FAILED")"]
         if let runtime = report.runtime { lines.append("  runtime: \(runtime.name) (\(runtime.reason))") }
+        if report.protocol != .http { lines.append("  protocol: \(report.protocol.rawValue)") }
+        if let responses = report.responses { lines.append("  responses: \(responses) to the checked request") }
         for note in report.notes { lines.append("  note: \(note)") }
         for output in report.outputs {
-            var line = "  \(output.name): \(output.dataType ?? "?") \(output.shape.map { "\($0)" } ?? "")"
+            var line = "  \(output.label): \(output.dataType ?? "?") \(output.shape.map { "\($0)" } ?? "")"
             if let error = output.maxAbsoluteError {
                 line += String(format: ", max abs error %.3g, max rel error %.3g", error, output.maxRelativeError ?? 0)
             }
@@ -271,3 +294,4 @@ struct SmokeCommand: AsyncParsableCommand {
 }
 
 extension SmokeRuntime: ExpressibleByArgument {}
+extension ServingProtocol: ExpressibleByArgument {}
