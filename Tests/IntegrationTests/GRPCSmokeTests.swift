@@ -94,7 +94,8 @@ final class GRPCSmokeTests: XCTestCase {
         XCTAssertEqual(packed.status, 0, packed.stdout + packed.stderr)
         let golden = packageRoot.appendingPathComponent("samples/oneflow/tiny_mlp/golden")
         let (outcome, json) = try smoke(
-            repository, "tiny_mlp", ["--protocol", "grpc", "--inputs", golden.path, "--expected", golden.path, "--format", "json"])
+            repository, "tiny_mlp",
+            ["--protocol", "grpc", "--inputs", golden.path, "--expected", golden.path, "--format", "json"])
         XCTAssertEqual(outcome.status, 0, outcome.stdout + outcome.stderr)
         XCTAssertEqual((json["runtime"] as? [String: Any])?["name"] as? String, "oneflow-python")
         XCTAssertEqual((json["outputs"] as? [[String: Any]])?.first?["mismatches"] as? Int, 0)
@@ -103,9 +104,10 @@ final class GRPCSmokeTests: XCTestCase {
         let wrong = try temporaryDirectory(self).appendingPathComponent("wrong")
         try FileManager.default.createDirectory(at: wrong, withIntermediateDirectories: true)
         var tensor = try NPY.read(golden.appendingPathComponent("OUTPUT_0.npy"))
-        tensor.bytes = Data(tensor.bytes.withUnsafeBytes { raw in
-            raw.bindMemory(to: Float.self).map { $0 + 1 }.withUnsafeBytes { Array($0) }
-        })
+        tensor.bytes = Data(
+            tensor.bytes.withUnsafeBytes { raw in
+                raw.bindMemory(to: Float.self).map { $0 + 1 }.withUnsafeBytes { Array($0) }
+            })
         try NPY.write(tensor, to: wrong.appendingPathComponent("OUTPUT_0.npy"))
         let (failed, report) = try smoke(
             repository, "tiny_mlp", ["--protocol", "grpc", "--inputs", golden.path, "--expected", wrong.path, "--format", "json"])

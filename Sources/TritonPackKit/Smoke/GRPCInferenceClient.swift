@@ -151,21 +151,6 @@ final class GRPCInferenceClient: Sendable {
         _ = try await Self.stream(client, request: request, options: options(), address: address)
     }
 
-    /// Triton's statistics of `model`: inferences, executions, and the average compute time (µs).
-    func statistics(model: String, version: Int64?) async throws -> (inferences: Int, executions: Int, computeMicroseconds: Double?)? {
-        var request = Inference_ModelStatisticsRequest()
-        request.name = model
-        request.version = version.map(String.init) ?? ""
-        let response: Inference_ModelStatisticsResponse = try await unary(
-            Service.Method.ModelStatistics.descriptor, request) { $0 }
-        guard let stats = response.modelStats.first else { return nil }
-        let compute = stats.inferenceStats.computeInfer
-        return (
-            Int(stats.inferenceCount), Int(stats.executionCount),
-            compute.count > 0 ? Double(compute.ns) / Double(compute.count) / 1000 : nil
-        )
-    }
-
     private func unary<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message, T: Sendable>(
         _ descriptor: MethodDescriptor, _ request: Request, within: TimeInterval? = nil,
         _ transform: @escaping @Sendable (Response) throws -> T
@@ -250,7 +235,8 @@ enum GRPCMessageLimit {
     static func failure(_ message: String, clientSide: Bool = false) -> TritonPackError? {
         let lowered = message.lowercased()
         let server = lowered.contains("byte size limit")
-        let client = clientSide && (lowered.contains("exceeds") || lowered.contains("too large") || lowered.contains("larger than"))
+        let client =
+            clientSide && (lowered.contains("exceeds") || lowered.contains("too large") || lowered.contains("larger than"))
         guard server || client else { return nil }
         let size = message.split(separator: " ").compactMap { Int($0) }.first { $0 > bytes }
         return TritonPackError.io(
