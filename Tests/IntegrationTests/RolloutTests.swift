@@ -216,6 +216,13 @@ final class RolloutTests: XCTestCase {
         try process.waitUntilReady(timeout: 120)
         try process.waitForModel("scaler", timeout: 120)
         let server = ["--server", "http://127.0.0.1:\(http)", "--metrics", "http://127.0.0.1:\(metrics)", "--protocol", "grpc"]
+        // The memory check reads the metrics, whose memory gauges are 0 until the server's first poll.
+        for _ in 0..<60 {
+            let text = try runProcess(
+                URL(fileURLWithPath: "/usr/bin/env"), ["curl", "-s", "http://127.0.0.1:\(metrics)/metrics"])
+            if let free = TritonControl.freeMemory(in: text.stdout).cpu, free > 0 { break }
+            Thread.sleep(forTimeInterval: 0.5)
+        }
 
         let (outcome, json) = try rollout(
             ["rollout", "scaler", "--repo", repository.path, "--model-version", "2", "--grpc-server", "127.0.0.1:\(grpcPort)"]

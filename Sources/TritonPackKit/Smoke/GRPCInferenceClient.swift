@@ -6,10 +6,11 @@ import NIOCore
 import NIOPosix
 import SwiftProtobuf
 
-/// Triton's KServe v2 `GRPCInferenceService` over grpc-swift 2: one client, one HTTP/2 connection
-/// (NIO Posix transport, plaintext, pick-first), optionally on one given event loop. Every call
-/// has a deadline (`timeout`, or a shorter `within`), and cancelling the calling task cancels the
-/// call in flight. Messages may be as large as Triton allows (`GRPCMessageLimit`).
+/// Triton's KServe v2 `GRPCInferenceService` over grpc-swift 2, for the checked requests and the
+/// rollout's checks: one client, one HTTP/2 connection (NIO Posix transport, plaintext,
+/// pick-first). Every call has a deadline (`timeout`, or a shorter `within`), and cancelling the
+/// calling task cancels the call in flight. Messages may be as large as Triton allows
+/// (`GRPCMessageLimit`). The timed loop sends over `GRPCWireConnection`.
 final class GRPCInferenceClient: Sendable {
     typealias Service = Inference_GRPCInferenceService
 
@@ -19,9 +20,8 @@ final class GRPCInferenceClient: Sendable {
     private let client: GRPCClient<HTTP2ClientTransport.Posix>
     private let connections: Task<Void, Never>
 
-    /// A client of `host:port` (an IPv4 address or a name); with `loop`, its connection lives on
-    /// that event loop (the timed loop pins each task and its connection to one loop).
-    init(host: String, port: Int, timeout: TimeInterval, loop: (any EventLoop)? = nil) throws {
+    /// A client of `host:port` (an IPv4 address or a name).
+    init(host: String, port: Int, timeout: TimeInterval) throws {
         address = "\(host):\(port)"
         self.timeout = timeout
         let target: any ResolvableTarget =
@@ -35,7 +35,7 @@ final class GRPCInferenceClient: Sendable {
                     // A refused connection is retried soon, as the HTTP client's pool does.
                     config.backoff = .init(initial: .milliseconds(50), max: .seconds(1), multiplier: 1.6, jitter: 0.2)
                 },
-                eventLoopGroup: loop ?? MultiThreadedEventLoopGroup.singleton)
+                eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
         } catch {
             throw TritonPackError.usage("cannot use \(host):\(port) as a gRPC address: \(error)")
         }
@@ -131,26 +131,6 @@ final class GRPCInferenceClient: Sendable {
         }
     }
 
-    /// The timed loop's call: a request serialized once (`bytes`), sent as it is; the answer is
-    /// not decoded (the checked requests compared answers), a status other than OK fails.
-    func inferPrepared(_ bytes: [UInt8]) async throws {
-        let options = options()
-        do {
-            _ = try await client.unary(
-                request: ClientRequest(message: bytes), descriptor: Service.Method.ModelInfer.descriptor,
-                serializer: PreparedSerializer(), deserializer: UndecodedDeserializer(), options: options
-            ) { response in try response.message }
-        } catch {
-            throw Self.translate(error, address: address, timeout: options.timeout)
-        }
-    }
-
-    /// The timed loop's call for a decoupled model: one request on a stream of its own (of the
-    /// same connection), answered when its final response arrives.
-    func streamPrepared(_ request: Inference_ModelInferRequest) async throws {
-        _ = try await Self.stream(client, request: request, options: options(), address: address)
-    }
-
     private func unary<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message, T: Sendable>(
         _ descriptor: MethodDescriptor, _ request: Request, within: TimeInterval? = nil,
         _ transform: @escaping @Sendable (Response) throws -> T
@@ -189,18 +169,6 @@ final class GRPCInferenceClient: Sendable {
             }
             return TritonPackError.io(nil, "gRPC \(String(describing: error.code)): \(error.message)")
         }
-    }
-}
-
-/// A message serialized before the clock starts, copied into the transport's bytes as it is.
-private struct PreparedSerializer: MessageSerializer {
-    func serialize<Bytes: GRPCContiguousBytes>(_ message: [UInt8]) throws -> Bytes { Bytes(message) }
-}
-
-/// A response the timed loop does not read: only its size.
-private struct UndecodedDeserializer: MessageDeserializer {
-    func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> Int {
-        serializedMessageBytes.withUnsafeBytes { $0.count }
     }
 }
 

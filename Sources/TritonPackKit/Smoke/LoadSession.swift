@@ -37,8 +37,8 @@ final class LoadSession: Sendable {
     static var defaultLoops: [any EventLoop] { Array(MultiThreadedEventLoopGroup.singleton.makeIterator()) }
 
     /// `concurrency` connections to `endpoint`, over its protocol, spread over `loops`: keep-alive
-    /// HTTP/1.1 connections (`TimedConnection`) or gRPC clients of one HTTP/2 connection each
-    /// (`GRPCTimedConnection`), every one sending `request`. The one way smoke and tune open a session.
+    /// HTTP/1.1 connections (`TimedConnection`) or HTTP/2 connections speaking gRPC
+    /// (`GRPCWireConnection`), every one sending `request`. The one way smoke and tune open a session.
     static func open(
         _ endpoint: InferenceEndpoint, request: InferenceRequest, concurrency: Int, timeout: TimeInterval,
         loops: [any EventLoop] = defaultLoops
@@ -53,7 +53,7 @@ final class LoadSession: Sendable {
             }
         case .grpc:
             return try await open(count: concurrency, loops: loops) { loop in
-                try await GRPCTimedConnection.connect(
+                try await GRPCWireConnection.connect(
                     host: endpoint.host, port: endpoint.port, on: loop, request: request, timeout: timeout)
             }
         }

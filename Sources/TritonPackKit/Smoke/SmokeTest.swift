@@ -251,11 +251,8 @@ public struct SmokeTest: Sendable {
             let elapsed = clock.duration(to: .now)
             return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         }
-        let ports = try await server.waitUntilListening(timeout: options.timeout, grpc: options.protocol == .grpc)
-        let endpoint =
-            ports.grpc.map { InferenceEndpoint(.grpc, host: TritonServer.grpcAddress, port: $0) }
-            ?? InferenceEndpoint(.http, port: ports.http)
-        return try await InferenceClient.withClient(port: ports.http, connections: 1, timeout: options.timeout) { client in
+        let (endpoint, httpPort) = try await server.waitForEndpoint(options.protocol, timeout: options.timeout)
+        return try await InferenceClient.withClient(port: httpPort, connections: 1, timeout: options.timeout) { client in
             try await server.waitUntilLive(client: client, timeout: options.timeout)
             let load: InferenceClient.Response
             do {

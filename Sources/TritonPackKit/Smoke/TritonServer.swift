@@ -90,6 +90,18 @@ public final class TritonServer: Sendable {
         throw TritonPackError.io(nil, "tritonserver not listening after \(Int(timeout)) s")
     }
 
+    /// Where the server answers inference requests over `protocol` (gRPC: a server started with
+    /// `grpc`), once it listens, and its HTTP port (model control and statistics are HTTP calls).
+    func waitForEndpoint(_ protocol: ServingProtocol, timeout: TimeInterval) async throws
+        -> (endpoint: InferenceEndpoint, httpPort: Int)
+    {
+        let ports = try await waitUntilListening(timeout: timeout, grpc: `protocol` == .grpc)
+        let endpoint =
+            ports.grpc.map { InferenceEndpoint(.grpc, host: Self.grpcAddress, port: $0) }
+            ?? InferenceEndpoint(.http, port: ports.http)
+        return (endpoint, ports.http)
+    }
+
     func waitUntilLive(client: InferenceClient, timeout: TimeInterval) async throws {
         let deadline = ContinuousClock.now + .seconds(timeout)
         while ContinuousClock.now < deadline {
