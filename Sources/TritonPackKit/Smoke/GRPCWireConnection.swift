@@ -169,7 +169,7 @@ private final class GRPCCallHandler: ChannelInboundHandler, @unchecked Sendable 
     private func verifiedBody() -> Result<Void, any Error> {
         guard streamed else { return .success(()) }
         var rest = body
-        while rest.readableBytes >= 5, let _ = rest.readInteger(as: UInt8.self), let length = rest.readInteger(as: UInt32.self),
+        while rest.readableBytes >= 5, rest.readInteger(as: UInt8.self) != nil, let length = rest.readInteger(as: UInt32.self),
             let bytes = rest.readBytes(length: Int(length))
         {
             guard let message = try? Inference_ModelStreamInferResponse(serializedBytes: bytes) else {
