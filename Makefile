@@ -53,6 +53,7 @@ bench: setup
 	scripts/bench-lint.sh
 	scripts/bench-onnx.sh
 	scripts/bench-smoke.sh
+	scripts/bench-grpc.sh
 	scripts/bench-bundle.sh
 	scripts/bench-oneflow.sh
 	scripts/bench-s3.sh

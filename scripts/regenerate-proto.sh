@@ -1,20 +1,33 @@
 #!/usr/bin/env bash
 # Regenerates the committed code derived from proto/*.proto:
 #   Sources/TritonPackKit/Generated/*.pb.swift   (swift-protobuf message types)
+#   Sources/TritonPackKit/Generated/grpc_service.grpc.swift (grpc-swift 2 client of GRPCInferenceService)
 #   Sources/CProtobufBridge/descriptor_set.inc  (the descriptor set the C++ parser builds its pool from)
-# Needs protoc (Debian: protobuf-compiler) and protoc-gen-swift built from the same swift-protobuf
-# version Package.swift names (PROTOC_GEN_SWIFT=/path/to/protoc-gen-swift, or on PATH).
+# Needs protoc (Debian: protobuf-compiler, which scripts/setup.sh installs) and the plugins built from
+# the package versions Package.swift names: protoc-gen-swift (swift-protobuf) and
+# protoc-gen-grpc-swift-2 (grpc-swift-protobuf). PROTOC_GEN_SWIFT and PROTOC_GEN_GRPC_SWIFT name
+# them; otherwise they are built once into .build-protoc (a scratch folder git ignores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-plugin=${PROTOC_GEN_SWIFT:-$(command -v protoc-gen-swift || true)}
-if [ -z "$plugin" ]; then
-  echo "regenerate-proto: protoc-gen-swift not found; build it from swift-protobuf and set PROTOC_GEN_SWIFT" >&2
-  exit 2
+command -v protoc >/dev/null || { echo "regenerate-proto: protoc not found (apt-get install protobuf-compiler)" >&2; exit 2; }
+plugins=.build-protoc
+if [ -z "${PROTOC_GEN_SWIFT:-}" ] || [ -z "${PROTOC_GEN_GRPC_SWIFT:-}" ]; then
+  for product in protoc-gen-swift protoc-gen-grpc-swift-2; do
+    [ -x "$plugins/debug/$product" ] || swift build --scratch-path "$plugins" --product "$product"
+  done
 fi
+swift_plugin=${PROTOC_GEN_SWIFT:-$plugins/debug/protoc-gen-swift}
+grpc_plugin=${PROTOC_GEN_GRPC_SWIFT:-$plugins/debug/protoc-gen-grpc-swift-2}
 out=Sources/TritonPackKit/Generated
 mkdir -p "$out"
-protoc --plugin=protoc-gen-swift="$plugin" --swift_opt=Visibility=Public \
+protoc --plugin=protoc-gen-swift="$swift_plugin" --swift_opt=Visibility=Public \
   --swift_out="$out" -I proto proto/model_config.proto proto/oneflow_variable_meta.proto
+# The service's messages; the ModelConfig it imports is the one generated above (same module).
+protoc --plugin=protoc-gen-swift="$swift_plugin" --swift_opt=Visibility=Internal \
+  --swift_out="$out" -I proto proto/grpc_service.proto
+protoc --plugin=protoc-gen-grpc-swift="$grpc_plugin" \
+  --grpc-swift_opt=Visibility=Internal,Server=false,Client=true \
+  --grpc-swift_out="$out" -I proto proto/grpc_service.proto
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 protoc --descriptor_set_out="$tmp" -I proto proto/model_config.proto proto/oneflow_variable_meta.proto

@@ -9,7 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libprotobuf-dev protobuf-compiler libzip-dev libonnx-dev libonnx-testdata zip unzip chromium chromium-driver iproute2)
+# libb64-0d: perf_analyzer (the gRPC benchmark's baseline) links it.
+packages=(libprotobuf-dev protobuf-compiler libzip-dev libonnx-dev libonnx-testdata zip unzip chromium chromium-driver iproute2
+  libb64-0d)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
@@ -43,6 +45,16 @@ target="$site/tritonserver/backends/python/triton_python_backend_stub"
 if [ ! -x "$target" ]; then
   [ -x "$stub" ] || { echo "setup: no Python backend stub for Python $pyver in the wheel" >&2; exit 1; }
   cp "$stub" "$target"
+fi
+# perf_analyzer 2.51 (tritonclient 2.51.0's wheel ships it; it links libcudart, even without a GPU),
+# the baseline of scripts/bench-grpc.sh: in a folder of its own, so that the venv's tritonclient stays.
+perf_analyzer_version=2.51.0
+if [ ! -x .venv/perf-analyzer/bin/perf_analyzer ] ||
+  [ "$(cat .venv/perf-analyzer/VERSION 2>/dev/null)" != "$perf_analyzer_version" ]; then
+  echo "setup: installing perf_analyzer $perf_analyzer_version into .venv/perf-analyzer"
+  .venv/bin/pip install -q --disable-pip-version-check --no-deps --upgrade --target .venv/perf-analyzer \
+    "tritonclient==$perf_analyzer_version" "nvidia-cuda-runtime-cu12==12.9.79"
+  echo "$perf_analyzer_version" > .venv/perf-analyzer/VERSION
 fi
 scripts/setup-oneflow.sh
 scripts/setup-s3.sh

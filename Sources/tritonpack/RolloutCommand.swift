@@ -15,6 +15,21 @@ struct FleetOptions: ParsableArguments {
     var metrics: [String] = []
 
     @Option(
+        help: ArgumentHelp(
+            "http or grpc: how the checked requests reach each server.",
+            discussion:
+                "With grpc, the checked requests (the candidate's and the model's after the switch) go over KServe v2 gRPC to each server's --grpc-server address; loading, unloading, the repository index, metadata and metrics stay on --server (HTTP) and --metrics."
+        ))
+    var `protocol`: ServingProtocol = .http
+
+    @Option(
+        name: .customLong("grpc-server"),
+        help:
+            "Each server's gRPC endpoint (host:port) for --protocol grpc, in --server order (default: the server's host, port 8001)."
+    )
+    var grpcServers: [String] = []
+
+    @Option(
         help: "A folder of INPUT_<k>.npy for the check (default: the version's own tritonpack-golden/).", completion: .directory)
     var inputs: String?
 
@@ -38,6 +53,15 @@ struct FleetOptions: ParsableArguments {
         guard metrics.isEmpty || metrics.count == servers.count else {
             throw ValidationError("give one --metrics per --server (or none)")
         }
+        guard grpcServers.isEmpty || grpcServers.count == servers.count else {
+            throw ValidationError("give one --grpc-server per --server (or none)")
+        }
+        if !grpcServers.isEmpty && `protocol` != .grpc {
+            throw ValidationError("--grpc-server is for --protocol grpc")
+        }
+        for address in grpcServers where GRPCAddress.hostAndPort(address) == nil {
+            throw ValidationError("--grpc-server '\(address)' is not host:port")
+        }
         for server in servers {
             guard let url = URL(string: server), url.scheme == "http", url.host != nil else {
                 throw ValidationError("--server '\(server)' is not http://host:port")
@@ -49,7 +73,9 @@ struct FleetOptions: ParsableArguments {
         guard !servers.isEmpty else { throw ValidationError("name at least one --server") }
         return servers.enumerated().map { index, server in
             let host = URL(string: server)?.host ?? "127.0.0.1"
-            return RolloutServer(url: server, metrics: metrics.isEmpty ? "http://\(host):8002" : metrics[index])
+            return RolloutServer(
+                url: server, metrics: metrics.isEmpty ? "http://\(host):8002" : metrics[index],
+                grpc: `protocol` == .grpc ? (grpcServers.isEmpty ? "\(host):8001" : grpcServers[index]) : nil)
         }
     }
 
@@ -62,6 +88,7 @@ struct FleetOptions: ParsableArguments {
         options.oneAtATime = oneAtATime
         options.timeout = timeout
         options.lockTimeout = lockTimeout
+        options.protocol = `protocol`
         return options
     }
 }
@@ -77,6 +104,7 @@ struct RolloutCommand: AsyncParsableCommand {
               tritonpack rollout resnet --repo /models --server http://10.0.0.5:8000 --model-version 3
               tritonpack rollout resnet --repo /models --server http://a:8000 --server http://b:8000 \\
                 --model-version 3 --inputs golden --expected golden --format json
+              tritonpack rollout resnet --repo /models --server http://a:8000 --protocol grpc --grpc-server a:8001 --model-version 3
             """)
 
     @Argument(help: "The model's name in the repository.")

@@ -13,8 +13,21 @@ struct ServingOptions: ParsableArguments {
     @Option(help: "A folder of <name>.npy or INPUT_<k>.npy inputs (default: seeded synthetic data).", transform: nonEmptyPath)
     var inputs: String?
 
-    @Option(help: "A folder of <name>.npy or OUTPUT_<k>.npy expected outputs.", transform: nonEmptyPath)
+    @Option(
+        help: ArgumentHelp(
+            "A folder of <name>.npy or OUTPUT_<k>.npy expected outputs.",
+            discussion:
+                "For a decoupled model, a folder of one folder per response, named 0, 1, 2, ... in the order the responses arrive, each holding that response's expected outputs; the model must send as many responses as there are folders."
+        ), transform: nonEmptyPath)
     var expected: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "http or grpc: how the checked and timed requests reach the server.",
+            discussion:
+                "grpc speaks KServe v2 gRPC (GRPCInferenceService, raw tensor contents) to a gRPC endpoint the server binds on a loopback port of its own; a decoupled model's responses are streamed (ModelStreamInfer) up to the final one. A decoupled model needs grpc. Loading the model and reading its statistics go over HTTP either way."
+        ))
+    var `protocol`: ServingProtocol = .http
 
     @Option(help: "Relative tolerance.")
     var rtol: Double = 1e-3
@@ -69,6 +82,7 @@ struct ServingOptions: ParsableArguments {
         options.runtime = runtime
         options.oneflowPython = oneflowPython
         options.serverLog = serverLog.map { URL(fileURLWithPath: $0) }
+        options.protocol = `protocol`
         for item in shape {
             let (name, dims) = try Self.parseShape(item)
             options.shapes[name] = dims
@@ -86,5 +100,6 @@ struct ServingOptions: ParsableArguments {
 }
 
 extension SmokeRuntime: ExpressibleByArgument {}
+extension ServingProtocol: ExpressibleByArgument {}
 extension TuneObjective: ExpressibleByArgument {}
 extension TuneSearch: ExpressibleByArgument {}

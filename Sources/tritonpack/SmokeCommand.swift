@@ -17,6 +17,8 @@ struct SmokeCommand: AsyncParsableCommand {
               tritonpack smoke model_repository --model resnet
               tritonpack smoke model_repository --model resnet --inputs golden/in --expected golden/out --cpu
               tritonpack smoke model_repository --model resnet --requests 1000 --concurrency 4 --format junit > smoke.xml
+              tritonpack smoke model_repository --model resnet --protocol grpc --requests 1000 --concurrency 8
+              tritonpack smoke model_repository --model streamer --protocol grpc --expected golden/responses --inputs golden/in
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, junit }
@@ -26,6 +28,9 @@ struct SmokeCommand: AsyncParsableCommand {
 
     @Option(help: "The model to test.")
     var model: String
+
+    @Option(help: "For a decoupled model (--protocol grpc): how many responses each request must get.")
+    var responses: Int?
 
     @Option(help: "Timed requests.")
     var requests: Int = 100
@@ -46,6 +51,7 @@ struct SmokeCommand: AsyncParsableCommand {
     func validate() throws {
         if requests < 1 { throw ValidationError("--requests must be >= 1") }
         if concurrency < 1 { throw ValidationError("--concurrency must be >= 1") }
+        if let responses, responses < 0 { throw ValidationError("--responses must be >= 0") }
         if model.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("the model name is empty") }
     }
 
@@ -95,6 +101,7 @@ struct SmokeCommand: AsyncParsableCommand {
         options.requests = requests
         options.concurrency = concurrency
         options.cpu = cpu
+        options.responses = responses
         let interruption = ServerInterruption<SmokeReport> { [format, model] in
             Self.reportAndExit($0, model: model, format: format)
         }
@@ -123,9 +130,11 @@ struct SmokeCommand: AsyncParsableCommand {
     func text(_ report: SmokeReport) -> String {
         var lines = ["smoke \(report.model) on \(report.device): \(report.passed ? "PASSED" : "FAILED")"]
         if let runtime = report.runtime { lines.append("  runtime: \(runtime.name) (\(runtime.reason))") }
+        if report.protocol != .http { lines.append("  protocol: \(report.protocol.rawValue)") }
+        if let responses = report.responses { lines.append("  responses: \(responses) to the checked request") }
         for note in report.notes { lines.append("  note: \(note)") }
         for output in report.outputs {
-            var line = "  \(output.name): \(output.dataType ?? "?") \(output.shape.map { "\($0)" } ?? "")"
+            var line = "  \(output.label): \(output.dataType ?? "?") \(output.shape.map { "\($0)" } ?? "")"
             if let error = output.maxAbsoluteError {
                 line += String(format: ", max abs error %.3g, max rel error %.3g", error, output.maxRelativeError ?? 0)
             }

@@ -65,6 +65,16 @@ final class BundleEndToEndTests: XCTestCase {
                 "\(work.path)/identity",
             ])
         XCTAssertEqual(identity.status, 0, identity.stderr)
+        // The same request over gRPC (tritonclient.grpc), at the gRPC address run.sh prints.
+        XCTAssertTrue(run.text.contains("run.sh:   HTTP: http://127.0.0.1:\(httpPort)"), run.text)
+        XCTAssertTrue(run.text.contains("run.sh:   gRPC: 127.0.0.1:\(grpcPort)"), run.text)
+        let overGRPC = try runProcess(
+            python,
+            [
+                client, "--protocol", "grpc", "--url", "127.0.0.1:\(grpcPort)", "--model", "identity_fp32", "--input",
+                "INPUT0=\(work.path)/input.npy", "--out", "\(work.path)/grpc",
+            ])
+        XCTAssertEqual(overGRPC.status, 0, overGRPC.stderr)
         // The image path: a PNG goes in as CHW float32, the negative comes back as a PNG.
         let invert = try runProcess(
             python, [client, "--url", url, "--model", "invert_image", "\(work.path)/picture.png", "--out", "\(work.path)/invert"])
@@ -80,6 +90,7 @@ final class BundleEndToEndTests: XCTestCase {
                 out = np.load("\(work.path)/identity/OUTPUT0.npy")
                 assert out.dtype == np.float32 and out.shape == (1, 4), (out.dtype, out.shape)
                 assert np.array_equal(out[0], np.load("\(work.path)/input.npy")), out
+                assert np.array_equal(np.load("\(work.path)/grpc/OUTPUT0.npy"), out), "gRPC answered otherwise"
                 picture = np.asarray(Image.open("\(work.path)/picture.png"))
                 negative = np.asarray(Image.open("\(work.path)/invert/OUTPUT_0.png"))
                 assert np.array_equal(negative, 255 - picture), "the returned image is not the negative"

@@ -196,6 +196,65 @@ final class RolloutTests: XCTestCase {
         XCTAssertTrue(try versions(one).contains(#""versions":["2"]"#))
     }
 
+    /// `--protocol grpc`: the checked requests go to each server's gRPC endpoint (model control
+    /// stays on HTTP); a version answering wrong over gRPC is refused, and a gRPC endpoint that
+    /// does not answer fails the check and puts the server back.
+    func testRolloutChecksOverGRPC() throws {
+        let work = try temporaryDirectory(self)
+        let repository = try makeRepository(work)
+        let (grpcPort, unused) = (freePort(), freePort())
+        let (metrics, http) = (freePort(), freePort())
+        let process = try TritonProcess(
+            launcher: packageRoot.appendingPathComponent("scripts/tritonserver"), repository: repository,
+            log: work.appendingPathComponent("server.log"), mode: "explicit", autoComplete: true,
+            extraArguments: [
+                "--load-model", "scaler", "--allow-metrics", "true", "--metrics-port", String(metrics), "--allow-grpc", "true",
+                "--grpc-address", "127.0.0.1", "--grpc-port", String(grpcPort),
+            ],
+            httpPort: http)
+        defer { process.stop() }
+        try process.waitUntilReady(timeout: 120)
+        try process.waitForModel("scaler", timeout: 120)
+        let server = ["--server", "http://127.0.0.1:\(http)", "--metrics", "http://127.0.0.1:\(metrics)", "--protocol", "grpc"]
+        // The memory check reads the metrics, whose memory gauges are 0 until the server's first poll.
+        for _ in 0..<60 {
+            let text = try runProcess(
+                URL(fileURLWithPath: "/usr/bin/env"), ["curl", "-s", "http://127.0.0.1:\(metrics)/metrics"])
+            if let free = TritonControl.freeMemory(in: text.stdout).cpu, free > 0 { break }
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+
+        let (outcome, json) = try rollout(
+            ["rollout", "scaler", "--repo", repository.path, "--model-version", "2", "--grpc-server", "127.0.0.1:\(grpcPort)"]
+                + server)
+        XCTAssertEqual(outcome.status, 0, outcome.stdout + outcome.stderr)
+        XCTAssertEqual(json["repository_serves"] as? Bool, true)
+        XCTAssertTrue(try versions(process).contains(#""versions":["2"]"#))
+
+        let (refused, report) = try rollout(
+            ["rollout", "scaler", "--repo", repository.path, "--model-version", "3", "--grpc-server", "127.0.0.1:\(grpcPort)"]
+                + server)
+        XCTAssertEqual(refused.status, 1, refused.stdout + refused.stderr)
+        XCTAssertTrue(((report["failure"] as? String) ?? "").contains("OUTPUT_0"), "\(report)")
+        XCTAssertTrue(try versions(process).contains(#""versions":["2"]"#))
+
+        let (unreachable, unreachableReport) = try rollout(
+            [
+                "rollout", "scaler", "--repo", repository.path, "--model-version", "1", "--grpc-server", "127.0.0.1:\(unused)",
+                "--timeout", "10",
+            ] + server)
+        XCTAssertEqual(unreachable.status, 3, unreachable.stdout + unreachable.stderr)
+        let failure = (unreachableReport["failure"] as? String) ?? ""
+        XCTAssertTrue(failure.contains("127.0.0.1:\(unused)") && failure.contains("candidate"), failure)
+        XCTAssertTrue(try versions(process).contains(#""versions":["2"]"#))
+
+        let usage = try tritonpack(
+            "rollout", "scaler", "--repo", repository.path, "--model-version", "2", "--server", "http://127.0.0.1:\(http)",
+            "--grpc-server", "127.0.0.1:\(grpcPort)")
+        XCTAssertEqual(usage.status, 2, usage.stderr)
+        XCTAssertTrue(usage.stderr.contains("--grpc-server is for --protocol grpc"), usage.stderr)
+    }
+
     /// Servers whose repository is a bucket: the candidate is uploaded beside the model, checked,
     /// deleted; the bucket's config serves the new version last.
     func testRolloutOntoServersReadingABucket() async throws {

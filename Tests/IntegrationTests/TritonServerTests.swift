@@ -55,7 +55,7 @@ final class TritonServerTests: XCTestCase {
         var ports: [Int] = []
         var regions: [String] = []
         for server in servers {
-            let port = try await server.waitUntilListening(timeout: 120)
+            let port = try await server.waitUntilListening(timeout: 120).http
             ports.append(port)
             try await InferenceClient.withClient(port: port, connections: 1, timeout: 60) { client in
                 try await server.waitUntilLive(client: client, timeout: 120)

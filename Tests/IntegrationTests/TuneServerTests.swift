@@ -219,4 +219,19 @@ final class TuneServerTests: XCTestCase {
         XCTAssertEqual(best["instance_count"] as? Int, 1, output)
         XCTAssertTrue(((report["notes"] as? [String]) ?? []).contains { $0.contains("started again") }, output)
     }
+
+    /// `--protocol grpc`: the checked and timed requests go over KServe v2 gRPC.
+    func testTuneOverGRPC() throws {
+        let (repository, inputs, expected) = try batchCost()
+        let (status, report, output) = try tune([
+            repository.path, "--model", "batch_cost", "--inputs", inputs.path, "--expected", expected.path,
+            "--protocol", "grpc", "--instance-count", "1", "--max-batch-size", "8", "--queue-delay-us", "0",
+            "--concurrency", "8", "--window-ms", "400",
+        ])
+        XCTAssertEqual(status, 0, output)
+        assertEveryTrialLintedAndLoaded(report)
+        let best = try XCTUnwrap(report["best"] as? [String: Any], output)
+        XCTAssertEqual(best["dynamic_batching"] as? Bool, true, output)
+        XCTAssertGreaterThan(best["throughput"] as? Double ?? 0, 100, output)
+    }
 }

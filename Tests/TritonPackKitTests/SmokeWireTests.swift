@@ -198,6 +198,24 @@ final class ListeningSocketsTests: XCTestCase {
         XCTAssertEqual(ListeningSockets.loopbackPorts(inTable: table, inodes: []), [])
     }
 
+    /// The gRPC endpoint of a smoke server listens on 127.0.0.2: its row is told apart by address.
+    func testASecondLoopbackAddressIsToldApart() {
+        let grpc =
+            table
+            + "\n   4: 0200007F:A001 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 745600 1 0 100 0 0 10 0"
+        XCTAssertEqual(ListeningSockets.loopbackPorts(inTable: grpc, inodes: [745206, 745600]), [0x9769])
+        XCTAssertEqual(ListeningSockets.loopbackPorts(inTable: grpc, inodes: [745206, 745600], address: "127.0.0.2"), [0xA001])
+        // gRPC core listens on an IPv6 socket with the v4-mapped address (a row of net/tcp6).
+        let tcp6 = """
+              sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+               0: 0000000000000000FFFF00000200007F:B543 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 3971722 1 0 100 0 0 10 0
+               1: 00000000000000000000000000000000:46CC 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 3935761 1 0 100 0 0 10 0
+            """
+        XCTAssertEqual(
+            ListeningSockets.loopbackPorts(inTable: tcp6, inodes: [3_971_722, 3_935_761], address: "127.0.0.2"), [0xB543])
+        XCTAssertEqual(ListeningSockets.loopbackPorts(inTable: tcp6, inodes: [3_971_722, 3_935_761]), [])
+    }
+
     /// A socket listening on 127.0.0.1 at a port the kernel picks, and that port.
     private func listeningSocket() -> (fd: Int32, port: Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -278,5 +296,67 @@ final class TimedRequestsTests: XCTestCase {
             XCTAssertTrue(error is Refused, "\(error)")
         }
         XCTAssertLessThan(gauge.calls, 1000)
+    }
+}
+
+/// The gRPC messages and the words around them, without a server.
+final class GRPCTensorCodecTests: XCTestCase {
+    let tensor = TensorData(dataType: .typeFp32, shape: [1, 2], bytes: Data([0, 0, 128, 63, 0, 0, 0, 64]))
+
+    func testInputsTravelAsRawContentsAndAStreamAsksForTheFinalFlag() {
+        let request = GRPCTensorCodec.request(model: "m", version: 3, inputs: [("INPUT0", tensor)], outputs: ["OUTPUT0"])
+        XCTAssertEqual(request.modelName, "m")
+        XCTAssertEqual(request.modelVersion, "3")
+        XCTAssertEqual(request.inputs.map(\.datatype), ["FP32"])
+        XCTAssertEqual(request.inputs.first?.shape, [1, 2])
+        XCTAssertEqual(request.rawInputContents, [tensor.bytes])
+        XCTAssertEqual(request.outputs.map(\.name), ["OUTPUT0"])
+        XCTAssertTrue(request.parameters.isEmpty)
+        let streamed = GRPCTensorCodec.request(model: "m", version: nil, inputs: [], outputs: [], streamed: true)
+        XCTAssertEqual(streamed.modelVersion, "")
+        XCTAssertEqual(streamed.parameters["triton_enable_empty_final_response"]?.boolParam, true)
+    }
+
+    func testOutputsAreReadFromRawOrTypedContents() throws {
+        var response = Inference_ModelInferResponse()
+        var raw = Inference_ModelInferResponse.InferOutputTensor()
+        raw.name = "A"
+        raw.datatype = "FP32"
+        raw.shape = [1, 2]
+        var typed = Inference_ModelInferResponse.InferOutputTensor()
+        typed.name = "B"
+        typed.datatype = "INT32"
+        typed.shape = [2]
+        typed.contents.intContents = [7, -1]
+        response.outputs = [raw, typed]
+        response.rawOutputContents = [tensor.bytes]
+        let outputs = try GRPCTensorCodec.outputs(of: response)
+        XCTAssertEqual(outputs["A"], tensor)
+        XCTAssertEqual(outputs["B"]?.doubles(), [7, -1])
+        XCTAssertFalse(GRPCTensorCodec.isFinal(response))
+        var flag = Inference_InferParameter()
+        flag.boolParam = true
+        response.parameters["triton_final_response"] = flag
+        XCTAssertTrue(GRPCTensorCodec.isFinal(response))
+    }
+
+    func testTritonsRefusalOfAResponseOverTheLimitNamesTheLimit() throws {
+        let triton = "Response has byte size 2147483701 which exceeds gRPC's byte size limit 2147483647."
+        let failure = try XCTUnwrap(GRPCMessageLimit.failure(triton))
+        XCTAssertTrue(
+            failure.message.contains("the response (2147483701 bytes) is larger than gRPC's message limit of 2147483647 bytes"))
+        XCTAssertTrue(failure.message.contains("HTTP has no such limit"))
+        XCTAssertNil(GRPCMessageLimit.failure("model 'm' is not ready"))
+    }
+
+    func testAddressesAndTimeouts() {
+        XCTAssertTrue(GRPCAddress.hostAndPort("a.example:8001")! == ("a.example", 8001))
+        XCTAssertTrue(GRPCAddress.hostAndPort("grpc://10.0.0.5:9001/")! == ("10.0.0.5", 9001))
+        XCTAssertNil(GRPCAddress.hostAndPort("a.example"))
+        XCTAssertNil(GRPCAddress.hostAndPort("http://a:8000/x"))
+        XCTAssertNil(GRPCAddress.hostAndPort(":8001"))
+        XCTAssertEqual(GRPCWireConnection.grpcTimeout(120), "120000m")
+        XCTAssertEqual(GRPCWireConnection.grpcTimeout(0), "1m")
+        XCTAssertEqual(GRPCWireConnection.grpcTimeout(1e7), "10000000S")
     }
 }

@@ -433,7 +433,9 @@ until answers "http://$local_host:$http_port/v2/health/ready"; do
   fi
   sleep 0.5
 done
-say "Triton is ready at http://$host:$http_port (models: @@models@@)"
+say "Triton is ready (models: @@models@@)"
+say "  HTTP: http://$host:$http_port  (python3 client/infer.py --url $local_host:$http_port ...)"
+say "  gRPC: $host:$grpc_port  (python3 client/infer.py --protocol grpc --url $local_host:$grpc_port ...)"
 
 if [ "$web" = 1 ]; then
   "$python" "$here/server.py" --host "$host" --port "$web_port" --triton "$local_host:$http_port" &

@@ -20,7 +20,7 @@ and puts a small web app in front of them. It was made by `tritonpack bundle`.
 | `model_repository/` | the Triton model repository (one folder per model, with `config.pbtxt`) |
 | `run.sh` | starts Triton on `model_repository/`, waits until it is ready, then starts the web app |
 | `server.py` | the web app: upload inputs, run the model, see the outputs |
-| `client/infer.py` | a command-line client (tritonclient over HTTP, binary tensors; for image pipelines Python's standard library alone, `client/triton_image_request.py`) |
+| `client/infer.py` | a command-line client (tritonclient over HTTP with binary tensors, or over gRPC with `--protocol grpc`; for image pipelines Python's standard library alone, `client/triton_image_request.py`) |
 | `bundle.json` | the models' inputs and outputs, read by the scripts |
 | `oneflow_runtime/` | (OneFlow models only) OneFlow's own runtime as a Triton Python-backend model, and the configs `run.sh` uses where no `oneflow` backend is at hand |
 | `requirements.txt` | the Python packages the client and the web app need |
@@ -55,6 +55,7 @@ outputs are written to `outputs/`:
 ```sh
 python3 client/infer.py --model @@default_model@@ --random
 python3 client/infer.py --image photo.jpg      # image models: writes result.jpg and result.npy
+python3 client/infer.py --protocol grpc --model @@default_model@@ --random   # over gRPC (port 8001)
 ```
 
 The web page takes an image (or `.npy` files), shows the original and the result side by side with
@@ -69,8 +70,8 @@ the time Triton took, and shows errors on the page.
 """#####),
         File(path: "client/infer.py", executable: true, text: #####"""
 #!/usr/bin/env python3
-"""Sends one request to a model of this bundle with tritonclient (HTTP, binary tensors) and
-writes its outputs.
+"""Sends one request to a model of this bundle with tritonclient (HTTP with binary tensors, or
+gRPC with --protocol grpc) and writes its outputs.
 
 Every input is built from the model's config, as recorded in ../bundle.json: an image file for
 image-shaped inputs, a .npy file otherwise, or random data with --random. Outputs are written
@@ -79,6 +80,7 @@ as .npy files, and image-shaped outputs also as .png.
     python3 client/infer.py --image photo.jpg [--output result.jpg]
     python3 client/infer.py --model @@default_model@@ --random
     python3 client/infer.py --model MODEL --input NAME=FILE [--input NAME=FILE ...] [--out DIR]
+    python3 client/infer.py --protocol grpc --url localhost:8001 --random
 
 `--image` feeds the model's image input and writes its image output to result.jpg (and the raw
 tensor beside it, result.npy), as in OneFlow's deployment guide. When the bundle has the model's
@@ -223,8 +225,10 @@ def build_inputs(model, files, random=False, seed=0, scale=255.0):
     return arrays
 
 
-def infer(url, model, arrays, timeout=600.0):
+def infer(url, model, arrays, timeout=600.0, protocol="http"):
     """Sends the arrays with binary data and returns {output name: array}."""
+    if protocol == "grpc":
+        return infer_grpc(url, model, arrays, timeout)
     import tritonclient.http as httpclient
 
     client = httpclient.InferenceServerClient(url=url, connection_timeout=timeout, network_timeout=timeout)
@@ -237,6 +241,25 @@ def infer(url, model, arrays, timeout=600.0):
             inputs.append(tensor)
         outputs = [httpclient.InferRequestedOutput(spec["name"], binary_data=True) for spec in model["outputs"]]
         result = client.infer(model["name"], inputs, outputs=outputs)
+        return {spec["name"]: result.as_numpy(spec["name"]) for spec in model["outputs"]}
+    finally:
+        client.close()
+
+
+def infer_grpc(url, model, arrays, timeout=600.0):
+    """The same request over KServe v2 gRPC (tensors as raw bytes); returns {output name: array}."""
+    import tritonclient.grpc as grpcclient
+
+    client = grpcclient.InferenceServerClient(url=url)
+    try:
+        inputs = []
+        for spec in model["inputs"]:
+            array = arrays[spec["name"]]
+            tensor = grpcclient.InferInput(spec["name"], list(array.shape), spec["datatype"])
+            tensor.set_data_from_numpy(array)
+            inputs.append(tensor)
+        outputs = [grpcclient.InferRequestedOutput(spec["name"]) for spec in model["outputs"]]
+        result = client.infer(model["name"], inputs, outputs=outputs, client_timeout=timeout)
         return {spec["name"]: result.as_numpy(spec["name"]) for spec in model["outputs"]}
     finally:
         client.close()
@@ -299,7 +322,10 @@ def infer_pipeline(args, pipeline):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Send one request to a model of this bundle.")
-    parser.add_argument("--url", default=os.environ.get("TRITON_URL", "localhost:8000"), help="Triton's HTTP address")
+    parser.add_argument("--protocol", choices=("http", "grpc"), default="http",
+                        help="HTTP (binary tensors, default) or gRPC (tritonclient.grpc)")
+    parser.add_argument("--url", help="Triton's address for the protocol (default: $TRITON_URL, else localhost:8000 "
+                        "for HTTP and localhost:8001 for gRPC)")
     parser.add_argument("--model", help="the model (default: @@default_model@@)")
     parser.add_argument("--input", action="append", default=[], metavar="NAME=FILE", help="an input's image or .npy file")
     parser.add_argument("--random", action="store_true", help="random data for inputs not given")
@@ -312,6 +338,8 @@ def main(argv=None):
     parser.add_argument("--top-k", type=int, help="with --image and a classifier's pipeline: how many labels")
     parser.add_argument("files", nargs="*", help="input files in config order (instead of --input)")
     args = parser.parse_args(argv)
+    if args.url is None:
+        args.url = os.environ.get("TRITON_URL") or ("localhost:8001" if args.protocol == "grpc" else "localhost:8000")
     try:
         bundle = load_bundle()
         model = find_model(bundle, args.model)
@@ -349,12 +377,12 @@ def main(argv=None):
         print(missing(error), file=sys.stderr)
         return 2
     try:
-        outputs = infer(args.url, model, arrays)
+        outputs = infer(args.url, model, arrays, protocol=args.protocol)
     except ImportError as error:
         print(missing(error), file=sys.stderr)
         return 2
     except Exception as error:  # tritonclient raises several types; all mean the request failed
-        print(f"infer.py: request to {args.url} for {model['name']} failed: {error}", file=sys.stderr)
+        print(f"infer.py: {args.protocol} request to {args.url} for {model['name']} failed: {error}", file=sys.stderr)
         return 1
     if args.image:
         spec = next((spec for spec in model["outputs"] if spec.get("image")), None)
@@ -376,7 +404,7 @@ if __name__ == "__main__":
 """#####),
         File(path: "requirements.txt", executable: false, text: #####"""
 # For client/infer.py and server.py (run.sh only needs bash and python3 itself).
-tritonclient[http]>=2.30
+tritonclient[http,grpc]>=2.30
 numpy>=1.21
 # Only needed for models with image-shaped inputs or outputs.
 Pillow>=9.0
@@ -818,7 +846,9 @@ until answers "http://$local_host:$http_port/v2/health/ready"; do
   fi
   sleep 0.5
 done
-say "Triton is ready at http://$host:$http_port (models: @@models@@)"
+say "Triton is ready (models: @@models@@)"
+say "  HTTP: http://$host:$http_port  (python3 client/infer.py --url $local_host:$http_port ...)"
+say "  gRPC: $host:$grpc_port  (python3 client/infer.py --protocol grpc --url $local_host:$grpc_port ...)"
 
 if [ "$web" = 1 ]; then
   "$python" "$here/server.py" --host "$host" --port "$web_port" --triton "$local_host:$http_port" &

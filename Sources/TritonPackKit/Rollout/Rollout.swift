@@ -1,14 +1,17 @@
 import Foundation
 import Glibc
 
-/// One server of a fleet: its HTTP endpoint and, for the memory check, its metrics endpoint.
+/// One server of a fleet: its HTTP endpoint (model control), for the memory check its metrics
+/// endpoint, and for checked requests over gRPC its gRPC endpoint (`host:port`).
 public struct RolloutServer: Sendable, Equatable {
     public var url: String
     public var metrics: String?
+    public var grpc: String?
 
-    public init(url: String, metrics: String? = nil) {
+    public init(url: String, metrics: String? = nil, grpc: String? = nil) {
         self.url = url.hasSuffix("/") ? String(url.dropLast()) : url
         self.metrics = metrics
+        self.grpc = grpc
     }
 }
 
@@ -27,6 +30,9 @@ public struct RolloutOptions: Sendable {
     public var oneAtATime = false
     public var timeout: Double = 300
     public var lockTimeout: Double = 60
+    /// How the checked requests reach each server (gRPC: at its `grpc` address); the model
+    /// control calls go over HTTP either way.
+    public var `protocol`: ServingProtocol = .http
 
     public init(repository: String, model: String, version: Int64, servers: [RolloutServer]) {
         self.repository = repository
@@ -143,7 +149,9 @@ public struct Rollout: Sendable {
             servers: options.servers.map { ServerRollout(server: $0.url) }, repositoryServes: false, ok: false)
         for (index, server) in options.servers.enumerated() {
             progress("\(server.url): rolling out version \(options.version) of '\(options.model)'")
-            let control = TritonControl(url: server.url, metricsURL: server.metrics, timeout: options.timeout)
+            let control = try TritonControl(
+                url: server.url, metricsURL: server.metrics, grpc: options.protocol == .grpc ? server.grpc : nil,
+                timeout: options.timeout)
             var record = report.servers[index]
             let failure: (any Error)?
             do {
@@ -338,7 +346,7 @@ public struct Rollout: Sendable {
     func check(_ plan: Plan, model: String, on control: TritonControl) async throws -> [OutputCheck] {
         let inputs = try plan.check.buildInputs(plan.config)
         let batch = plan.config.maxBatchSize > 0 ? inputs.first?.1.shape.first : nil
-        let answer = try await control.client.infer(
+        let answer = try await control.infer(
             model: model, version: plan.version, inputs: inputs, outputs: plan.config.output.map(\.name))
         let checks = try plan.check.check(answer, config: plan.config, batch: batch)
         let problems = checks.flatMap { check in check.problems.map { "\(check.name): \($0)" } }

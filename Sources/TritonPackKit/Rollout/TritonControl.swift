@@ -3,11 +3,13 @@ import SwiftProtobuf
 
 /// A running Triton's model-control API (KServe v2 plus Triton's repository extension), over the
 /// project's one HTTP client: what is loaded, load with a config override, unload, metadata, and
-/// the memory its metrics endpoint reports.
+/// the memory its metrics endpoint reports. The checked requests go over HTTP, or over gRPC when
+/// the server's gRPC address is given.
 struct TritonControl: Sendable {
     let url: String
     let metricsURL: String?
     let client: InferenceClient
+    let grpc: GRPCInferenceClient?
 
     struct IndexEntry: Decodable, Equatable, Sendable {
         var name: String
@@ -24,13 +26,39 @@ struct TritonControl: Sendable {
         var description: String { "\(call): HTTP \(status): \(message)" }
     }
 
-    init(url: String, metricsURL: String?, timeout: TimeInterval) {
+    /// `grpc`: the server's gRPC address (`host:port`) for the checked requests, or nil for HTTP.
+    init(url: String, metricsURL: String?, grpc: String? = nil, timeout: TimeInterval) throws {
         self.url = url
         self.metricsURL = metricsURL
+        if let grpc {
+            guard let (host, port) = GRPCAddress.hostAndPort(grpc) else {
+                throw TritonPackError.usage("'\(grpc)' is not a gRPC address (host:port)")
+            }
+            self.grpc = try GRPCInferenceClient(host: host, port: port, timeout: timeout)
+        } else {
+            self.grpc = nil
+        }
         client = InferenceClient(url: url, connections: 2, timeout: timeout)
     }
 
-    func shutdown() async { try? await client.shutdown() }
+    func shutdown() async {
+        await grpc?.shutdown()
+        try? await client.shutdown()
+    }
+
+    /// One checked request: over gRPC when the server's gRPC address was given, else over HTTP.
+    func infer(model: String, version: Int64?, inputs: [(String, TensorData)], outputs: [String]) async throws
+        -> [String: TensorData]
+    {
+        if let grpc {
+            do {
+                return try await grpc.infer(model: model, version: version, inputs: inputs, outputs: outputs)
+            } catch let error as TritonPackError {
+                throw TritonPackError.io(grpc.address, error.message)
+            }
+        }
+        return try await client.infer(model: model, version: version, inputs: inputs, outputs: outputs)
+    }
 
     /// How long a call that only asks may take: a dead server is reported within it.
     static let askingDeadline: TimeInterval = 15

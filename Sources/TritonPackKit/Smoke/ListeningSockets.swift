@@ -6,26 +6,33 @@ import Glibc
 /// `/proc/<pid>/net/tcp`. This is how smoke learns the port tritonserver bound when it was
 /// given `--http-port 0` (its log prints the port it was asked for, 0).
 enum ListeningSockets {
-    static func loopbackPorts(of pid: pid_t) -> [Int] {
+    /// Ports listening on `address` (an IPv4 loopback address, 127.0.0.1 unless told), whether the
+    /// socket is IPv4 (`net/tcp`) or IPv6 with the v4-mapped address (`net/tcp6`: gRPC core binds so).
+    static func loopbackPorts(of pid: pid_t, address: String = "127.0.0.1") -> [Int] {
         let inodes = socketInodes(of: pid)
-        // Read to the end: a /proc table has size 0, and a single read returns only its first page
-        // (about 27 sockets), which a busy machine outgrows.
-        guard !inodes.isEmpty, let file = FileHandle(forReadingAtPath: "/proc/\(pid)/net/tcp"),
-            let data = try? file.readToEnd()
-        else { return [] }
-        try? file.close()
-        let table = String(decoding: data, as: UTF8.self)
-        return loopbackPorts(inTable: table, inodes: inodes)
+        guard !inodes.isEmpty else { return [] }
+        return ["tcp", "tcp6"].flatMap { table in
+            // Read to the end: a /proc table has size 0, and a single read returns only its first
+            // page (about 27 sockets), which a busy machine outgrows.
+            guard let file = FileHandle(forReadingAtPath: "/proc/\(pid)/net/\(table)"), let data = try? file.readToEnd()
+            else { return [Int]() }
+            try? file.close()
+            return loopbackPorts(inTable: String(decoding: data, as: UTF8.self), inodes: inodes, address: address)
+        }
     }
 
-    /// Ports of the rows of a `/proc/net/tcp` table that listen (state 0A) on 127.0.0.1 and
+    /// Ports of the rows of a `/proc/net/tcp` table that listen (state 0A) on `address` and
     /// whose inode is one of `inodes`.
-    static func loopbackPorts(inTable table: String, inodes: Set<UInt64>) -> [Int] {
-        table.split(separator: "\n").dropFirst().compactMap { row in
+    static func loopbackPorts(inTable table: String, inodes: Set<UInt64>, address: String = "127.0.0.1") -> [Int] {
+        // The table writes an IPv4 address as the hex of its 32 bits in host (little-endian) order,
+        // and tcp6 a v4-mapped one (::ffff:a.b.c.d) as 64 zero bits, 0000FFFF, then those 32 bits.
+        let hex = address.split(separator: ".").reversed().map { String(format: "%02X", Int($0) ?? 0) }.joined()
+        let mapped = "0000000000000000FFFF0000" + hex
+        return table.split(separator: "\n").dropFirst().compactMap { row in
             let fields = row.split(separator: " ", omittingEmptySubsequences: true)
             guard fields.count > 9, fields[3] == "0A", let inode = UInt64(fields[9]), inodes.contains(inode) else { return nil }
             let address = fields[1].split(separator: ":")
-            guard address.count == 2, address[0] == "0100007F" else { return nil }
+            guard address.count == 2, address[0] == hex || address[0] == mapped else { return nil }
             return Int(address[1], radix: 16)
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOFoundationCompat
+import NIOPosix
 
 /// One connection of the timed loop that sends its prepared request and fails unless the server
 /// answered it successfully; the answer itself is not decoded (the checked requests compare answers).
@@ -32,12 +33,29 @@ final class LoadSession: Sendable {
         concurrency = senders.count
     }
 
-    /// `concurrency` HTTP/1.1 connections to 127.0.0.1:`port`, spread over `loops`.
-    static func http(
-        port: Int, loops: [any EventLoop], request: BinaryTensorCodec.Request, concurrency: Int, timeout: TimeInterval
+    /// The event loops a session spreads its connections over by default: one per core.
+    static var defaultLoops: [any EventLoop] { Array(MultiThreadedEventLoopGroup.singleton.makeIterator()) }
+
+    /// `concurrency` connections to `endpoint`, over its protocol, spread over `loops`: keep-alive
+    /// HTTP/1.1 connections (`TimedConnection`) or HTTP/2 connections speaking gRPC
+    /// (`GRPCWireConnection`), every one sending `request`. The one way smoke and tune open a session.
+    static func open(
+        _ endpoint: InferenceEndpoint, request: InferenceRequest, concurrency: Int, timeout: TimeInterval,
+        loops: [any EventLoop] = defaultLoops
     ) async throws -> LoadSession {
-        try await open(count: concurrency, loops: loops) { loop in
-            try await TimedConnection.connect(port: port, on: loop, request: request, timeout: timeout)
+        switch endpoint.protocol {
+        case .http:
+            guard !request.decoupled else { throw InferenceRequest.decoupledOverHTTP(request.model) }
+            let encoded = try request.http()
+            return try await open(count: concurrency, loops: loops) { loop in
+                try await TimedConnection.connect(
+                    host: endpoint.host, port: endpoint.port, on: loop, request: encoded, timeout: timeout)
+            }
+        case .grpc:
+            return try await open(count: concurrency, loops: loops) { loop in
+                try await GRPCWireConnection.connect(
+                    host: endpoint.host, port: endpoint.port, on: loop, request: request, timeout: timeout)
+            }
         }
     }
 

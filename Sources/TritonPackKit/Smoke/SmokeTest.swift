@@ -25,6 +25,12 @@ public struct SmokeOptions: Sendable {
     public var oneflowPython: String?
     /// Where to keep the server's log (it is otherwise removed with the temporary folder).
     public var serverLog: URL?
+    /// The protocol of the checked and timed requests (the server serves both; loading and
+    /// statistics go over HTTP). A decoupled model needs gRPC.
+    public var `protocol`: ServingProtocol = .http
+    /// For a decoupled model: how many responses each request must get (with `expected`, its
+    /// response folders say it).
+    public var responses: Int?
 
     public init(repository: URL, model: String) {
         self.repository = repository
@@ -50,6 +56,8 @@ public struct RuntimeChoice: Codable, Equatable, Sendable {
 
 public struct OutputCheck: Codable, Equatable, Sendable {
     public var name: String
+    /// For a decoupled model: which response (0, 1, ...) this output came in.
+    public var response: Int?
     /// The expected file this output matches when the outputs come back under each other's names.
     public var carries: String?
     public var dataType: String?
@@ -59,6 +67,9 @@ public struct OutputCheck: Codable, Equatable, Sendable {
     public var mismatches: Int?
     public var nonFinite: Int?
     public var problems: [String]
+
+    /// The output's name, with its response for a decoupled model ("OUTPUT0 (response 1)").
+    public var label: String { name + (response.map { " (response \($0))" } ?? "") }
 }
 
 public struct LatencyReport: Codable, Equatable, Sendable {
@@ -77,8 +88,12 @@ public struct SmokeReport: Encodable, Sendable {
     public var model: String
     public var device: String
     public var runtime: RuntimeChoice?
+    /// The protocol of the checked and timed requests.
+    public var `protocol`: ServingProtocol = .http
     public var notes: [String] = []
     public var loaded = false
+    /// For a decoupled model: how many responses the checked request got.
+    public var responses: Int?
     public var outputs: [OutputCheck] = []
     public var latency: LatencyReport?
     public var failures: [String] = []
@@ -87,15 +102,19 @@ public struct SmokeReport: Encodable, Sendable {
     public var seconds: [String: Double] = [:]
     public var passed: Bool { loaded && failures.isEmpty }
 
-    enum CodingKeys: String, CodingKey { case model, device, runtime, notes, loaded, outputs, latency, failures, passed }
+    enum CodingKeys: String, CodingKey {
+        case model, device, runtime, `protocol`, notes, loaded, responses, outputs, latency, failures, passed
+    }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(model, forKey: .model)
         try container.encode(device, forKey: .device)
         try container.encodeIfPresent(runtime, forKey: .runtime)
+        try container.encode(`protocol`, forKey: .protocol)
         try container.encode(notes, forKey: .notes)
         try container.encode(loaded, forKey: .loaded)
+        try container.encodeIfPresent(responses, forKey: .responses)
         try container.encode(outputs, forKey: .outputs)
         try container.encodeIfPresent(latency, forKey: .latency)
         try container.encode(failures, forKey: .failures)
@@ -128,6 +147,16 @@ public struct SmokeTest: Sendable {
     }
 
     public func run(onServerStarted: @Sendable (TritonServer) -> Void = { _ in }) async throws -> SmokeReport {
+        let versions = try ModelDirectory.local(options.model, in: options.repository)
+        try versions.requireModel()
+        let modelConfig = try versions.config()
+        if modelConfig.modelTransactionPolicy.decoupled && options.protocol == .http {
+            throw InferenceRequest.decoupledOverHTTP(options.model, config: versions.configPath)
+        }
+        if options.responses != nil && !modelConfig.modelTransactionPolicy.decoupled {
+            throw TritonPackError.usage(
+                "--responses is for decoupled models; '\(options.model)' answers each request once (\(versions.configPath))")
+        }
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("tritonpack-smoke-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
@@ -136,11 +165,13 @@ public struct SmokeTest: Sendable {
         var report = SmokeReport(model: options.model, device: plan.device)
         report.runtime = plan.runtime
         report.notes = plan.notes
+        report.protocol = options.protocol
 
         try Task.checkCancellation()
         let server = try TritonServer(
             executable: plan.executable, repository: plan.repository, log: work.appendingPathComponent("server.log"),
-            arguments: ["--model-control-mode=explicit", "--log-verbose=0", "--exit-timeout-secs=5"] + plan.serverArguments)
+            arguments: ["--model-control-mode=explicit", "--log-verbose=0", "--exit-timeout-secs=5"] + plan.serverArguments,
+            grpc: options.protocol == .grpc)
         onServerStarted(server)
         let outcome: Result<SmokeReport, any Error>
         do {
@@ -165,9 +196,8 @@ public struct SmokeTest: Sendable {
             let elapsed = clock.duration(to: .now)
             return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         }
-        let port = try await server.waitUntilListening(timeout: options.timeout)
-        let connections = max(1, min(options.concurrency, options.requests))
-        return try await InferenceClient.withClient(port: port, connections: connections, timeout: options.timeout) { client in
+        let (endpoint, httpPort) = try await server.waitForEndpoint(options.protocol, timeout: options.timeout)
+        return try await InferenceClient.withClient(port: httpPort, connections: 1, timeout: options.timeout) { client in
             try await server.waitUntilLive(client: client, timeout: options.timeout)
             let load: InferenceClient.Response
             do {
@@ -188,35 +218,44 @@ public struct SmokeTest: Sendable {
             }
             report.loaded = true
             let inputs = try buildInputs(config)
-            let outputNames = config.output.map(\.name)
-            let model = options.model
-            let version = options.version
-            let answer: [String: TensorData]
+            let request = InferenceRequest(
+                model: options.model, version: options.version, inputs: inputs, outputs: config.output.map(\.name),
+                decoupled: config.modelTransactionPolicy.decoupled)
+            let answers: [[String: TensorData]]
             do {
-                answer = try await Self.whileServing(server) {
-                    try await client.infer(model: model, version: version, inputs: inputs, outputs: outputNames)
+                answers = try await Self.whileServing(server) {
+                    try await Self.checkedAnswers(request, endpoint: endpoint, client: client, timeout: options.timeout)
                 }
             } catch {
                 return try await Self.requestFailed(error, server: server, report: report)
             }
-            report.outputs = try check(answer, config: config, batch: inputs.first?.1.shape.first)
-            if let permutation = try permutation(answer, config: config) {
-                for (index, carried) in permutation.enumerated() where carried != index {
-                    report.outputs[index].carries = expectedFile(for: config.output[carried], index: carried)?.lastPathComponent
+            let batch = inputs.first?.1.shape.first
+            if request.decoupled {
+                report.responses = answers.count
+                let (checks, problems) = try checkResponses(answers, config: config, batch: batch)
+                report.outputs = checks
+                report.failures += problems
+            } else {
+                let answer = answers.first ?? [:]
+                report.outputs = try check(answer, config: config, batch: batch)
+                if let permutation = try permutation(answer, config: config) {
+                    for (index, carried) in permutation.enumerated() where carried != index {
+                        report.outputs[index].carries =
+                            expectedFile(for: config.output[carried], index: carried)?.lastPathComponent
+                    }
+                    let pairs = permutation.enumerated().filter { $0.offset != $0.element }.map { served, carried in
+                        "\(config.output[served].name) carries the expected \(config.output[carried].name)"
+                    }
+                    report.failures.append(
+                        "the outputs match the expected ones under other names: \(pairs.joined(separator: ", ")). The oneflow backend numbers outputs in hash-map order (lint rule oneflow-output-numbering); rename the outputs in config.pbtxt to match this server"
+                    )
                 }
-                let pairs = permutation.enumerated().filter { $0.offset != $0.element }.map { served, carried in
-                    "\(config.output[served].name) carries the expected \(config.output[carried].name)"
-                }
-                report.failures.append(
-                    "the outputs match the expected ones under other names: \(pairs.joined(separator: ", ")). The oneflow backend numbers outputs in hash-map order (lint rule oneflow-output-numbering); rename the outputs in config.pbtxt to match this server"
-                )
             }
-            report.failures += report.outputs.flatMap { output in output.problems.map { "\(output.name): \($0)" } }
+            report.failures += report.outputs.flatMap { output in output.problems.map { "\(output.label): \($0)" } }
             report.seconds["outputs"] = lap()
-            let request = try BinaryTensorCodec.encode(model: model, version: version, inputs: inputs, outputs: outputNames)
             do {
                 report.latency = try await Self.whileServing(server) {
-                    try await time(client: client, request: request)
+                    try await time(client: client, endpoint: endpoint, request: request)
                 }
                 report.seconds["requests"] = lap()
             } catch {
@@ -224,6 +263,76 @@ public struct SmokeTest: Sendable {
             }
             return report
         }
+    }
+
+    /// The answers to the checked request: one, or for a decoupled model every response of it.
+    static func checkedAnswers(
+        _ request: InferenceRequest, endpoint: InferenceEndpoint, client: InferenceClient, timeout: TimeInterval
+    ) async throws -> [[String: TensorData]] {
+        switch endpoint.protocol {
+        case .http:
+            return [
+                try await client.infer(
+                    model: request.model, version: request.version, inputs: request.inputs, outputs: request.outputs)
+            ]
+        case .grpc:
+            return try await GRPCInferenceClient.withClient(host: endpoint.host, port: endpoint.port, timeout: timeout) {
+                grpc in
+                if request.decoupled {
+                    return try await grpc.streamInfer(
+                        model: request.model, version: request.version, inputs: request.inputs, outputs: request.outputs)
+                }
+                return [
+                    try await grpc.infer(
+                        model: request.model, version: request.version, inputs: request.inputs, outputs: request.outputs)
+                ]
+            }
+        }
+    }
+
+    /// A decoupled model's responses: each checked as one answer (against `expected/<i>/` when
+    /// `expected` is given), and their number against the response folders or `responses`.
+    func checkResponses(_ answers: [[String: TensorData]], config: Inference_ModelConfig, batch: Int64?) throws
+        -> ([OutputCheck], [String])
+    {
+        var problems: [String] = []
+        let folders = try responseFolders()
+        if let folders, folders.count != answers.count {
+            problems.append(
+                "\(answers.count) response(s), but \(options.expected!.path) has \(folders.count) response folder(s) (0 to \(folders.count - 1))"
+            )
+        }
+        if let wanted = options.responses, wanted != answers.count {
+            problems.append("\(answers.count) response(s), but --responses \(wanted)")
+        }
+        var checks: [OutputCheck] = []
+        for (index, answer) in answers.enumerated() {
+            let folder = folders.map { index < $0.count ? $0[index] : nil }
+            if folders != nil && folder == nil { continue }
+            for var output in try check(answer, config: config, batch: batch, expected: folder ?? nil) {
+                output.response = index
+                checks.append(output)
+            }
+        }
+        return (checks, problems)
+    }
+
+    /// The response folders of a decoupled model's expected folder (0/, 1/, ...), in order; nil
+    /// without `expected`.
+    func responseFolders() throws -> [URL]? {
+        guard let directory = options.expected else { return nil }
+        let names = try POSIXFiles.entries(of: directory.path).compactMap { Int($0) }.sorted()
+        guard !names.isEmpty else {
+            throw TritonPackError.refused(
+                directory.path,
+                "'\(options.model)' is decoupled: the expected folder holds one folder per response (0, 1, 2, ... each with <name>.npy or OUTPUT_<k>.npy), and this one has none"
+            )
+        }
+        guard names == Array(0..<names.count) else {
+            throw TritonPackError.refused(
+                directory.path, "the response folders must be numbered 0 to \(names.count - 1) without gaps (found \(names))")
+        }
+        return names.map { directory.appendingPathComponent(String($0)) }
     }
 
     struct ServerExited: Error {}
@@ -327,6 +436,13 @@ public struct SmokeTest: Sendable {
     }
 
     func check(_ answer: [String: TensorData], config: Inference_ModelConfig, batch: Int64?) throws -> [OutputCheck] {
+        try check(answer, config: config, batch: batch, expected: options.expected)
+    }
+
+    /// The checks of one answer; `expected`: the folder of its expected outputs, if any.
+    func check(_ answer: [String: TensorData], config: Inference_ModelConfig, batch: Int64?, expected: URL?) throws
+        -> [OutputCheck]
+    {
         try config.output.enumerated().map { index, output in
             var check = OutputCheck(name: output.name, problems: [])
             guard let tensor = answer[output.name] else {
@@ -354,8 +470,8 @@ public struct SmokeTest: Sendable {
                     check.problems.append("\(nonFinite) NaN or Inf value(s)")
                 }
             }
-            if let directory = options.expected {
-                guard let file = expectedFile(for: output, index: index) else {
+            if let directory = expected {
+                guard let file = expectedFile(for: output, index: index, in: directory) else {
                     check.problems.append("no expected file (\(output.name).npy or OUTPUT_\(index).npy) in \(directory.path)")
                     return check
                 }
@@ -388,9 +504,9 @@ public struct SmokeTest: Sendable {
         }
     }
 
-    /// `<name>.npy` or `OUTPUT_<index>.npy` in the expected folder.
-    func expectedFile(for output: Inference_ModelOutput, index: Int) -> URL? {
-        guard let directory = options.expected else { return nil }
+    /// `<name>.npy` or `OUTPUT_<index>.npy` in the expected folder (or in `directory`).
+    func expectedFile(for output: Inference_ModelOutput, index: Int, in directory: URL? = nil) -> URL? {
+        guard let directory = directory ?? options.expected else { return nil }
         return ["\(output.name).npy", "OUTPUT_\(index).npy"].map { directory.appendingPathComponent($0) }
             .first { FileManager.default.fileExists(atPath: $0.path) }
     }
@@ -427,13 +543,13 @@ public struct SmokeTest: Sendable {
     }
 
     /// The timed requests: `--concurrency` tasks, each with a keep-alive connection of its own
-    /// (opened before the clock starts; one warm-up request), spread over the client's event loops. The
-    /// checked requests have already compared the answers; here each must be HTTP 200.
-    func time(client: InferenceClient, request: BinaryTensorCodec.Request) async throws -> LatencyReport {
+    /// (opened before the clock starts; one warm-up request), spread over the event loops, over
+    /// `endpoint`'s protocol. The checked requests have already compared the answers; here each must
+    /// succeed (HTTP 200, gRPC OK; a decoupled model's stream up to its final response).
+    func time(client: InferenceClient, endpoint: InferenceEndpoint, request: InferenceRequest) async throws -> LatencyReport {
         let requests = max(options.requests, 1)
-        let session = try await LoadSession.http(
-            port: client.port, loops: client.loops, request: request, concurrency: min(options.concurrency, requests),
-            timeout: options.timeout)
+        let session = try await LoadSession.open(
+            endpoint, request: request, concurrency: min(options.concurrency, requests), timeout: options.timeout)
         var report = try await LoadSession.with(session) { session in
             LatencyReport(try await session.window(requests: requests), concurrency: session.concurrency)
         }
@@ -462,8 +578,8 @@ extension SmokeReport {
         // The answers of all outputs are checked together: each output's case gets an equal share.
         let perOutput = outputs.isEmpty ? 0 : (seconds["outputs"] ?? 0) / Double(outputs.count)
         var cases: [(String, [String], Double?)] = [("load", loaded ? [] : failures, seconds["load"])]
-        for output in outputs { cases.append(("output \(output.name)", output.problems, perOutput)) }
-        let other = failures.filter { failure in !outputs.contains { failure.hasPrefix("\($0.name): ") } }
+        for output in outputs { cases.append(("output \(output.label)", output.problems, perOutput)) }
+        let other = failures.filter { failure in !outputs.contains { failure.hasPrefix("\($0.label): ") } }
         if loaded { cases.append(("requests", other, seconds["requests"])) }
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         xml +=

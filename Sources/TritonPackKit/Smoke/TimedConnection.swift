@@ -26,11 +26,12 @@ final class TimedConnection: @unchecked Sendable {
         self.body = body
     }
 
-    /// A connection to 127.0.0.1:`port` on `loop` that sends `request` again and again; a request
+    /// A connection to `host`:`port` on `loop` that sends `request` again and again; a request
     /// unanswered for `timeout` seconds fails.
-    static func connect(port: Int, on loop: any EventLoop, request: BinaryTensorCodec.Request, timeout: TimeInterval)
-        async throws -> TimedConnection
-    {
+    static func connect(
+        host: String = "127.0.0.1", port: Int, on loop: any EventLoop, request: BinaryTensorCodec.Request,
+        timeout: TimeInterval
+    ) async throws -> TimedConnection {
         let handler = AnswerHandler(timeout: timeout)
         let channel: any Channel
         do {
@@ -45,12 +46,12 @@ final class TimedConnection: @unchecked Sendable {
                         ])
                     }
                 }
-                .connect(host: "127.0.0.1", port: port).get()
+                .connect(host: host, port: port).get()
         } catch {
-            throw TritonPackError.io(nil, "cannot connect to 127.0.0.1:\(port): \(error)")
+            throw TritonPackError.io(nil, "cannot connect to \(host):\(port): \(error)")
         }
         var headers = HTTPHeaders()
-        headers.add(name: "Host", value: "127.0.0.1:\(port)")
+        headers.add(name: "Host", value: "\(host):\(port)")
         headers.add(name: "Content-Type", value: "application/octet-stream")
         headers.add(name: BinaryTensorCodec.headerLengthField, value: String(request.headerLength))
         headers.add(name: "Content-Length", value: String(request.body.count))

@@ -6,7 +6,8 @@ import Glibc
 /// shared-memory regions created while it ran removed.
 ///
 /// Ports cannot collide: the server binds HTTP on 127.0.0.1 port 0 (the kernel picks a free
-/// port) and smoke reads the port from /proc; gRPC and metrics, which smoke does not use, are off.
+/// port) and smoke reads the port from /proc. gRPC, when asked for, binds port 0 on 127.0.0.2 (also
+/// loopback), so that the two listening sockets are told apart by their address; metrics are off.
 public final class TritonServer: Sendable {
     public let logURL: URL
     private let group: ProcessGroup
@@ -37,11 +38,16 @@ public final class TritonServer: Sendable {
         Set(((try? POSIXFiles.entries(of: "/dev/shm")) ?? []).filter { $0.hasPrefix("triton_python_backend_shm") })
     }
 
-    /// Starts the server; `executable` must be tritonserver or a launcher that execs it.
-    public init(executable: URL, repository: URL, log: URL, arguments: [String]) throws {
+    /// The loopback address the gRPC endpoint binds (HTTP binds 127.0.0.1).
+    static let grpcAddress = "127.0.0.2"
+
+    /// Starts the server; `executable` must be tritonserver or a launcher that execs it. With
+    /// `grpc`, it serves KServe v2 gRPC too.
+    public init(executable: URL, repository: URL, log: URL, arguments: [String], grpc: Bool = false) throws {
         logURL = log
         sharedMemoryBefore = Self.sharedMemoryRegions()
-        let ports = ["--http-address", "127.0.0.1", "--http-port", "0", "--allow-grpc", "false", "--allow-metrics", "false"]
+        let grpcPorts = grpc ? ["--grpc-address", Self.grpcAddress, "--grpc-port", "0"] : ["--allow-grpc", "false"]
+        let ports = ["--http-address", "127.0.0.1", "--http-port", "0", "--allow-metrics", "false"] + grpcPorts
         do {
             group = try ProcessGroup(
                 executable: executable.path, arguments: ["--model-repository", repository.path] + ports + arguments,
@@ -57,6 +63,9 @@ public final class TritonServer: Sendable {
     /// The HTTP port the server has bound, nil until it listens.
     public func httpPort() -> Int? { ListeningSockets.loopbackPorts(of: group.pid).first }
 
+    /// The gRPC port the server has bound (started with `grpc`), nil until it listens.
+    public func grpcPort() -> Int? { ListeningSockets.loopbackPorts(of: group.pid, address: Self.grpcAddress).first }
+
     public func logText() -> String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
 
     /// Error lines of the server log that mention `model` (or all error lines).
@@ -67,15 +76,30 @@ public final class TritonServer: Sendable {
         }
     }
 
-    /// The HTTP port, once the server listens.
-    func waitUntilListening(timeout: TimeInterval) async throws -> Int {
+    /// The HTTP port (and with `grpc`, the gRPC port too), once the server listens on them.
+    func waitUntilListening(timeout: TimeInterval, grpc: Bool = false) async throws -> (http: Int, grpc: Int?) {
         let deadline = ContinuousClock.now + .seconds(timeout)
         while ContinuousClock.now < deadline {
-            if let port = httpPort() { return port }
+            if let http = httpPort() {
+                if !grpc { return (http, nil) }
+                if let port = grpcPort() { return (http, port) }
+            }
             try exitedDuringStartUp()
             try await Task.sleep(for: .milliseconds(50))
         }
         throw TritonPackError.io(nil, "tritonserver not listening after \(Int(timeout)) s")
+    }
+
+    /// Where the server answers inference requests over `protocol` (gRPC: a server started with
+    /// `grpc`), once it listens, and its HTTP port (model control and statistics are HTTP calls).
+    func waitForEndpoint(_ protocol: ServingProtocol, timeout: TimeInterval) async throws
+        -> (endpoint: InferenceEndpoint, httpPort: Int)
+    {
+        let ports = try await waitUntilListening(timeout: timeout, grpc: `protocol` == .grpc)
+        let endpoint =
+            ports.grpc.map { InferenceEndpoint(.grpc, host: Self.grpcAddress, port: $0) }
+            ?? InferenceEndpoint(.http, port: ports.http)
+        return (endpoint, ports.http)
     }
 
     func waitUntilLive(client: InferenceClient, timeout: TimeInterval) async throws {

@@ -63,8 +63,8 @@ struct TrialScore: Comparable {
     /// Requests per second measured, whatever the objective.
     var throughput: Double = 0
 
-    /// Measured, stable and within the budget.
-    var eligibleTier: Bool { tier == 3 }
+    /// Measured and within the budget (stable or not).
+    var withinBudget: Bool { tier >= 2 }
 
     init(_ trial: TuneTrial, objective: TuneObjective) {
         if !trial.measured {

@@ -48,11 +48,11 @@ struct TuneSearchStrategy {
                     if best == nil || value > best!.score { best = (value, index) }
                     // Refused by lint, not loaded or answering wrong: so at every concurrency.
                     if value.tier == 0 { break }
-                    if direction == 0 { direction = value.eligibleTier || index == 0 ? 1 : -1 }
-                    if direction > 0 && (!value.eligibleTier || value.throughput < previousThroughput * (1 + saturation)) {
-                        break
-                    }
-                    if direction < 0 && value.eligibleTier { break }
+                    // Within the budget, stable or not: one noisy trial does not end a sweep.
+                    let fits = value.withinBudget
+                    if direction == 0 { direction = fits || index == 0 ? 1 : -1 }
+                    if direction > 0 && (!fits || value.throughput < previousThroughput * (1 + saturation)) { break }
+                    if direction < 0 && fits { break }
                     previousThroughput = value.throughput
                     index += direction
                 }

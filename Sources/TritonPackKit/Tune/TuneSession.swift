@@ -18,6 +18,8 @@ final class TuneSession: @unchecked Sendable {
     private var verdicts: [ServingSettings: Verdict] = [:]
     /// The config the server holds now (nil: the model is not loaded, or holds the current config).
     private var loaded: ServingSettings?
+    /// Where the checked and timed requests go (`--protocol`); model control is over HTTP.
+    private var endpoint = InferenceEndpoint(.http, port: 0)
 
     struct Verdict {
         var linted = false
@@ -47,8 +49,9 @@ final class TuneSession: @unchecked Sendable {
 
     /// Runs the search over `space`, recording every trial in `report` as it ends, then the best.
     func search(_ space: TuneSpace, into report: inout TuneReport) async throws {
-        let port = try await server.waitUntilListening(timeout: timeout)
-        try await InferenceClient.withClient(port: port, connections: 2, timeout: timeout) { client in
+        let (endpoint, httpPort) = try await server.waitForEndpoint(options.serving.protocol, timeout: timeout)
+        self.endpoint = endpoint
+        try await InferenceClient.withClient(port: httpPort, connections: 2, timeout: timeout) { client in
             try await server.waitUntilLive(client: client, timeout: timeout)
             let strategy = TuneSearchStrategy(space: space, search: options.search, maxTrials: options.maxTrials)
             var trials = report.trials
@@ -161,8 +164,8 @@ final class TuneSession: @unchecked Sendable {
         let served = settings.applied(to: servedConfig)
         let answer: [String: TensorData]
         do {
-            answer = try await client.infer(
-                model: model, version: options.serving.version, inputs: inputs, outputs: served.output.map(\.name))
+            answer =
+                try await SmokeTest.checkedAnswers(request, endpoint: endpoint, client: client, timeout: timeout).first ?? [:]
         } catch let error as TritonPackError where server.isRunning {
             verdict.problems.append("request failed: \(error.message)")
             return verdict
@@ -192,11 +195,14 @@ final class TuneSession: @unchecked Sendable {
         }
     }
 
+    /// The request every check and timed window sends.
+    private var request: InferenceRequest {
+        InferenceRequest(model: model, version: options.serving.version, inputs: inputs, outputs: servedConfig.output.map(\.name))
+    }
+
     private func measure(concurrency: Int, client: InferenceClient) async throws -> TrialMeasurement.Result {
-        let request = try BinaryTensorCodec.encode(
-            model: model, version: options.serving.version, inputs: inputs, outputs: servedConfig.output.map(\.name))
-        let session = try await LoadSession.http(
-            port: client.port, loops: client.loops, request: request, concurrency: concurrency, timeout: timeout)
+        let session = try await LoadSession.open(
+            endpoint, request: request, concurrency: concurrency, timeout: timeout, loops: client.loops)
         return try await LoadSession.with(session) { session in
             try await TrialMeasurement(rule: options.stability, windowSeconds: options.windowSeconds).measure(session)
         }

@@ -24,6 +24,12 @@ public struct Tuner: Sendable {
         let plan = try await smoke.plan(work: work)
         let model = options.serving.model
         let served = try plan.servedConfig(model: model)
+        if served.modelTransactionPolicy.decoupled {
+            throw TritonPackError.refused(
+                nil,
+                "'\(model)' is decoupled: tune measures models that answer each request once (smoke --protocol grpc checks decoupled ones)"
+            )
+        }
         let inputs = try smoke.buildInputs(served)
         let clientBatch = served.maxBatchSize > 0 ? Int(inputs.first?.1.shape.first ?? 1) : 1
         let space = try options.space(
@@ -43,7 +49,8 @@ public struct Tuner: Sendable {
         while true {
             let server = try TritonServer(
                 executable: plan.executable, repository: plan.repository, log: work.appendingPathComponent("server.log"),
-                arguments: ["--model-control-mode=explicit", "--log-verbose=0", "--exit-timeout-secs=5"] + plan.serverArguments)
+                arguments: ["--model-control-mode=explicit", "--log-verbose=0", "--exit-timeout-secs=5"] + plan.serverArguments,
+                grpc: options.serving.protocol == .grpc)
             onServerStarted(server)
             let session = TuneSession(
                 options: options, smoke: smoke, server: server, userConfig: plan.config, servedConfig: served, inputs: inputs,

@@ -1,0 +1,44 @@
+import Foundation
+
+/// Where a server answers inference requests: the protocol, and the address of that endpoint.
+public struct InferenceEndpoint: Sendable, Equatable, CustomStringConvertible {
+    public var `protocol`: ServingProtocol
+    public var host: String
+    public var port: Int
+
+    public init(_ protocol: ServingProtocol, host: String = "127.0.0.1", port: Int) {
+        self.protocol = `protocol`
+        self.host = host
+        self.port = port
+    }
+
+    public var description: String { "\(`protocol` == .grpc ? "grpc" : "http")://\(host):\(port)" }
+}
+
+/// One inference request, whichever the protocol: the model, its inputs (sent as raw bytes), the
+/// outputs asked for, and whether the model is decoupled (answered on a gRPC stream).
+struct InferenceRequest: Sendable {
+    var model: String
+    var version: Int64?
+    var inputs: [(String, TensorData)]
+    var outputs: [String]
+    var decoupled = false
+
+    /// The HTTP/1.1 body with the binary tensor extension.
+    func http() throws -> BinaryTensorCodec.Request {
+        try BinaryTensorCodec.encode(model: model, version: version, inputs: inputs, outputs: outputs)
+    }
+
+    /// The gRPC message; `streamed` asks the server to flag each request's final response.
+    func grpc(streamed: Bool = false) -> Inference_ModelInferRequest {
+        GRPCTensorCodec.request(model: model, version: version, inputs: inputs, outputs: outputs, streamed: streamed)
+    }
+
+    /// The refusal of a decoupled model over HTTP, which answers one response per request.
+    static func decoupledOverHTTP(_ model: String, config: String? = nil) -> TritonPackError {
+        TritonPackError.refused(
+            config,
+            "'\(model)' is decoupled (model_transaction_policy { decoupled: true }): it may answer a request with several responses, which only a gRPC stream carries; run it with --protocol grpc"
+        )
+    }
+}
