@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static volatile sig_atomic_t received_signal = 0;
 
@@ -27,4 +28,8 @@ int tp_rename_exchange(const char *first, const char *second) {
 
 int tp_rename_noreplace(const char *from, const char *to) {
   return renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
+}
+
+long tp_copy_file_range(int input, int output, unsigned long count) {
+  return (long)copy_file_range(input, NULL, output, NULL, count, 0);
 }
