@@ -2,6 +2,7 @@
 #include "CSystemShims.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,3 +34,5 @@ int tp_rename_noreplace(const char *from, const char *to) {
 long tp_copy_file_range(int input, int output, unsigned long count) {
   return (long)copy_file_range(input, NULL, output, NULL, count, 0);
 }
+
+void tp_return_large_allocations(int bytes) { mallopt(M_MMAP_THRESHOLD, bytes); }
