@@ -44,6 +44,13 @@ if [ ! -x "$target" ]; then
   [ -x "$stub" ] || { echo "setup: no Python backend stub for Python $pyver in the wheel" >&2; exit 1; }
   cp "$stub" "$target"
 fi
+# perf_analyzer (C++, the tritonclient 2.51.0 wheel, matching the server) for scripts/bench-smoke.sh:
+# in a folder of its own so that the venv's tritonclient stays as it is; it links libcudart.
+if [ ! -x .venv/perf-analyzer/bin/perf_analyzer ]; then
+  echo "setup: installing perf_analyzer (tritonclient 2.51.0) into .venv/perf-analyzer"
+  .venv/bin/pip install -q --disable-pip-version-check --no-deps --target .venv/perf-analyzer "tritonclient==2.51.0" \
+    "nvidia-cuda-runtime-cu12==12.9.79"
+fi
 scripts/setup-oneflow.sh
 scripts/setup-s3.sh
 echo "setup: ready ($(scripts/tritonserver --version 2>/dev/null | head -n 1 || echo 'tritonserver installed'))"
