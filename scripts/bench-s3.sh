@@ -70,3 +70,6 @@ for name in awscli tritonpack; do
     "$([ "$name" = awscli ] && echo 'aws s3 cp --recursive' || echo 'tritonpack promote --to s3://')" \
     "$wall" "$(echo "$bytes / 1048576 / $wall" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
 done
+ratios=$(paste -d' ' "$work/tritonpack.samples" "$work/awscli.samples" | awk '{print $1 / $3}')
+printf '  tritonpack/awscli wall time: %.2f (median of the per-run ratios; runs: %s)\n' \
+  "$(echo "$ratios" | median)" "$(echo "$ratios" | awk '{printf "%.2f ", $1}')"

@@ -2,9 +2,11 @@
 #include "CSystemShims.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static volatile sig_atomic_t received_signal = 0;
 
@@ -28,3 +30,9 @@ int tp_rename_exchange(const char *first, const char *second) {
 int tp_rename_noreplace(const char *from, const char *to) {
   return renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
 }
+
+long tp_copy_file_range(int input, int output, unsigned long count) {
+  return (long)copy_file_range(input, NULL, output, NULL, count, 0);
+}
+
+void tp_return_large_allocations(int bytes) { mallopt(M_MMAP_THRESHOLD, bytes); }

@@ -78,13 +78,43 @@ public enum TextProto {
         }
         let binary = Data(bytes: result.message, count: result.message_length)
         let message = try M(serializedBytes: binary)
+        return TextProtoDocument(message: message, positions: locations(result.locations), warnings: warnings)
+    }
+
+    /// The bridge's `path<TAB>line<TAB>column` lines, read byte by byte (every config of a
+    /// repository goes through here when it is linted).
+    private static func locations(_ text: UnsafePointer<CChar>) -> [String: SourcePosition] {
+        let bytes = UnsafeRawBufferPointer(start: text, count: strlen(text))
         var positions: [String: SourcePosition] = [:]
-        for line in String(cString: result.locations).split(separator: "\n") {
-            let parts = line.split(separator: "\t")
-            guard parts.count == 3, let row = Int(parts[1]), let column = Int(parts[2]) else { continue }
-            positions[String(parts[0])] = SourcePosition(line: row, column: column)
+        var start = 0
+        while start < bytes.count {
+            var end = start
+            var tabs = (first: 0, second: 0, count: 0)
+            while end < bytes.count && bytes[end] != UInt8(ascii: "\n") {
+                if bytes[end] == UInt8(ascii: "\t") {
+                    tabs.count += 1
+                    if tabs.count == 1 { tabs.first = end } else { tabs.second = end }
+                }
+                end += 1
+            }
+            if tabs.count == 2, let row = decimal(bytes[(tabs.first + 1)..<tabs.second]),
+                let column = decimal(bytes[(tabs.second + 1)..<end])
+            {
+                positions[String(decoding: bytes[start..<tabs.first], as: UTF8.self)] = SourcePosition(line: row, column: column)
+            }
+            start = end + 1
         }
-        return TextProtoDocument(message: message, positions: positions, warnings: warnings)
+        return positions
+    }
+
+    private static func decimal(_ digits: Slice<UnsafeRawBufferPointer>) -> Int? {
+        guard !digits.isEmpty else { return nil }
+        var value = 0
+        for byte in digits {
+            guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+        }
+        return value
     }
 
     /// Prints `message` in the style of Triton's documentation.

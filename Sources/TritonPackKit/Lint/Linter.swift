@@ -55,12 +55,12 @@ public struct Linter: Sendable {
         } else {
             repositoryRoot = root
             targets = ((try? POSIXFiles.entries(of: root.path)) ?? []).filter {
-                POSIXFiles.isDirectory(root.appendingPathComponent($0).path)
+                POSIXFiles.isDirectory(root.appendingPathComponent($0, isDirectory: false).path)
             }
         }
         // Every model of the repository is loaded: ensembles refer to their neighbours.
         let names = ((try? POSIXFiles.entries(of: repositoryRoot.path)) ?? []).filter {
-            POSIXFiles.isDirectory(repositoryRoot.appendingPathComponent($0).path)
+            POSIXFiles.isDirectory(repositoryRoot.appendingPathComponent($0, isDirectory: false).path)
         }
         var repository: [String: ModelUnderLint] = [:]
         var seconds: [String: Double] = [:]
@@ -68,7 +68,7 @@ public struct Linter: Sendable {
             let loadStart = Date()
             defer { seconds[name] = -loadStart.timeIntervalSinceNow }
             repository[name] = ModelLoader.load(
-                name: name, directory: repositoryRoot.appendingPathComponent(name),
+                name: name, directory: repositoryRoot.appendingPathComponent(name, isDirectory: true),
                 displayPath: displayPaths[name] ?? name, options: options)
         }
         var diagnostics: [Diagnostic] = []
@@ -79,9 +79,9 @@ public struct Linter: Sendable {
             diagnostics += Self.run(RuleRegistry.ordered(autoComplete: options.autoComplete), on: context)
             seconds[name, default: 0] += -rulesStart.timeIntervalSinceNow
         }
+        let linted = Set(targets)
         return LintReport(
-            path: root.path, models: targets, diagnostics: diagnostics,
-            modelSeconds: seconds.filter { targets.contains($0.key) })
+            path: root.path, models: targets, diagnostics: diagnostics, modelSeconds: seconds.filter { linted.contains($0.key) })
     }
 
     /// What Triton's load would say of model `name` of the local repository `root` were its config
@@ -162,7 +162,7 @@ enum ModelLoader {
             configFile = ModelRepository.configFileName
             if !entries.contains(ModelRepository.configFileName) { entries.append(ModelRepository.configFileName) }
         } else if let custom = options.modelConfigName,
-            POSIXFiles.exists(directory.appendingPathComponent("configs/\(custom).pbtxt").path)
+            POSIXFiles.exists(directory.appendingPathComponent("configs/\(custom).pbtxt", isDirectory: false).path)
         {
             configFile = "configs/\(custom).pbtxt"
         } else if entries.contains(ModelRepository.configFileName) {
@@ -173,7 +173,7 @@ enum ModelLoader {
             configText: nil, document: nil, syntaxError: nil, readError: nil, written: Inference_ModelConfig(),
             config: Inference_ModelConfig(), backendDetectionError: nil)
         if let configFile {
-            let path = directory.appendingPathComponent(configFile).path
+            let path = directory.appendingPathComponent(configFile, isDirectory: false).path
             switch configText.map({ ReadResult.success($0) }) ?? readRegularFile(path) {
             case .success(let bytes):
                 model.configText = bytes
@@ -194,10 +194,23 @@ enum ModelLoader {
                 model.readError = message
             }
         }
+        model.subdirectories = entries.filter {
+            POSIXFiles.isDirectory(directory.appendingPathComponent($0, isDirectory: false).path)
+        }
         var config = model.written
         model.backendDetectionError = BackendDetection.complete(&config, modelName: name, directory: directory)
         ConfigNormalization.normalize(&config)
         model.config = config
+        model.isOneFlowPython =
+            config.backend == "python"
+            && model.servedVersions.contains { version in
+                let folder = directory.appendingPathComponent(String(version), isDirectory: true)
+                return POSIXFiles.isRegularFile(folder.appendingPathComponent("model.py", isDirectory: false).path)
+                    && POSIXFiles.isRegularFile(
+                        folder.appendingPathComponent(
+                            "\(OneFlowBackend.modelFolder)/\(OneFlowSavedGraph.graphFileName)", isDirectory: false
+                        ).path)
+            }
         return model
     }
 

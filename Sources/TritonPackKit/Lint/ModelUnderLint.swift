@@ -46,6 +46,11 @@ public struct ModelUnderLint: Sendable {
     public var config: Inference_ModelConfig
     /// Set when Triton cannot determine a backend (custom-backend naming).
     public var backendDetectionError: String?
+    /// The entries that are folders, read once when the model is loaded (every rule asks).
+    public var subdirectories: [String] = []
+    /// A Python-backend model running a saved graph with OneFlow's runtime (see
+    /// `LintContext.isOneFlowPython`), found once when the model is loaded.
+    public var isOneFlowPython = false
 
     public var isEnsemble: Bool { config.platform == "ensemble" }
     public var isUsable: Bool { document != nil || (configFile == nil && readError == nil) }
@@ -54,10 +59,6 @@ public struct ModelUnderLint: Sendable {
     public func display(_ relative: String) -> String {
         if relative.isEmpty { return displayPath.isEmpty ? "." : displayPath }
         return displayPath.isEmpty ? relative : "\(displayPath)/\(relative)"
-    }
-
-    public var subdirectories: [String] {
-        entries.filter { POSIXFiles.isDirectory(directory.appendingPathComponent($0).path) }
     }
 
     /// Version folders as Triton's VersionsToLoad reads them (std::stoll semantics).

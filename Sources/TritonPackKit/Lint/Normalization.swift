@@ -9,20 +9,17 @@ public enum BackendDetection {
         if config.name.isEmpty { config.name = modelName }
         // Only the first subdirectory in byte-wise order is looked at.
         let firstSubdirectory = (try? POSIXFiles.entries(of: directory.path))?.first {
-            POSIXFiles.isDirectory(directory.appendingPathComponent($0).path)
+            POSIXFiles.isDirectory(directory.appendingPathComponent($0, isDirectory: false).path)
         }
-        let versionEntries: [String] =
-            firstSubdirectory.flatMap {
-                try? POSIXFiles.entries(of: directory.appendingPathComponent($0).path)
-            } ?? []
-        let versionPath = firstSubdirectory.map { directory.appendingPathComponent($0) }
+        let versionPath = firstSubdirectory.map { directory.appendingPathComponent($0, isDirectory: true) }
+        let versionEntries: [String] = versionPath.flatMap { try? POSIXFiles.entries(of: $0.path) } ?? []
         func isFile(_ name: String) -> Bool {
             guard let versionPath, versionEntries.contains(name) else { return false }
-            return POSIXFiles.isRegularFile(versionPath.appendingPathComponent(name).path)
+            return POSIXFiles.isRegularFile(versionPath.appendingPathComponent(name, isDirectory: false).path)
         }
         func isDirectory(_ name: String) -> Bool {
             guard let versionPath, versionEntries.contains(name) else { return false }
-            return POSIXFiles.isDirectory(versionPath.appendingPathComponent(name).path)
+            return POSIXFiles.isDirectory(versionPath.appendingPathComponent(name, isDirectory: false).path)
         }
         func has(_ name: String) -> Bool { versionEntries.contains(name) }
         let filenameEmpty = config.defaultModelFilename.isEmpty

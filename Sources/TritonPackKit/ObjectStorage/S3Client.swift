@@ -207,8 +207,24 @@ public struct S3Client: Sendable {
     }
 
     public func uploadPart(_ key: String, uploadID: String, number: Int, data: Data) async throws -> String {
+        let body = ByteBuffer(data: data)
+        return try await uploadPart(key, uploadID: uploadID, number: number, body: body, sha256: SHA256.hash(body).hexString)
+    }
+
+    /// Sends `body` as it is (no copy) with `sha256`, its bytes' SHA-256, which the server checks.
+    public func uploadPart(_ key: String, uploadID: String, number: Int, body: ByteBuffer, sha256: String) async throws
+        -> String
+    {
         let response = try await send(
-            "PUT", key: key, query: [("partNumber", String(number)), ("uploadId", uploadID)], body: data)
+            "PUT", key: key, query: [("partNumber", String(number)), ("uploadId", uploadID)], body: body, payloadHash: sha256)
+        guard response.status == 200 else { throw failure(response, key: key) }
+        return etag(response)
+    }
+
+    /// PUT of `body` as it is (no copy) with `sha256`, its bytes' SHA-256, which the server checks.
+    public func put(_ key: String, body: ByteBuffer, sha256: String) async throws -> String {
+        let response = try await send(
+            "PUT", key: key, headers: [("Content-Type", "application/octet-stream")], body: body, payloadHash: sha256)
         guard response.status == 200 else { throw failure(response, key: key) }
         return etag(response)
     }
@@ -261,7 +277,17 @@ public struct S3Client: Sendable {
         _ method: String, key: String?, query: [(String, String)] = [], headers: [(String, String)] = [], body: Data? = nil,
         maxResponseBytes: Int = 16 << 20, timeout: TimeAmount? = nil
     ) async throws -> Response {
-        let payloadHash = body.map { SHA256.hash(data: $0).hexString } ?? SigV4Signer.emptyPayloadHash
+        let buffer = body.map { ByteBuffer(data: $0) }
+        return try await send(
+            method, key: key, query: query, headers: headers, body: buffer,
+            payloadHash: buffer.map { SHA256.hash($0).hexString } ?? SigV4Signer.emptyPayloadHash,
+            maxResponseBytes: maxResponseBytes, timeout: timeout)
+    }
+
+    private func send(
+        _ method: String, key: String?, query: [(String, String)] = [], headers: [(String, String)] = [], body: ByteBuffer?,
+        payloadHash: String, maxResponseBytes: Int = 16 << 20, timeout: TimeAmount? = nil
+    ) async throws -> Response {
         let request = try makeRequest(method, key: key, query: query, headers: headers, body: body, payloadHash: payloadHash)
         do {
             let response = try await http.execute(request, timeout: timeout ?? requestTimeout)
@@ -275,7 +301,8 @@ public struct S3Client: Sendable {
     }
 
     private func makeRequest(
-        _ method: String, key: String?, query: [(String, String)], headers: [(String, String)], body: Data?, payloadHash: String
+        _ method: String, key: String?, query: [(String, String)], headers: [(String, String)], body: ByteBuffer?,
+        payloadHash: String
     ) throws -> HTTPClientRequest {
         let basePath = location.endpoint.path.hasSuffix("/") ? String(location.endpoint.path.dropLast()) : location.endpoint.path
         var path = basePath + "/" + SigV4Signer.uriEncode(location.bucket)
@@ -297,8 +324,8 @@ public struct S3Client: Sendable {
         for (name, value) in headers + signed { request.headers.add(name: name, value: value) }
         request.headers.replaceOrAdd(name: "Host", value: hostHeader)
         if let body {
-            request.headers.replaceOrAdd(name: "Content-Length", value: String(body.count))
-            request.body = .bytes(ByteBuffer(data: body))
+            request.headers.replaceOrAdd(name: "Content-Length", value: String(body.readableBytes))
+            request.body = .bytes(body)
         }
         return request
     }
@@ -345,6 +372,15 @@ public struct S3Client: Sendable {
             let detail = [code, message].compactMap { $0 }.joined(separator: ": ")
             return TritonPackError.io(target, "S3 answered HTTP \(response.status)\(detail.isEmpty ? "" : " (\(detail))")")
         }
+    }
+}
+
+extension SHA256 {
+    /// The digest of a buffer's readable bytes, read in place.
+    static func hash(_ buffer: ByteBuffer) -> SHA256.Digest {
+        var hasher = SHA256()
+        buffer.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+        return hasher.finalize()
     }
 }
 

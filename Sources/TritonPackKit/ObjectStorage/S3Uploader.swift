@@ -1,5 +1,8 @@
+import CSystemShims
 import Crypto
 import Foundation
+import Glibc
+import NIOCore
 
 /// A local file to store under a key, with the SHA-256 it must have when one is known.
 public struct S3FileUpload: Sendable {
@@ -45,6 +48,10 @@ public struct S3Uploader: Sendable {
     /// Uploads every file and returns each one's SHA-256 (of the bytes sent), keyed by key.
     @discardableResult
     public func upload(_ files: [S3FileUpload]) async throws -> [String: String] {
+        // A part's buffer is still referenced (by the HTTP client) for a while after its answer, so
+        // buffers cannot be reused; freed, they go back to the system rather than to malloc's heap,
+        // where they kept peak memory at twice the parts in flight.
+        tp_return_large_allocations(1 << 20)
         var uploadIDs: [Int: String] = [:]
         var digests: [String: String] = [:]
         do {
@@ -77,31 +84,36 @@ public struct S3Uploader: Sendable {
                     let reader = try FileChunkReader(path: file.localPath)
                     defer { reader.close() }
                     var hash = SHA256()
+                    var wholeFile: String?
                     var number = 0
                     var total: Int64 = 0
                     repeat {
                         try await waitForSlot()
-                        let chunk = try reader.read(upTo: multipart ? partSize : Int(file.size) + 1)
-                        hash.update(data: chunk)
-                        total += Int64(chunk.count)
+                        let chunk = try reader.read(Int(min(Int64(partSize), file.size - total)))
+                        chunk.withUnsafeReadableBytes { hash.update(bufferPointer: $0) }
+                        total += Int64(chunk.readableBytes)
                         number += 1
                         let client = self.client
                         let partNumber = number
                         if let uploadID {
-                            if chunk.isEmpty { break }
+                            if chunk.readableBytes == 0 { break }
                             add {
                                 Done(
                                     file: index, part: partNumber,
                                     etag: try await client.uploadPart(
-                                        file.key, uploadID: uploadID, number: partNumber, data: chunk))
+                                        file.key, uploadID: uploadID, number: partNumber, body: chunk,
+                                        sha256: SHA256.hash(chunk).hexString))
                             }
                         } else {
-                            add { Done(file: index, part: 0, etag: try await client.put(file.key, data: chunk)) }
-                            break
+                            // One part: the file's digest is the payload's.
+                            let sha256 = hash.finalize().hexString
+                            wholeFile = sha256
+                            add { Done(file: index, part: 0, etag: try await client.put(file.key, body: chunk, sha256: sha256)) }
                         }
-                    } while total < file.size
-                    let digest = hash.finalize().hexString
-                    if total != file.size || (file.sha256.map { $0 != digest } ?? false) {
+                    } while uploadID != nil && total < file.size
+                    let digest = wholeFile ?? hash.finalize().hexString
+                    let grew = try !reader.atEnd()
+                    if total != file.size || grew || (file.sha256.map { $0 != digest } ?? false) {
                         throw TritonPackError.io(
                             file.localPath, "changed while being uploaded: it no longer matches its manifest (size or SHA-256)")
                     }
@@ -122,29 +134,37 @@ public struct S3Uploader: Sendable {
     }
 }
 
-/// Sequential reads of one file.
+/// Sequential reads of one file, each into a buffer of its own that is sent as it is.
 final class FileChunkReader {
-    private let handle: FileHandle
+    private let descriptor: Int32
     private let path: String
 
     init(path: String) throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw TritonPackError.io(path, "cannot open for reading") }
-        self.handle = handle
+        descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw TritonPackError.io(path, "cannot open for reading: \(POSIXFiles.errnoMessage())") }
+        posix_fadvise(descriptor, 0, 0, POSIX_FADV_SEQUENTIAL)
         self.path = path
     }
 
-    func read(upTo count: Int) throws -> Data {
-        var data = Data()
-        while data.count < count {
-            let piece: Data?
-            do { piece = try handle.read(upToCount: count - data.count) } catch {
-                throw TritonPackError.io(path, "cannot read: \(error)")
+    /// Up to `count` bytes: fewer only at the end of the file.
+    func read(_ count: Int) throws -> ByteBuffer {
+        var buffer = ByteBufferAllocator().buffer(capacity: count)
+        while buffer.readableBytes < count {
+            let wanted = count - buffer.readableBytes
+            let got = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: wanted) { raw in
+                while true {
+                    let result = Glibc.read(descriptor, raw.baseAddress!, wanted)
+                    if result >= 0 { return result }
+                    if errno != EINTR { throw TritonPackError.io(path, "cannot read: \(POSIXFiles.errnoMessage())") }
+                }
             }
-            guard let piece, !piece.isEmpty else { break }
-            data.append(piece)
+            if got == 0 { break }
         }
-        return data
+        return buffer
     }
 
-    func close() { try? handle.close() }
+    /// Whether the file has no byte after those read (it did not grow while being read).
+    func atEnd() throws -> Bool { try read(1).readableBytes == 0 }
+
+    func close() { Glibc.close(descriptor) }
 }

@@ -1,3 +1,4 @@
+import CSystemShims
 import Crypto
 import Dispatch
 import Foundation
@@ -96,26 +97,49 @@ struct FileCopier: Sendable {
         return (try copy(job, buffer: &buffer), false)
     }
 
+    /// Copies inside the kernel (copy_file_range, as `cp` does) and hashes each chunk read back
+    /// from the destination while it is still cached: the digest is of the bytes written, and the
+    /// bytes cross user memory once instead of twice. Falls back to read and write where the
+    /// kernel cannot copy between the two files.
     private func copy(_ job: FileCopyJob, buffer: inout [UInt8]) throws -> String {
-        let output = open(job.destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        let input = open(job.source, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw TritonPackError.io(job.source, "cannot open: \(POSIXFiles.errnoMessage())") }
+        defer { close(input) }
+        posix_fadvise(input, 0, 0, POSIX_FADV_SEQUENTIAL)
+        let output = open(job.destination, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard output >= 0 else {
             throw TritonPackError.io(job.destination, "cannot create: \(POSIXFiles.errnoMessage())")
         }
         defer { close(output) }
         var hasher = SHA256()
-        let write: (UnsafeRawBufferPointer) throws -> Void = { chunk in
-            hasher.update(bufferPointer: chunk)
-            var written = 0
-            while written < chunk.count {
-                let result = Glibc.write(output, chunk.baseAddress! + written, chunk.count - written)
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    throw TritonPackError.io(job.destination, "write failed: \(POSIXFiles.errnoMessage())")
+        var total: Int64 = 0
+        var inKernel = true
+        try buffer.withUnsafeMutableBytes { raw in
+            while true {
+                try Interruption.check()
+                let count: Int
+                if inKernel {
+                    let copied = tp_copy_file_range(input, output, UInt(raw.count))
+                    if copied < 0 {
+                        if errno == EINTR { continue }
+                        if total == 0, [EXDEV, EINVAL, ENOSYS, EOPNOTSUPP].contains(errno) {
+                            inKernel = false
+                            continue
+                        }
+                        throw TritonPackError.io(job.destination, "copy failed: \(POSIXFiles.errnoMessage())")
+                    }
+                    count = copied
+                    if count > 0 { try Self.readBack(output, job.destination, at: total, into: raw, count: count) }
+                } else {
+                    count = try Self.readSome(input, job.source, into: raw)
+                    if count > 0 { try Self.writeAll(output, job.destination, raw, count: count) }
                 }
-                written += result
+                if count == 0 { break }
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(start: raw.baseAddress!, count: count))
+                total += Int64(count)
+                progress?.advance(by: Int64(count))
             }
         }
-        let total = try Self.stream(job.source, buffer: &buffer, progress: progress, write)
         if total != job.size {
             throw TritonPackError.io(job.source, "changed while being copied (\(job.size) bytes expected, \(total) read)")
         }
@@ -123,6 +147,41 @@ struct FileCopier: Sendable {
             throw TritonPackError.io(job.destination, "fsync failed: \(POSIXFiles.errnoMessage())")
         }
         return hasher.finalize().hexString
+    }
+
+    private static func readSome(_ file: Int32, _ path: String, into raw: UnsafeMutableRawBufferPointer) throws -> Int {
+        while true {
+            let count = read(file, raw.baseAddress!, raw.count)
+            if count >= 0 { return count }
+            if errno != EINTR { throw TritonPackError.io(path, "read failed: \(POSIXFiles.errnoMessage())") }
+        }
+    }
+
+    private static func writeAll(_ file: Int32, _ path: String, _ raw: UnsafeMutableRawBufferPointer, count: Int) throws {
+        var written = 0
+        while written < count {
+            let result = write(file, raw.baseAddress! + written, count - written)
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw TritonPackError.io(path, "write failed: \(POSIXFiles.errnoMessage())")
+            }
+            written += result
+        }
+    }
+
+    private static func readBack(
+        _ file: Int32, _ path: String, at offset: Int64, into raw: UnsafeMutableRawBufferPointer, count: Int
+    ) throws {
+        var done = 0
+        while done < count {
+            let result = pread(file, raw.baseAddress! + done, count - done, off_t(offset) + off_t(done))
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw TritonPackError.io(path, "read back failed: \(POSIXFiles.errnoMessage())")
+            }
+            if result == 0 { throw TritonPackError.io(path, "shorter than the bytes just copied into it") }
+            done += result
+        }
     }
 
     /// SHA-256 of a file, streamed.

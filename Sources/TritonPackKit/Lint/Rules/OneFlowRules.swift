@@ -5,15 +5,7 @@ extension LintContext {
 
     /// A Python-backend model that runs a saved graph with OneFlow's own runtime, as
     /// `pack --runtime oneflow-python` writes it: `model.py` beside `model/model.mlir`.
-    var isOneFlowPython: Bool {
-        model.config.backend == "python"
-            && model.servedVersions.contains { version in
-                let folder = model.directory.appendingPathComponent(String(version))
-                return POSIXFiles.isRegularFile(folder.appendingPathComponent("model.py").path)
-                    && POSIXFiles.isRegularFile(
-                        folder.appendingPathComponent("\(OneFlowBackend.modelFolder)/\(OneFlowSavedGraph.graphFileName)").path)
-            }
-    }
+    var isOneFlowPython: Bool { model.isOneFlowPython }
 
     /// The config names tensors and types for a saved graph, through either runtime.
     var servesOneFlowGraph: Bool { isOneFlow || isOneFlowPython }
