@@ -48,7 +48,7 @@ PY
 python=${TRITONPACK_ONEFLOW_PYTHON:-$HOME/.cache/tritonpack/oneflow-0.9.0-py3.10/bin/python}
 repository=$work/repository
 mkdir -p "$repository"
-cp -r samples/python/batch_cost "$repository/"
+cp -r Tests/Fixtures/python/batch_cost "$repository/"
 
 echo "batch_cost (20 ms per call + 1 ms per row), instances 1,2,4:"
 quick_s=$(tune "$repository" batch_cost batch-quick --instance-count 1,2,4 --search quick)

@@ -8,7 +8,7 @@ import XCTest
 /// latency budget (the budget limits the batch), and OneFlow's multi-output graph through OneFlow's
 /// runtime (two instances beat one on two cores).
 final class TuneServerTests: XCTestCase {
-    /// A copy of samples/python/batch_cost with its costs in milliseconds, and its inputs and the
+    /// A copy of Tests/Fixtures/python/batch_cost with its costs in milliseconds, and its inputs and the
     /// expected answer (twice the input) or, with `wrong`, a wrong one.
     func batchCost(perCall: Int = 20, perRow: Int = 1, wrong: Bool = false) throws -> (
         repository: URL, inputs: URL, expected: URL
@@ -17,7 +17,7 @@ final class TuneServerTests: XCTestCase {
         let repository = root.appendingPathComponent("repository")
         try FileManager.default.createDirectory(at: repository, withIntermediateDirectories: true)
         let model = repository.appendingPathComponent("batch_cost")
-        try FileManager.default.copyItem(at: packageRoot.appendingPathComponent("samples/python/batch_cost"), to: model)
+        try FileManager.default.copyItem(at: packageRoot.appendingPathComponent("Tests/Fixtures/python/batch_cost"), to: model)
         let config = model.appendingPathComponent("config.pbtxt")
         let text = try String(contentsOf: config, encoding: .utf8)
             .replacingOccurrences(of: "string_value: \"20\"", with: "string_value: \"\(perCall)\"")
