@@ -106,15 +106,7 @@ struct TritonControl: Sendable {
 
     /// Loads (or reloads) `model` with `config` instead of the repository's config.pbtxt.
     func load(_ model: String, config: Inference_ModelConfig?) async throws {
-        var parameters: [String: String] = [:]
-        if let config {
-            var options = JSONEncodingOptions()
-            options.preserveProtoFieldNames = true
-            parameters["config"] = try config.jsonString(options: options)
-        }
-        let body = try JSONSerialization.data(withJSONObject: ["parameters": parameters])
-        let response = try await client.post("/v2/repository/models/\(model)/load", body: body, headers: json)
-        try require(response, "load '\(model)'")
+        try require(try await client.load(model, config: config), "load '\(model)'")
     }
 
     func unload(_ model: String) async throws {

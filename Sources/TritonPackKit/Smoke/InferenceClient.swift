@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import SwiftProtobuf
 
 /// Triton's KServe v2 HTTP API on one AsyncHTTPClient `HTTPClient`: a keep-alive pool of up to
 /// `connections` connections to the server, a deadline on every request, and cancellation of the
@@ -84,6 +85,20 @@ final class InferenceClient: Sendable {
             url: base + relative(path), method: .POST, headers: HTTPHeaders(headers.map { ($0.key, $0.value) }),
             body: .byteBuffer(ByteBuffer(bytes: body)))
         return try await send(request, within: within)
+    }
+
+    /// Asks the server to load (or reload) `model` through the repository API, with `config` in
+    /// place of its config.pbtxt when given (a config override: the message as JSON, proto field names).
+    func load(_ model: String, config: Inference_ModelConfig? = nil) async throws -> Response {
+        var parameters: [String: String] = [:]
+        if let config {
+            var options = JSONEncodingOptions()
+            options.preserveProtoFieldNames = true
+            parameters["config"] = try config.jsonString(options: options)
+        }
+        let body = try JSONSerialization.data(withJSONObject: ["parameters": parameters])
+        return try await post(
+            "v2/repository/models/\(model)/load", body: body, headers: ["Content-Type": "application/json"])
     }
 
     func prepare(_ inference: BinaryTensorCodec.Request) throws -> PreparedInference {

@@ -201,7 +201,7 @@ public struct SmokeTest: Sendable {
             try await server.waitUntilLive(client: client, timeout: options.timeout)
             let load: InferenceClient.Response
             do {
-                load = try await client.post("v2/repository/models/\(options.model)/load")
+                load = try await client.load(options.model)
                 report.seconds["load"] = lap()
             } catch {
                 report.seconds["load"] = lap()

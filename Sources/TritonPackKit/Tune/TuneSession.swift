@@ -1,5 +1,4 @@
 import Foundation
-import SwiftProtobuf
 
 /// The search on one running server: candidates linted, loaded with a config override, checked
 /// and timed. Used from one task at a time (`@unchecked`: `whileServing` runs its steps in a
@@ -115,12 +114,7 @@ final class TuneSession: @unchecked Sendable {
         guard verdict.usable else { return trial }
         do {
             let result = try await measure(concurrency: point.concurrency, client: client)
-            trial.throughput = result.throughput
-            trial.p50Milliseconds = result.p50Milliseconds
-            trial.p99Milliseconds = result.p99Milliseconds
-            trial.stable = result.stable
-            trial.windows = result.windows
-            trial.withinBudget = options.latencyBudgetMilliseconds.map { result.p99Milliseconds <= $0 } ?? true
+            record(result, in: &trial)
             if !result.stable {
                 trial.problems.append(
                     "unstable: \(options.stability.windows) consecutive windows did not agree within \(Int(options.stability.tolerance * 100))% in \(result.windows) windows"
@@ -178,12 +172,7 @@ final class TuneSession: @unchecked Sendable {
 
     /// Loads the served config with `settings` (nil: the current config) through the repository API.
     private func load(_ settings: ServingSettings?, client: InferenceClient) async throws {
-        let config = settings.map { $0.applied(to: servedConfig) } ?? servedConfig
-        var json = JSONEncodingOptions()
-        json.preserveProtoFieldNames = true
-        let body = try JSONSerialization.data(withJSONObject: ["parameters": ["config": try config.jsonString(options: json)]])
-        let response = try await client.post(
-            "v2/repository/models/\(model)/load", body: body, headers: ["Content-Type": "application/json"])
+        let response = try await client.load(model, config: settings.map { $0.applied(to: servedConfig) } ?? servedConfig)
         loaded = settings
         guard response.status == 200 else {
             loaded = nil
@@ -208,6 +197,16 @@ final class TuneSession: @unchecked Sendable {
         }
     }
 
+    /// A measurement's figures on its trial, and whether they fit the budget.
+    private func record(_ result: TrialMeasurement.Result, in trial: inout TuneTrial) {
+        trial.throughput = result.throughput
+        trial.p50Milliseconds = result.p50Milliseconds
+        trial.p99Milliseconds = result.p99Milliseconds
+        trial.stable = result.stable
+        trial.windows = result.windows
+        trial.withinBudget = options.latencyBudgetMilliseconds.map { result.p99Milliseconds <= $0 } ?? true
+    }
+
     /// The current config, measured at `concurrency` for comparison with the best.
     private func current(at concurrency: Int, client: InferenceClient) async throws -> TuneTrial? {
         try await load(nil, client: client)
@@ -215,13 +214,7 @@ final class TuneSession: @unchecked Sendable {
         trial.linted = true
         trial.loaded = true
         trial.correct = true
-        let result = try await measure(concurrency: concurrency, client: client)
-        trial.throughput = result.throughput
-        trial.p50Milliseconds = result.p50Milliseconds
-        trial.p99Milliseconds = result.p99Milliseconds
-        trial.stable = result.stable
-        trial.windows = result.windows
-        trial.withinBudget = options.latencyBudgetMilliseconds.map { result.p99Milliseconds <= $0 } ?? true
+        record(try await measure(concurrency: concurrency, client: client), in: &trial)
         return trial
     }
 
