@@ -35,27 +35,82 @@ let package = Package(
             cxxSettings: [.define("ONNX_ML", to: "1"), .define("ONNX_NAMESPACE", to: "onnx")],
             linkerSettings: [.linkedLibrary("onnx"), .linkedLibrary("onnx_proto")]
         ),
+        // The library's layers, each depending only on those above it in this list (a test reads
+        // this graph and fails on an upward or sideways dependency; docs/design.md draws it).
         .target(
-            name: "TritonPackKit",
+            name: "TritonPackModels",
             dependencies: [
                 "CProtobufBridge",
                 "COnnxBridge",
                 "CSystemShims",
-                "CLibzip",
-                "CZipSupport",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .target(
+            name: "TritonPackRepository",
+            dependencies: [
+                "TritonPackModels",
+                "CSystemShims",
                 .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "TritonPackS3",
+            dependencies: [
+                "TritonPackModels",
+                "TritonPackRepository",
+                "CSystemShims",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ]
+        ),
+        .target(name: "TritonPackLint", dependencies: ["TritonPackModels", "TritonPackRepository"]),
+        .target(
+            name: "TritonPackServing",
+            dependencies: [
+                "TritonPackModels",
+                "TritonPackRepository",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
-                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "NIOHPACK", package: "swift-nio-http2"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+            ]
+        ),
+        .target(
+            name: "TritonPackBundle",
+            dependencies: [
+                "TritonPackModels",
+                "TritonPackRepository",
+                "TritonPackLint",
+                "TritonPackServing",
+                "CLibzip",
+                "CZipSupport",
+                "CSystemShims",
+            ]
+        ),
+        // The operations the commands call (pack, promote, smoke, tune, rollout), over every layer.
+        .target(
+            name: "TritonPackKit",
+            dependencies: [
+                "TritonPackModels",
+                "TritonPackRepository",
+                "TritonPackS3",
+                "TritonPackLint",
+                "TritonPackServing",
+                "TritonPackBundle",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
         .executableTarget(

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Regenerates the committed code derived from proto/*.proto:
-#   Sources/TritonPackKit/Generated/*.pb.swift   (swift-protobuf message types)
-#   Sources/TritonPackKit/Generated/grpc_service.grpc.swift (grpc-swift 2 client of GRPCInferenceService)
+#   Sources/TritonPackModels/Generated/*.pb.swift  (the model config's message types, public)
+#   Sources/TritonPackServing/Generated/grpc_service.{pb,grpc}.swift (KServe v2 messages and the
+#     grpc-swift 2 client of GRPCInferenceService, package-visible; proto/module_mappings.asciipb
+#     says they import the model config from TritonPackModels)
 #   Sources/CProtobufBridge/descriptor_set.inc  (the descriptor set the C++ parser builds its pool from)
 # Needs protoc (Debian: protobuf-compiler, which scripts/setup.sh installs) and the plugins built from
 # the package versions Package.swift names: protoc-gen-swift (swift-protobuf) and
@@ -18,16 +20,17 @@ if [ -z "${PROTOC_GEN_SWIFT:-}" ] || [ -z "${PROTOC_GEN_GRPC_SWIFT:-}" ]; then
 fi
 swift_plugin=${PROTOC_GEN_SWIFT:-$plugins/debug/protoc-gen-swift}
 grpc_plugin=${PROTOC_GEN_GRPC_SWIFT:-$plugins/debug/protoc-gen-grpc-swift-2}
-out=Sources/TritonPackKit/Generated
-mkdir -p "$out"
+# The model config belongs to the models layer; the KServe v2 service to the serving layer.
+models_out=Sources/TritonPackModels/Generated
+serving_out=Sources/TritonPackServing/Generated
+mkdir -p "$models_out" "$serving_out"
 protoc --plugin=protoc-gen-swift="$swift_plugin" --swift_opt=Visibility=Public \
-  --swift_out="$out" -I proto proto/model_config.proto proto/oneflow_variable_meta.proto
-# The service's messages; the ModelConfig it imports is the one generated above (same module).
-protoc --plugin=protoc-gen-swift="$swift_plugin" --swift_opt=Visibility=Internal \
-  --swift_out="$out" -I proto proto/grpc_service.proto
+  --swift_out="$models_out" -I proto proto/model_config.proto proto/oneflow_variable_meta.proto
+protoc --plugin=protoc-gen-swift="$swift_plugin" --swift_opt=Visibility=Package,ProtoPathModuleMappings=proto/module_mappings.asciipb \
+  --swift_out="$serving_out" -I proto proto/grpc_service.proto
 protoc --plugin=protoc-gen-grpc-swift="$grpc_plugin" \
-  --grpc-swift_opt=Visibility=Internal,Server=false,Client=true \
-  --grpc-swift_out="$out" -I proto proto/grpc_service.proto
+  --grpc-swift_opt=Visibility=Package,Server=false,Client=true,ProtoPathModuleMappings=proto/module_mappings.asciipb \
+  --grpc-swift_out="$serving_out" -I proto proto/grpc_service.proto
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 protoc --descriptor_set_out="$tmp" -I proto proto/model_config.proto proto/oneflow_variable_meta.proto
@@ -39,4 +42,4 @@ with open(sys.argv[2], "w") as f:
     for i in range(0, len(data), 16):
         f.write(" ".join("0x%02x," % b for b in data[i:i + 16]) + "\n")
 PY
-echo "regenerated $out and Sources/CProtobufBridge/descriptor_set.inc"
+echo "regenerated $models_out, $serving_out and Sources/CProtobufBridge/descriptor_set.inc"

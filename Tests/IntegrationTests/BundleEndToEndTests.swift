@@ -1,7 +1,13 @@
 import Foundation
 import XCTest
 
+@testable import TritonPackBundle
 @testable import TritonPackKit
+@testable import TritonPackLint
+@testable import TritonPackModels
+@testable import TritonPackRepository
+@testable import TritonPackS3
+@testable import TritonPackServing
 
 /// `tritonpack bundle` end to end: the archive is unzipped in a fresh folder, its run.sh starts the
 /// real tritonserver (nvidia-pytriton) and the web app, the bundled client and the web app get

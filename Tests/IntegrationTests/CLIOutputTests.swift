@@ -1,7 +1,13 @@
 import Foundation
 import XCTest
 
+@testable import TritonPackBundle
 @testable import TritonPackKit
+@testable import TritonPackLint
+@testable import TritonPackModels
+@testable import TritonPackRepository
+@testable import TritonPackS3
+@testable import TritonPackServing
 
 /// What people see: progress on a terminal only, --quiet/--verbose, examples in help, `rules <id>`.
 final class CLIOutputTests: XCTestCase {

@@ -1,7 +1,13 @@
 import Foundation
 import XCTest
 
+@testable import TritonPackBundle
 @testable import TritonPackKit
+@testable import TritonPackLint
+@testable import TritonPackModels
+@testable import TritonPackRepository
+@testable import TritonPackS3
+@testable import TritonPackServing
 
 /// `tritonpack smoke --protocol grpc` against the real tritonserver: every sample kind (Python,
 /// ONNX, OneFlow through its own runtime) with matching and wrong expectations, a decoupled

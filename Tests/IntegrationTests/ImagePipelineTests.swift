@@ -1,7 +1,13 @@
 import Foundation
 import XCTest
 
+@testable import TritonPackBundle
 @testable import TritonPackKit
+@testable import TritonPackLint
+@testable import TritonPackModels
+@testable import TritonPackRepository
+@testable import TritonPackS3
+@testable import TritonPackServing
 
 /// `pack --pipeline image` served by the project's tritonserver 2.51 as a stock server runs it: a
 /// JPEG photo in, a PNG at the photo's size out, compared with the pipeline's steps and the model

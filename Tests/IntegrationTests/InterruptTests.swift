@@ -1,7 +1,13 @@
 import Foundation
 import XCTest
 
+@testable import TritonPackBundle
 @testable import TritonPackKit
+@testable import TritonPackLint
+@testable import TritonPackModels
+@testable import TritonPackRepository
+@testable import TritonPackS3
+@testable import TritonPackServing
 
 /// SIGINT and SIGTERM during pack, promote and bundle of a large model: whatever the moment, the
 /// process exits 130 or 143 with one line, leaves nothing behind and changes nothing.

@@ -2,7 +2,13 @@ import Foundation
 import Glibc
 import XCTest
 
+@testable import TritonPackBundle
 @testable import TritonPackKit
+@testable import TritonPackLint
+@testable import TritonPackModels
+@testable import TritonPackRepository
+@testable import TritonPackS3
+@testable import TritonPackServing
 
 /// A polling Triton loads a model again whenever anything in its folder changes. So each
 /// promotion, rollback and policy change must change the model folder exactly once, in the step

@@ -1,7 +1,13 @@
 import Foundation
 import XCTest
 
+@testable import TritonPackBundle
 @testable import TritonPackKit
+@testable import TritonPackLint
+@testable import TritonPackModels
+@testable import TritonPackRepository
+@testable import TritonPackS3
+@testable import TritonPackServing
 
 /// Debian's libonnx-testdata (1,072 real models): each is packed or refused with a reason, and the
 /// packed configs match the graphs as the `onnx` Python package reads them.

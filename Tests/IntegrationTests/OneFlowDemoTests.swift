@@ -1,7 +1,13 @@
 import Foundation
 import XCTest
 
+@testable import TritonPackBundle
 @testable import TritonPackKit
+@testable import TritonPackLint
+@testable import TritonPackModels
+@testable import TritonPackRepository
+@testable import TritonPackS3
+@testable import TritonPackServing
 
 /// The demo.zip that `make demo` writes (scripts/make-demo.sh), unzipped in a fresh folder and run:
 /// run.sh serves the guide's style-transfer model with the project's tritonserver and OneFlow's

@@ -1,7 +1,13 @@
 import Foundation
 import XCTest
 
+@testable import TritonPackBundle
 @testable import TritonPackKit
+@testable import TritonPackLint
+@testable import TritonPackModels
+@testable import TritonPackRepository
+@testable import TritonPackS3
+@testable import TritonPackServing
 
 /// `pack --runtime onnx`: every OneFlow sample converted with OneFlow's converter (and the
 /// project's handlers and corrections), verified against OneFlow's runtime before anything is

@@ -1,7 +1,13 @@
 import Foundation
 import XCTest
 
+@testable import TritonPackBundle
 @testable import TritonPackKit
+@testable import TritonPackLint
+@testable import TritonPackModels
+@testable import TritonPackRepository
+@testable import TritonPackS3
+@testable import TritonPackServing
 
 /// `pack --runtime oneflow-python` served by the project's tritonserver 2.51 run as a stock server
 /// would run: `--model-repository` plus ports, nothing of tritonpack in between, a Python-backend

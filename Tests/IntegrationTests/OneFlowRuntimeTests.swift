@@ -1,7 +1,13 @@
 import Foundation
 import XCTest
 
+@testable import TritonPackBundle
 @testable import TritonPackKit
+@testable import TritonPackLint
+@testable import TritonPackModels
+@testable import TritonPackRepository
+@testable import TritonPackS3
+@testable import TritonPackServing
 
 /// Packed OneFlow graphs executed for real: tritonpack smoke with the project's tritonserver and
 /// OneFlow's own runtime (the `oneflow-python` runtime), compared with the golden outputs that

@@ -1,7 +1,13 @@
 import Foundation
 import XCTest
 
+@testable import TritonPackBundle
 @testable import TritonPackKit
+@testable import TritonPackLint
+@testable import TritonPackModels
+@testable import TritonPackRepository
+@testable import TritonPackS3
+@testable import TritonPackServing
 
 /// A real tritonserver polling the production repository while versions are promoted and rolled
 /// back: it never logs a failed load and answers every request.

@@ -1,7 +1,13 @@
 import Foundation
 import XCTest
 
+@testable import TritonPackBundle
 @testable import TritonPackKit
+@testable import TritonPackLint
+@testable import TritonPackModels
+@testable import TritonPackRepository
+@testable import TritonPackS3
+@testable import TritonPackServing
 
 /// `tritonpack rollout` against two real tritonserver 2.51 in explicit mode on one repository, with
 /// a client sending requests to both in a loop throughout (scripts/request-loop.py).

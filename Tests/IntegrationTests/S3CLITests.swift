@@ -1,7 +1,13 @@
 import Foundation
 import XCTest
 
+@testable import TritonPackBundle
 @testable import TritonPackKit
+@testable import TritonPackLint
+@testable import TritonPackModels
+@testable import TritonPackRepository
+@testable import TritonPackS3
+@testable import TritonPackServing
 
 /// The CLI with s3:// repositories: pack, versions, policy, lint, bundle, and one clear error (with its
 /// documented exit code) for each way the target can be wrong, with nothing written.

@@ -2,7 +2,13 @@ import Crypto
 import Foundation
 import XCTest
 
+@testable import TritonPackBundle
 @testable import TritonPackKit
+@testable import TritonPackLint
+@testable import TritonPackModels
+@testable import TritonPackRepository
+@testable import TritonPackS3
+@testable import TritonPackServing
 
 /// The S3 client against a real S3 server (Ceph radosgw from Debian, scripts/radosgw.sh).
 final class S3ClientTests: XCTestCase {

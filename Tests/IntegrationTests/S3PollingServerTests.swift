@@ -1,7 +1,13 @@
 import Foundation
 import XCTest
 
+@testable import TritonPackBundle
 @testable import TritonPackKit
+@testable import TritonPackLint
+@testable import TritonPackModels
+@testable import TritonPackRepository
+@testable import TritonPackS3
+@testable import TritonPackServing
 
 /// The real tritonserver 2.51 polling an S3 repository on the real S3 server while tritonpack
 /// packs, promotes, rolls back and prunes: every request answered, no partial version ever

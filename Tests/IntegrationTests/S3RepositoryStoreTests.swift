@@ -1,7 +1,13 @@
 import Foundation
 import XCTest
 
+@testable import TritonPackBundle
 @testable import TritonPackKit
+@testable import TritonPackLint
+@testable import TritonPackModels
+@testable import TritonPackRepository
+@testable import TritonPackS3
+@testable import TritonPackServing
 
 /// The S3 repository store behind the same `Promoter` and `VersionOperations` as a local folder,
 /// checked on a real S3 server: versions pinned, the switch the newest write, cleanup of what

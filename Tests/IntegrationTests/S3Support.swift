@@ -2,7 +2,13 @@ import Crypto
 import Foundation
 import XCTest
 
+@testable import TritonPackBundle
 @testable import TritonPackKit
+@testable import TritonPackLint
+@testable import TritonPackModels
+@testable import TritonPackRepository
+@testable import TritonPackS3
+@testable import TritonPackServing
 
 /// A local staging repository holding the Python identity model in versions `versions`, each
 /// version with a manifest and, when `payloadBytes` > 0, a data file of that size.

@@ -2,7 +2,13 @@ import Foundation
 @_exported import TestSupport
 import XCTest
 
+@testable import TritonPackBundle
 @testable import TritonPackKit
+@testable import TritonPackLint
+@testable import TritonPackModels
+@testable import TritonPackRepository
+@testable import TritonPackS3
+@testable import TritonPackServing
 
 /// The `tritonpack` executable built beside the tests.
 let tritonpackExecutable: URL = {

@@ -1,7 +1,13 @@
 import Foundation
 import XCTest
 
+@testable import TritonPackBundle
 @testable import TritonPackKit
+@testable import TritonPackLint
+@testable import TritonPackModels
+@testable import TritonPackRepository
+@testable import TritonPackS3
+@testable import TritonPackServing
 
 /// The real tritonserver as the oracle for lint: each config variant is loaded through the HTTP
 /// repository API (explicit model control, --disable-auto-complete-config, Python backend), and

@@ -1,7 +1,13 @@
 import Dispatch
 import Foundation
 
+@testable import TritonPackBundle
 @testable import TritonPackKit
+@testable import TritonPackLint
+@testable import TritonPackModels
+@testable import TritonPackRepository
+@testable import TritonPackS3
+@testable import TritonPackServing
 
 /// The library's TritonServer with blocking HTTP helpers on smoke's own client, for tests that
 /// drive a server from their own thread. A request with no HTTP answer (the server died or hung)

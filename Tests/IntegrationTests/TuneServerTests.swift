@@ -1,7 +1,13 @@
 import Foundation
 import XCTest
 
+@testable import TritonPackBundle
 @testable import TritonPackKit
+@testable import TritonPackLint
+@testable import TritonPackModels
+@testable import TritonPackRepository
+@testable import TritonPackS3
+@testable import TritonPackServing
 
 /// `tritonpack tune` against the project's tritonserver on models whose best settings are known:
 /// a Python model with a fixed cost per call (dynamic batching wins), the same model under a tight

@@ -2,7 +2,13 @@ import Foundation
 import TestSupport
 import XCTest
 
+@testable import TritonPackBundle
 @testable import TritonPackKit
+@testable import TritonPackLint
+@testable import TritonPackModels
+@testable import TritonPackRepository
+@testable import TritonPackS3
+@testable import TritonPackServing
 
 /// The bundle's pure parts on their own: the tree walker's boundary, the ZIP writer's bytes and
 /// timestamps.

@@ -3,7 +3,13 @@ import Foundation
 import TestSupport
 import XCTest
 
+@testable import TritonPackBundle
 @testable import TritonPackKit
+@testable import TritonPackLint
+@testable import TritonPackModels
+@testable import TritonPackRepository
+@testable import TritonPackS3
+@testable import TritonPackServing
 
 final class FileCopierTests: XCTestCase {
     /// Sizes around the buffer's (empty, one byte, exact multiples, a partial last chunk).

@@ -1,7 +1,13 @@
 import Foundation
 import XCTest
 
+@testable import TritonPackBundle
 @testable import TritonPackKit
+@testable import TritonPackLint
+@testable import TritonPackModels
+@testable import TritonPackRepository
+@testable import TritonPackS3
+@testable import TritonPackServing
 
 /// Real-world configurations from public repositories (Tests/Fixtures/lint-corpus, sources in
 /// sources.json) against the verdicts the real tritonserver 2.51 gave for each folder

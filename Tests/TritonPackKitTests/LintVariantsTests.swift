@@ -1,7 +1,13 @@
 import Foundation
 import XCTest
 
+@testable import TritonPackBundle
 @testable import TritonPackKit
+@testable import TritonPackLint
+@testable import TritonPackModels
+@testable import TritonPackRepository
+@testable import TritonPackS3
+@testable import TritonPackServing
 
 /// 160 generated variants (scripts/generate-lint-variants.py, seed 7) against the verdicts the
 /// real tritonserver 2.51 gave for each in both modes (Tests/Fixtures/lint-variants/expected.json).

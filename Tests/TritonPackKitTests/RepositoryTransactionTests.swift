@@ -3,7 +3,13 @@ import SystemPackage
 import TestSupport
 import XCTest
 
+@testable import TritonPackBundle
 @testable import TritonPackKit
+@testable import TritonPackLint
+@testable import TritonPackModels
+@testable import TritonPackRepository
+@testable import TritonPackS3
+@testable import TritonPackServing
 
 /// The one write path (RepositoryTransaction over the local store), the pure parts around it
 /// (versions, policies, the config text editor, staging, the lock) and the error model.
@@ -136,7 +142,7 @@ final class RepositoryTransactionTests: XCTestCase {
 
     func testVersionFolderNamesAndPolicies() {
         XCTAssertEqual(
-            ["3", "0", "03", "3a", "-1", "+2", " 1", ""].map(ModelRepository.canonicalVersion),
+            ["3", "0", "03", "3a", "-1", "+2", " 1", ""].map(ModelNaming.canonicalVersion),
             [3, 0, nil, nil, nil, nil, nil, nil])
         var policy = Inference_ModelVersionPolicy()
         XCTAssertEqual(VersionPolicyEvaluation.served(policy, available: [3, 1, 2]), [3])

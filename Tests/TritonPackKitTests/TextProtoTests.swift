@@ -1,6 +1,12 @@
 import XCTest
 
+@testable import TritonPackBundle
 @testable import TritonPackKit
+@testable import TritonPackLint
+@testable import TritonPackModels
+@testable import TritonPackRepository
+@testable import TritonPackS3
+@testable import TritonPackServing
 
 final class TextProtoTests: XCTestCase {
     func testParsesConfigWithFieldPositions() throws {

@@ -1,5 +1,8 @@
 import Foundation
 import Glibc
+import TritonPackModels
+import TritonPackRepository
+import TritonPackServing
 
 /// One server of a fleet: its HTTP endpoint (model control), for the memory check its metrics
 /// endpoint, and for checked requests over gRPC its gRPC endpoint (`host:port`).
@@ -182,33 +185,33 @@ public struct Rollout: Sendable {
     }
 
     /// Which versions each server serves now, for a message after an interruption.
-    static func fleetState(_ report: RolloutReport) -> String {
+    package static func fleetState(_ report: RolloutReport) -> String {
         report.servers.map { "\($0.server) serves \($0.outcome == .untouched ? "what it served (untouched)" : "\($0.after)")" }
             .joined(separator: "; ")
     }
 
-    struct Plan: Sendable {
-        var repository: ModelRepository
+    package struct Plan: Sendable {
+        package var repository: ModelRepository
         /// A folder on this machine holding `<model>/<version>`.
-        var local: URL
+        package var local: URL
         /// Scratch space of this run (removed at its end).
-        var work: URL
-        var model: ModelDirectory
-        var config: Inference_ModelConfig
-        var version: Int64
-        var candidate: String
-        var weightBytes: Int64
-        var check: SmokeTest
+        package var work: URL
+        package var model: ModelDirectory
+        package var config: Inference_ModelConfig
+        package var version: Int64
+        package var candidate: String
+        package var weightBytes: Int64
+        package var check: SmokeTest
     }
 
     /// The version's files as its manifest lists them (or as they are on disk).
-    func weightBytes(_ version: VersionDirectory) async throws -> Int64 {
+    package func weightBytes(_ version: VersionDirectory) async throws -> Int64 {
         if let manifest = try? await version.manifest() { return manifest.files.reduce(0) { $0 + $1.size } }
         return try await version.repository.store.files(ofModel: version.model, version: version.number).values.reduce(0, +)
     }
 
     /// smoke's inputs and comparison, on the rollout's golden data.
-    func checker(root: URL) throws -> SmokeTest {
+    package func checker(root: URL) throws -> SmokeTest {
         var smoke = SmokeOptions(repository: root, model: options.model)
         let stored = root.appendingPathComponent("\(options.model)/\(options.version)/\(Manifest.goldenFolder)")
         smoke.inputs = options.inputs ?? (POSIXFiles.isDirectory(stored.path) ? stored : nil)
@@ -233,7 +236,7 @@ public struct Rollout: Sendable {
         return result
     }
 
-    func roll(_ plan: Plan, on control: TritonControl, record: inout ServerRollout) async throws {
+    package func roll(_ plan: Plan, on control: TritonControl, record: inout ServerRollout) async throws {
         guard try await step("reach", &record, { try await control.live() }) else {
             throw TritonPackError.io(control.url, "the server is not live (/v2/health/live)")
         }
@@ -277,7 +280,7 @@ public struct Rollout: Sendable {
     }
 
     /// The model's config serving exactly `versions`.
-    func serving(_ plan: Plan, _ versions: [Int64]) -> Inference_ModelConfig {
+    package func serving(_ plan: Plan, _ versions: [Int64]) -> Inference_ModelConfig {
         var config = plan.config
         config.name = plan.model.name
         config.versionPolicy = Inference_ModelVersionPolicy.with { $0.specific.versions = versions }
@@ -285,7 +288,7 @@ public struct Rollout: Sendable {
     }
 
     /// Refuses a load the server's free memory cannot hold: the version's files once per instance.
-    func checkMemory(_ plan: Plan, on control: TritonControl) async throws {
+    package func checkMemory(_ plan: Plan, on control: TritonControl) async throws {
         guard let free = try await control.freeMemory() else {
             progress("\(control.url): no metrics endpoint answered; the memory check is skipped")
             return
@@ -305,7 +308,7 @@ public struct Rollout: Sendable {
 
     /// Loads the candidate (V's files beside the model, a config naming V alone), checks its
     /// answers, and removes it again, whatever happens.
-    func checkCandidate(_ plan: Plan, on control: TritonControl) async throws -> [OutputCheck] {
+    package func checkCandidate(_ plan: Plan, on control: TritonControl) async throws -> [OutputCheck] {
         let folder = plan.work.appendingPathComponent("candidate/\(plan.candidate)")
         if POSIXFiles.exists(folder.path) { POSIXFiles.removeTree(folder.path) }
         let source = plan.local.appendingPathComponent(plan.model.name)
@@ -343,7 +346,7 @@ public struct Rollout: Sendable {
     }
 
     /// smoke's checked request against `model` version V on the server.
-    func check(_ plan: Plan, model: String, on control: TritonControl) async throws -> [OutputCheck] {
+    package func check(_ plan: Plan, model: String, on control: TritonControl) async throws -> [OutputCheck] {
         let inputs = try plan.check.buildInputs(plan.config)
         let batch = plan.config.maxBatchSize > 0 ? inputs.first?.1.shape.first : nil
         let answer = try await control.infer(
@@ -356,15 +359,15 @@ public struct Rollout: Sendable {
         return checks
     }
 
-    struct CheckFailed: Error, CustomStringConvertible {
-        var problems: [String]
-        var checks: [OutputCheck]
-        var description: String { "the checked request failed: \(problems.joined(separator: "; "))" }
+    package struct CheckFailed: Error, CustomStringConvertible {
+        package var problems: [String]
+        package var checks: [OutputCheck]
+        package var description: String { "the checked request failed: \(problems.joined(separator: "; "))" }
     }
 
     /// After a failure: the server serves what it served before (the model is never left on V
     /// alone unless the switch finished), and the candidate is gone.
-    func restore(_ plan: Plan, on control: TritonControl, record: inout ServerRollout, after error: any Error) async {
+    package func restore(_ plan: Plan, on control: TritonControl, record: inout ServerRollout, after error: any Error) async {
         record.error = (error as? TritonControl.Refusal)?.description ?? (error as? CheckFailed)?.description ?? "\(error)"
         if let failed = error as? CheckFailed { record.checks = failed.checks }
         guard (try? await control.live()) == true else {
@@ -396,7 +399,7 @@ public struct Rollout: Sendable {
     }
 
     /// The repository's config serves V from now on: one config change, recorded in the history.
-    func publish(_ plan: Plan, repository: ModelRepository) async throws {
+    package func publish(_ plan: Plan, repository: ModelRepository) async throws {
         try await RepositoryTransaction.run(
             in: repository, model: plan.model.name, lock: LockPolicy(timeout: options.lockTimeout, onWait: progress)
         ) { transaction in

@@ -1,33 +1,37 @@
 import Foundation
 import SwiftProtobuf
+import TritonPackBundle
+import TritonPackModels
+import TritonPackS3
+import TritonPackServing
 
 /// A running Triton's model-control API (KServe v2 plus Triton's repository extension), over the
 /// project's one HTTP client: what is loaded, load with a config override, unload, metadata, and
 /// the memory its metrics endpoint reports. The checked requests go over HTTP, or over gRPC when
 /// the server's gRPC address is given.
-struct TritonControl: Sendable {
-    let url: String
-    let metricsURL: String?
-    let client: InferenceClient
-    let grpc: GRPCInferenceClient?
+package struct TritonControl: Sendable {
+    package let url: String
+    package let metricsURL: String?
+    package let client: InferenceClient
+    package let grpc: GRPCInferenceClient?
 
-    struct IndexEntry: Decodable, Equatable, Sendable {
-        var name: String
-        var version: String?
-        var state: String?
-        var reason: String?
+    package struct IndexEntry: Decodable, Equatable, Sendable {
+        package var name: String
+        package var version: String?
+        package var state: String?
+        package var reason: String?
     }
 
     /// The server's answer to a call it refused: the step, the HTTP status and Triton's words.
-    struct Refusal: Error, CustomStringConvertible {
-        var call: String
-        var status: Int
-        var message: String
-        var description: String { "\(call): HTTP \(status): \(message)" }
+    package struct Refusal: Error, CustomStringConvertible {
+        package var call: String
+        package var status: Int
+        package var message: String
+        package var description: String { "\(call): HTTP \(status): \(message)" }
     }
 
     /// `grpc`: the server's gRPC address (`host:port`) for the checked requests, or nil for HTTP.
-    init(url: String, metricsURL: String?, grpc: String? = nil, timeout: TimeInterval) throws {
+    package init(url: String, metricsURL: String?, grpc: String? = nil, timeout: TimeInterval) throws {
         self.url = url
         self.metricsURL = metricsURL
         if let grpc {
@@ -41,13 +45,13 @@ struct TritonControl: Sendable {
         client = InferenceClient(url: url, connections: 2, timeout: timeout)
     }
 
-    func shutdown() async {
+    package func shutdown() async {
         await grpc?.shutdown()
         try? await client.shutdown()
     }
 
     /// One checked request: over gRPC when the server's gRPC address was given, else over HTTP.
-    func infer(model: String, version: Int64?, inputs: [(String, TensorData)], outputs: [String]) async throws
+    package func infer(model: String, version: Int64?, inputs: [(String, TensorData)], outputs: [String]) async throws
         -> [String: TensorData]
     {
         if let grpc {
@@ -61,11 +65,11 @@ struct TritonControl: Sendable {
     }
 
     /// How long a call that only asks may take: a dead server is reported within it.
-    static let askingDeadline: TimeInterval = 15
+    package static let askingDeadline: TimeInterval = 15
 
     /// Whether the server answers (`live`: with strict readiness, `ready` is false while any model
     /// it knows is unavailable, such as an unloaded candidate).
-    func live() async throws -> Bool {
+    package func live() async throws -> Bool {
         do {
             return try await client.get("/v2/health/live", within: Self.askingDeadline).status == 200
         } catch let error as TritonPackError {
@@ -74,7 +78,7 @@ struct TritonControl: Sendable {
     }
 
     /// Every model version the repository index lists, with its state.
-    func index() async throws -> [IndexEntry] {
+    package func index() async throws -> [IndexEntry] {
         let response = try await client.post(
             "/v2/repository/index", body: Data("{}".utf8), headers: json, within: Self.askingDeadline)
         try require(response, "repository index")
@@ -82,13 +86,13 @@ struct TritonControl: Sendable {
     }
 
     /// The versions of `model` the server has ready.
-    func readyVersions(of model: String) async throws -> [Int64] {
+    package func readyVersions(of model: String) async throws -> [Int64] {
         try await index().filter { $0.name == model && $0.state == "READY" }.compactMap { $0.version.flatMap(Int64.init) }
             .sorted()
     }
 
     /// The config the server serves the model with (its JSON form, Triton's own field names).
-    func config(of model: String) async throws -> Inference_ModelConfig {
+    package func config(of model: String) async throws -> Inference_ModelConfig {
         let response = try await client.get("/v2/models/\(model)/config", within: Self.askingDeadline)
         try require(response, "config of '\(model)'")
         var options = JSONDecodingOptions()
@@ -97,7 +101,7 @@ struct TritonControl: Sendable {
     }
 
     /// The versions the model's metadata lists (what a client is told it can call).
-    func metadataVersions(of model: String) async throws -> [Int64] {
+    package func metadataVersions(of model: String) async throws -> [Int64] {
         let response = try await client.get("/v2/models/\(model)", within: Self.askingDeadline)
         try require(response, "metadata of '\(model)'")
         struct Metadata: Decodable { var versions: [String]? }
@@ -105,18 +109,18 @@ struct TritonControl: Sendable {
     }
 
     /// Loads (or reloads) `model` with `config` instead of the repository's config.pbtxt.
-    func load(_ model: String, config: Inference_ModelConfig?) async throws {
+    package func load(_ model: String, config: Inference_ModelConfig?) async throws {
         try require(try await client.load(model, config: config), "load '\(model)'")
     }
 
-    func unload(_ model: String) async throws {
+    package func unload(_ model: String) async throws {
         let body = Data(#"{"parameters": {"unload_dependents": false}}"#.utf8)
         let response = try await client.post("/v2/repository/models/\(model)/unload", body: body, headers: json)
         try require(response, "unload '\(model)'")
     }
 
     /// Free memory as the metrics endpoint reports it: host memory, and the least free of the GPUs.
-    func freeMemory() async throws -> (cpu: Int64?, gpu: Int64?)? {
+    package func freeMemory() async throws -> (cpu: Int64?, gpu: Int64?)? {
         guard let metricsURL else { return nil }
         let metrics = InferenceClient(url: metricsURL, connections: 1, timeout: Self.askingDeadline)
         let response = try? await metrics.get("/metrics")
@@ -127,7 +131,7 @@ struct TritonControl: Sendable {
 
     /// Parses Triton's Prometheus text: `nv_cpu_memory_total_bytes` minus `nv_cpu_memory_used_bytes`,
     /// and per GPU `nv_gpu_memory_total_bytes` minus `nv_gpu_memory_used_bytes`.
-    static func freeMemory(in text: String) -> (cpu: Int64?, gpu: Int64?) {
+    package static func freeMemory(in text: String) -> (cpu: Int64?, gpu: Int64?) {
         var values: [String: [String: Double]] = [:]
         for line in text.split(separator: "\n") where !line.hasPrefix("#") {
             let parts = line.split(separator: " ")

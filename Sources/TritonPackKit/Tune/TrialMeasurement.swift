@@ -1,4 +1,7 @@
 import Foundation
+import TritonPackLint
+import TritonPackRepository
+import TritonPackServing
 
 /// When a trial's measurement is accepted: the last `windows` windows each within `tolerance`
 /// of their mean, for throughput and for p99 (perf_analyzer's rule with its defaults: three
@@ -14,13 +17,13 @@ public struct StabilityRule: Equatable, Sendable {
         self.maxWindows = maxWindows
     }
 
-    func isStable(_ measured: [LatencyReport]) -> Bool {
+    package func isStable(_ measured: [LatencyReport]) -> Bool {
         guard measured.count >= windows else { return false }
         let last = measured.suffix(windows)
         return Self.agree(last.map(\.throughput), within: tolerance) && Self.agree(last.map(\.p99Milliseconds), within: tolerance)
     }
 
-    static func agree(_ values: [Double], within tolerance: Double) -> Bool {
+    package static func agree(_ values: [Double], within tolerance: Double) -> Bool {
         let mean = values.reduce(0, +) / Double(values.count)
         guard mean > 0 else { return values.allSatisfy { $0 == 0 } }
         return values.allSatisfy { abs($0 - mean) <= tolerance * mean }
@@ -28,19 +31,19 @@ public struct StabilityRule: Equatable, Sendable {
 }
 
 /// Times windows on one load session until the stability rule accepts the last ones.
-struct TrialMeasurement {
-    var rule: StabilityRule
-    var windowSeconds: Double
+package struct TrialMeasurement {
+    package var rule: StabilityRule
+    package var windowSeconds: Double
 
-    struct Result {
-        var throughput: Double
-        var p50Milliseconds: Double
-        var p99Milliseconds: Double
-        var stable: Bool
-        var windows: Int
+    package struct Result {
+        package var throughput: Double
+        package var p50Milliseconds: Double
+        package var p99Milliseconds: Double
+        package var stable: Bool
+        package var windows: Int
     }
 
-    func measure(_ session: LoadSession) async throws -> Result {
+    package func measure(_ session: LoadSession) async throws -> Result {
         var reports: [LatencyReport] = []
         var outcomes: [TimedRequests.Outcome] = []
         // One window first that is not counted: the new instances warm up.

@@ -1,4 +1,5 @@
 import Foundation
+import TritonPackModels
 
 /// `--report FILE.html`: every trial on a throughput-against-p99 chart (inline SVG, no script,
 /// nothing fetched), the ranked table, and the proposed config as a diff against the current one.
@@ -32,7 +33,7 @@ public enum TuneHTMLReport {
         return html + "</body></html>\n"
     }
 
-    static func chart(_ report: TuneReport) -> String {
+    package static func chart(_ report: TuneReport) -> String {
         let measured = report.trials.filter(\.measured)
         guard !measured.isEmpty else { return "<p>No trial was measured.</p>\n" }
         let width = 640.0
@@ -77,7 +78,7 @@ public enum TuneHTMLReport {
         return svg + "</svg>\n"
     }
 
-    static func table(_ report: TuneReport) -> String {
+    package static func table(_ report: TuneReport) -> String {
         var html = "<h2>Trials</h2>\n<table><tr><th>rank</th><th>instances</th><th>max_batch_size</th>"
         html +=
             "<th>dynamic batching</th><th>queue delay µs</th><th>concurrency</th><th>requests/s</th><th>p99 ms</th><th>notes</th></tr>\n"

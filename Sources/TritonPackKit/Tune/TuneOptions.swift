@@ -1,4 +1,6 @@
 import Foundation
+import TritonPackModels
+import TritonPackServing
 
 /// What `tune` searches and how; an axis given one value is pinned.
 public struct TuneOptions: Sendable {

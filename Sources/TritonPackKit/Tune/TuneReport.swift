@@ -1,4 +1,8 @@
 import Foundation
+import TritonPackBundle
+import TritonPackLint
+import TritonPackModels
+import TritonPackServing
 
 /// One measured (or refused) candidate: a config at a client concurrency.
 public struct TuneTrial: Codable, Equatable, Sendable {
@@ -23,7 +27,7 @@ public struct TuneTrial: Codable, Equatable, Sendable {
     public var windows: Int
     public var problems: [String]
 
-    init(_ point: TunePoint) {
+    package init(_ point: TunePoint) {
         instanceCount = point.settings.instanceCount
         kind = point.settings.kind
         maxBatchSize = point.settings.maxBatchSize
@@ -57,16 +61,16 @@ public struct TuneTrial: Codable, Equatable, Sendable {
 
 /// How trials compare: eligible ones first, then the objective; a trial over the budget ranks
 /// by its p99 (so a climb moves towards the budget); unmeasured ones last.
-struct TrialScore: Comparable {
-    var tier: Int
-    var value: Double
+package struct TrialScore: Comparable {
+    package var tier: Int
+    package var value: Double
     /// Requests per second measured, whatever the objective.
-    var throughput: Double = 0
+    package var throughput: Double = 0
 
     /// Measured and within the budget (stable or not).
-    var withinBudget: Bool { tier >= 2 }
+    package var withinBudget: Bool { tier >= 2 }
 
-    init(_ trial: TuneTrial, objective: TuneObjective) {
+    package init(_ trial: TuneTrial, objective: TuneObjective) {
         if !trial.measured {
             tier = 0
             value = 0
@@ -80,8 +84,8 @@ struct TrialScore: Comparable {
         throughput = trial.throughput
     }
 
-    static func < (a: TrialScore, b: TrialScore) -> Bool { (a.tier, a.value) < (b.tier, b.value) }
-    static func == (a: TrialScore, b: TrialScore) -> Bool { (a.tier, a.value) == (b.tier, b.value) }
+    package static func < (a: TrialScore, b: TrialScore) -> Bool { (a.tier, a.value) < (b.tier, b.value) }
+    package static func == (a: TrialScore, b: TrialScore) -> Bool { (a.tier, a.value) == (b.tier, b.value) }
 }
 
 /// What tune found: every trial in the order run, the best, and the config it proposes.
@@ -110,7 +114,7 @@ public struct TuneReport: Encodable, Sendable {
         trials.filter(\.eligible).sorted { TrialScore($0, objective: objective) > TrialScore($1, objective: objective) }
     }
 
-    enum CodingKeys: String, CodingKey {
+    package enum CodingKeys: String, CodingKey {
         case model, device, objective, search, latencyBudgetMilliseconds, spaceSize, trials, best, current
         case currentConfig, proposedConfig, written, interrupted, notes, seconds
     }

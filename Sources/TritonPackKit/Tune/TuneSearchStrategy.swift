@@ -5,15 +5,15 @@
 /// best, goes up while throughput gains at least `saturation` within the budget, and down while
 /// p99 is over the budget. From the cheapest config it moves to the first neighbour (one step on
 /// one axis, steps up first) that does better, and stops when none does.
-struct TuneSearchStrategy {
-    var space: TuneSpace
-    var search: TuneSearch
-    var maxTrials: Int?
+package struct TuneSearchStrategy {
+    package var space: TuneSpace
+    package var search: TuneSearch
+    package var maxTrials: Int?
     /// A sweep stops when the next concurrency adds less than this share of throughput.
-    var saturation = 0.05
+    package var saturation = 0.05
 
     /// Runs the search; `evaluate` measures a point and scores it.
-    func run(_ evaluate: (TunePoint) async throws -> TrialScore) async throws {
+    package func run(_ evaluate: (TunePoint) async throws -> TrialScore) async throws {
         var scores: [TunePoint: TrialScore] = [:]
         var budgetLeft: Bool { maxTrials.map { scores.count < $0 } ?? true }
         func score(_ point: TunePoint) async throws -> TrialScore? {

@@ -1,9 +1,13 @@
 import Foundation
+import TritonPackLint
+import TritonPackModels
+import TritonPackRepository
+import TritonPackServing
 
 /// The search on one running server: candidates linted, loaded with a config override, checked
 /// and timed. Used from one task at a time (`@unchecked`: `whileServing` runs its steps in a
 /// child task while the parent waits).
-final class TuneSession: @unchecked Sendable {
+package final class TuneSession: @unchecked Sendable {
     private let options: TuneOptions
     private let smoke: SmokeTest
     private let server: TritonServer
@@ -20,15 +24,15 @@ final class TuneSession: @unchecked Sendable {
     /// Where the checked and timed requests go (`--protocol`); model control is over HTTP.
     private var endpoint = InferenceEndpoint(.http, port: 0)
 
-    struct Verdict {
-        var linted = false
-        var loaded = false
-        var correct = false
-        var problems: [String] = []
-        var usable: Bool { linted && loaded && correct }
+    package struct Verdict {
+        package var linted = false
+        package var loaded = false
+        package var correct = false
+        package var problems: [String] = []
+        package var usable: Bool { linted && loaded && correct }
     }
 
-    init(
+    package init(
         options: TuneOptions, smoke: SmokeTest, server: TritonServer, userConfig: Inference_ModelConfig,
         servedConfig: Inference_ModelConfig, inputs: [(String, TensorData)], gpus: Int,
         progress: @escaping @Sendable (String) -> Void
@@ -47,7 +51,7 @@ final class TuneSession: @unchecked Sendable {
     private var timeout: TimeInterval { options.serving.timeout }
 
     /// Runs the search over `space`, recording every trial in `report` as it ends, then the best.
-    func search(_ space: TuneSpace, into report: inout TuneReport) async throws {
+    package func search(_ space: TuneSpace, into report: inout TuneReport) async throws {
         let (endpoint, httpPort) = try await server.waitForEndpoint(options.serving.protocol, timeout: timeout)
         self.endpoint = endpoint
         try await InferenceClient.withClient(port: httpPort, connections: 2, timeout: timeout) { client in
@@ -80,13 +84,13 @@ final class TuneSession: @unchecked Sendable {
     }
 
     /// The server exited during `trial`, which records it.
-    struct ServerExited: Error {
-        var trial: TuneTrial
-        var log: [String]
+    package struct ServerExited: Error {
+        package var trial: TuneTrial
+        package var log: [String]
     }
 
     /// One point, or `ServerExited` when the server went away during it.
-    func trial(_ point: TunePoint, client: InferenceClient) async throws -> TuneTrial {
+    package func trial(_ point: TunePoint, client: InferenceClient) async throws -> TuneTrial {
         do {
             // The server's Python stubs inherit its sockets, so a request to a server that died can
             // wait for its timeout: each step races the server's exit.
@@ -218,7 +222,7 @@ final class TuneSession: @unchecked Sendable {
         return trial
     }
 
-    static func describe(_ trial: TuneTrial, number: Int) -> String {
+    package static func describe(_ trial: TuneTrial, number: Int) -> String {
         let head = "trial \(number): \(trial.settings.label), concurrency \(trial.concurrency)"
         guard trial.measured else { return "\(head): \(trial.problems.first ?? "not measured")" }
         return head
@@ -231,7 +235,7 @@ final class TuneSession: @unchecked Sendable {
 extension ServingSettings {
     /// The settings a config has now, as far as tune's fields describe them (all its groups'
     /// instances counted together, the first group's kind).
-    init(describing config: Inference_ModelConfig) {
+    package init(describing config: Inference_ModelConfig) {
         let groups = config.instanceGroup
         self.init(
             instanceCount: groups.isEmpty ? 1 : groups.reduce(0) { $0 + Int(max($1.count, 1)) },

@@ -1,4 +1,5 @@
 import Foundation
+import TritonPackModels
 
 /// What tune maximises: requests per second within the latency budget, or the lowest p99.
 public enum TuneObjective: String, Codable, Sendable, CaseIterable {
@@ -87,15 +88,15 @@ public struct TuneSpace: Equatable, Sendable {
     }
 
     /// Indices into the axes: instance count, kind, batching mode, batch size, concurrency.
-    struct Coordinates: Hashable {
-        var values: [Int]
+    package struct Coordinates: Hashable {
+        package var values: [Int]
     }
 
-    var axisSizes: [Int] {
+    package var axisSizes: [Int] {
         [instanceCounts.count, kinds.count, batching.count, max(1, maxBatchSizes.count), concurrencies.count]
     }
 
-    func point(_ coordinates: Coordinates) -> TunePoint {
+    package func point(_ coordinates: Coordinates) -> TunePoint {
         let c = coordinates.values
         let delay = batching[c[2]]
         let batched = delay != nil && !maxBatchSizes.isEmpty
@@ -125,12 +126,12 @@ public struct TuneSpace: Equatable, Sendable {
     /// The distinct configs of the space.
     public var configCount: Int { Set(allPoints.map(\.settings)).count }
 
-    var origin: Coordinates { Coordinates(values: axisSizes.map { _ in 0 }) }
+    package var origin: Coordinates { Coordinates(values: axisSizes.map { _ in 0 }) }
 
-    static let concurrencyAxis = 4
+    package static let concurrencyAxis = 4
 
     /// The points one step away along one axis (but `fixed`): every step up, then every step down.
-    func neighbours(of coordinates: Coordinates, fixing fixed: Int? = nil) -> [Coordinates] {
+    package func neighbours(of coordinates: Coordinates, fixing fixed: Int? = nil) -> [Coordinates] {
         var result: [Coordinates] = []
         for step in [1, -1] {
             for (axis, size) in axisSizes.enumerated() where axis != fixed {
@@ -146,12 +147,12 @@ public struct TuneSpace: Equatable, Sendable {
 }
 
 extension Inference_ModelConfig {
-    var usesDynamicBatching: Bool {
+    package var usesDynamicBatching: Bool {
         if case .dynamicBatching = schedulingChoice { return true }
         return false
     }
 
-    var usesSequenceBatching: Bool {
+    package var usesSequenceBatching: Bool {
         if case .sequenceBatching = schedulingChoice { return true }
         return false
     }

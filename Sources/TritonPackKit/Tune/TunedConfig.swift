@@ -1,4 +1,6 @@
 import Foundation
+import TritonPackModels
+import TritonPackRepository
 
 extension ServingSettings {
     /// The user's config text with these settings: instance_group, max_batch_size and

@@ -1,4 +1,8 @@
 import Foundation
+import TritonPackLint
+import TritonPackModels
+import TritonPackRepository
+import TritonPackServing
 
 /// Finds the serving settings that do best for one model: one tritonserver for the whole search
 /// (explicit model control), each candidate config linted, then loaded through the repository API
@@ -86,7 +90,7 @@ public struct Tuner: Sendable {
 
     /// The largest batch the model takes: its config's max_batch_size, or for an ONNX model whose
     /// inputs and outputs all have a free first dimension, Model Analyzer's limit.
-    func batchLimit(_ config: Inference_ModelConfig) throws -> Int {
+    package func batchLimit(_ config: Inference_ModelConfig) throws -> Int {
         var limit = Int(config.maxBatchSize)
         guard limit > 0, config.platform == "onnxruntime_onnx" || config.backend == "onnxruntime" else { return limit }
         let versions = try ModelDirectory.local(options.serving.model, in: options.serving.repository)
@@ -99,7 +103,7 @@ public struct Tuner: Sendable {
         return limit
     }
 
-    static func seconds(since start: ContinuousClock.Instant) -> Double {
+    package static func seconds(since start: ContinuousClock.Instant) -> Double {
         let elapsed = start.duration(to: .now).components
         return Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
     }

@@ -1,4 +1,8 @@
 import Foundation
+import TritonPackLint
+import TritonPackModels
+import TritonPackRepository
+import TritonPackServing
 
 /// One gate of a promotion and what it found.
 public struct PromotionGate: Codable, Equatable, Sendable {
@@ -225,7 +229,7 @@ public struct PromotionCandidate: Sendable {
 }
 
 /// Whether a new config can replace a served one without breaking its clients.
-enum SignatureCompatibility {
+package enum SignatureCompatibility {
     public static func differences(served: Inference_ModelConfig, candidate: Inference_ModelConfig) -> [String] {
         var found: [String] = []
         if served.maxBatchSize > 0 && candidate.maxBatchSize == 0 || served.maxBatchSize == 0 && candidate.maxBatchSize > 0 {

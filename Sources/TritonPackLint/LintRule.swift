@@ -1,0 +1,110 @@
+/// A model directory written out for a rule's example: files by path relative to the model
+/// directory (`config.pbtxt`, `1/model.py`), plus any other models of the same repository.
+public struct LintExample: Sendable {
+    public var model: String
+    public var files: [String: String]
+    /// Files whose content is not text (ONNX models), by path relative to the model directory.
+    public var binaryFiles: [String: [UInt8]]
+    public var otherModels: [String: [String: String]]
+    /// Linter options the example needs (e.g. the target's GPU count).
+    public var gpus: Int?
+    /// false: the example is linted as for a server started with `--disable-auto-complete-config`.
+    public var autoComplete: Bool
+    /// Where the example is written, so that a failing example test points at it.
+    public var sourceFile: StaticString
+    public var sourceLine: UInt
+
+    public init(
+        model: String = "m", files: [String: String], binaryFiles: [String: [UInt8]] = [:],
+        otherModels: [String: [String: String]] = [:], gpus: Int? = nil, autoComplete: Bool = true,
+        sourceFile: StaticString = #filePath, sourceLine: UInt = #line
+    ) {
+        self.sourceFile = sourceFile
+        self.sourceLine = sourceLine
+        self.model = model
+        self.files = files
+        self.binaryFiles = binaryFiles
+        self.otherModels = otherModels
+        self.gpus = gpus
+        self.autoComplete = autoComplete
+    }
+
+    /// A model whose config is `config` with a Python-backend version folder `1/model.py`.
+    public static func config(
+        _ config: String, model: String = "m", gpus: Int? = nil, extra: [String: String] = [:], autoComplete: Bool = true,
+        sourceFile: StaticString = #filePath, sourceLine: UInt = #line
+    ) -> LintExample {
+        var files = ["config.pbtxt": config, "1/model.py": "# example\n"]
+        files.merge(extra) { $1 }
+        return LintExample(
+            model: model, files: files, gpus: gpus, autoComplete: autoComplete, sourceFile: sourceFile, sourceLine: sourceLine)
+    }
+}
+
+/// When Triton meets a rule's condition while it loads a model.
+public enum LintPhase: Sendable {
+    /// While polling the model folder (InitializeModelInfo: parse, repository agents,
+    /// AutoCompleteBackendFields, NormalizeModelConfig, ValidateModelConfig, the name check): a
+    /// model failing here never enters the dependency graph.
+    case poll
+    /// ValidateModelIOConfig: at poll time without auto-complete; with it, in Model::Init, after
+    /// the instance groups.
+    case inputOutput
+    /// At poll time only without auto-complete (with it, a backend may derive the config).
+    case pollWithoutAutoComplete
+    /// While loading a version: backend, instance groups, model files, warmup.
+    case versionLoad
+
+    package func atPoll(autoComplete: Bool) -> Bool {
+        switch self {
+        case .poll: true
+        case .inputOutput, .pollWithoutAutoComplete: !autoComplete
+        case .versionLoad: false
+        }
+    }
+}
+
+/// What a rule is, for users (the rule reference) and for the tests (its examples).
+public struct RuleDescription: Sendable {
+    public var identifier: String
+    public var name: String
+    public var severity: Severity
+    /// The rule-catalog entries it implements (e.g. `R30-R35`), empty for tritonpack's own rules.
+    public var catalog: [String]
+    public var summary: String
+    /// Triton's wording where Triton has a matching check; `{model}`-style placeholders.
+    public var tritonMessage: String?
+    public var triggering: [LintExample]
+    public var nonTriggering: [LintExample]
+    /// Where in Triton's (or a backend's) source the reproduced behaviour comes from.
+    public var tritonSource: [String]
+    public var phase: LintPhase
+
+    public init(
+        identifier: String, name: String, severity: Severity, phase: LintPhase = .versionLoad, catalog: [String] = [],
+        summary: String, tritonMessage: String? = nil, triggering: [LintExample], nonTriggering: [LintExample],
+        tritonSource: [String] = []
+    ) {
+        self.tritonSource = tritonSource
+        self.phase = phase
+        self.identifier = identifier
+        self.name = name
+        self.severity = severity
+        self.catalog = catalog
+        self.summary = summary
+        self.tritonMessage = tritonMessage
+        self.triggering = triggering
+        self.nonTriggering = nonTriggering
+    }
+}
+
+/// A check over one model (with the repository around it for cross-model rules).
+public protocol LintRule: Sendable {
+    static var description: RuleDescription { get }
+    init()
+    func check(_ context: LintContext, _ report: inout DiagnosticSink)
+}
+
+extension LintRule {
+    public var description: RuleDescription { Self.description }
+}

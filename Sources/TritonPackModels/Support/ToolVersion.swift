@@ -1,0 +1,4 @@
+
+public enum TritonPack {
+    public static let version = "0.1.0"
+}
