@@ -23,10 +23,10 @@ struct BundleCommand: AsyncParsableCommand {
 
     @Argument(
         help: "The model repository: a folder, or s3://host:port/bucket/prefix (read into a temporary copy).",
-        transform: nonEmptyPath)
+        completion: .directory, transform: nonEmptyPath)
     var repository: String
 
-    @Option(help: "The archive to write.", transform: nonEmptyPath)
+    @Option(help: "The archive to write.", completion: .file(extensions: ["zip"]), transform: nonEmptyPath)
     var out: String
 
     @Option(
@@ -39,7 +39,7 @@ struct BundleCommand: AsyncParsableCommand {
 
     @Option(
         help: "A template folder to use instead of the built-in one (files rendered with @@placeholders@@).",
-        transform: nonEmptyPath)
+        completion: .directory, transform: nonEmptyPath)
     var template: String?
 
     @Option(
@@ -57,8 +57,7 @@ struct BundleCommand: AsyncParsableCommand {
     @Flag(help: "Bundle even when lint finds errors in a model.")
     var skipLint = false
 
-    @Flag(help: "Skip fsync of the archive before it is renamed into place.")
-    var noSync = false
+    @OptionGroup var sync: SyncOptions
 
     @Option(help: "text or json.")
     var format: OutputFormat = .text
@@ -78,7 +77,7 @@ struct BundleCommand: AsyncParsableCommand {
             options.force = force
             options.includePrivate = includePrivate
             options.lint = !skipLint
-            options.sync = !noSync
+            options.sync = !sync.noSync
             options.timestamp = try sourceDateEpoch()
             let report = try output.withProgress("bundling", json: format == .json) {
                 try BundleBuilder(options: options).build()

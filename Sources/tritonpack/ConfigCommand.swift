@@ -15,7 +15,7 @@ struct ConfigCommand: AsyncParsableCommand {
 
     @Argument(
         help: "The folder flow.save(graph, dir) wrote (model.mlir + variable folders), or an ONNX file.",
-        transform: nonEmptyPath)
+        completion: .file(), transform: nonEmptyPath)
     var model: String
 
     @OptionGroup var flags: ConfigFlags

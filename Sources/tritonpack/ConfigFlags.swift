@@ -14,8 +14,11 @@ struct ConfigFlags: ParsableArguments {
 
     @Option(
         name: .customLong("instance-group"),
-        help: "KIND[:COUNT[:GPU,...]] such as gpu:1:0, gpu:2:0,1 or cpu:2; repeat for several groups (default gpu:1:0).")
-    var instanceGroups: [String] = []
+        help: ArgumentHelp(
+            "KIND[:COUNT[:GPU,...]] such as gpu:1:0, gpu:2:0,1 or cpu:2; repeat for several groups (default gpu:1:0).",
+            valueName: "kind[:count[:gpus]]"),
+        transform: parsed(InstanceGroupSpec.init(parsing:)))
+    var instanceGroups: [InstanceGroupSpec] = []
 
     @Flag(help: "Add dynamic_batching.")
     var dynamicBatching = false
@@ -31,8 +34,11 @@ struct ConfigFlags: ParsableArguments {
     @Option(help: "The OneFlow backend's xrt parameter: oneflow, tensorrt, openvino or xla.")
     var xrt: String?
 
-    @Option(help: "version_policy: latest:N, all or specific:V[,V...] (Triton's default: latest:1).")
-    var versionPolicy: String?
+    @Option(
+        help: ArgumentHelp(
+            "version_policy: latest:N, all or specific:V[,V...] (Triton's default: latest:1).", valueName: "policy"),
+        transform: parsed(VersionPolicySpec.init(parsing:)))
+    var versionPolicy: VersionPolicySpec?
 
     @Option(
         help: ArgumentHelp(
@@ -89,10 +95,10 @@ struct ConfigFlags: ParsableArguments {
     func options(defaultName: String) throws -> ConfigOptions {
         ConfigOptions(
             name: name ?? defaultName, maxBatchSize: maxBatchSize,
-            instanceGroups: try instanceGroups.map(InstanceGroupSpec.init(parsing:)),
+            instanceGroups: instanceGroups,
             dynamicBatching: dynamicBatching, preferredBatchSizes: preferredBatchSizes,
             maxQueueDelayMicroseconds: maxQueueDelayMicroseconds, xrt: xrt,
-            versionPolicy: try versionPolicy.map(VersionPolicySpec.init(parsing:)), runtime: runtime,
+            versionPolicy: versionPolicy, runtime: runtime,
             oneflowPython: oneflowPython, executionEnvironmentPath: executionEnv)
     }
 }

@@ -7,11 +7,11 @@ struct LintCommand: AsyncParsableCommand {
         commandName: "lint",
         abstract: "Validate a model repository (or one model folder) the way Triton loads it.",
         discussion: """
-            Exit 0 when there is no error (with --strict, no warning either), 1 when there is, 2 for a usage problem.
-            Diagnostics name file:line:column (relative to the linted path), Triton's wording, and the rule id
+            Exit 0 when there is no error (with --strict, no warning either), 1 when there is, 2 for a usage problem. \
+            Diagnostics name file:line:column (relative to the linted path), Triton's wording, and the rule id \
             (see docs/lint-rules.md or `tritonpack rules`).
 
-            Rules can be chosen with --select/--ignore (rule ids, repeated or comma-separated) or in a
+            Rules can be chosen with --select/--ignore (rule ids, repeated or comma-separated) or in a \
             tritonpack.json in the linted folder (or the repository above a model folder):
               {"lint": {"select": ["io-config"], "ignore": ["oneflow-instances"], "strict": false}}
             Flags replace the file's values.
@@ -24,7 +24,7 @@ struct LintCommand: AsyncParsableCommand {
               tritonpack lint model_repository --ignore oneflow-instances,duplicate-io-name
             """)
 
-    @Argument(help: "A model repository or a model folder.", transform: nonEmptyPath)
+    @Argument(help: "A model repository or a model folder.", completion: .directory, transform: nonEmptyPath)
     var path: String
 
     @Option(help: "text, json, sarif, junit or github (GitHub Actions annotations).")
@@ -36,7 +36,9 @@ struct LintCommand: AsyncParsableCommand {
     @Option(help: "Do not report these rules (ids; repeatable or comma-separated).")
     var ignore: [String] = []
 
-    @Option(help: "A tritonpack.json to read instead of the one in the linted folder.", transform: nonEmptyPath)
+    @Option(
+        help: "A tritonpack.json to read instead of the one in the linted folder.", completion: .file(extensions: ["json"]),
+        transform: nonEmptyPath)
     var configFile: String?
 
     @OptionGroup var output: OutputOptions

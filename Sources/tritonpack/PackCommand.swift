@@ -7,9 +7,9 @@ struct PackCommand: AsyncParsableCommand {
         commandName: "pack",
         abstract: "Pack a saved OneFlow graph or an ONNX model into a Triton model repository as a new version.",
         discussion: """
-            Writes <repo>/<name>/<version>/model/ for a OneFlow graph, <version>/model.onnx (or the folder form
-            model.onnx/ with external data) for ONNX (every file byte-identical, with a SHA-256 manifest)
-            and <repo>/<name>/config.pbtxt. Everything is staged beside the repository and renamed into
+            Writes <repo>/<name>/<version>/model/ for a OneFlow graph, <version>/model.onnx (or the folder form \
+            model.onnx/ with external data) for ONNX (every file byte-identical, with a SHA-256 manifest) \
+            and <repo>/<name>/config.pbtxt. Everything is staged beside the repository and renamed into \
             place, so a polling server never sees a partial version; existing versions are never overwritten.
 
             Examples:
@@ -21,12 +21,12 @@ struct PackCommand: AsyncParsableCommand {
 
     @Argument(
         help: "The folder flow.save(graph, dir) wrote (model.mlir + variable folders), or an ONNX file.",
-        transform: nonEmptyPath)
+        completion: .file(), transform: nonEmptyPath)
     var model: String
 
     @Option(
         help: "The model repository (created if missing), or s3://host:port/bucket/prefix (the bucket must exist).",
-        transform: nonEmptyPath)
+        completion: .directory, transform: nonEmptyPath)
     var repo: String
 
     @Option(help: "The model version to create (default: the next free one, starting at 1).", transform: parseModelVersion)
@@ -42,23 +42,15 @@ struct PackCommand: AsyncParsableCommand {
     @Flag(help: "Hard-link files instead of copying them (same filesystem only; falls back to copying).")
     var link = false
 
-    @Flag(
-        help:
-            "Skip fsync before publishing (faster; for throw-away repositories: a power loss may then leave a version with missing data)."
-    )
-    var noSync = false
+    @OptionGroup var sync: SyncOptions
 
-    @Option(help: "Seconds to wait for another tritonpack writing the same repository.")
-    var lockTimeout: Double = 60
-
-    @Option(help: "text or json.")
-    var format: OutputFormat = .text
+    @OptionGroup var writer: WriterOptions
 
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
         Interruption.install()
-        try await reportingFailures(format: format, command: "pack") {
+        try await reportingFailures(format: writer.format, command: "pack") {
             var packable = try flags.packable(at: model, placeEnvironment: true, verbose: output.verbose) {
                 output.warning("note: \($0)")
             }
@@ -68,19 +60,19 @@ struct PackCommand: AsyncParsableCommand {
             let repository = try namedRepository(repo)
             let request = PackRequest(
                 repository: repository, version: modelVersion, updateConfig: updateConfig, link: link,
-                lockTimeout: lockTimeout, durable: !noSync)
+                lockTimeout: writer.lockTimeout, durable: !sync.noSync)
             if let root = repository.store.localRoot {
                 output.verboseDetail("staging beside \(root.standardizedFileURL.path), then one rename into place")
             } else {
                 output.verboseDetail("uploading unserved, then one config write that switches the served versions")
             }
-            let result = try await output.withProgress("packing", json: format == .json) {
+            let result = try await output.withProgress("packing", json: writer.format == .json) {
                 try await Packer(request, onWait: { printError($0) }).pack(packable)
             }
             let warnings = PackWarnings(
                 result: result, model: try await repository.model(result.model), packed: packable.config, flags: flags
             ).all
-            switch format {
+            switch writer.format {
             case .json:
                 try printJSON(
                     JSONReport(
@@ -108,12 +100,12 @@ extension PackCommand {
         let repository = try namedRepository(repo)
         let request = PackRequest(
             repository: repository, version: modelVersion, updateConfig: updateConfig, link: link,
-            lockTimeout: lockTimeout, durable: !noSync)
+            lockTimeout: writer.lockTimeout, durable: !sync.noSync)
         let model = packable
-        let result = try await output.withProgress("packing", json: format == .json) {
+        let result = try await output.withProgress("packing", json: writer.format == .json) {
             try await PipelinePacker(request, onWait: { printError($0) }).pack(model, pipeline: plan, steps: steps)
         }
-        switch format {
+        switch writer.format {
         case .json:
             let main = result.models.first { $0.model == plan.model }!
             try printJSON(

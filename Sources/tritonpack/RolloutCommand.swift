@@ -118,11 +118,7 @@ struct RolloutCommand: AsyncParsableCommand {
 
     @OptionGroup var fleet: FleetOptions
 
-    @Option(help: "Seconds to wait for another tritonpack writing the same repository.")
-    var lockTimeout: Double = 60
-
-    @Option(help: "text or json.")
-    var format: OutputFormat = .text
+    @OptionGroup var writer: WriterOptions
 
     @OptionGroup var output: OutputOptions
 
@@ -132,9 +128,10 @@ struct RolloutCommand: AsyncParsableCommand {
 
     func run() async throws {
         Interruption.install()
-        try await reportingFailures(format: format, command: "rollout") {
-            let options = try fleet.options(repository: repo, model: model, version: modelVersion, lockTimeout: lockTimeout)
-            try await RolloutPrinter(format: format, output: output).run(Rollout(options: options) { output.warning($0) })
+        try await reportingFailures(format: writer.format, command: "rollout") {
+            let options = try fleet.options(
+                repository: repo, model: model, version: modelVersion, lockTimeout: writer.lockTimeout)
+            try await RolloutPrinter(format: writer.format, output: output).run(Rollout(options: options) { output.warning($0) })
         }
     }
 }

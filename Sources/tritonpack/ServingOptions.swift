@@ -7,10 +7,14 @@ struct ServingOptions: ParsableArguments {
     @Option(help: "The model version to send requests to (default: the server's choice).", transform: parseModelVersion)
     var modelVersion: Int64?
 
-    @Option(help: "The tritonserver executable (default: $TRITONSERVER, PATH, or the project's own).", transform: nonEmptyPath)
+    @Option(
+        help: "The tritonserver executable (default: $TRITONSERVER, PATH, or the project's own).", completion: .file(),
+        transform: nonEmptyPath)
     var server: String?
 
-    @Option(help: "A folder of <name>.npy or INPUT_<k>.npy inputs (default: seeded synthetic data).", transform: nonEmptyPath)
+    @Option(
+        help: "A folder of <name>.npy or INPUT_<k>.npy inputs (default: seeded synthetic data).", completion: .directory,
+        transform: nonEmptyPath)
     var inputs: String?
 
     @Option(
@@ -18,7 +22,7 @@ struct ServingOptions: ParsableArguments {
             "A folder of <name>.npy or OUTPUT_<k>.npy expected outputs.",
             discussion:
                 "For a decoupled model, a folder of one folder per response, named 0, 1, 2, ... in the order the responses arrive, each holding that response's expected outputs; the model must send as many responses as there are folders."
-        ), transform: nonEmptyPath)
+        ), completion: .directory, transform: nonEmptyPath)
     var expected: String?
 
     @Option(
@@ -38,8 +42,11 @@ struct ServingOptions: ParsableArguments {
     @Option(help: "Seconds to wait for the server and for each request.")
     var timeout: Double = 120
 
-    @Option(parsing: .singleValue, help: "NAME=D,D,... dims for an input's -1 dimensions (synthetic inputs).")
-    var shape: [String] = []
+    @Option(
+        parsing: .singleValue,
+        help: ArgumentHelp("NAME=D,D,... dims for an input's -1 dimensions (synthetic inputs).", valueName: "name=dims"),
+        transform: InputShape.init(parsing:))
+    var shape: [InputShape] = []
 
     @Flag(help: "Accept NaN and Inf in float outputs.")
     var allowNonFinite = false
@@ -52,7 +59,7 @@ struct ServingOptions: ParsableArguments {
         ))
     var runtime: SmokeRuntime = .auto
 
-    @Option(help: "Keep the server's log in this file.", transform: nonEmptyPath)
+    @Option(help: "Keep the server's log in this file.", completion: .file(), transform: nonEmptyPath)
     var serverLog: String?
 
     @Option(
@@ -64,7 +71,6 @@ struct ServingOptions: ParsableArguments {
     func validate() throws {
         if rtol < 0 || atol < 0 { throw ValidationError("tolerances must be >= 0") }
         if timeout <= 0 { throw ValidationError("--timeout must be > 0") }
-        for item in shape { _ = try Self.parseShape(item) }
     }
 
     /// The options for `model` of a local `repository` (set later for an s3:// one).
@@ -83,19 +89,8 @@ struct ServingOptions: ParsableArguments {
         options.oneflowPython = oneflowPython
         options.serverLog = serverLog.map { URL(fileURLWithPath: $0) }
         options.protocol = `protocol`
-        for item in shape {
-            let (name, dims) = try Self.parseShape(item)
-            options.shapes[name] = dims
-        }
+        for item in shape { options.shapes[item.name] = item.dims }
         return options
-    }
-
-    static func parseShape(_ item: String) throws -> (String, [Int64]) {
-        let parts = item.split(separator: "=", maxSplits: 1)
-        guard parts.count == 2 else { throw ValidationError("--shape '\(item)' is not NAME=D,D,...") }
-        let dims = parts[1].split(separator: ",").compactMap { Int64($0) }
-        guard !dims.isEmpty, dims.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--shape '\(item)': dims must be >= 1") }
-        return (String(parts[0]), dims)
     }
 }
 

@@ -10,7 +10,7 @@ struct SmokeCommand: AsyncParsableCommand {
         commandName: "smoke",
         abstract: "Serve a model in a real tritonserver, send requests, check the answers, report latency.",
         discussion: """
-            Exit 0 when the model loads and every check passes, 1 when a check fails or the model does not load,
+            Exit 0 when the model loads and every check passes, 1 when a check fails or the model does not load, \
             2 for a usage error, 3 when the server cannot be started.
 
             Examples:
@@ -23,7 +23,7 @@ struct SmokeCommand: AsyncParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, junit }
 
-    @Argument(help: "The model repository.", transform: nonEmptyPath)
+    @Argument(help: "The model repository.", completion: .directory, transform: nonEmptyPath)
     var repository: String
 
     @Option(help: "The model to test.")

@@ -40,7 +40,7 @@ struct TuneCommand: AsyncParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
 
-    @Argument(help: "The model repository (a folder or s3://bucket/prefix).", transform: nonEmptyPath)
+    @Argument(help: "The model repository (a folder or s3://bucket/prefix).", completion: .directory, transform: nonEmptyPath)
     var repository: String
 
     @Option(help: "The model to tune.")
@@ -86,7 +86,8 @@ struct TuneCommand: AsyncParsableCommand {
     var maxWindows: Int = 10
 
     @Option(
-        help: "Write an HTML report (chart of every trial, the proposed config as a diff) to this file.", transform: nonEmptyPath)
+        help: "Write an HTML report (chart of every trial, the proposed config as a diff) to this file.",
+        completion: .file(extensions: ["html"]), transform: nonEmptyPath)
     var report: String?
 
     @Option(help: "text or json.")
