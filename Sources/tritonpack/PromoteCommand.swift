@@ -75,22 +75,17 @@ struct PromoteCommand: AsyncParsableCommand {
 extension PromoteCommand {
     /// Promotes between any two repositories, local or in S3.
     func promote() async throws -> PromotionResult {
-        let source = try namedRepository(from)
-        if source.store.localRoot != nil, try await ImagePipeline.units(named: model, in: source) != nil {
-            let results = try await PipelinePromoter(
-                name: model, source: source, target: try namedRepository(to), version: modelVersion,
-                targetVersion: targetVersion, allowBreaking: allowBreaking, lintOptions: LintOptions(gpus: gpus),
-                lockTimeout: writer.lockTimeout
-            ).promote(onWait: { printError($0) })
+        let promoter = Promoter(
+            name: model, source: try namedRepository(from), target: try namedRepository(to), version: modelVersion,
+            targetVersion: targetVersion, allowBreaking: allowBreaking, lintOptions: LintOptions(gpus: gpus),
+            lockTimeout: writer.lockTimeout)
+        if promoter.source.store.localRoot != nil, try await ImagePipeline.units(named: model, in: promoter.source) != nil {
+            let results = try await PipelinePromoter(promoter).promote(onWait: { printError($0) })
             for step in results.dropLast() where writer.format == .text {
                 print("promoted \(step.model) version \(step.sourceVersion) to \(step.targetDirectory) (sha256:\(step.digest))")
             }
             return results.last!
         }
-        return try await Promoter(
-            name: model, source: try namedRepository(from), target: try namedRepository(to), version: modelVersion,
-            targetVersion: targetVersion, allowBreaking: allowBreaking, lintOptions: LintOptions(gpus: gpus),
-            lockTimeout: writer.lockTimeout
-        ).promote(onWait: { printError($0) })
+        return try await promoter.promote(onWait: { printError($0) })
     }
 }

@@ -43,7 +43,8 @@ struct RollbackCommand: AsyncParsableCommand {
                 }
                 let options = try fleet.options(
                     repository: root.path, model: operations.name, version: version, lockTimeout: writer.lockTimeout)
-                try await RolloutPrinter(format: writer.format, output: output).run(Rollout(options: options) { output.warning($0) })
+                try await RolloutPrinter(format: writer.format, output: output).run(
+                    Rollout(options: options) { output.warning($0) })
             }
         }
         try await reportingFailures(format: writer.format, command: "rollback") {

@@ -109,7 +109,8 @@ struct VersionCommand: ParsableCommand {
 
         func run() async throws {
             try await reportingFailures(format: writer.format, command: "version prune") {
-                let removed = try await versionOperations(model, lockTimeout: writer.lockTimeout).prune(keep: keep, dryRun: dryRun)
+                let removed = try await versionOperations(model, lockTimeout: writer.lockTimeout).prune(
+                    keep: keep, dryRun: dryRun)
                 switch writer.format {
                 case .json:
                     struct Output: Encodable {

@@ -28,40 +28,24 @@ extension ImagePipeline {
 /// publication. A polling server of the target switches every request at once; a failure before
 /// the ensemble leaves the target serving the set it served.
 public struct PipelinePromoter: Sendable {
-    public var name: String
-    public var source: ModelRepository
-    public var target: ModelRepository
-    public var version: Int64?
-    public var targetVersion: Int64?
-    public var allowBreaking: Bool
-    public var lintOptions: LintOptions
-    public var lockTimeout: Double
+    /// The promotion asked for, naming the ensemble (or the model the pipeline wraps); each step is
+    /// promoted with the same settings.
+    public var request: Promoter
 
-    public init(
-        name: String, source: ModelRepository, target: ModelRepository, version: Int64? = nil, targetVersion: Int64? = nil,
-        allowBreaking: Bool = false, lintOptions: LintOptions = LintOptions(), lockTimeout: Double = 60
-    ) {
-        self.name = name
-        self.source = source
-        self.target = target
-        self.version = version
-        self.targetVersion = targetVersion
-        self.allowBreaking = allowBreaking
-        self.lintOptions = lintOptions
-        self.lockTimeout = lockTimeout
-    }
+    public init(_ request: Promoter) { self.request = request }
 
     public func promote(onWait: @escaping @Sendable (String) -> Void = { _ in }) async throws -> [PromotionResult] {
+        let (source, target, lockTimeout) = (request.source, request.target, request.lockTimeout)
         guard source.store.localRoot != nil else {
             throw TritonPackError.usage(
                 "promoting a pipeline reads it from a local repository; --from names \(source.store.displayName)")
         }
-        guard let unit = try await ImagePipeline.units(named: name, in: source) else {
-            throw TritonPackError.refused(source.store.displayName, "'\(name)' is no image pipeline's ensemble here")
+        guard let unit = try await ImagePipeline.units(named: request.name, in: source) else {
+            throw TritonPackError.refused(source.store.displayName, "'\(request.name)' is no image pipeline's ensemble here")
         }
         let ensemble = try await source.model(unit.ensemble)
         let sourceConfig = try ensemble.config()
-        guard let version = version ?? ensemble.versions.last else {
+        guard let version = request.version ?? ensemble.versions.last else {
             throw TritonPackError.refused(ensemble.displayPath, "the ensemble has no version")
         }
         for step in unit.steps {
@@ -71,14 +55,14 @@ public struct PipelinePromoter: Sendable {
                     directory.displayPath, "has no version \(version): a pipeline version is the same number in its four models")
             }
         }
-        let destination = targetVersion ?? version
+        let destination = request.targetVersion ?? version
         var results: [PromotionResult] = []
         for step in unit.steps {
-            results.append(
-                try await Promoter(
-                    name: step, source: source, target: target, version: version, targetVersion: destination,
-                    allowBreaking: allowBreaking, lintOptions: lintOptions, lockTimeout: lockTimeout
-                ).promote(onWait: onWait))
+            var promoter = request
+            promoter.name = step
+            promoter.version = version
+            promoter.targetVersion = destination
+            results.append(try await promoter.promote(onWait: onWait))
         }
         var config = sourceConfig
         for index in config.ensembleScheduling.step.indices { config.ensembleScheduling.step[index].modelVersion = destination }
