@@ -143,8 +143,8 @@ public struct BundleBuilder: Sendable {
             {
                 throw TritonPackError.refused(
                     "\(options.template.origin)/\(file.path)",
-                    "the bundle writes \(reserved.map { "\($0)/" }.joined(separator: ", ")) and \(BundleDescription.fileName) itself; these names are reserved in a template"
-                )
+                    "the bundle writes \(reserved.map { "\($0)/" }.joined(separator: ", ")) and \(BundleDescription.fileName) itself; these names are reserved in a template",
+                    code: .reservedName)
             }
             generated.append((file.path, file.contents, file.executable))
         }
@@ -203,8 +203,9 @@ public struct BundleBuilder: Sendable {
                 throw TritonPackError(
                     exists ? .refused : .io, file: output.path,
                     exists
-                        ? "exists (created while bundling); pass --force to replace it"
-                        : "cannot rename the finished archive into place: \(POSIXFiles.errnoMessage())")
+                        ? "exists (created while bundling)"
+                        : "cannot rename the finished archive into place: \(POSIXFiles.errnoMessage())",
+                    code: exists ? .outputExists : nil)
             }
         } catch {
             unlink(temporary)
@@ -220,17 +221,18 @@ public struct BundleBuilder: Sendable {
             throw TritonPackError.refused(output.path, "the folder for the output does not exist")
         }
         if POSIXFiles.isDirectory(output.path) {
-            throw TritonPackError.refused(output.path, "is a folder; --out names the archive file")
+            throw TritonPackError.refused(output.path, "is a folder, not an archive file", code: .outputIsFolder)
         }
         if POSIXFiles.exists(output.path) && !options.force {
-            throw TritonPackError.refused(output.path, "exists; pass --force to replace it")
+            throw TritonPackError.refused(output.path, "exists", code: .outputExists)
         }
         let repository = ModelRepository(root: options.repository).root.path
         let resolvedFolder = POSIXFiles.resolvedPath(folder) ?? folder
         let resolvedRepository = POSIXFiles.resolvedPath(repository) ?? repository
         if resolvedFolder.hasPrefix(resolvedRepository + "/") {
             throw TritonPackError.refused(
-                output.path, "lies inside a model folder of the repository, where the next bundle (and Triton) would pick it up")
+                output.path, "lies inside a model folder of the repository, where the next bundle (and Triton) would pick it up",
+                code: .insideModelFolder)
         }
     }
 
@@ -271,10 +273,9 @@ public struct BundleBuilder: Sendable {
             errors += report.diagnostics.filter { $0.severity == .error }.map(\.compilerStyle)
         }
         guard errors.isEmpty else {
-            throw TritonPackError.refused(
-                repository.root.path,
-                "lint found \(errors.count) error(s); a bundle must load the first time (--skip-lint to bundle anyway):\n  "
-                    + errors.joined(separator: "\n  "))
+            throw TritonPackError(
+                .refused, "lint found \(errors.count) error(s); a bundle must load the first time",
+                at: SourceLocation(repository.root.path), problems: errors.map { Problem(nil, $0) }, code: .lintFailed)
         }
     }
 

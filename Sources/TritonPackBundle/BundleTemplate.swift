@@ -79,7 +79,8 @@ package struct TemplateRenderer: Sendable {
                     guard let value = values[name] else {
                         throw TritonPackError.refused(
                             file, line: line, column: column,
-                            "unknown placeholder @@\(name)@@; known: \(values.keys.sorted().joined(separator: ", "))")
+                            "unknown placeholder @@\(name)@@; known: \(values.keys.sorted().joined(separator: ", "))",
+                            code: .unknownPlaceholder)
                     }
                     output.append(contentsOf: value.unicodeScalars)
                     column += end + 2 - index

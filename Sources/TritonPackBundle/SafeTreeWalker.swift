@@ -71,7 +71,8 @@ package struct SafeTreeWalker {
             switch info.st_mode & S_IFMT {
             case S_IFDIR:
                 guard !ancestors.contains(path) else {
-                    throw TritonPackError.refused(shownPath, "symbolic link loop: it leads back to a folder that contains it")
+                    throw TritonPackError.refused(
+                        shownPath, "symbolic link loop: it leads back to a folder that contains it", code: .linkLoop)
                 }
                 found.append(
                     FoundEntry(archiveName: archiveName + "/", path: path, size: 0, isDirectory: true, executable: true))
@@ -94,13 +95,15 @@ package struct SafeTreeWalker {
     private func resolvedInsideBoundary(_ path: String, shownAs shown: String) throws -> String {
         guard let real = POSIXFiles.resolvedPath(path) else {
             if POSIXFiles.isSymbolicLink(path) {
-                throw TritonPackError.refused(shown, "symbolic link to a missing target (\(POSIXFiles.linkTarget(path) ?? "?"))")
+                throw TritonPackError.refused(
+                    shown, "symbolic link to a missing target (\(POSIXFiles.linkTarget(path) ?? "?"))", code: .linkTargetMissing)
             }
             throw TritonPackError.refused(shown, "cannot resolve: \(POSIXFiles.errnoMessage())")
         }
         guard real == boundary || real.hasPrefix(boundary.hasSuffix("/") ? boundary : boundary + "/") else {
             throw TritonPackError.refused(
-                shown, "symbolic link to \(real), outside \(boundary); bundle never follows links out of the folder it packs")
+                shown, "symbolic link to \(real), outside \(boundary); bundle never follows links out of the folder it packs",
+                code: .linkOutsideFolder)
         }
         return real
     }

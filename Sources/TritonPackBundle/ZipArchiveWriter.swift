@@ -156,7 +156,8 @@ package final class ZipArchiveWriter {
             let file = withUnsafeBytes(of: failure.pointee.path) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
             if failure.pointee.changed != 0 {
                 throw TritonPackError.io(
-                    file, "changed size while being bundled; bundle again once nothing writes to the repository")
+                    file, "changed size while being bundled; bundle again once nothing writes to the repository",
+                    code: .changedWhileReading)
             }
             throw TritonPackError.io(
                 file.isEmpty ? path : file, file.isEmpty ? "cannot write archive: \(message)" : "cannot read: \(message)")

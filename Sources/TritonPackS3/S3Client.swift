@@ -343,7 +343,8 @@ public struct S3Client: Sendable {
 
     package func missingBucket() -> TritonPackError {
         TritonPackError.refused(
-            location.url, "bucket '\(location.bucket)' does not exist at \(location.endpoint.absoluteString); create it first")
+            location.url, "bucket '\(location.bucket)' does not exist at \(location.endpoint.absoluteString); create it first",
+            code: .s3BucketMissing)
     }
 
     private func malformed(_ operation: String) -> TritonPackError {
@@ -351,7 +352,8 @@ public struct S3Client: Sendable {
     }
 
     package func unreachable(_ error: Error) -> TritonPackError {
-        TritonPackError.io(location.url, "cannot reach the S3 endpoint \(location.endpoint.absoluteString): \(error)")
+        TritonPackError.io(
+            location.url, "cannot reach the S3 endpoint \(location.endpoint.absoluteString): \(error)", code: .s3Unreachable)
     }
 
     package func failure(_ response: Response, key: String?) -> TritonPackError {
@@ -367,8 +369,8 @@ public struct S3Client: Sendable {
         case (403, "InvalidAccessKeyId"), (403, "SignatureDoesNotMatch"), (403, "AccessDenied"), (403, nil):
             return TritonPackError.io(
                 location.url,
-                "the S3 server refused the credentials of access key '\(signer.credentials.accessKeyID)' (\(code ?? "403 Forbidden")); check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or TRITON_CLOUD_CREDENTIAL_PATH)"
-            )
+                "the S3 server refused the credentials of access key '\(signer.credentials.accessKeyID)' (\(code ?? "403 Forbidden")); check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or TRITON_CLOUD_CREDENTIAL_PATH)",
+                code: .s3CredentialsRefused)
         default:
             let detail = [code, message].compactMap { $0 }.joined(separator: ": ")
             return TritonPackError.io(target, "S3 answered HTTP \(response.status)\(detail.isEmpty ? "" : " (\(detail))")")

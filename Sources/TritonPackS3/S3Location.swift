@@ -57,8 +57,8 @@ public struct S3Location: Equatable, Hashable, Sendable, CustomStringConvertible
         }
         guard Self.matches(bucket, Self.bucketPattern) else {
             throw TritonPackError.usage(
-                "\(url): bucket '\(bucket)' is outside Triton's pattern \(Self.bucketPattern)+ (lowercase letters, digits, '.', '-')"
-            )
+                "\(url): bucket '\(bucket)' is outside Triton's pattern \(Self.bucketPattern)+ (lowercase letters, digits, '.', '-')",
+                code: .s3InvalidPath)
         }
         self.bucket = bucket
         let keySegments = Array(segments.dropFirst())
@@ -91,8 +91,8 @@ public struct S3Location: Equatable, Hashable, Sendable, CustomStringConvertible
         guard !segment.isEmpty else { throw TritonPackError.usage("\(url): empty path segment ('//')") }
         guard matches(segment, keySegmentPattern) else {
             throw TritonPackError.usage(
-                "\(url): '\(segment)' has characters outside \(keySegmentPattern), the only ones Triton 2.51 reads in an s3:// path (it would take host:port as the bucket)"
-            )
+                "\(url): '\(segment)' has characters outside \(keySegmentPattern), the only ones Triton 2.51 reads in an s3:// path (it would take host:port as the bucket)",
+                code: .s3InvalidPath)
         }
     }
 

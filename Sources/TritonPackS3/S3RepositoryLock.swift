@@ -73,7 +73,8 @@ public final class S3RepositoryLock: Sendable {
             guard Date() < deadline else {
                 throw TritonPackError.io(
                     client.location.display(objectName),
-                    "timed out after \(timeout) s: another tritonpack (\(holderText)) is writing this repository")
+                    "timed out after \(timeout) s: another tritonpack (\(holderText)) is writing this repository",
+                    code: .lockTimeout)
             }
             try await Task.sleep(nanoseconds: 250_000_000)
         }
@@ -86,7 +87,7 @@ public final class S3RepositoryLock: Sendable {
         else {
             throw TritonPackError.io(
                 client.location.display(Self.objectName),
-                "lost the repository lock (another tritonpack took it over); nothing was published")
+                "lost the repository lock (another tritonpack took it over); nothing was published", code: .lockLost)
         }
     }
 

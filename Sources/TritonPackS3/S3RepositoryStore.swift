@@ -127,8 +127,14 @@ public struct S3RepositoryStore: RepositoryStore {
         return digests
     }
 
-    public func copyModel(_ model: String, versions: [Int64]?, into repository: URL) async throws {
-        try await downloadModel(model: model, to: repository, versions: versions, intendedPolicy: true)
+    public func copyModel(_ model: String, versions: CopiedVersions, configAsServed: Bool, into repository: URL) async throws {
+        let numbers: [Int64]? =
+            switch versions {
+            case .served: nil
+            case .all: try await state(model: model).complete
+            case .listed(let numbers): numbers
+            }
+        try await downloadModel(model: model, to: repository, versions: numbers, intendedPolicy: !configAsServed)
     }
 
     /// Uploads every file of `folder` under `<prefix>/<name>/`.
@@ -267,7 +273,8 @@ public struct S3RepositoryStore: RepositoryStore {
         for number in versions ?? state.served {
             guard let version = state.versions[number] else {
                 throw TritonPackError.refused(
-                    location.display("\(model)/\(number)"), "version \(number) of '\(model)' does not exist")
+                    location.display("\(model)/\(number)"), "version \(number) of '\(model)' does not exist",
+                    code: .versionNotFound)
             }
             try await downloadVersion(version, model: model, to: folder.appendingPathComponent(String(number)))
         }
@@ -345,37 +352,4 @@ package struct S3StagingRecord: Codable, Equatable {
         package var version: Int64
     }
     package var versions: [Version]
-}
-
-extension S3RepositoryStore {
-    /// Downloads what an `s3://` URL names, a repository or one model in it (config and served
-    /// versions, or every complete version with `allVersions`), into `folder`, and returns the
-    /// local path that stands for it.
-    public static func downloadForReading(
-        _ url: String, into folder: URL, allVersions: Bool = false,
-        environment: [String: String] = ProcessInfo.processInfo.environment
-    ) async throws -> URL {
-        let store = try S3RepositoryStore(url, environment: environment)
-        func download(_ model: String, from store: S3RepositoryStore) async throws {
-            let versions = allVersions ? try await store.state(model: model).complete : nil
-            try await store.downloadModel(model: model, to: folder, versions: versions)
-        }
-        let models = try await store.models()
-        if !models.isEmpty {
-            for model in models { try await download(model, from: store) }
-            return folder
-        }
-        if !store.location.prefix.isEmpty {
-            let (repository, model) = try store.location.splittingModel()
-            let parent = S3RepositoryStore(
-                location: repository, client: S3Client(location: repository, credentials: store.client.signer.credentials),
-                environment: environment)
-            if try await parent.read("\(model)/\(Self.configFileName)") != nil {
-                try await download(model, from: parent)
-                return folder.appendingPathComponent(model)
-            }
-        }
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        return folder
-    }
 }

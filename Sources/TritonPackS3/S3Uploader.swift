@@ -116,7 +116,8 @@ public struct S3Uploader: Sendable {
                     let grew = try !reader.atEnd()
                     if total != file.size || grew || (file.sha256.map { $0 != digest } ?? false) {
                         throw TritonPackError.io(
-                            file.localPath, "changed while being uploaded: it no longer matches its manifest (size or SHA-256)")
+                            file.localPath, "changed while being uploaded: it no longer matches its manifest (size or SHA-256)",
+                            code: .changedWhileReading)
                     }
                     digests[file.key] = digest
                 }

@@ -67,20 +67,20 @@ struct BundleCommand: AsyncParsableCommand {
     func run() async throws {
         Interruption.install()
         try await reportingFailures(format: format, command: "bundle") {
-            let (folder, remove) = try await readableFolder(repository, allVersions: versions == .all)
-            defer { if remove { try? FileManager.default.removeItem(at: folder) } }
-            var options = BundleOptions(repository: folder, output: URL(fileURLWithPath: out))
-            options.models = models
-            options.versions = versions
-            if let template { options.template = try BundleTemplate.load(directory: URL(fileURLWithPath: template)) }
-            options.containerImage = image
-            options.force = force
-            options.includePrivate = includePrivate
-            options.lint = !skipLint
-            options.sync = !sync.noSync
-            options.timestamp = try sourceDateEpoch()
-            let report = try output.withProgress("bundling", json: format == .json) {
-                try BundleBuilder(options: options).build()
+            let report = try await withReadableFolder(repository, allVersions: versions == .all) { folder, _ in
+                var options = BundleOptions(repository: folder, output: URL(fileURLWithPath: out))
+                options.models = models
+                options.versions = versions
+                if let template { options.template = try BundleTemplate.load(directory: URL(fileURLWithPath: template)) }
+                options.containerImage = image
+                options.force = force
+                options.includePrivate = includePrivate
+                options.lint = !skipLint
+                options.sync = !sync.noSync
+                options.timestamp = try sourceDateEpoch()
+                return try output.withProgress("bundling", json: format == .json) {
+                    try BundleBuilder(options: options).build()
+                }
             }
             switch format {
             case .json:

@@ -66,7 +66,9 @@ func reportingFailures(format: OutputFormat, command: String, _ body: () async t
 func reportingFailures(command: String, json: Bool, _ body: () async throws -> Void) async throws {
     do {
         try await body()
-    } catch let error where json && !(error is ReportedFailure) {
+    } catch let error where !(error is ReportedFailure) {
+        let error = ErrorHints.advised(error, command: command)
+        guard json else { throw error }
         throw try reportedAsJSON(error, command: command)
     }
 }

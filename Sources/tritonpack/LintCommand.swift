@@ -89,31 +89,6 @@ struct LintCommand: AsyncParsableCommand {
                 ignore: ignore.isEmpty ? nil : RuleSelection.identifiers(ignore), strict: strict)
     }
 
-    /// What to lint instead, when `path` is a model file or a folder inside a model.
-    func misplacedPath() -> String? {
-        let url = URL(fileURLWithPath: path).standardizedFileURL
-        let parent = url.deletingLastPathComponent()
-        if POSIXFiles.isRegularFile(url.path) && url.lastPathComponent == "config.pbtxt" {
-            return "is a model's config; lint the model folder \(parent.path) or the repository above it"
-        }
-        if POSIXFiles.isRegularFile(url.path) {
-            return
-                "is a file; lint takes a model repository or one model folder (<repository>/<model>, holding config.pbtxt and version folders). To check a model file, pack it first: tritonpack pack \(path) --repo REPOSITORY"
-        }
-        let insideVersion =
-            Int64(url.lastPathComponent) != nil
-            && POSIXFiles.isRegularFile(parent.appendingPathComponent("config.pbtxt").path)
-        let isModelFile =
-            POSIXFiles.isRegularFile(url.appendingPathComponent("model.mlir").path)
-            || POSIXFiles.isRegularFile(url.appendingPathComponent("model.onnx").path)
-        if insideVersion || isModelFile {
-            let model = insideVersion ? parent : parent.deletingLastPathComponent()
-            return
-                "is inside a model folder, not a repository; lint the model folder \(model.path) or the repository \(model.deletingLastPathComponent().path)"
-        }
-        return nil
-    }
-
     func run() async throws {
         try await reportingFailures(command: "lint", json: format == .json) { try await lint() }
     }
@@ -126,23 +101,9 @@ struct LintCommand: AsyncParsableCommand {
             backendDirectory: backendDirectory.map { URL(fileURLWithPath: $0) }, modelConfigName: modelConfigName,
             repoAgentDirectory: repoagentDirectory.map { URL(fileURLWithPath: $0) })
         // An `s3://` repository is linted in a local copy of its served versions; the report names the URL.
-        let (folder, remove) = try await readableFolder(path)
-        defer { if remove { try? FileManager.default.removeItem(at: folder) } }
-        var report = Linter(options: options).lint(path: folder)
-        if remove { report.path = path }
-        if let misplaced = remove ? nil : misplacedPath() {
-            report.models = []
-            report.diagnostics = [
-                Diagnostic(severity: .error, rule: "repository-path", message: misplaced, model: nil, file: report.path)
-            ]
-        }
-        if report.models.isEmpty && report.errorCount == 0 && !allowEmpty {
-            report.diagnostics.append(
-                Diagnostic(
-                    severity: .error, rule: "repository-path",
-                    message:
-                        "contains no model folder: Triton would serve nothing. Lint the repository (the folder that holds <model>/config.pbtxt), or pass --allow-empty if an empty repository is expected",
-                    model: nil, file: report.path))
+        var report = try await withReadableFolder(path) { folder, copied in
+            Linter(options: options).lint(
+                named: copied ? folder.path : path, shownAs: copied ? path : nil, allowEmpty: allowEmpty)
         }
         report = configuration.selection.apply(to: report)
         let failed = report.errorCount > 0 || (configuration.strict && report.warningCount > 0)

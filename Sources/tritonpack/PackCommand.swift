@@ -69,9 +69,7 @@ struct PackCommand: AsyncParsableCommand {
             let result = try await output.withProgress("packing", json: writer.format == .json) {
                 try await Packer(request, onWait: { printError($0) }).pack(packable)
             }
-            let warnings = PackWarnings(
-                result: result, model: try await repository.model(result.model), packed: packable.config, flags: flags
-            ).all
+            let warnings = result.warnings.map { (file: $0.config, message: $0.advice(modelDirectory: result.modelDirectory)) }
             switch writer.format {
             case .json:
                 try printJSON(
@@ -128,55 +126,4 @@ extension PackCommand {
 struct PipelinePayload: Encodable {
     var result: PackResult
     var pipeline: PipelinePackResult
-}
-
-/// What a successful pack should not keep quiet about: a version the policy will not serve, and
-/// options that an existing config, kept as it is, does not carry.
-struct PackWarnings {
-    struct Warning {
-        var file: String
-        var message: String
-    }
-
-    var result: PackResult
-    /// The model as it is after the pack.
-    var model: ModelDirectory
-    var packed: Inference_ModelConfig
-    var flags: ConfigFlags
-
-    var all: [Warning] {
-        guard let config = try? model.config() else { return [] }
-        let configPath = model.configPath
-        var found: [Warning] = []
-        let served = VersionPolicyEvaluation.served(config.versionPolicy, available: model.versions)
-        if !served.contains(result.version) {
-            let policy = VersionPolicyEvaluation.describe(config.versionPolicy)
-            found.append(
-                Warning(
-                    file: configPath,
-                    message:
-                        "version \(result.version) will not be served: version_policy \(policy) serves \(served.isEmpty ? "nothing" : served.map(String.init).joined(separator: ", ")); change it with `tritonpack version policy \(result.modelDirectory) latest:1`"
-                ))
-        }
-        guard result.config == .kept else { return found }
-        let ignored = [
-            ("--instance-group", !flags.instanceGroups.isEmpty && config.instanceGroup != packed.instanceGroup),
-            (
-                "--dynamic-batching",
-                (flags.dynamicBatching || !flags.preferredBatchSizes.isEmpty || flags.maxQueueDelayMicroseconds != nil)
-                    && config.dynamicBatching != packed.dynamicBatching
-            ),
-            ("--xrt", flags.xrt != nil && config.parameters != packed.parameters),
-            ("--version-policy", flags.versionPolicy != nil && config.versionPolicy != packed.versionPolicy),
-        ].filter(\.1).map(\.0)
-        if !ignored.isEmpty {
-            found.append(
-                Warning(
-                    file: configPath,
-                    message:
-                        "kept the existing config, which does not carry \(ignored.joined(separator: ", ")); pass --update-config to apply the options"
-                ))
-        }
-        return found
-    }
 }

@@ -12,17 +12,12 @@ func namedModel(_ location: String) throws -> (repository: ModelRepository, mode
     try ModelRepository.containing(model: location, onProgress: { printError("s3: \($0)") })
 }
 
-/// A folder on this machine holding what `path` names: the path itself, or for an `s3://`
-/// repository (or model) a temporary copy of its served versions (every complete version with
-/// `allVersions`), which the caller removes.
-func readableFolder(_ path: String, allVersions: Bool = false) async throws -> (folder: URL, remove: Bool) {
-    guard S3Location.isS3(path) else { return (URL(fileURLWithPath: path), false) }
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tritonpack-read-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    do {
-        return (try await S3RepositoryStore.downloadForReading(path, into: folder, allVersions: allVersions), true)
-    } catch {
-        try? FileManager.default.removeItem(at: folder)
-        throw error
-    }
+/// Runs `body` on a folder on this machine holding what `path` names: the path itself, or for an
+/// `s3://` repository (or model) a temporary copy of its served versions (every complete version
+/// with `allVersions`); `body` learns whether it reads a copy.
+func withReadableFolder<T>(_ path: String, allVersions: Bool = false, _ body: (URL, Bool) async throws -> T)
+    async throws -> T
+{
+    try await ModelRepository.withReadableFolder(
+        path, allVersions: allVersions, onProgress: { printError("s3: \($0)") }, body)
 }

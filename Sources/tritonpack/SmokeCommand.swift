@@ -58,7 +58,9 @@ struct SmokeCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             try await smoke()
-        } catch let error as TritonPackError where format != .text {
+        } catch let error as TritonPackError {
+            let error = ErrorHints.advised(error, command: "smoke")
+            guard format != .text else { throw error }
             try Self.printFailure(error.description, model: model, format: format, problem: ReportedProblem.all(error)[0])
             printError(errorText(error))
             throw ReportedFailure(code: ExitStatus.code(for: error))

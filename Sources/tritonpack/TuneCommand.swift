@@ -112,7 +112,9 @@ struct TuneCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             try await tune()
-        } catch let error as TritonPackError where format == .json {
+        } catch let error as TritonPackError {
+            let error = ErrorHints.advised(error, command: "tune")
+            guard format == .json else { throw error }
             try printJSON(JSONReport(ok: false, command: "tune", errors: ReportedProblem.all(error), payload: NoPayload()))
             printError(errorText(error))
             throw ReportedFailure(code: ExitStatus.code(for: error))
@@ -138,7 +140,7 @@ struct TuneCommand: AsyncParsableCommand {
             printError("tritonpack: \(interrupted.message); tritonserver killed, no report written")
             Glibc.exit(ExitStatus.code(for: interrupted))
         }
-        let tuned = try await ModelRepository.named(repository).withLocalCopy(of: model, versions: nil) { local in
+        let tuned = try await ModelRepository.named(repository).withLocalCopy(of: [model]) { local in
             options.serving.repository = local.root
             let run = Task { [options] in
                 try await Tuner(options: options).run(

@@ -87,5 +87,20 @@ final class CLITests: XCTestCase {
         let again = try tritonpack("pack", sample("tiny_mlp").path, "--repo", repository.path, "--model-version", "1")
         XCTAssertEqual(again.status, 1)
         XCTAssertTrue(again.stderr.contains("tiny_mlp/1: version 1 of 'tiny_mlp' already exists"), again.stderr)
+        XCTAssertTrue(again.stderr.contains("; pass --model-version with a free number"), again.stderr)
+    }
+
+    /// The library says what is wrong; the CLI adds which flag changes it, in text and in JSON.
+    func testARefusalCarriesTheFlagAdvice() throws {
+        let repository = try temporaryDirectory(self).appendingPathComponent("repo")
+        XCTAssertEqual(try tritonpack("pack", sample("tiny_mlp").path, "--repo", repository.path, "--name", "net").status, 0)
+        let changed = try tritonpack("pack", sample("multi_io").path, "--repo", repository.path, "--name", "net")
+        XCTAssertEqual(changed.status, 1)
+        XCTAssertTrue(changed.stderr.contains("clients of the served versions would break. Pass --update-config"), changed.stderr)
+        let json = try tritonpack(
+            "pack", sample("multi_io").path, "--repo", repository.path, "--name", "net", "--format", "json")
+        let document = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        let message = (document?["errors"] as? [[String: Any]])?.first?["message"] as? String
+        XCTAssertTrue(message?.hasSuffix("would break. Pass --update-config to replace the config") ?? false, json.stdout)
     }
 }

@@ -48,7 +48,7 @@ final class S3RepositoryStoreTests: XCTestCase {
             _ = try await promote(2)
             XCTFail("overwrote version 2")
         } catch let error as TritonPackError {
-            XCTAssertTrue(error.message.contains("already exists"), error.description)
+            XCTAssertEqual(error.code, .versionExists, error.description)
         }
         _ = try await promote(3)
         let rolledBack = try await operations.rollback()
@@ -154,7 +154,7 @@ final class S3RepositoryStoreTests: XCTestCase {
             _ = try await S3RepositoryLock.acquire(client: client, ttl: 30, timeout: 1)
             XCTFail("two holders")
         } catch let error as TritonPackError {
-            XCTAssertTrue(error.message.contains("another tritonpack"), error.description)
+            XCTAssertEqual(error.code, .lockTimeout, error.description)
             XCTAssertEqual(error.file, server.url(bucket: bucket, prefix: "prod/tritonpack.lock"))
         }
         try await held.confirm()
@@ -188,7 +188,7 @@ final class S3RepositoryStoreTests: XCTestCase {
             XCTFail("published a file name Triton cannot read")
         } catch let error as TritonPackError {
             XCTAssertEqual(error.kind, .usage)
-            XCTAssertTrue(error.message.contains(S3Location.keySegmentPattern), error.description)
+            XCTAssertEqual(error.code, .s3InvalidPath, error.description)
         }
         let value7 = try await allKeys(server, bucket: bucket)
         XCTAssertEqual(value7, [])

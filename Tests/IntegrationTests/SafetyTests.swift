@@ -38,7 +38,7 @@ final class SafetyTests: XCTestCase {
             usleep(useconds_t(duration * 1_000_000 * Double(attempt) / 10))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
-            XCTAssertEqual(try POSIXFiles.entries(of: repository.path), [".tritonpack.lock", "big"])
+            XCTAssertEqual(try POSIXFiles.entries(of: repository.path), [".tritonpack.lock", "big", ModelHistory.fileName])
             XCTAssertEqual(try POSIXFiles.entries(of: model.path).filter { $0.hasPrefix(".") }, [])
         }
         try assertVersionsVerify(model)

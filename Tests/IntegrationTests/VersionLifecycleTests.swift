@@ -56,7 +56,7 @@ final class VersionLifecycleTests: XCTestCase {
         XCTAssertTrue(nothing.stderr.contains("would serve none of the versions on disk"), nothing.stderr)
         XCTAssertEqual(try String(contentsOf: config, encoding: .utf8), text)
         XCTAssertEqual(try tritonpack("version", "policy", model.path, "latest", "0").status, 2)
-        XCTAssertEqual(ModelHistory.read(from: model).map(\.operation), ["policy", "policy"])
+        XCTAssertEqual(ModelHistory.read(from: model).map(\.operation), ["pack", "pack", "pack", "policy", "policy"])
     }
 
     func testPruneRemovesUnservedVersionsAtomically() throws {

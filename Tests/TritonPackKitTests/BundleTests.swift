@@ -190,7 +190,7 @@ final class BundleTests: XCTestCase {
 
         bundleOptions.models = ["nothing_here"]
         XCTAssertThrowsError(try BundleBuilder(options: bundleOptions).plan()) { error in
-            XCTAssertEqual((error as? TritonPackError)?.message, "no such model folder")
+            XCTAssertEqual((error as? TritonPackError)?.code, .modelNotFound)
         }
         bundleOptions.models = ["../outside"]
         XCTAssertThrowsError(try BundleBuilder(options: bundleOptions).plan()) { error in
@@ -260,21 +260,21 @@ final class BundleTests: XCTestCase {
             let error = error as? TritonPackError
             XCTAssertEqual(error?.kind, .refused)
             XCTAssertEqual(error?.file, "\(repository.path)/identity_fp32/1/escape.txt")
-            XCTAssertTrue(error?.message.contains("outside") ?? false, error?.message ?? "")
+            XCTAssertEqual(error?.code, .linkOutsideFolder, error?.message ?? "")
         }
         XCTAssertFalse(POSIXFiles.exists(refusedOutput.path))
         try FileManager.default.removeItem(at: escape)
 
         try FileManager.default.createSymbolicLink(atPath: version.appendingPathComponent("loop").path, withDestinationPath: "..")
         XCTAssertThrowsError(try bundle(options(repository, refusedOutput))) { error in
-            XCTAssertTrue((error as? TritonPackError)?.message.contains("loop") ?? false, "\(error)")
+            XCTAssertEqual((error as? TritonPackError)?.code, .linkLoop, "\(error)")
         }
         try FileManager.default.removeItem(at: version.appendingPathComponent("loop"))
 
         try FileManager.default.createSymbolicLink(
             atPath: version.appendingPathComponent("dangling").path, withDestinationPath: "gone")
         XCTAssertThrowsError(try bundle(options(repository, refusedOutput))) { error in
-            XCTAssertTrue((error as? TritonPackError)?.message.contains("missing target") ?? false, "\(error)")
+            XCTAssertEqual((error as? TritonPackError)?.code, .linkTargetMissing, "\(error)")
         }
     }
 
@@ -299,7 +299,7 @@ final class BundleTests: XCTestCase {
         try write("keep me", to: output)
 
         XCTAssertThrowsError(try bundle(options(repository, output))) { error in
-            XCTAssertEqual((error as? TritonPackError)?.message, "exists; pass --force to replace it")
+            XCTAssertEqual((error as? TritonPackError)?.code, .outputExists)
         }
         XCTAssertEqual(try String(contentsOf: output, encoding: .utf8), "keep me")
 
@@ -320,7 +320,7 @@ final class BundleTests: XCTestCase {
         XCTAssertThrowsError(try BundleBuilder(options: forced).write(broken, to: output)) { error in
             let error = error as? TritonPackError
             XCTAssertTrue(error?.file?.hasSuffix("model.py") ?? false, "the message names the file: \(String(describing: error))")
-            XCTAssertTrue(error?.message.contains("changed size") ?? false)
+            XCTAssertEqual(error?.code, .changedWhileReading)
         }
         XCTAssertEqual(sha256(of: output), good, "the previous archive is untouched")
         XCTAssertEqual(try POSIXFiles.entries(of: outputFolder.path), ["demo.zip"], "no temporary file is left")
@@ -331,7 +331,7 @@ final class BundleTests: XCTestCase {
         let repository = try pythonRepository(in: root)
         let output = repository.appendingPathComponent("identity_fp32/demo.zip")
         XCTAssertThrowsError(try bundle(options(repository, output))) { error in
-            XCTAssertTrue((error as? TritonPackError)?.message.contains("inside a model folder") ?? false, "\(error)")
+            XCTAssertEqual((error as? TritonPackError)?.code, .insideModelFolder, "\(error)")
         }
         try bundle(options(repository, repository.appendingPathComponent("demo.zip")))  // the repository root is fine
     }
@@ -346,7 +346,7 @@ final class BundleTests: XCTestCase {
         .write(to: config, atomically: true, encoding: .utf8)
         let output = root.appendingPathComponent("demo.zip")
         XCTAssertThrowsError(try bundle(options(repository, output))) { error in
-            XCTAssertTrue((error as? TritonPackError)?.message.contains("lint found") ?? false, "\(error)")
+            XCTAssertEqual((error as? TritonPackError)?.code, .lintFailed, "\(error)")
         }
         XCTAssertFalse(POSIXFiles.exists(output.path))
         var skipping = options(repository, output)
@@ -402,7 +402,8 @@ final class BundleTests: XCTestCase {
             XCTAssertEqual(refusal?.file, "templates/run.sh")
             XCTAssertEqual(refusal?.line, 2)
             XCTAssertEqual(refusal?.column, 5)
-            XCTAssertTrue((error as? TritonPackError)?.message.contains("unknown placeholder @@modle@@; known: model") ?? false)
+            XCTAssertEqual(refusal?.code, .unknownPlaceholder)
+            XCTAssertTrue(refusal?.message.contains("@@modle@@; known: model") ?? false)
         }
     }
 
@@ -432,7 +433,7 @@ final class BundleTests: XCTestCase {
             bundleOptions.template = try BundleTemplate.load(directory: template)
             XCTAssertThrowsError(try bundle(bundleOptions)) { error in
                 XCTAssertEqual((error as? TritonPackError)?.file, "\(template.standardizedFileURL.path)/\(reserved)")
-                XCTAssertTrue((error as? TritonPackError)?.message.contains("reserved") ?? false, "\(error)")
+                XCTAssertEqual((error as? TritonPackError)?.code, .reservedName, "\(error)")
             }
             try FileManager.default.removeItem(at: file)
         }

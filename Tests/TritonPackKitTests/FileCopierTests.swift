@@ -56,7 +56,7 @@ final class FileCopierTests: XCTestCase {
         try Data(repeating: 7, count: 100_000).write(to: source)
         let job = FileCopyJob(source: source.path, destination: root.appendingPathComponent("out").path, size: 200_000)
         XCTAssertThrowsError(try FileCopier(syncFiles: false).run([job])) { error in
-            XCTAssertTrue("\(error)".contains("changed while being copied"), "\(error)")
+            XCTAssertEqual((error as? TritonPackError)?.code, .changedWhileReading, "\(error)")
         }
     }
 }

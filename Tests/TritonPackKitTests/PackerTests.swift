@@ -40,9 +40,49 @@ final class PackerTests: XCTestCase {
             String(contentsOf: modelDirectory.appendingPathComponent("config.pbtxt"), encoding: .utf8)
         ).message
         XCTAssertEqual(config, try Inference_ModelConfig.parse(ConfigGeneratorTests.guideConfig).message)
-        // nothing but the repository and its lock is left behind
+        // nothing but the repository, its lock and its history is left behind
         XCTAssertEqual(try POSIXFiles.entries(of: root.path), ["model_repository"])
-        XCTAssertEqual(try POSIXFiles.entries(of: repository.path), [".tritonpack.lock", "fast_neural_style"])
+        XCTAssertEqual(
+            try POSIXFiles.entries(of: repository.path), [".tritonpack.lock", "fast_neural_style", ModelHistory.fileName])
+    }
+
+    func testPackWarnsOfAnUnservedVersionAndSettingsTheKeptConfigLacks() async throws {
+        let repository = try temporaryDirectory(self).appendingPathComponent("r")
+        let pinned = ConfigOptions(name: "tiny_mlp", versionPolicy: try VersionPolicySpec(parsing: "specific:1"))
+        let first = try await pack("tiny_mlp", into: repository, options: pinned)
+        XCTAssertEqual(first.warnings, [])
+        let configPath = repository.appendingPathComponent("tiny_mlp/config.pbtxt").path
+        let grouped = ConfigOptions(name: "tiny_mlp", instanceGroups: [try InstanceGroupSpec(parsing: "cpu:2")])
+        let second = try await pack("tiny_mlp", into: repository, options: grouped)
+        XCTAssertEqual(second.config, .kept)
+        XCTAssertEqual(
+            second.warnings,
+            [
+                .notServed(version: 2, policy: "specific 1", served: [1], config: configPath),
+                .settingsNotApplied([.instanceGroup], config: configPath),
+            ])
+        let updated = try await pack("tiny_mlp", into: repository, options: grouped, updateConfig: true)
+        XCTAssertEqual(updated.warnings, [], "the new config serves the latest version and carries the group")
+    }
+
+    func testPackRecordsItsHistoryLine() async throws {
+        let repository = try temporaryDirectory(self).appendingPathComponent("r")
+        let first = try await pack("tiny_mlp", into: repository)
+        let second = try await pack("tiny_mlp", into: repository, version: 5)
+        let history = ModelHistory.read(from: repository.appendingPathComponent("tiny_mlp"))
+        XCTAssertEqual(history.map(\.operation), ["pack", "pack"])
+        XCTAssertEqual(history.map(\.versions), [[1], [5]])
+        XCTAssertEqual(history.map(\.digests), [["1": first.digest], ["5": second.digest]])
+        XCTAssertEqual(
+            history.map(\.detail),
+            [
+                "from \(sample("tiny_mlp").path), config created", "from \(sample("tiny_mlp").path), config kept",
+            ])
+        await assertThrowsAsync(try await pack("tiny_mlp", into: repository, version: 5)) { error in
+            XCTAssertEqual((error as? TritonPackError)?.code, .versionExists)
+        }
+        XCTAssertEqual(
+            ModelHistory.read(from: repository.appendingPathComponent("tiny_mlp")).count, 2, "a refused pack records nothing")
     }
 
     func testManifestRecordsEveryFilesDigest() async throws {
@@ -82,6 +122,7 @@ final class PackerTests: XCTestCase {
         let before = snapshot(repository)
         await assertThrowsAsync(try await pack("tiny_mlp", into: repository, version: 1)) { error in
             XCTAssertEqual((error as? TritonPackError)?.kind, .refused)
+            XCTAssertEqual((error as? TritonPackError)?.code, .versionExists)
             XCTAssertTrue(String(describing: error).contains("tiny_mlp/1"))
         }
         XCTAssertEqual(snapshot(repository), before)
@@ -95,7 +136,7 @@ final class PackerTests: XCTestCase {
             let text = String(describing: error)
             XCTAssertTrue(text.contains("net/config.pbtxt"), text)
             XCTAssertTrue(text.contains("max_batch_size 1 -> 2"), text)
-            XCTAssertTrue(text.contains("--update-config"), text)
+            XCTAssertEqual((error as? TritonPackError)?.code, .signatureChanged, text)
         }
         XCTAssertEqual(snapshot(repository), before)
 

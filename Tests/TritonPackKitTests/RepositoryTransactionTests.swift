@@ -97,7 +97,7 @@ final class RepositoryTransactionTests: XCTestCase {
                 _ = try await transaction.addVersion(1, files: [weights], manifest: self.manifest("m", 1))
             }
         ) { error in
-            XCTAssertTrue((error as? TritonPackError)?.message.contains("already exists") ?? false, "\(error)")
+            XCTAssertEqual((error as? TritonPackError)?.code, .versionExists, "\(error)")
         }
         XCTAssertEqual(snapshot(existing.root), before)
     }
@@ -132,7 +132,7 @@ final class RepositoryTransactionTests: XCTestCase {
         var waited: [String] = []
         XCTAssertThrowsError(try RepositoryLock(root: root, timeout: 0.2, onWait: { waited.append($0) })) { error in
             XCTAssertEqual((error as? TritonPackError)?.kind, .io)
-            XCTAssertTrue((error as? TritonPackError)?.message.contains("timed out") ?? false)
+            XCTAssertEqual((error as? TritonPackError)?.code, .lockTimeout)
         }
         XCTAssertEqual(waited.count, 1)
         XCTAssertNotNil(first)

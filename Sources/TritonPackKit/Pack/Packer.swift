@@ -13,6 +13,8 @@ public struct PackableModel: Sendable {
     public var modelFileDigests: [String: String] = [:]
     /// For a saved graph converted to ONNX: what the conversion proved (the manifest keeps it).
     public var conversion: ONNXConversionReport?
+    /// The options the config was generated with, where it was: what a kept config may lack.
+    public var options: ConfigOptions?
 
     public init(description: ModelDescription, config: Inference_ModelConfig) {
         self.description = description
@@ -34,6 +36,7 @@ public struct PackableModel: Sendable {
     ) throws -> PackableModel {
         var packable = try readModel(at: url, options: options, placeEnvironment: placeEnvironment, progress: progress)
         if let golden = options.conversion.golden { packable.description.files += try goldenFiles(in: golden) }
+        packable.options = options
         return packable
     }
 
@@ -163,6 +166,12 @@ public struct PackResult: Codable, Sendable, Equatable {
     public var digest: String
     public var linked: Bool
     public var notes: [String]
+    /// What the pack did that its user may not expect; not part of the encoded result.
+    public var warnings: [PackWarning] = []
+
+    private enum CodingKeys: String, CodingKey {
+        case model, version, modelDirectory, versionDirectory, config, files, bytes, digest, linked, notes
+    }
 }
 
 /// Places a model into a repository as a new version, as one `RepositoryTransaction`: nothing
@@ -189,7 +198,7 @@ public struct Packer: Sendable {
         ) { transaction in
             let current = transaction.model
             if !current.exists, repository.store.localRoot != nil, POSIXFiles.exists(current.directory.path) {
-                throw TritonPackError.refused(current.displayPath, "exists but is not a model folder")
+                throw TritonPackError.refused(current.displayPath, "exists but is not a model folder", code: .notModelFolder)
             }
             let version = request.version ?? ((current.versions.last ?? 0) + 1)
             var notes = model.notes
@@ -197,8 +206,8 @@ public struct Packer: Sendable {
             let configAction = try decideConfig(for: model, current: current, notes: &notes)
             if configAction != .kept { transaction.setConfig(configText) }
             let source = Manifest.Source(kind: model.sourceKind, location: model.source)
-            let environment = try await placeEnvironment(
-                of: model, served: configAction == .kept ? try current.config() : model.config, in: transaction)
+            let served = configAction == .kept ? try current.config() : model.config
+            let environment = try await placeEnvironment(of: model, served: served, in: transaction)
             let (manifest, staged) = try await transaction.addVersion(version, files: model.files, link: request.link) {
                 Manifest(
                     model: name, version: version, source: source, signature: model.signature, files: $0,
@@ -207,11 +216,18 @@ public struct Packer: Sendable {
             if staged.copiedInsteadOfLinked > 0 {
                 notes.append("\(staged.copiedInsteadOfLinked) file(s) copied: hard links are impossible across filesystems")
             }
-            return PackResult(
+            transaction.record(
+                "pack", versions: [version], digests: [String(version): manifest.digest],
+                detail: "from \(model.source.path), config \(configAction.rawValue)")
+            var result = PackResult(
                 model: name, version: version, modelDirectory: current.displayPath,
                 versionDirectory: current.version(version).displayPath, config: configAction, files: model.files.count,
                 bytes: model.files.reduce(0) { $0 + $1.size }, digest: manifest.digest,
                 linked: request.link && staged.copiedInsteadOfLinked < model.files.count, notes: notes)
+            result.warnings = PackWarning.judge(
+                version: version, versions: transaction.versionsAfter, served: served, packed: model.config,
+                requested: model.options, configKept: configAction == .kept, configPath: current.configPath)
+            return result
         }
     }
 
@@ -241,8 +257,8 @@ public struct Packer: Sendable {
         } catch let error as TritonPackError where error.kind == .refused {
             guard request.updateConfig else {
                 var refusal = error
-                refusal.message =
-                    "existing config does not parse (\(error.message)); fix it or pass --update-config to replace it"
+                refusal.message = "existing config does not parse (\(error.message))"
+                refusal.code = .configUnreadable
                 throw refusal
             }
             return .updated
@@ -253,8 +269,8 @@ public struct Packer: Sendable {
         {
             throw TritonPackError.refused(
                 current.configPath,
-                "this config serves the model with '\(runtimes[0])', but this version is packed for '\(runtimes[1])'; the served versions would stop loading. Pass --update-config to switch the model to '\(runtimes[1])'"
-            )
+                "this config serves the model with '\(runtimes[0])', but this version is packed for '\(runtimes[1])'; the served versions would stop loading",
+                code: .runtimeChanged)
         }
         let wanted = ConfigGenerator.interface(of: model.config)
         let currentInterface = ConfigGenerator.interface(of: existing)
@@ -263,8 +279,8 @@ public struct Packer: Sendable {
                 let differences = ConfigComparison.differences(current: currentInterface, packed: wanted)
                 throw TritonPackError.refused(
                     current.configPath,
-                    "the model's signature differs from this config (\(differences.joined(separator: "; "))); clients of the served versions would break. Pass --update-config to replace the config"
-                )
+                    "the model's signature differs from this config (\(differences.joined(separator: "; "))); clients of the served versions would break",
+                    code: .signatureChanged)
             }
             return .updated
         }

@@ -128,8 +128,8 @@ public struct PipelinePacker: Sendable {
             if let directory = existing[name], directory.versions.contains(version) {
                 throw TritonPackError.refused(
                     directory.version(version).displayPath,
-                    "version \(version) of '\(name)' already exists; the pipeline's four models take the same version number (pass --model-version)"
-                )
+                    "version \(version) of '\(name)' already exists; the pipeline's four models take the same version number",
+                    code: .versionExists)
             }
         }
         var single = request

@@ -139,7 +139,8 @@ public struct Rollout: Sendable {
         } else {
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
             progress("copying version \(options.version) of '\(options.model)' from \(repository.store.displayName)")
-            try await repository.store.copyModel(options.model, versions: [options.version], into: work)
+            try await repository.store.copyModel(
+                options.model, versions: .listed([options.version]), configAsServed: false, into: work)
             local = work
         }
         let plan = Plan(

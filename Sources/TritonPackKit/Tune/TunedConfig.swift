@@ -32,7 +32,7 @@ extension Tuner {
             let now = String(decoding: transaction.model.configText ?? Data(), as: UTF8.self)
             guard now == report.currentConfig else {
                 throw TritonPackError.refused(
-                    transaction.model.configPath, "the config changed while tune measured it; run tune again before --write")
+                    transaction.model.configPath, "the config changed while tune measured it", code: .configChanged)
             }
             transaction.setConfig(Data(proposed.utf8))
             transaction.record(

@@ -31,8 +31,7 @@ public struct Tuner: Sendable {
         if served.modelTransactionPolicy.decoupled {
             throw TritonPackError.refused(
                 nil,
-                "'\(model)' is decoupled: tune measures models that answer each request once (smoke --protocol grpc checks decoupled ones)"
-            )
+                "'\(model)' is decoupled: tune measures models that answer each request once", code: .decoupledUnsupported)
         }
         let inputs = try smoke.buildInputs(served)
         let clientBatch = served.maxBatchSize > 0 ? Int(inputs.first?.1.shape.first ?? 1) : 1

@@ -75,7 +75,7 @@ public struct PipelinePromoter: Sendable {
             if to.versions.contains(destination) {
                 throw TritonPackError.refused(
                     to.version(destination).displayPath,
-                    "version \(destination) of '\(name)' already exists in the target; pass --as with a free number")
+                    "version \(destination) of '\(name)' already exists in the target", code: .versionExists)
             }
             transaction.setConfig(Data(config.pbtxt.utf8))
             let signature = manifest?.signature ?? Signature(inputs: [], outputs: [])

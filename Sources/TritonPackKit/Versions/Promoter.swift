@@ -56,7 +56,7 @@ public struct Promoter: Sendable {
         guard source.store.displayName != target.store.displayName else {
             throw TritonPackError.usage("--from and --to name the same repository")
         }
-        return try await source.withLocalCopy(of: name, versions: version.map { [$0] }) { source in
+        return try await source.withLocalCopy(of: [name], versions: version.map { .listed([$0]) } ?? .served) { source in
             try await promote(from: source, onWait: onWait)
         }
     }
@@ -88,7 +88,7 @@ public struct Promoter: Sendable {
             if to.versions.contains(destinationVersion) {
                 throw TritonPackError.refused(
                     to.version(destinationVersion).displayPath,
-                    "version \(destinationVersion) of '\(name)' already exists in the target; pass --as with a free number")
+                    "version \(destinationVersion) of '\(name)' already exists in the target", code: .versionExists)
             }
             if !to.exists, let config = from.configText { transaction.setConfig(config) }
             try await placeEnvironment(named: served ?? sourceConfig, from: from, in: source, expected: manifest, transaction)
@@ -171,7 +171,8 @@ public struct PromotionCandidate: Sendable {
         if let requested {
             guard from.versions.contains(requested) else {
                 throw TritonPackError.refused(
-                    from.version(requested).displayPath, "version \(requested) of '\(name)' does not exist")
+                    from.version(requested).displayPath, "version \(requested) of '\(name)' does not exist",
+                    code: .versionNotFound)
             }
             number = requested
         } else {

@@ -67,7 +67,70 @@ public struct TritonPackError: Error, CustomStringConvertible, Sendable {
         case interrupted
     }
 
+    /// The failures that callers tell apart, beyond the kind: what tests assert and what the CLI
+    /// adds its advice to. Most errors have none; their message is all there is to say.
+    public enum Code: String, Sendable, Codable, CaseIterable {
+        /// The version number is taken; versions are never overwritten.
+        case versionExists
+        /// The named version is not in the model folder.
+        case versionNotFound
+        /// The named model folder does not exist.
+        case modelNotFound
+        /// A folder where a model folder belongs is not one (no config.pbtxt).
+        case notModelFolder
+        /// A path lies inside a model folder where a repository or another place was expected.
+        case insideModelFolder
+        /// The model name cannot be served (Triton's HTTP API cannot address it).
+        case badModelName
+        /// Another tritonpack held the repository's lock for longer than the timeout.
+        case lockTimeout
+        /// Another tritonpack took the repository's lock over while this one wrote.
+        case lockLost
+        /// The model's config.pbtxt in the repository does not parse.
+        case configUnreadable
+        /// The config changed while tritonpack worked from what it read before.
+        case configChanged
+        /// The packed model's inputs or outputs differ from the config that serves the other versions.
+        case signatureChanged
+        /// The config serves the model with another runtime than the one this version is packed for.
+        case runtimeChanged
+        /// A file changed while tritonpack copied, bundled or uploaded it.
+        case changedWhileReading
+        /// The model is decoupled, and HTTP carries one response per request.
+        case decoupledOverHTTP
+        /// The model is decoupled, and the operation measures models that answer each request once.
+        case decoupledUnsupported
+        /// The config asks for a GPU and this machine has none.
+        case noGPU
+        /// The output file already exists.
+        case outputExists
+        /// The output path is a folder.
+        case outputIsFolder
+        /// Lint found errors in what was to be bundled.
+        case lintFailed
+        /// A symbolic link leads out of the folder being read.
+        case linkOutsideFolder
+        /// A symbolic link leads back to a folder that contains it.
+        case linkLoop
+        /// A symbolic link's target does not exist.
+        case linkTargetMissing
+        /// A template names a placeholder that has no value.
+        case unknownPlaceholder
+        /// A template holds a file the bundle writes itself.
+        case reservedName
+        /// An `s3://` URL names a bucket or key that Triton cannot read.
+        case s3InvalidPath
+        /// The S3 bucket does not exist.
+        case s3BucketMissing
+        /// The S3 server refused the credentials.
+        case s3CredentialsRefused
+        /// The S3 endpoint did not answer.
+        case s3Unreachable
+    }
+
     public var kind: Kind
+    /// What failed, where callers need to tell it from other failures of the same kind.
+    public var code: Code?
     public var message: String
     public var location: SourceLocation?
     public var problems: [Problem]
@@ -80,9 +143,10 @@ public struct TritonPackError: Error, CustomStringConvertible, Sendable {
 
     public init(
         _ kind: Kind, _ message: String, at location: SourceLocation? = nil, problems: [Problem] = [],
-        errno: Errno? = nil, cause: (any Error & Sendable)? = nil
+        errno: Errno? = nil, cause: (any Error & Sendable)? = nil, code: Code? = nil
     ) {
         self.kind = kind
+        self.code = code
         self.message = message
         self.location = location
         self.problems = problems
@@ -90,16 +154,20 @@ public struct TritonPackError: Error, CustomStringConvertible, Sendable {
         self.cause = cause
     }
 
-    public init(_ kind: Kind, file: String? = nil, line: Int? = nil, column: Int? = nil, _ message: String) {
-        self.init(kind, message, at: file.map { SourceLocation($0, line: line, column: column) })
+    public init(
+        _ kind: Kind, file: String? = nil, line: Int? = nil, column: Int? = nil, _ message: String, code: Code? = nil
+    ) {
+        self.init(kind, message, at: file.map { SourceLocation($0, line: line, column: column) }, code: code)
     }
 
-    public static func refused(_ file: String?, _ message: String) -> TritonPackError {
-        TritonPackError(.refused, file: file, message)
+    public static func refused(_ file: String?, _ message: String, code: Code? = nil) -> TritonPackError {
+        TritonPackError(.refused, file: file, message, code: code)
     }
 
-    public static func refused(_ file: String, line: Int, column: Int, _ message: String) -> TritonPackError {
-        TritonPackError(.refused, file: file, line: line, column: column, message)
+    public static func refused(_ file: String, line: Int, column: Int, _ message: String, code: Code? = nil)
+        -> TritonPackError
+    {
+        TritonPackError(.refused, file: file, line: line, column: column, message, code: code)
     }
 
     /// Refused for every reason in `problems`, e.g. each unusable file of a saved graph.
@@ -107,12 +175,12 @@ public struct TritonPackError: Error, CustomStringConvertible, Sendable {
         TritonPackError(.refused, message, problems: problems)
     }
 
-    public static func usage(_ message: String) -> TritonPackError {
-        TritonPackError(.usage, message)
+    public static func usage(_ message: String, code: Code? = nil) -> TritonPackError {
+        TritonPackError(.usage, message, code: code)
     }
 
-    public static func io(_ file: String?, _ message: String) -> TritonPackError {
-        TritonPackError(.io, file: file, message)
+    public static func io(_ file: String?, _ message: String, code: Code? = nil) -> TritonPackError {
+        TritonPackError(.io, file: file, message, code: code)
     }
 
     /// A failed system call on `path`: the message ends with the system's wording for `code`.

@@ -142,7 +142,8 @@ package struct FileCopier: Sendable {
             }
         }
         if total != job.size {
-            throw TritonPackError.io(job.source, "changed while being copied (\(job.size) bytes expected, \(total) read)")
+            throw TritonPackError.io(
+                job.source, "changed while being copied (\(job.size) bytes expected, \(total) read)", code: .changedWhileReading)
         }
         if syncFiles, fsync(output) != 0 {
             throw TritonPackError.io(job.destination, "fsync failed: \(POSIXFiles.errnoMessage())")

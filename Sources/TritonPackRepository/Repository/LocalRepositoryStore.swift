@@ -86,7 +86,13 @@ public struct LocalRepositoryStore: RepositoryStore {
         return Dictionary(uniqueKeysWithValues: present.map { ($0, digests[folder.appendingPathComponent($0).path]!) })
     }
 
-    public func copyModel(_ model: String, versions: [Int64]?, into repository: URL) async throws {
+    public func models() async throws -> [String] {
+        try POSIXFiles.entries(of: root.path).filter {
+            POSIXFiles.isRegularFile(root.appendingPathComponent("\($0)/\(ModelRepository.configFileName)").path)
+        }
+    }
+
+    public func copyModel(_ model: String, versions: CopiedVersions, configAsServed: Bool, into repository: URL) async throws {
         let source = try ModelDirectory.local(model, in: root)
         try source.requireModel()
         let target = repository.appendingPathComponent(model)
@@ -97,7 +103,13 @@ public struct LocalRepositoryStore: RepositoryStore {
             let to = target.appendingPathComponent(name)
             if Glibc.link(from.path, to.path) != 0 { try FileManager.default.copyItem(at: from, to: to) }
         }
-        for version in try versions ?? source.served() {
+        let copied: [Int64] =
+            switch versions {
+            case .served: try source.served()
+            case .all: source.versions
+            case .listed(let numbers): numbers
+            }
+        for version in copied {
             try FileManager.default.copyItem(
                 at: source.directory.appendingPathComponent(String(version)), to: target.appendingPathComponent(String(version)))
         }

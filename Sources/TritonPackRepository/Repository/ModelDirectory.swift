@@ -68,7 +68,7 @@ public struct ModelDirectory: Sendable {
     public var configPath: String { repository.store.displayPath("\(name)/\(ModelRepository.configFileName)") }
 
     public func requireModel() throws {
-        guard exists else { throw TritonPackError.refused(displayPath, "no such model folder") }
+        guard exists else { throw TritonPackError.refused(displayPath, "no such model folder", code: .modelNotFound) }
     }
 
     /// The model's config; an error names the file and position when it does not parse.

@@ -12,17 +12,17 @@ public enum ModelName {
         }
         if name.contains("..") {
             throw TritonPackError.usage(
-                "model name '\(name)' contains '..', which Triton's load API refuses as path traversal")
+                "model name '\(name)' contains '..', which Triton's load API refuses as path traversal", code: .badModelName)
         }
         if name.contains(where: { $0.isWhitespace || $0.unicodeScalars.contains { $0.properties.generalCategory == .control } }) {
             throw TritonPackError.usage(
-                "model name '\(name)' contains spaces, tabs or control characters: it cannot be addressed in Triton's HTTP API (/v2/models/<name>); choose another with --name"
-            )
+                "model name '\(name)' contains spaces, tabs or control characters: it cannot be addressed in Triton's HTTP API (/v2/models/<name>)",
+                code: .badModelName)
         }
         if let character = name.first(where: { "?#%\\".contains($0) }) {
             throw TritonPackError.usage(
-                "model name '\(name)' contains '\(character)', which Triton's HTTP API cannot carry in /v2/models/<name>; choose another with --name"
-            )
+                "model name '\(name)' contains '\(character)', which Triton's HTTP API cannot carry in /v2/models/<name>",
+                code: .badModelName)
         }
     }
 }

@@ -19,15 +19,20 @@ public struct ModelRepository: Sendable {
         return (ModelRepository(root: folder.deletingLastPathComponent()), folder.lastPathComponent)
     }
 
-    /// Runs `body` on a repository on this machine holding `model`'s config and `versions`
-    /// (default: those served): this one when it is local, else a temporary copy, removed afterwards.
+    /// Runs `body` on a repository on this machine holding `models` with their configs and
+    /// `versions`: this one when it is local, else a temporary copy, removed afterwards. The copy's
+    /// configs are those the server reads with `configAsServed`, else those a copy elsewhere starts from.
     public func withLocalCopy<T>(
-        of model: String, versions: [Int64]?, _ body: (ModelRepository) async throws -> T
+        of models: [String], versions: CopiedVersions = .served, configAsServed: Bool = false,
+        _ body: (ModelRepository) async throws -> T
     ) async throws -> T {
         if store.localRoot != nil { return try await body(self) }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tritonpack-copy-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        try await store.copyModel(model, versions: versions, into: folder)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for model in models {
+            try await store.copyModel(model, versions: versions, configAsServed: configAsServed, into: folder)
+        }
         return try await body(ModelRepository(root: folder))
     }
 

@@ -26,7 +26,7 @@ package final class RepositoryLock: @unchecked Sendable {
             if flock(fd, LOCK_EX | LOCK_NB) == 0 { return }
         }
         close(fd)
-        throw TritonPackError.io(path, "timed out after \(Int(timeout)) s waiting for the repository lock")
+        throw TritonPackError.io(path, "timed out after \(Int(timeout)) s waiting for the repository lock", code: .lockTimeout)
     }
 
     deinit {

@@ -12,6 +12,15 @@ public struct StoreEntry: Equatable, Sendable {
     }
 }
 
+/// Which versions a local copy of a model holds.
+public enum CopiedVersions: Equatable, Sendable {
+    /// Those the model's version policy serves.
+    case served
+    /// Every complete version.
+    case all
+    case listed([Int64])
+}
+
 /// Where a repository's files live: a local folder today, an object store next. Commands read a
 /// repository through `ModelRepository` and write only through `RepositoryTransaction`, so a second
 /// store needs no change to them.
@@ -36,9 +45,12 @@ public protocol RepositoryStore: Sendable {
     func files(ofModel model: String, version: Int64) async throws -> [String: Int64]
     /// SHA-256 of the listed files of a version, keyed by relative path; missing files are absent.
     func sha256(model: String, version: Int64, paths: [String]) async throws -> [String: String]
-    /// Copies the model's config and `versions` (default: those its policy serves) into
-    /// `<repository>/<model>` on this machine, the config as a copy elsewhere starts from.
-    func copyModel(_ model: String, versions: [Int64]?, into repository: URL) async throws
+    /// The models of the repository: the folders that hold a config.pbtxt.
+    func models() async throws -> [String]
+    /// Copies the model's config and `versions` into `<repository>/<model>` on this machine: the
+    /// config as the server reads it with `configAsServed`, else as a copy elsewhere starts from
+    /// (a store may pin the served versions in the config it serves).
+    func copyModel(_ model: String, versions: CopiedVersions, configAsServed: Bool, into repository: URL) async throws
     /// Places the local folder `folder` as the model folder `name`, outside any transaction: a
     /// rollout's candidate, which only explicit-mode servers told to load it ever load, and which
     /// `removeFolder` takes away again.

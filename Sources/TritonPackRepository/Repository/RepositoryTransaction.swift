@@ -77,7 +77,7 @@ public final class RepositoryTransaction: @unchecked Sendable {
         if model.versions.contains(number) || change.addedVersions.contains(number) {
             throw TritonPackError.refused(
                 model.version(number).displayPath,
-                "version \(number) of '\(model.name)' already exists; versions are never overwritten")
+                "version \(number) of '\(model.name)' already exists; versions are never overwritten", code: .versionExists)
         }
         let record = ManifestBox()
         let staged = try await staging.stageVersion(number, files: files, link: link, pendingConfig: change.config) { digests in

@@ -39,8 +39,8 @@ package struct InferenceRequest: Sendable {
     package static func decoupledOverHTTP(_ model: String, config: String? = nil) -> TritonPackError {
         TritonPackError.refused(
             config,
-            "'\(model)' is decoupled (model_transaction_policy { decoupled: true }): it may answer a request with several responses, which only a gRPC stream carries; run it with --protocol grpc"
-        )
+            "'\(model)' is decoupled (model_transaction_policy { decoupled: true }): it may answer a request with several responses, which only a gRPC stream carries",
+            code: .decoupledOverHTTP)
     }
 
     package init(model: String, version: Int64? = nil, inputs: [(String, TensorData)], outputs: [String], decoupled: Bool = false)

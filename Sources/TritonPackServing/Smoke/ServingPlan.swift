@@ -39,8 +39,7 @@ extension SmokeTest {
             guard options.cpu else {
                 throw TritonPackError.refused(
                     versions.configPath,
-                    "the config asks for KIND_GPU but this machine has no GPU; pass --cpu to smoke-test a KIND_CPU copy (your repository is not changed)"
-                )
+                    "the config asks for KIND_GPU but this machine has no GPU", code: .noGPU)
             }
             servingConfig = config.onCPU
             report.notes.append("no GPU here: ran a temporary copy with KIND_GPU instance groups turned into KIND_CPU (--cpu)")
