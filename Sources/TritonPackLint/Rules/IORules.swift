@@ -238,7 +238,7 @@ package struct DuplicateIONameRule: LintRule {
             for (index, name) in names.enumerated() where !seen.insert(name).inserted {
                 report.report(
                     "\(kind) '\(name)' is specified more than once; Triton uses the first and ignores this one",
-                    at: "\(kind)[\(index)]")
+                    at: "\(kind)[\(index)].name")
             }
         }
     }

@@ -40,13 +40,15 @@ package struct InstanceGroupRule: LintRule {
             switch kind {
             case .model where !group.gpus.isEmpty:
                 report.report(
-                    "instance group \(name) of model \(config.name) has kind KIND_MODEL but specifies one or more GPUs", at: field
+                    "instance group \(name) of model \(config.name) has kind KIND_MODEL but specifies one or more GPUs",
+                    at: "\(field).gpus"
                 )
             case .gpu:
                 guard let gpus else { break }
                 if group.gpus.isEmpty && gpus == 0 {
                     report.report(
-                        "instance group \(name) of model \(config.name) has kind KIND_GPU but no GPUs are available", at: field)
+                        "instance group \(name) of model \(config.name) has kind KIND_GPU but no GPUs are available",
+                        at: "\(field).kind")
                 } else if let bad = group.gpus.first(where: { $0 < 0 || $0 >= gpus }) {
                     let available = (0..<gpus).map(String.init).joined(separator: ", ")
                     report.report(
@@ -55,11 +57,12 @@ package struct InstanceGroupRule: LintRule {
                 }
             case .cpu where !group.gpus.isEmpty:
                 report.report(
-                    "instance group \(name) of model \(config.name) has kind KIND_CPU but specifies one or more GPUs", at: field)
+                    "instance group \(name) of model \(config.name) has kind KIND_CPU but specifies one or more GPUs",
+                    at: "\(field).gpus")
             case .auto where !group.gpus.isEmpty:
                 report.report(
                     "instance group \(name) of model \(config.name) has kind KIND_AUTO with GPUs: on a server without GPUs it becomes KIND_CPU and is refused (has kind KIND_CPU but specifies one or more GPUs)",
-                    at: field, severity: .warning)
+                    at: "\(field).gpus", severity: .warning)
             default:
                 break
             }

@@ -129,11 +129,12 @@ package struct SequenceStrategyRule: LintRule {
         case .oldest(let oldest):
             if oldest.preferredBatchSize.contains(where: { $0 <= 0 }) {
                 report.report(
-                    "sequence batching preferred batch size must be positive for \(config.name)", at: "sequence_batching.oldest")
+                    "sequence batching preferred batch size must be positive for \(config.name)",
+                    at: "sequence_batching.oldest.preferred_batch_size")
             } else if oldest.preferredBatchSize.contains(where: { $0 > config.maxBatchSize }) {
                 report.report(
                     "sequence batching preferred batch size must be <= max batch size for \(config.name)",
-                    at: "sequence_batching.oldest")
+                    at: "sequence_batching.oldest.preferred_batch_size")
             }
         case .direct(let direct):
             if direct.minimumSlotUtilization < 0 || direct.minimumSlotUtilization > 1 {
