@@ -118,12 +118,19 @@ public struct DiagnosticSink: Sendable {
 
     /// Reports at a config field (e.g. `input[0].dims`), or at the config file when the field has no position.
     public mutating func report(_ message: String, at field: String? = nil, severity: Severity? = nil) {
-        let position = field.flatMap { model.document?.position(of: $0) }
+        let position = field.flatMap(position(of:))
         let file = model.configFile.map(model.display)
         diagnostics.append(
             Diagnostic(
                 severity: severity ?? self.severity, rule: rule, message: message, model: model.name,
                 file: file ?? model.display(""), line: position?.line, column: position?.column))
+    }
+
+    /// Where `field` was written; a repeated field (`instance_group`, `input[0].dims`) is written
+    /// where its first element is (the document records elements, not the list).
+    private func position(of field: String) -> SourcePosition? {
+        guard let document = model.document else { return nil }
+        return document.positions[field] ?? document.positions[field + "[0]"] ?? document.position(of: field)
     }
 
     /// Reports at a file relative to the model directory.

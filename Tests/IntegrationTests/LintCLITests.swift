@@ -27,10 +27,11 @@ final class LintCLITests: XCTestCase {
         let repository = try packedRepository()
         let outcome = try tritonpack("lint", repository.path, "--gpus", "1", "--disable-auto-complete-config")
         XCTAssertEqual(outcome.status, 0, outcome.stdout)
-        // multi_io has two outputs: the one warning is the oneflow backend's hash-map numbering.
+        // multi_io has two outputs: the one warning is the oneflow backend's hash-map numbering, at `output`.
         XCTAssertTrue(outcome.stdout.contains("2 model(s): 0 error(s), 1 warning(s)"), outcome.stdout)
         XCTAssertTrue(
-            outcome.stdout.contains("multi_io/config.pbtxt: warning: 2 outputs: the oneflow backend numbers"), outcome.stdout)
+            outcome.stdout.contains("multi_io/config.pbtxt:16:1: warning: 2 outputs: the oneflow backend numbers"), outcome.stdout
+        )
     }
 
     func testConfigDisagreeingWithTheGraphIsAnErrorAtItsLine() throws {

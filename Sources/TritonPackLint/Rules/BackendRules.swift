@@ -11,15 +11,17 @@ package struct BackendLibraryRule: LintRule {
         tritonMessage:
             "unable to find backend library for backend '{backend}', try specifying runtime on the model configuration.",
         triggering: [
-            LintExample(model: "m.unknown", files: ["config.pbtxt": "max_batch_size: 1", "1/model.unknown": ""]),
+            LintExample(
+                model: "m.unknown", files: ["config.pbtxt": "max_batch_size: 1", "1/model.unknown": ""],
+                fileLevel: ["config.pbtxt"]),
             // A runtime that is in none of the three folders.
-            .config("backend: \"python\"\nruntime: \"libtriton_custom.so\""),
+            .config("backend: \"python\"\n↓runtime: \"libtriton_custom.so\""),
             // A runtime that leaves the folder it is found in.
             .config(
-                "backend: \"identity\"\nruntime: \"../dummy_runtime/libtriton_identity.so\"",
+                "backend: \"identity\"\n↓runtime: \"../dummy_runtime/libtriton_identity.so\"",
                 extra: ["dummy_runtime/libtriton_identity.so": ""]),
             // A Python-based backend with no <backend-directory>/<backend>/model.py.
-            .config("backend: \"python\"\nruntime: \"model.py\""),
+            .config("backend: \"python\"\n↓runtime: \"model.py\""),
         ],
         nonTriggering: [
             .config("backend: \"python\""),
@@ -131,12 +133,14 @@ package struct ModelFileRule: LintRule {
             "Every served version folder holds the model file its backend loads (default_model_filename or the backend's default: model.onnx, model.plan, model.pt, model.py, model.savedmodel, model.graphdef, model.xml, model/ for OneFlow; DALI: model.dali or default_model_filename, else dali.py, and a default_model_filename with a '/' is warned about).",
         tritonMessage: "unable to find '{path}' for model instance '{model}'",
         triggering: [
-            LintExample(files: ["config.pbtxt": "backend: \"python\"", "1/other.py": ""]),
-            LintExample(files: ["config.pbtxt": "backend: \"dali\"\nmax_batch_size: 2", "1/pipeline.py": ""]),
-            LintExample(files: [
-                "config.pbtxt": "backend: \"dali\"\nmax_batch_size: 2\ndefault_model_filename: \"../shared/model.dali\"",
-                "1/other.py": "",
-            ]),
+            LintExample(files: ["config.pbtxt": "backend: \"python\"", "1/other.py": ""], fileLevel: ["1/model.py"]),
+            LintExample(
+                files: ["config.pbtxt": "backend: \"dali\"\nmax_batch_size: 2", "1/pipeline.py": ""], fileLevel: ["1/model.dali"]),
+            LintExample(
+                files: [
+                    "config.pbtxt": "backend: \"dali\"\nmax_batch_size: 2\n↓default_model_filename: \"../shared/model.dali\"",
+                    "1/other.py": "",
+                ], fileLevel: ["1/../shared/model.dali"]),
         ],
         nonTriggering: [
             LintExample(files: ["config.pbtxt": "backend: \"python\"", "1/model.py": ""]),
@@ -216,7 +220,7 @@ package struct BatchIOSupportRule: LintRule {
         tritonMessage: "batch inputs and batch outputs are only supported for custom platform and TensorRT platform",
         triggering: [
             .config(
-                "platform: \"onnxruntime_onnx\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\nbatch_input [ { kind: BATCH_ELEMENT_COUNT target_name: \"B\" data_type: TYPE_FP32 source_input: \"x\" } ]",
+                "platform: \"onnxruntime_onnx\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\n↓batch_input [ { kind: BATCH_ELEMENT_COUNT target_name: \"B\" data_type: TYPE_FP32 source_input: \"x\" } ]",
                 extra: ["1/model.onnx": ""])
         ],
         nonTriggering: [
@@ -246,7 +250,7 @@ package struct RepositoryAgentRule: LintRule {
         summary:
             "Every agent in model_repository_agents must exist as <repoagent-directory>/<name>/libtritonrepoagent_<name>.so on the target (--repoagent-directory; default: the agents Triton's images ship, i.e. checksum).",
         tritonMessage: "unable to find '{lib}' for repo agent '{name}', searched: {path}",
-        triggering: [.config("backend: \"python\"\nmodel_repository_agents { agents [ { name: \"encrypt\" } ] }")],
+        triggering: [.config("backend: \"python\"\nmodel_repository_agents { ↓agents [ { name: \"encrypt\" } ] }")],
         nonTriggering: [
             .config(
                 "backend: \"python\"\nmodel_repository_agents { agents [ { name: \"checksum\" parameters { key: \"MD5:1/model.py\" value: \"x\" } } ] }"

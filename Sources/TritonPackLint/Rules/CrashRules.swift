@@ -14,7 +14,7 @@ package struct BatchOutputTargetRule: LintRule {
             "Every batch_output must name its target_name: Triton 2.51 accepts one without (core's ValidateBatchIO checks only the names given), and the backend's model setup then reads the first target name of an empty list, killing the server with SIGSEGV while it loads the model, whatever the output's data type (seen on the 2.51 server: target-less batch outputs on FP32 and UINT16 outputs crash it, every typed output with a target loads).",
         triggering: [
             .config(
-                "backend: \"python\"\nmax_batch_size: 4\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 4 ] } ]\noutput [ { name: \"y\" data_type: TYPE_UINT16 dims: [ 4 ] } ]\nbatch_output [ { kind: BATCH_SCATTER_WITH_INPUT_SHAPE source_input: \"x\" } ]"
+                "backend: \"python\"\nmax_batch_size: 4\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 4 ] } ]\noutput [ { name: \"y\" data_type: TYPE_UINT16 dims: [ 4 ] } ]\n↓batch_output [ { kind: BATCH_SCATTER_WITH_INPUT_SHAPE source_input: \"x\" } ]"
             )
         ],
         nonTriggering: [
@@ -50,7 +50,7 @@ package struct DecoupledWarmupRule: LintRule {
             "A decoupled model (model_transaction_policy { decoupled: true }) must not have model_warmup samples (batch_size above 0): Triton 2.51 runs each warmup request on the instance and waits for its final response with no timeout. A model that never sends the final flag for it leaves the load, and the server's answer, hanging; one whose execute returns responses (as a non-decoupled Python model does) makes the server hang and die with SIGSEGV, or in other runs refuse the model (seen on the 2.51 server). Only a model that sends a final response for every warmup request loads, which the config cannot tell.",
         triggering: [
             .config(
-                "backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 4 ] } ]\nmodel_transaction_policy { decoupled: true }\nmodel_warmup [ { name: \"w\" batch_size: 1 inputs { key: \"x\" value: { data_type: TYPE_FP32 dims: [ 4 ] zero_data: true } } } ]"
+                "backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 4 ] } ]\nmodel_transaction_policy { decoupled: true }\n↓model_warmup [ { name: \"w\" batch_size: 1 inputs { key: \"x\" value: { data_type: TYPE_FP32 dims: [ 4 ] zero_data: true } } } ]"
             )
         ],
         nonTriggering: [

@@ -47,12 +47,12 @@ package struct EnsembleStructureRule: LintRule {
         triggering: [
             LintExample(files: [
                 "config.pbtxt":
-                    "platform: \"ensemble\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] } ]\nensemble_scheduling { }",
+                    "platform: \"ensemble\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] } ]\n↓ensemble_scheduling { }",
                 "1/.keep": "",
             ]),
             LintExample(files: [
                 "config.pbtxt":
-                    "platform: \"ensemble\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] } ]\nensemble_scheduling { step [ { model_name: \"a\" model_version: -1 input_map { key: \"i\" value: \"x\" } output_map { key: \"o\" value: \"t\" } } ] }",
+                    "platform: \"ensemble\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] } ]\n↓ensemble_scheduling { step [ { model_name: \"a\" model_version: -1 input_map { key: \"i\" value: \"x\" } output_map { key: \"o\" value: \"t\" } } ] }",
                 "1/.keep": "",
             ]),
         ],
@@ -153,6 +153,11 @@ package enum EnsembleExample {
         "platform: \"ensemble\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] } ]\nensemble_scheduling { step [ { model_name: \"\(step)\" model_version: -1 input_map { key: \"x\" value: \"x\" } output_map { key: \"y\" value: \"y\" } } ] }"
     }
 
+    /// `config` with a `↓` where the ensemble rules report: at `ensemble_scheduling`.
+    package static func marked(_ config: String) -> String {
+        config.replacingOccurrences(of: "\nensemble_scheduling", with: "\n↓ensemble_scheduling")
+    }
+
     /// The Python model `single`'s step names.
     package static let step: [String: String] = [
         "config.pbtxt":
@@ -171,13 +176,13 @@ package struct EnsembleDependencyRule: LintRule {
         triggering: [
             LintExample(files: [
                 "config.pbtxt":
-                    "platform: \"ensemble\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] } ]\nensemble_scheduling { step [ { model_name: \"a\" model_version: -1 input_map { key: \"i\" value: \"x\" } output_map { key: \"o\" value: \"y\" } } ] }",
+                    "platform: \"ensemble\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] } ]\n↓ensemble_scheduling { step [ { model_name: \"a\" model_version: -1 input_map { key: \"i\" value: \"x\" } output_map { key: \"o\" value: \"y\" } } ] }",
                 "1/.keep": "",
             ]),
             LintExample(
                 files: [
                     "config.pbtxt":
-                        "platform: \"ensemble\"\ninput [ { name: \"x\" data_type: TYPE_INT32 dims: [ 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] } ]\nensemble_scheduling { step [ { model_name: \"a\" model_version: -1 input_map { key: \"i\" value: \"x\" } output_map { key: \"o\" value: \"y\" } } ] }",
+                        "platform: \"ensemble\"\ninput [ { name: \"x\" data_type: TYPE_INT32 dims: [ 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] } ]\n↓ensemble_scheduling { step [ { model_name: \"a\" model_version: -1 input_map { key: \"i\" value: \"x\" } output_map { key: \"o\" value: \"y\" } } ] }",
                     "1/.keep": "",
                 ],
                 otherModels: [
@@ -189,7 +194,7 @@ package struct EnsembleDependencyRule: LintRule {
                 ]),
             // A step whose model fails to load (here: its label file is missing) fails the ensemble.
             LintExample(
-                files: ["config.pbtxt": EnsembleExample.single, "1/.keep": ""],
+                files: ["config.pbtxt": EnsembleExample.marked(EnsembleExample.single), "1/.keep": ""],
                 otherModels: [
                     "a": [
                         "config.pbtxt":
@@ -199,16 +204,16 @@ package struct EnsembleDependencyRule: LintRule {
                 ]),
             // ... and a step that fails while polled is "not available".
             LintExample(
-                files: ["config.pbtxt": EnsembleExample.single, "1/.keep": ""],
+                files: ["config.pbtxt": EnsembleExample.marked(EnsembleExample.single), "1/.keep": ""],
                 otherModels: ["a": ["config.pbtxt": "backend: \"python\"\nmax_batch_size: -1", "1/model.py": ""]]),
             // A step that is itself an ensemble naming a model the repository lacks: the outer
             // ensemble "depends on 'inner' which is not valid", with the inner one's error.
             LintExample(
-                files: ["config.pbtxt": EnsembleExample.nested("inner"), "1/.keep": ""],
+                files: ["config.pbtxt": EnsembleExample.marked(EnsembleExample.nested("inner")), "1/.keep": ""],
                 otherModels: ["inner": ["config.pbtxt": EnsembleExample.single, "1/.keep": ""]]),
             // A step whose version policy selects no version: its load status is that message.
             LintExample(
-                files: ["config.pbtxt": EnsembleExample.single, "1/.keep": ""],
+                files: ["config.pbtxt": EnsembleExample.marked(EnsembleExample.single), "1/.keep": ""],
                 otherModels: ["a": ["config.pbtxt": EnsembleExample.step["config.pbtxt"]!]]),
         ],
         nonTriggering: [

@@ -47,24 +47,24 @@ package struct IOConfigRule: LintRule {
             "Every input and output has a name, a data type and non-empty dims of values >= 1 or -1; a reshape has valid values and the same element count (segment by segment around -1); NHWC/NCHW inputs have 3 dims; shape tensors and non-linear formats are TensorRT-only. With auto-complete on (the default), a missing data_type or dims is accepted for backends that complete each tensor from the model file before Model::Init validates it: TensorRT, DALI, and Python when model.py defines auto_complete_config (not ONNX Runtime, which fills only an empty input or output list, nor OpenVINO, which does not auto-complete).",
         tritonMessage: "model input '{io}' must specify 'dims' for {model}",
         triggering: [
-            .config("backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 } ]"),
+            .config("backend: \"python\"\n↓input [ { name: \"x\" data_type: TYPE_FP32 } ]"),
             .config(
-                "backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 } ]",
+                "backend: \"python\"\n↓input [ { name: \"x\" data_type: TYPE_FP32 } ]",
                 extra: [
                     "1/model.py":
                         "class TritonPythonModel:\n    @staticmethod\n    def auto_complete_config(c):\n        return c\n"
                 ],
                 autoComplete: false),
             LintExample(
-                files: ["config.pbtxt": "backend: \"dali\"\nmax_batch_size: 2\ninput [ { name: \"x\" } ]", "1/model.dali": ""],
+                files: ["config.pbtxt": "backend: \"dali\"\nmax_batch_size: 2\n↓input [ { name: \"x\" } ]", "1/model.dali": ""],
                 autoComplete: false),
-            .config("backend: \"python\"\ninput [ { name: \"x\" dims: [ 1 ] } ]"),
-            .config("backend: \"python\"\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 0 ] } ]"),
+            .config("backend: \"python\"\n↓input [ { name: \"x\" dims: [ 1 ] } ]"),
+            .config("backend: \"python\"\noutput [ { name: \"y\" data_type: TYPE_FP32 ↓dims: [ 0 ] } ]"),
             .config(
-                "backend: \"python\"\nmax_batch_size: 4\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 2, 2 ] reshape { shape: [ 3 ] } } ]"
+                "backend: \"python\"\nmax_batch_size: 4\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 2, 2 ] ↓reshape { shape: [ 3 ] } } ]"
             ),
-            .config("backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] reshape { } } ]"),
-            .config("backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 format: FORMAT_NCHW dims: [ 3, 4 ] } ]"),
+            .config("backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] ↓reshape { } } ]"),
+            .config("backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 ↓format: FORMAT_NCHW dims: [ 3, 4 ] } ]"),
         ],
         nonTriggering: [
             .config(
@@ -219,7 +219,7 @@ package struct DuplicateIONameRule: LintRule {
         summary: "Two inputs (or two outputs) with the same name: Triton keeps the first and ignores the other.",
         triggering: [
             .config(
-                "backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] }, { name: \"x\" data_type: TYPE_INT32 dims: [ 2 ] } ]"
+                "backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 1 ] }, { ↓name: \"x\" data_type: TYPE_INT32 dims: [ 2 ] } ]"
             )
         ],
         nonTriggering: [
@@ -238,7 +238,7 @@ package struct DuplicateIONameRule: LintRule {
             for (index, name) in names.enumerated() where !seen.insert(name).inserted {
                 report.report(
                     "\(kind) '\(name)' is specified more than once; Triton uses the first and ignores this one",
-                    at: "\(kind)[\(index)]")
+                    at: "\(kind)[\(index)].name")
             }
         }
     }
@@ -254,13 +254,13 @@ package struct BatchInputRule: LintRule {
         tritonMessage: "batch input kind '{KIND}' expects 1 source input, got {n}",
         triggering: [
             .config(
-                "backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\nbatch_input [ { kind: BATCH_ELEMENT_COUNT target_name: \"B\" data_type: TYPE_FP32 } ]"
+                "backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\n↓batch_input [ { kind: BATCH_ELEMENT_COUNT target_name: \"B\" data_type: TYPE_FP32 } ]"
             ),
             .config(
-                "backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\nbatch_input [ { kind: BATCH_ELEMENT_COUNT target_name: \"B\" source_input: \"x\" } ]"
+                "backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\n↓batch_input [ { kind: BATCH_ELEMENT_COUNT target_name: \"B\" source_input: \"x\" } ]"
             ),
             .config(
-                "backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\nbatch_input [ { kind: BATCH_ELEMENT_COUNT target_name: \"B\" source_input: \"x\" } ]",
+                "backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\n↓batch_input [ { kind: BATCH_ELEMENT_COUNT target_name: \"B\" source_input: \"x\" } ]",
                 autoComplete: false),
         ],
         nonTriggering: [
@@ -325,7 +325,7 @@ package struct BatchOutputRule: LintRule {
         tritonMessage: "unknown target output name '{t}'",
         triggering: [
             .config(
-                "backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ -1 ] } ]\nbatch_output [ { target_name: \"z\" kind: BATCH_SCATTER_WITH_INPUT_SHAPE source_input: \"x\" } ]"
+                "backend: \"python\"\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ -1 ] } ]\n↓batch_output [ { target_name: \"z\" kind: BATCH_SCATTER_WITH_INPUT_SHAPE source_input: \"x\" } ]"
             )
         ],
         nonTriggering: [

@@ -10,10 +10,10 @@ package struct InstanceGroupRule: LintRule {
             "KIND_MODEL and KIND_CPU groups list no GPUs; KIND_GPU groups name GPUs the target has (checked with --gpus N; --gpus 0 is a CPU-only server); `profile` is TensorRT-only and numeric.",
         tritonMessage: "instance group {g} of model {model} has kind KIND_CPU but specifies one or more GPUs",
         triggering: [
-            .config("backend: \"python\"\ninstance_group [ { kind: KIND_CPU gpus: [ 0 ] } ]"),
-            .config("backend: \"python\"\ninstance_group [ { kind: KIND_GPU gpus: [ 3 ] } ]", gpus: 1),
-            .config("backend: \"python\"\ninstance_group [ { kind: KIND_GPU } ]", gpus: 0),
-            .config("backend: \"python\"\ninstance_group [ { kind: KIND_CPU profile: [ \"0\" ] } ]"),
+            .config("backend: \"python\"\ninstance_group [ { kind: KIND_CPU ↓gpus: [ 0 ] } ]"),
+            .config("backend: \"python\"\ninstance_group [ { kind: KIND_GPU ↓gpus: [ 3 ] } ]", gpus: 1),
+            .config("backend: \"python\"\ninstance_group [ { ↓kind: KIND_GPU } ]", gpus: 0),
+            .config("backend: \"python\"\ninstance_group [ { kind: KIND_CPU ↓profile: [ \"0\" ] } ]"),
         ],
         nonTriggering: [
             .config("backend: \"python\"\ninstance_group [ { kind: KIND_GPU gpus: [ 0 ] } ]", gpus: 1),
@@ -40,13 +40,15 @@ package struct InstanceGroupRule: LintRule {
             switch kind {
             case .model where !group.gpus.isEmpty:
                 report.report(
-                    "instance group \(name) of model \(config.name) has kind KIND_MODEL but specifies one or more GPUs", at: field
+                    "instance group \(name) of model \(config.name) has kind KIND_MODEL but specifies one or more GPUs",
+                    at: "\(field).gpus"
                 )
             case .gpu:
                 guard let gpus else { break }
                 if group.gpus.isEmpty && gpus == 0 {
                     report.report(
-                        "instance group \(name) of model \(config.name) has kind KIND_GPU but no GPUs are available", at: field)
+                        "instance group \(name) of model \(config.name) has kind KIND_GPU but no GPUs are available",
+                        at: "\(field).kind")
                 } else if let bad = group.gpus.first(where: { $0 < 0 || $0 >= gpus }) {
                     let available = (0..<gpus).map(String.init).joined(separator: ", ")
                     report.report(
@@ -55,11 +57,12 @@ package struct InstanceGroupRule: LintRule {
                 }
             case .cpu where !group.gpus.isEmpty:
                 report.report(
-                    "instance group \(name) of model \(config.name) has kind KIND_CPU but specifies one or more GPUs", at: field)
+                    "instance group \(name) of model \(config.name) has kind KIND_CPU but specifies one or more GPUs",
+                    at: "\(field).gpus")
             case .auto where !group.gpus.isEmpty:
                 report.report(
                     "instance group \(name) of model \(config.name) has kind KIND_AUTO with GPUs: on a server without GPUs it becomes KIND_CPU and is refused (has kind KIND_CPU but specifies one or more GPUs)",
-                    at: field, severity: .warning)
+                    at: "\(field).gpus", severity: .warning)
             default:
                 break
             }
@@ -108,23 +111,23 @@ package struct WarmupRule: LintRule {
         tritonMessage:
             "[request id: <id_unknown>] expected {N} inputs but got {M} inputs for model '{m}'. Got input(s) [...], but missing required input(s) [...]. Please provide all required input(s).",
         triggering: [
-            .config("backend: \"python\"\nmax_batch_size: 2\n\(io)" + sample(x, batch: 4)),
+            .config("backend: \"python\"\nmax_batch_size: 2\n\(io)model_warmup [ { name: \"w\" ↓batch_size: 4 \(x) } ]"),
             .config(
                 "backend: \"python\"\n\(io)"
-                    + sample("inputs { key: \"x\" value: { data_type: TYPE_FP32 dims: [ -1 ] zero_data: true } }")),
+                    + sample("↓inputs { key: \"x\" value: { data_type: TYPE_FP32 dims: [ -1 ] zero_data: true } }")),
             .config(
                 "backend: \"python\"\n\(io)"
-                    + sample("inputs { key: \"x\" value: { data_type: TYPE_FP32 dims: [ 4 ] input_data_file: \"x.bin\" } }")),
+                    + sample("↓inputs { key: \"x\" value: { data_type: TYPE_FP32 dims: [ 4 ] input_data_file: \"x.bin\" } }")),
             // R99: a required input missing, a data type or a shape that differs from the config.
             .config(
                 "backend: \"python\"\nmax_batch_size: 2\ninput [ { name: \"x\" data_type: TYPE_FP32 dims: [ 4 ] }, { name: \"z\" data_type: TYPE_INT32 dims: [ 1 ] } ]\n"
-                    + sample(x)),
+                    + sample("↓" + x)),
             .config(
                 "backend: \"python\"\nmax_batch_size: 2\n\(io)"
-                    + sample("inputs { key: \"x\" value: { data_type: TYPE_UINT8 dims: [ 4 ] zero_data: true } }")),
+                    + sample("↓inputs { key: \"x\" value: { data_type: TYPE_UINT8 dims: [ 4 ] zero_data: true } }")),
             .config(
                 "backend: \"python\"\nmax_batch_size: 2\n\(io)"
-                    + sample("inputs { key: \"x\" value: { data_type: TYPE_FP32 dims: [ 1, 4 ] zero_data: true } }")),
+                    + sample("↓inputs { key: \"x\" value: { data_type: TYPE_FP32 dims: [ 1, 4 ] zero_data: true } }")),
         ],
         nonTriggering: [
             .config(
@@ -277,9 +280,10 @@ package struct LabelFileRule: LintRule {
         tritonMessage: "failed to open text file for read {model_dir}/{label_filename}: {strerror}",
         triggering: [
             .config(
-                "backend: \"python\"\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] label_filename: \"labels.txt\" } ]"),
+                "backend: \"python\"\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] ↓label_filename: \"labels.txt\" } ]"
+            ),
             .config(
-                "backend: \"python\"\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] label_filename: \"/etc/hostname\" } ]"
+                "backend: \"python\"\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 1 ] ↓label_filename: \"/etc/hostname\" } ]"
             ),
         ],
         nonTriggering: [

@@ -10,7 +10,9 @@ package struct BackendUndeterminedRule: LintRule {
             "With no backend or platform in the config and no recognised model file in the first version folder, Triton takes the backend from the model name's first '.', and fails without one.",
         tritonMessage:
             "Invalid model name: Could not determine backend for model '{model}' with no backend in model configuration. Expected model name of the form 'model.<backend_name>'.",
-        triggering: [LintExample(files: ["config.pbtxt": "max_batch_size: 1", "1/weights.bin": ""])],
+        triggering: [
+            LintExample(files: ["config.pbtxt": "max_batch_size: 1", "1/weights.bin": ""], fileLevel: ["config.pbtxt"])
+        ],
         nonTriggering: [LintExample(files: ["config.pbtxt": "max_batch_size: 1", "1/model.py": ""])])
 
     public init() {}
@@ -27,7 +29,10 @@ package struct HiddenModelDirectoryRule: LintRule {
         catalog: ["L2"],
         summary:
             "Triton does not skip hidden folders (e.g. .ipynb_checkpoints) in a repository root: each is loaded as a model and usually fails.",
-        triggering: [LintExample(model: ".ipynb_checkpoints", files: ["config.pbtxt": "backend: \"python\"", "1/model.py": ""])],
+        triggering: [
+            LintExample(
+                model: ".ipynb_checkpoints", files: ["config.pbtxt": "backend: \"python\"", "1/model.py": ""], fileLevel: [""])
+        ],
         nonTriggering: [.config("backend: \"python\"")])
 
     public init() {}
@@ -48,9 +53,9 @@ package struct VersionDirectoryNameRule: LintRule {
             "Version folders must be plain decimal numbers: names with leading zeros or that are not numbers are skipped, and names like '1abc' or '+2' are read as a number whose folder does not exist.",
         tritonMessage: "ignore version directory '{d}' which contains leading zeros in its directory name",
         triggering: [
-            .config("backend: \"python\"", extra: ["01/model.py": ""]),
-            .config("backend: \"python\"", extra: ["latest/model.py": ""]),
-            .config("backend: \"python\"", extra: ["2abc/model.py": ""]),
+            .config("backend: \"python\"", extra: ["01/model.py": ""], fileLevel: ["01"]),
+            .config("backend: \"python\"", extra: ["latest/model.py": ""], fileLevel: ["latest"]),
+            .config("backend: \"python\"", extra: ["2abc/model.py": ""], fileLevel: ["2abc"]),
         ],
         nonTriggering: [.config("backend: \"python\"", extra: ["0/model.py": "", "10/model.py": ""])])
 
@@ -82,9 +87,9 @@ package struct VersionPolicyRule: LintRule {
             "The version policy must select at least one existing version folder (`latest {}` selects none); a `specific` version without a folder is skipped.",
         tritonMessage: "at least one version must be available under the version policy of model '{model}'",
         triggering: [
-            LintExample(files: ["config.pbtxt": "backend: \"python\""]),
-            .config("backend: \"python\"\nversion_policy { latest {} }"),
-            .config("backend: \"python\"\nversion_policy { specific { versions: [ 3 ] } }"),
+            LintExample(files: ["config.pbtxt": "backend: \"python\""], fileLevel: ["config.pbtxt"]),
+            .config("backend: \"python\"\n↓version_policy { latest {} }"),
+            .config("backend: \"python\"\n↓version_policy { specific { ↓versions: [ 3 ] } }"),
         ],
         nonTriggering: [.config("backend: \"python\"\nversion_policy { specific { versions: [ 1 ] } }")])
 
@@ -114,7 +119,7 @@ package struct ModelNameMatchesDirectoryRule: LintRule {
         catalog: ["L8"],
         summary: "If config.pbtxt sets `name`, it must equal the model folder's name.",
         tritonMessage: "unexpected directory name '{dir}' for model '{name}', directory name must equal model name",
-        triggering: [.config("name: \"other\"\nbackend: \"python\"")],
+        triggering: [.config("↓name: \"other\"\nbackend: \"python\"")],
         nonTriggering: [.config("name: \"m\"\nbackend: \"python\""), .config("backend: \"python\"")])
 
     public init() {}

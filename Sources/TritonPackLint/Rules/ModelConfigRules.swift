@@ -9,9 +9,9 @@ package struct PlatformBackendRule: LintRule {
             "A config needs a backend (or the ensemble platform); for the TensorFlow, TensorRT, ONNX Runtime and PyTorch backends, the platform must be one of theirs. Platform `libtorch` is accepted by detection but fails here.",
         tritonMessage: "unexpected 'platform' and 'backend' pair, got:{platform}, {backend}",
         triggering: [
-            .config("platform: \"onnxruntim\"\nbackend: \"onnxruntime\""),
-            .config("platform: \"ensemble\"\nbackend: \"python\""),
-            .config("platform: \"libtorch\"", extra: ["1/model.pt": ""]),
+            .config("↓platform: \"onnxruntim\"\nbackend: \"onnxruntime\""),
+            .config("platform: \"ensemble\"\n↓backend: \"python\""),
+            .config("↓platform: \"libtorch\"", extra: ["1/model.pt": ""]),
         ],
         nonTriggering: [
             .config("platform: \"onnxruntime_onnx\"", extra: ["1/model.onnx": ""]), .config("backend: \"python\""),
@@ -58,7 +58,7 @@ package struct MaxBatchSizeRule: LintRule {
         identifier: "max-batch-size-negative", name: "Negative max_batch_size", severity: .error, phase: .poll, catalog: ["R6"],
         summary: "max_batch_size must be >= 0.",
         tritonMessage: "'max_batch_size' must be non-negative value for {model}",
-        triggering: [.config("backend: \"python\"\nmax_batch_size: -1")],
+        triggering: [.config("backend: \"python\"\n↓max_batch_size: -1")],
         nonTriggering: [.config("backend: \"python\"\nmax_batch_size: 0")])
 
     public init() {}
@@ -77,11 +77,11 @@ package struct DynamicBatchingRule: LintRule {
         summary: "Preferred batch sizes must be in 1..max_batch_size; priority levels and queue policies must be consistent.",
         tritonMessage: "dynamic batching preferred size must be <= max batch size for {model}",
         triggering: [
-            .config("backend: \"python\"\nmax_batch_size: 4\ndynamic_batching { preferred_batch_size: [ 8 ] }"),
-            .config("backend: \"python\"\ndynamic_batching { preferred_batch_size: [ 1 ] }"),
-            .config("backend: \"python\"\nmax_batch_size: 4\ndynamic_batching { priority_levels: 3 default_priority_level: 0 }"),
+            .config("backend: \"python\"\nmax_batch_size: 4\ndynamic_batching { ↓preferred_batch_size: [ 8 ] }"),
+            .config("backend: \"python\"\ndynamic_batching { ↓preferred_batch_size: [ 1 ] }"),
+            .config("backend: \"python\"\nmax_batch_size: 4\ndynamic_batching { priority_levels: 3 ↓default_priority_level: 0 }"),
             .config(
-                "backend: \"python\"\nmax_batch_size: 4\ndynamic_batching { preserve_ordering: true priority_levels: 2 default_priority_level: 1 }"
+                "backend: \"python\"\nmax_batch_size: 4\ndynamic_batching { ↓preserve_ordering: true priority_levels: 2 default_priority_level: 1 }"
             ),
         ],
         nonTriggering: [
@@ -142,7 +142,7 @@ package struct ResponseCacheRule: LintRule {
         summary: "The response cache cannot be enabled for models with the sequence batcher or a decoupled transaction policy.",
         tritonMessage:
             "Response Cache does not currently support model {model} with sequence batching scheduler. Please disable the response cache.",
-        triggering: [.config("backend: \"python\"\nsequence_batching {}\nresponse_cache { enable: true }")],
+        triggering: [.config("backend: \"python\"\nsequence_batching {}\n↓response_cache { enable: true }")],
         nonTriggering: [.config("backend: \"python\"\nresponse_cache { enable: true }")])
 
     public init() {}
@@ -170,8 +170,8 @@ package struct EnsemblePlatformRule: LintRule {
         summary: "ensemble_scheduling belongs to platform `ensemble` only, and an ensemble needs it.",
         tritonMessage: "ensemble scheduling cannot be set for model '{model}' whose platform is not ensemble",
         triggering: [
-            .config("backend: \"python\"\nensemble_scheduling { step [ { model_name: \"x\" } ] }"),
-            .config("platform: \"ensemble\""),
+            .config("backend: \"python\"\n↓ensemble_scheduling { step [ { model_name: \"x\" } ] }"),
+            .config("↓platform: \"ensemble\""),
         ],
         nonTriggering: [.config("backend: \"python\"")])
 

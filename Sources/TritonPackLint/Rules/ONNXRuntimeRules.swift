@@ -22,10 +22,13 @@ package enum ONNXExample {
                 "CAkSCnRyaXRvbnBhY2s6QQoQCgF4EgF5IghJZGVudGl0eRIBZ1oUCgF4Eg8KDQgREgkKAxIBTgoCCARiFAoBeRIPCg0IERIJCgMSAU4KAggEQgQKABAT"
         )!)
 
-    package static func model(_ io: String, maxBatchSize: Int = 4, bytes: [UInt8] = identityBatch) -> LintExample {
+    package static func model(
+        _ io: String, maxBatchSize: Int = 4, bytes: [UInt8] = identityBatch, fileLevel: [String] = [],
+        sourceFile: StaticString = #filePath, sourceLine: UInt = #line
+    ) -> LintExample {
         LintExample(
             files: ["config.pbtxt": "platform: \"onnxruntime_onnx\"\nmax_batch_size: \(maxBatchSize)\n\(io)"],
-            binaryFiles: ["1/model.onnx": bytes])
+            binaryFiles: ["1/model.onnx": bytes], fileLevel: fileLevel, sourceFile: sourceFile, sourceLine: sourceLine)
     }
 
     package static let validIO =
@@ -45,26 +48,26 @@ package struct ONNXRuntimeModelRule: LintRule {
             "unable to load model '{m}', configuration expects datatype {TYPE_CFG} for input '{i}', model provides TYPE_{API}",
         triggering: [
             ONNXExample.model(
-                "input [ { name: \"x\" data_type: TYPE_INT32 dims: [ 4 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 4 ] } ]"
+                "input [ { name: \"x\" ↓data_type: TYPE_INT32 dims: [ 4 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 4 ] } ]"
             ),
             ONNXExample.model(
-                "input [ { name: \"z\" data_type: TYPE_FP32 dims: [ 4 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 4 ] } ]"
+                "input [ { ↓name: \"z\" data_type: TYPE_FP32 dims: [ 4 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 4 ] } ]"
             ),
             ONNXExample.model(
-                "input [ { name: \"x\" data_type: TYPE_FP32 dims: [ 4, 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 4 ] } ]"
+                "input [ { name: \"x\" data_type: TYPE_FP32 ↓dims: [ 4, 1 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 4 ] } ]"
             ),
             ONNXExample.model(
-                "input [ { name: \"x\" data_type: TYPE_FP32 dims: [ 4 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 4 ] }, { name: \"w\" data_type: TYPE_FP32 dims: [ 4 ] } ]"
+                "input [ { name: \"x\" data_type: TYPE_FP32 dims: [ 4 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 4 ] }, { ↓name: \"w\" data_type: TYPE_FP32 dims: [ 4 ] } ]"
             ),
             ONNXExample.model(
-                "input [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1, 4 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 8, 4 ] } ]",
+                "input [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1, 4 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 ↓dims: [ 8, 4 ] } ]",
                 maxBatchSize: 0),
             // IR 10: checked against the graph's declared inputs and outputs.
             ONNXExample.model(
-                "input [ { name: \"x\" data_type: TYPE_FP32 dims: [ 4 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 dims: [ 5 ] } ]",
+                "input [ { name: \"x\" data_type: TYPE_FP32 dims: [ 4 ] } ]\noutput [ { name: \"y\" data_type: TYPE_FP32 ↓dims: [ 5 ] } ]",
                 bytes: ONNXExample.identityIR10),
             // float8 has no Triton data type: auto-complete fills TYPE_INVALID, named with the tensor.
-            ONNXExample.model("", bytes: ONNXExample.float8IR9),
+            ONNXExample.model("", bytes: ONNXExample.float8IR9, fileLevel: ["config.pbtxt"]),
         ],
         nonTriggering: [
             ONNXExample.model(ONNXExample.validIO),
@@ -292,7 +295,7 @@ package struct ONNXCheckerSkippedRule: LintRule {
         identifier: "onnx-checker-skipped", name: "ONNX checker skipped", severity: .info,
         summary:
             "libonnx 1.12 knows ONNX IR versions up to 8 and opsets up to 17; for newer files (written by onnx 1.15+ or current exporters; ONNX Runtime in Triton 24.10 loads IR 10, opset 21) its checker and shape inference are skipped, and this note says so.",
-        triggering: [ONNXExample.model(ONNXExample.validIO, bytes: ONNXExample.identityIR10)],
+        triggering: [ONNXExample.model(ONNXExample.validIO, bytes: ONNXExample.identityIR10, fileLevel: ["1/model.onnx"])],
         nonTriggering: [ONNXExample.model(ONNXExample.validIO)],
         tritonSource: [
             "onnxruntime_backend src/onnxruntime.cc LoadModel (ONNX Runtime parses the file itself; IR 10 is accepted by ORT 1.19)"

@@ -38,12 +38,12 @@ package enum OneFlowExample {
     package static func model(
         input: String = "name: \"INPUT_0\" data_type: TYPE_FP32 dims: [ 2 ]",
         output: String = "name: \"OUTPUT_0\" data_type: TYPE_FP32 dims: [ 2 ]",
-        extra: String = "instance_group [ { kind: KIND_CPU } ]", backend: String = "oneflow",
+        extra: String = "instance_group [ { kind: KIND_CPU } ]", backend: String = "oneflow", fileLevel: [String] = [],
         sourceFile: StaticString = #filePath, sourceLine: UInt = #line
     ) -> LintExample {
         .config(
             "backend: \"\(backend)\"\ninput [ { \(input) } ]\noutput [ { \(output) } ]\n\(extra)",
-            extra: ["1/model/model.mlir": graph], sourceFile: sourceFile, sourceLine: sourceLine)
+            extra: ["1/model/model.mlir": graph], fileLevel: fileLevel, sourceFile: sourceFile, sourceLine: sourceLine)
     }
 }
 
@@ -55,9 +55,9 @@ package struct OneFlowTensorNamesRule: LintRule {
             "The OneFlow backend requires inputs named INPUT_<i> and outputs OUTPUT_<i>, with i the position in the graph's input/output list (read with atoi: INPUT_x silently becomes 0).",
         tritonMessage: "input name should start with INPUT_",
         triggering: [
-            OneFlowExample.model(input: "name: \"x\" data_type: TYPE_FP32 dims: [ 2 ]"),
-            OneFlowExample.model(input: "name: \"INPUT_3\" data_type: TYPE_FP32 dims: [ 2 ]"),
-            OneFlowExample.model(input: "name: \"x\" data_type: TYPE_FP32 dims: [ 2 ]", backend: "python"),
+            OneFlowExample.model(input: "↓name: \"x\" data_type: TYPE_FP32 dims: [ 2 ]"),
+            OneFlowExample.model(input: "↓name: \"INPUT_3\" data_type: TYPE_FP32 dims: [ 2 ]"),
+            OneFlowExample.model(input: "↓name: \"x\" data_type: TYPE_FP32 dims: [ 2 ]", backend: "python"),
         ],
         nonTriggering: [OneFlowExample.model(), OneFlowExample.model(backend: "python")])
 
@@ -106,8 +106,8 @@ package struct OneFlowDataTypeRule: LintRule {
         summary:
             "The OneFlow backend serves only TYPE_UINT8, TYPE_INT8, TYPE_INT32, TYPE_INT64, TYPE_FP16, TYPE_FP32 and TYPE_FP64.",
         triggering: [
-            OneFlowExample.model(input: "name: \"INPUT_0\" data_type: TYPE_BOOL dims: [ 2 ]"),
-            OneFlowExample.model(input: "name: \"INPUT_0\" data_type: TYPE_BOOL dims: [ 2 ]", backend: "python"),
+            OneFlowExample.model(input: "name: \"INPUT_0\" ↓data_type: TYPE_BOOL dims: [ 2 ]"),
+            OneFlowExample.model(input: "name: \"INPUT_0\" ↓data_type: TYPE_BOOL dims: [ 2 ]", backend: "python"),
         ],
         nonTriggering: [OneFlowExample.model()])
 
@@ -131,10 +131,13 @@ package struct OneFlowGraphRule: LintRule {
         summary:
             "Each served version's saved graph is complete (variables with matching meta and exact out sizes) and its inputs and outputs match the config in count, type and shape (without the batch dimension when max_batch_size > 0). The backend never checks types: a mismatch serves garbage.",
         triggering: [
-            OneFlowExample.model(input: "name: \"INPUT_0\" data_type: TYPE_INT64 dims: [ 2 ]"),
-            OneFlowExample.model(output: "name: \"OUTPUT_0\" data_type: TYPE_FP32 dims: [ 3 ]"),
-            OneFlowExample.model(extra: "max_batch_size: 2\ninstance_group [ { kind: KIND_CPU } ]"),
-            OneFlowExample.model(output: "name: \"OUTPUT_0\" data_type: TYPE_FP64 dims: [ 2 ]", backend: "python"),
+            OneFlowExample.model(input: "name: \"INPUT_0\" ↓data_type: TYPE_INT64 dims: [ 2 ]"),
+            OneFlowExample.model(output: "name: \"OUTPUT_0\" data_type: TYPE_FP32 ↓dims: [ 3 ]"),
+            OneFlowExample.model(
+                input: "name: \"INPUT_0\" data_type: TYPE_FP32 ↓dims: [ 2 ]",
+                output: "name: \"OUTPUT_0\" data_type: TYPE_FP32 ↓dims: [ 2 ]",
+                extra: "max_batch_size: 2\ninstance_group [ { kind: KIND_CPU } ]"),
+            OneFlowExample.model(output: "name: \"OUTPUT_0\" ↓data_type: TYPE_FP64 dims: [ 2 ]", backend: "python"),
         ],
         nonTriggering: [OneFlowExample.model(), OneFlowExample.model(backend: "python")])
 
@@ -206,7 +209,7 @@ package struct OneFlowInstancesRule: LintRule {
         identifier: "oneflow-instances", name: "OneFlow backend limits", severity: .warning,
         summary:
             "The OneFlow backend cannot execute several model instances concurrently (its README's known issue), and accepts only the xrt values oneflow, tensorrt, openvino, xla.",
-        triggering: [OneFlowExample.model(extra: "instance_group [ { kind: KIND_CPU count: 2 } ]")],
+        triggering: [OneFlowExample.model(extra: "↓instance_group [ { kind: KIND_CPU count: 2 } ]")],
         nonTriggering: [OneFlowExample.model(extra: "instance_group [ { kind: KIND_CPU count: 1 } ]")])
 
     public init() {}
@@ -247,7 +250,7 @@ package struct OneFlowOutputNumberingRule: LintRule {
             "The oneflow backend binds OUTPUT_<i> to the i-th entry of an std::unordered_map over output op names (OneFlow's oneflow/api/cpp/framework/graph.cpp, output_name_to_tensor_), not to the i-th value the graph returns, which is what tritonpack's config and the OneFlow Python runtime use. With more than one output the server can answer with tensors under each other's names; `tritonpack smoke --expected` on the target server shows which output carries which tensor.",
         triggering: [
             .config(
-                "backend: \"oneflow\"\ninput [ { name: \"INPUT_0\" data_type: TYPE_FP32 dims: [ 2 ] } ]\noutput [ { name: \"OUTPUT_0\" data_type: TYPE_FP32 dims: [ 2 ] }, { name: \"OUTPUT_1\" data_type: TYPE_FP32 dims: [ 2 ] } ]\ninstance_group [ { kind: KIND_CPU } ]",
+                "backend: \"oneflow\"\ninput [ { name: \"INPUT_0\" data_type: TYPE_FP32 dims: [ 2 ] } ]\n↓output [ { name: \"OUTPUT_0\" data_type: TYPE_FP32 dims: [ 2 ] }, { name: \"OUTPUT_1\" data_type: TYPE_FP32 dims: [ 2 ] } ]\ninstance_group [ { kind: KIND_CPU } ]",
                 extra: ["1/model/model.mlir": twoOutputs])
         ],
         nonTriggering: [OneFlowExample.model()])
@@ -275,7 +278,7 @@ package struct OneFlowPythonEnvironmentRule: LintRule {
         triggering: [
             OneFlowExample.model(
                 extra:
-                    "instance_group [ { kind: KIND_CPU } ]\nparameters { key: \"EXECUTION_ENV_PATH\" value { string_value: \"$$TRITON_MODEL_DIRECTORY/env.tar.gz\" } }",
+                    "instance_group [ { kind: KIND_CPU } ]\n↓parameters { key: \"EXECUTION_ENV_PATH\" value { string_value: \"$$TRITON_MODEL_DIRECTORY/env.tar.gz\" } }",
                 backend: "python")
         ],
         nonTriggering: [

@@ -9,16 +9,16 @@ package struct ConfigSyntaxRule: LintRule {
             "config.pbtxt must parse as inference.ModelConfig text format (unknown fields, bad values, repeated singular fields and oneof conflicts are refused). Triton 2.51's proto predates model_metrics and ensemble_scheduling.max_inflight_requests: 2.51 refuses them as unknown fields.",
         tritonMessage: "failed to read text proto from {path}",
         triggering: [
-            .config("name: \"m\"\nnme: \"x\"\nbackend: \"python\""),
-            .config("backend: \"python\"\ninput { data_type: TYPE_FLOAT }"),
-            .config("backend: \"python\"\ndynamic_batching {}\nsequence_batching {}"),
+            .config("name: \"m\"\nnme↓: \"x\"\nbackend: \"python\""),
+            .config("backend: \"python\"\ninput { data_type: TYPE_FLOAT ↓}"),
+            .config("backend: \"python\"\ndynamic_batching {}\nsequence_batching ↓{}"),
             // Fields newer than Triton 2.51's model_config.proto.
             .config(
-                "backend: \"python\"\nmodel_metrics { metric_control [ { metric_identifier { family: \"nv_inference_first_response_histogram_ms\" } histogram_options { buckets: [ 1, 10 ] } } ] }"
+                "backend: \"python\"\nmodel_metrics ↓{ metric_control [ { metric_identifier { family: \"nv_inference_first_response_histogram_ms\" } histogram_options { buckets: [ 1, 10 ] } } ] }"
             ),
             LintExample(files: [
                 "config.pbtxt":
-                    "platform: \"ensemble\"\nensemble_scheduling { max_inflight_requests: 4 step [ { model_name: \"a\" } ] }",
+                    "platform: \"ensemble\"\nensemble_scheduling { max_inflight_requests↓: 4 step [ { model_name: \"a\" } ] }",
                 "1/.keep": "",
             ]),
         ],
@@ -52,8 +52,8 @@ package struct MissingConfigRule: LintRule {
             "Without config.pbtxt, only the TensorRT, ONNX Runtime, OpenVINO and Python backends can derive a config (and only with auto-complete on); the OneFlow backend's auto-complete numbers inputs in hash-map order.",
         tritonMessage: "model configuration is not provided for model '{model}'",
         triggering: [
-            LintExample(model: "m.custom", files: ["1/model.custom": ""]),
-            LintExample(model: "m", files: ["1/weights.bin": ""], autoComplete: false),
+            LintExample(model: "m.custom", files: ["1/model.custom": ""], fileLevel: ["config.pbtxt"]),
+            LintExample(model: "m", files: ["1/weights.bin": ""], autoComplete: false, fileLevel: ["config.pbtxt"]),
         ],
         nonTriggering: [LintExample(files: ["1/model.py": ""])])
 

@@ -24,13 +24,13 @@ package struct SequenceControlRule: LintRule {
             "sequence batching must specify either 'int32_false_true', 'fp32_false_true' or 'bool_false_true' for {KIND} for {model}",
         triggering: [
             .config(
-                "backend: \"python\"\nsequence_batching { control_input [ { name: \"READY\" control [ { kind: CONTROL_SEQUENCE_READY } ] } ] }"
+                "backend: \"python\"\nsequence_batching { ↓control_input [ { name: \"READY\" control [ { kind: CONTROL_SEQUENCE_READY } ] } ] }"
             ),
             .config(
-                "backend: \"python\"\nsequence_batching { control_input [ { name: \"S\" control [ { kind: CONTROL_SEQUENCE_START int32_false_true: [ 0, 1 ] } ] }, { name: \"S2\" control [ { kind: CONTROL_SEQUENCE_START int32_false_true: [ 0, 1 ] } ] } ] }"
+                "backend: \"python\"\nsequence_batching { ↓control_input [ { name: \"S\" control [ { kind: CONTROL_SEQUENCE_START int32_false_true: [ 0, 1 ] } ] }, { name: \"S2\" control [ { kind: CONTROL_SEQUENCE_START int32_false_true: [ 0, 1 ] } ] } ] }"
             ),
             .config(
-                "backend: \"python\"\nsequence_batching { control_input [ { name: \"C\" control [ { kind: CONTROL_SEQUENCE_CORRID } ] } ] }"
+                "backend: \"python\"\nsequence_batching { ↓control_input [ { name: \"C\" control [ { kind: CONTROL_SEQUENCE_CORRID } ] } ] }"
             ),
         ],
         nonTriggering: [
@@ -113,8 +113,8 @@ package struct SequenceStrategyRule: LintRule {
             "The oldest strategy's preferred batch sizes must be in 1..max_batch_size; the direct strategy's minimum slot utilization in [0, 1].",
         tritonMessage: "sequence batching preferred batch size must be <= max batch size for {model}",
         triggering: [
-            .config("backend: \"python\"\nmax_batch_size: 2\nsequence_batching { oldest { preferred_batch_size: [ 4 ] } }"),
-            .config("backend: \"python\"\nsequence_batching { direct { minimum_slot_utilization: 1.5 } }"),
+            .config("backend: \"python\"\nmax_batch_size: 2\nsequence_batching { oldest { ↓preferred_batch_size: [ 4 ] } }"),
+            .config("backend: \"python\"\nsequence_batching { direct { ↓minimum_slot_utilization: 1.5 } }"),
         ],
         nonTriggering: [
             .config("backend: \"python\"\nmax_batch_size: 4\nsequence_batching { oldest { preferred_batch_size: [ 4 ] } }")
@@ -129,11 +129,12 @@ package struct SequenceStrategyRule: LintRule {
         case .oldest(let oldest):
             if oldest.preferredBatchSize.contains(where: { $0 <= 0 }) {
                 report.report(
-                    "sequence batching preferred batch size must be positive for \(config.name)", at: "sequence_batching.oldest")
+                    "sequence batching preferred batch size must be positive for \(config.name)",
+                    at: "sequence_batching.oldest.preferred_batch_size")
             } else if oldest.preferredBatchSize.contains(where: { $0 > config.maxBatchSize }) {
                 report.report(
                     "sequence batching preferred batch size must be <= max batch size for \(config.name)",
-                    at: "sequence_batching.oldest")
+                    at: "sequence_batching.oldest.preferred_batch_size")
             }
         case .direct(let direct):
             if direct.minimumSlotUtilization < 0 || direct.minimumSlotUtilization > 1 {
@@ -158,10 +159,10 @@ package struct SequenceStateRule: LintRule {
             "initial_state field for state input '{in}' must contain exactly one or zero element. Found '{n}' elements.",
         triggering: [
             .config(
-                "backend: \"python\"\nsequence_batching { state [ { input_name: \"in\" output_name: \"out\" data_type: TYPE_FP32 dims: [ 2 ] initial_state [ { data_type: TYPE_INT32 dims: [ 2 ] zero_data: true name: \"s\" } ] } ] }"
+                "backend: \"python\"\nsequence_batching { state [ { input_name: \"in\" output_name: \"out\" data_type: TYPE_FP32 dims: [ 2 ] ↓initial_state [ { data_type: TYPE_INT32 dims: [ 2 ] zero_data: true name: \"s\" } ] } ] }"
             ),
             .config(
-                "backend: \"python\"\nsequence_batching { state [ { input_name: \"in\" output_name: \"out\" data_type: TYPE_FP32 dims: [ 2 ] initial_state [ { data_type: TYPE_FP32 dims: [ 2 ] zero_data: true } ] } ] }"
+                "backend: \"python\"\nsequence_batching { state [ { input_name: \"in\" output_name: \"out\" data_type: TYPE_FP32 dims: [ 2 ] ↓initial_state [ { data_type: TYPE_FP32 dims: [ 2 ] zero_data: true } ] } ] }"
             ),
         ],
         nonTriggering: [
