@@ -20,14 +20,10 @@ let tritonpackExecutable: URL = {
 }()
 
 /// Starts tritonpack in the background (output discarded), for kill and concurrency tests.
-func spawnTritonpack(_ arguments: [String]) throws -> Process {
-    let process = Process()
-    process.executableURL = tritonpackExecutable
-    process.arguments = arguments
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    return process
+func spawnTritonpack(_ arguments: [String]) throws -> SpawnedProcess {
+    try SpawnedProcess(
+        tritonpackExecutable, arguments, environment: ProcessInfo.processInfo.environment,
+        output: URL(fileURLWithPath: "/dev/null"))
 }
 
 func tritonpack(_ arguments: String...) throws -> ProcessOutcome {

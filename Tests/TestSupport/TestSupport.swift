@@ -68,26 +68,6 @@ public struct ProcessOutcome {
 /// Runs a program to completion, capturing its output (through files, so large output cannot block).
 @discardableResult
 public func runProcess(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws -> ProcessOutcome {
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    let directory = FileManager.default.temporaryDirectory
-    let out = directory.appendingPathComponent("out-\(UUID().uuidString)")
-    let err = directory.appendingPathComponent("err-\(UUID().uuidString)")
-    FileManager.default.createFile(atPath: out.path, contents: nil)
-    FileManager.default.createFile(atPath: err.path, contents: nil)
-    defer {
-        try? FileManager.default.removeItem(at: out)
-        try? FileManager.default.removeItem(at: err)
-    }
-    process.standardOutput = try FileHandle(forWritingTo: out)
-    process.standardError = try FileHandle(forWritingTo: err)
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    return ProcessOutcome(
-        status: process.terminationStatus,
-        stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-        stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+    let result = try ChildProcess.run(executable, arguments, environment: environment)
+    return ProcessOutcome(status: result.status, stdout: result.stdout, stderr: result.stderr)
 }

@@ -11,7 +11,7 @@ import TritonPackModels
 /// loopback), so that the two listening sockets are told apart by their address; metrics are off.
 public final class TritonServer: Sendable {
     public let logURL: URL
-    private let group: ProcessGroup
+    private let group: ChildProcess
     private let sharedMemoryBefore: Set<String>
 
     /// The tritonserver to run: `--server`, $TRITONSERVER, PATH, or the project's own launcher.
@@ -50,7 +50,7 @@ public final class TritonServer: Sendable {
         let grpcPorts = grpc ? ["--grpc-address", Self.grpcAddress, "--grpc-port", "0"] : ["--allow-grpc", "false"]
         let ports = ["--http-address", "127.0.0.1", "--http-port", "0", "--allow-metrics", "false"] + grpcPorts
         do {
-            group = try ProcessGroup(
+            group = try ChildProcess(
                 executable: executable.path, arguments: ["--model-repository", repository.path] + ports + arguments,
                 output: log.path)
         } catch let error as TritonPackError {
