@@ -132,7 +132,7 @@ final class ImagePipelineTests: XCTestCase {
         let run = try RunningDemo(
             in: demo,
             [
-                "--tritonserver", packageRoot.appendingPathComponent("scripts/tritonserver").path,
+                "--tritonserver", tritonServerLauncher.path,
                 "--http-port", "\(httpPort)", "--grpc-port", "\(grpcPort)", "--metrics-port", "\(metricsPort)",
                 "--web-port", "\(webPort)", "--python", bare.path, "--timeout", "300",
             ],
@@ -281,7 +281,7 @@ final class ImagePipelineTests: XCTestCase {
         try promote(1)
         try assertLintFindsNothing(production, backends: backends)
         let server = try TritonProcess(
-            launcher: packageRoot.appendingPathComponent("scripts/tritonserver"), repository: production,
+            launcher: tritonServerLauncher, repository: production,
             log: work.appendingPathComponent("server.log"), mode: "poll", autoComplete: true,
             extraArguments: ["--repository-poll-secs=1", "--backend-directory", backends.path])
         defer { server.stop() }

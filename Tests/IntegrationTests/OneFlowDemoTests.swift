@@ -80,7 +80,7 @@ final class OneFlowDemoTests: XCTestCase {
         let run = try RunningDemo(
             in: demo,
             [
-                "--tritonserver", packageRoot.appendingPathComponent("scripts/tritonserver").path,
+                "--tritonserver", tritonServerLauncher.path,
                 "--oneflow-python", oneflow.executable.path,
                 "--http-port", "\(httpPort)", "--grpc-port", "\(grpcPort)", "--metrics-port", "\(metricsPort)",
                 "--web-port", "\(webPort)", "--python", python.path, "--timeout", "300",
@@ -196,7 +196,7 @@ final class OneFlowDemoTests: XCTestCase {
         let run = try RunningDemo(
             in: demo,
             [
-                "--tritonserver", packageRoot.appendingPathComponent("scripts/tritonserver").path, "--no-web",
+                "--tritonserver", tritonServerLauncher.path, "--no-web",
                 "--http-port", "\(httpPort)", "--grpc-port", "\(grpcPort)", "--metrics-port", "\(metricsPort)",
                 "--python", python.path, "--timeout", "150",
             ],

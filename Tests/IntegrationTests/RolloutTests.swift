@@ -69,7 +69,7 @@ final class RolloutTests: XCTestCase {
         let metrics = freePort()
         let http = freePort()
         let process = try TritonProcess(
-            launcher: packageRoot.appendingPathComponent("scripts/tritonserver"), repository: repository, log: log,
+            launcher: tritonServerLauncher, repository: repository, log: log,
             mode: "explicit", autoComplete: true,
             extraArguments: ["--load-model", "scaler", "--allow-metrics", "true", "--metrics-port", String(metrics)],
             httpPort: http)
@@ -211,7 +211,7 @@ final class RolloutTests: XCTestCase {
         let (grpcPort, unused) = (freePort(), freePort())
         let (metrics, http) = (freePort(), freePort())
         let process = try TritonProcess(
-            launcher: packageRoot.appendingPathComponent("scripts/tritonserver"), repository: repository,
+            launcher: tritonServerLauncher, repository: repository,
             log: work.appendingPathComponent("server.log"), mode: "explicit", autoComplete: true,
             extraArguments: [
                 "--load-model", "scaler", "--allow-metrics", "true", "--metrics-port", String(metrics), "--allow-grpc", "true",
@@ -292,7 +292,7 @@ final class RolloutTests: XCTestCase {
         for name in ["one", "two"] {
             let http = freePort()
             let process = try TritonProcess(
-                launcher: packageRoot.appendingPathComponent("scripts/tritonserver"), repository: empty,
+                launcher: tritonServerLauncher, repository: empty,
                 log: work.appendingPathComponent("\(name).log"), mode: "explicit", autoComplete: true,
                 extraArguments: ["--model-repository", url, "--load-model", "scaler"], httpPort: http)
             try process.waitUntilReady(timeout: 120)

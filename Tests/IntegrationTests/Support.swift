@@ -12,6 +12,7 @@ import XCTest
 
 /// The `tritonpack` executable built beside the tests.
 let tritonpackExecutable: URL = {
+    _ = tritonServerLauncher
     let besideTests = Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("tritonpack")
     if FileManager.default.isExecutableFile(atPath: besideTests.path) { return besideTests }
     let inBundle = Bundle.main.bundleURL.appendingPathComponent("tritonpack")
@@ -204,7 +205,7 @@ func stockBackends(in folder: URL) throws -> URL {
 /// Starts a stock server on `repository` (every model loaded at start) and waits for `models`.
 func stockServer(_ repository: URL, backends: URL, log: URL, models: [String]) throws -> TritonProcess {
     let server = try TritonProcess(
-        launcher: packageRoot.appendingPathComponent("scripts/tritonserver"), repository: repository, log: log,
+        launcher: tritonServerLauncher, repository: repository, log: log,
         mode: "none", autoComplete: true, extraArguments: ["--backend-directory", backends.path])
     try server.waitUntilReady(timeout: 600)
     for model in models { try server.waitForModel(model, timeout: 300) }

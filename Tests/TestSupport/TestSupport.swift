@@ -7,6 +7,20 @@ import XCTest
 public let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
 
+/// The tritonserver the tests run: the checkout's launcher over the venv's nvidia-pytriton wheel.
+/// Reading it sets $TRITONSERVER and $TRITONSERVER_ROOT (the wheel's server folder) in this process,
+/// so every tritonpack the tests start is told which server to run.
+public let tritonServerLauncher: URL = {
+    let launcher = packageRoot.appendingPathComponent("scripts/tritonserver")
+    let lib = packageRoot.appendingPathComponent(".venv/lib")
+    let wheel = ((try? FileManager.default.contentsOfDirectory(atPath: lib.path)) ?? []).sorted()
+        .map { lib.appendingPathComponent("\($0)/site-packages/pytriton/tritonserver") }
+        .first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("backends").path) }
+    setenv(TritonServer.environmentVariable, launcher.path, 1)
+    if let wheel { setenv(TritonInstallation.rootEnvironmentVariable, wheel.path, 1) }
+    return launcher
+}()
+
 /// A bundled OneFlow sample's saved graph.
 public func sample(_ name: String) -> URL {
     packageRoot.appendingPathComponent("samples/oneflow/\(name)/model")

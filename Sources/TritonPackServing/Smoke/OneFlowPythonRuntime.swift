@@ -87,18 +87,24 @@ public struct TritonInstallation: Sendable {
 
     public init(roots: [URL]) { self.roots = roots }
 
-    /// The installation of `executable`: `<root>/bin/tritonserver`, or the project's launcher
-    /// (`scripts/tritonserver`, a script) over the nvidia-pytriton wheel in the project venv.
+    /// The variable that names the installation root of a tritonserver started through a
+    /// launcher script (whose own folder says nothing about where the server lives).
+    public static let rootEnvironmentVariable = "TRITONSERVER_ROOT"
+
+    /// The installation of `executable`, the folders that hold `backends/`, in order:
+    /// $TRITONSERVER_ROOT; `<root>` of a `<root>/bin/tritonserver`; for a launcher script,
+    /// `tritonserver/` in tritonpack's home (`make setup` links the nvidia-pytriton wheel's server
+    /// folder there); `/opt/tritonserver`.
     public init(executable: URL) {
         let resolved = executable.resolvingSymlinksInPath()
-        var roots = [resolved.deletingLastPathComponent().deletingLastPathComponent()]
+        var roots: [URL] = []
+        if let explicit = ProcessInfo.processInfo.environment[Self.rootEnvironmentVariable], !explicit.isEmpty {
+            roots.append(URL(fileURLWithPath: explicit))
+        }
+        roots.append(resolved.deletingLastPathComponent().deletingLastPathComponent())
         let head = (try? FileHandle(forReadingFrom: resolved).read(upToCount: 2)) ?? nil
         if head == Data("#!".utf8) {
-            let project = resolved.deletingLastPathComponent().deletingLastPathComponent()
-            let lib = project.appendingPathComponent(".venv/lib")
-            for python in ((try? POSIXFiles.entries(of: lib.path)) ?? []).sorted() where python.hasPrefix("python") {
-                roots.append(lib.appendingPathComponent("\(python)/site-packages/pytriton/tritonserver"))
-            }
+            roots.append(TritonPackHome.url.appendingPathComponent("tritonserver"))
         }
         roots.append(URL(fileURLWithPath: "/opt/tritonserver"))
         self.roots = roots.filter { POSIXFiles.isDirectory($0.appendingPathComponent("backends").path) }
