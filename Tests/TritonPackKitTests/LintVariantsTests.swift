@@ -26,7 +26,10 @@ final class LintVariantsTests: XCTestCase {
         let repository = root.appendingPathComponent("variants")
         let generator = try runProcess(
             URL(fileURLWithPath: "/usr/bin/env"),
-            ["python3", packageRoot.appendingPathComponent("scripts/generate-lint-variants.py").path, repository.path, "160", "7"])
+            [
+                "python3", packageRoot.appendingPathComponent("scripts/generate-lint-variants.py").path, repository.path, "160",
+                "7",
+            ])
         XCTAssertEqual(generator.status, 0)
 
         var compared = 0

@@ -8,7 +8,8 @@ package enum OneFlowRuntimeChoice {
     /// Which runtime executes a OneFlow model, and why; for OneFlow's Python runtime, the serving
     /// copy written into `copy` (returned), else nil (the repository is served as it is).
     package static func choose(
-        _ options: SmokeOptions, versions: ModelDirectory, servingConfig: Inference_ModelConfig, executable: URL, into copy: URL)
+        _ options: SmokeOptions, versions: ModelDirectory, servingConfig: Inference_ModelConfig, executable: URL, into copy: URL
+    )
         throws -> (RuntimeChoice, URL?)
     {
         let installation = TritonInstallation(executable: executable)
