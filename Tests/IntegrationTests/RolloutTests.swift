@@ -80,34 +80,32 @@ final class RolloutTests: XCTestCase {
 
     /// The request loop against `urls`, running until `stop` is called, which returns its counts.
     final class Traffic {
-        let loop = Process()
+        let loop: SpawnedProcess
         let stopFile: URL
         let output: URL
 
         init(_ urls: [String], input: URL, work: URL) throws {
             stopFile = work.appendingPathComponent("stop-\(UUID().uuidString)")
             output = work.appendingPathComponent("loop-\(UUID().uuidString).json")
-            loop.executableURL = packageRoot.appendingPathComponent(".venv/bin/python")
-            loop.arguments =
+            loop = try SpawnedProcess(
+                packageRoot.appendingPathComponent(".venv/bin/python"),
                 [
                     packageRoot.appendingPathComponent("scripts/request-loop.py").path, "--model", "scaler", "--input",
                     input.path, "--stop-file", stopFile.path,
-                ] + urls.flatMap { ["--url", $0] }
-            FileManager.default.createFile(atPath: output.path, contents: nil)
-            loop.standardOutput = try FileHandle(forWritingTo: output)
-            try loop.run()
+                ] + urls.flatMap { ["--url", $0] }, environment: ProcessInfo.processInfo.environment, output: output,
+                errors: work.appendingPathComponent("loop-\(UUID().uuidString).log"))
             Thread.sleep(forTimeInterval: 1)
         }
 
         func stop() throws -> [String: Any] {
             FileManager.default.createFile(atPath: stopFile.path, contents: nil)
-            loop.waitUntilExit()
+            _ = loop.waitBlocking()
             return (try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [String: Any]) ?? [:]
         }
 
         deinit {
             FileManager.default.createFile(atPath: stopFile.path, contents: nil)
-            if loop.isRunning { loop.waitUntilExit() }
+            if loop.isRunning { _ = loop.waitBlocking() }
         }
     }
 

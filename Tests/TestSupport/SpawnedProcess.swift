@@ -32,6 +32,12 @@ public final class SpawnedProcess: Sendable {
     /// Blocks the calling thread until it exits: only for threads of one's own, never a task.
     public func waitBlocking() -> Int32 { child.waitBlocking() }
 
+    /// Blocks the calling thread until it exits; whether it exited or a signal ended it.
+    package func terminationBlocking() -> ChildProcess.Termination {
+        _ = child.waitBlocking()
+        return child.termination!
+    }
+
     public var text: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
     public var errorText: String { errors.flatMap { try? String(contentsOf: $0, encoding: .utf8) } ?? "" }
 

@@ -80,12 +80,28 @@ package final class ChildProcess: Sendable {
     /// Whether the child has exited (and been reaped).
     package var hasExited: Bool { status.withLock { $0 != nil } }
 
-    /// The exit status (128 + the signal's number when a signal ended it), nil while it runs.
-    package var exitStatus: Int32? {
+    /// How a child ended.
+    package enum Termination: Equatable, Sendable {
+        case exit(Int32)
+        case signal(Int32)
+    }
+
+    /// How the child ended, nil while it runs.
+    package var termination: Termination? {
         status.withLock { raw in
             raw.map { raw in
                 let signal = raw & 0x7f
-                return signal == 0 ? (raw >> 8) & 0xff : 128 + signal
+                return signal == 0 ? .exit((raw >> 8) & 0xff) : .signal(signal)
+            }
+        }
+    }
+
+    /// The exit status (128 + the signal's number when a signal ended it), nil while it runs.
+    package var exitStatus: Int32? {
+        termination.map {
+            switch $0 {
+            case .exit(let code): code
+            case .signal(let number): 128 + number
             }
         }
     }
