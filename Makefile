@@ -6,6 +6,11 @@ DATADIR ?= $(PREFIX)/share
 # Where swift-argument-parser's generate-manual plugin writes the man page.
 MANPAGE = .build/plugins/GenerateManual/outputs/tritonpack/tritonpack.1
 
+# The tritonserver that tritonpack (smoke, tune) and the tests run unless told otherwise: the
+# checkout's launcher over the venv's nvidia-pytriton wheel, whose server folder holds the backends.
+export TRITONSERVER ?= $(CURDIR)/scripts/tritonserver
+export TRITONSERVER_ROOT ?= $(wildcard $(CURDIR)/.venv/lib/python*/site-packages/pytriton/tritonserver)
+
 .PHONY: setup build release man install uninstall dist demo test bench clean regenerate-proto templates format
 
 setup:

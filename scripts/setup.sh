@@ -56,6 +56,12 @@ if [ ! -x .venv/perf-analyzer/bin/perf_analyzer ] ||
     "tritonclient==$perf_analyzer_version" "nvidia-cuda-runtime-cu12==12.9.79"
   echo "$perf_analyzer_version" > .venv/perf-analyzer/VERSION
 fi
+# tritonpack's home: the launcher as bin/tritonserver (where tritonpack looks after --server,
+# $TRITONSERVER and PATH) and the wheel's server folder as tritonserver/ (its backends and stubs).
+home=${TRITONPACK_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/tritonpack}
+mkdir -p "$home/bin"
+ln -sfn "$PWD/scripts/tritonserver" "$home/bin/tritonserver"
+ln -sfn "$site/tritonserver" "$home/tritonserver"
 scripts/setup-oneflow.sh
 scripts/setup-s3.sh
 echo "setup: ready ($(scripts/tritonserver --version 2>/dev/null | head -n 1 || echo 'tritonserver installed'))"

@@ -79,15 +79,7 @@ struct SmokeCommand: AsyncParsableCommand {
                 JSONReport(
                     ok: false, command: "smoke", errors: [problem ?? ReportedProblem(message: message)], payload: NoPayload()))
         case .junit:
-            print(
-                """
-                <?xml version="1.0" encoding="UTF-8"?>
-                <testsuite name="tritonpack smoke \(XMLText.escaped(model))" tests="1" failures="1" time="0">
-                  <testcase classname="\(XMLText.escaped(model))" name="setup" time="0">
-                    <failure message="\(XMLText.escaped(message))">\(XMLText.escaped(message))</failure>
-                  </testcase>
-                </testsuite>
-                """)
+            print(SmokeReport.junitOfFailedSetup(model: model, message: message), terminator: "")
         }
     }
 

@@ -38,7 +38,7 @@ final class BundleEndToEndTests: XCTestCase {
         let run = try RunningDemo(
             in: demo,
             [
-                "--tritonserver", packageRoot.appendingPathComponent("scripts/tritonserver").path,
+                "--tritonserver", tritonServerLauncher.path,
                 "--http-port", "\(httpPort)", "--grpc-port", "\(grpcPort)", "--metrics-port", "\(metricsPort)",
                 "--web-port", "\(webPort)", "--python", python.path, "--timeout", "120",
             ],

@@ -132,7 +132,7 @@ final class ImagePipelineTests: XCTestCase {
         let run = try RunningDemo(
             in: demo,
             [
-                "--tritonserver", packageRoot.appendingPathComponent("scripts/tritonserver").path,
+                "--tritonserver", tritonServerLauncher.path,
                 "--http-port", "\(httpPort)", "--grpc-port", "\(grpcPort)", "--metrics-port", "\(metricsPort)",
                 "--web-port", "\(webPort)", "--python", bare.path, "--timeout", "300",
             ],
@@ -281,7 +281,7 @@ final class ImagePipelineTests: XCTestCase {
         try promote(1)
         try assertLintFindsNothing(production, backends: backends)
         let server = try TritonProcess(
-            launcher: packageRoot.appendingPathComponent("scripts/tritonserver"), repository: production,
+            launcher: tritonServerLauncher, repository: production,
             log: work.appendingPathComponent("server.log"), mode: "poll", autoComplete: true,
             extraArguments: ["--repository-poll-secs=1", "--backend-directory", backends.path])
         defer { server.stop() }
@@ -291,18 +291,14 @@ final class ImagePipelineTests: XCTestCase {
 
         let stop = work.appendingPathComponent("stop")
         let answers = work.appendingPathComponent("answers.json")
-        FileManager.default.createFile(atPath: answers.path, contents: nil)
-        let loop = Process()
-        loop.executableURL = try oneflowPython
-        loop.arguments =
+        let loop = try SpawnedProcess(
+            try oneflowPython,
             [
                 packageRoot.appendingPathComponent("Tests/Fixtures/pipeline_request_loop.py").path, "127.0.0.1:\(port)",
                 "style_image", photo.path, stop.path,
-            ] + expected
-        loop.standardOutput = try FileHandle(forWritingTo: answers)
-        loop.standardError = FileHandle.nullDevice
-        try loop.run()
-        defer { if loop.isRunning { loop.terminate() } }
+            ] + expected, environment: ProcessInfo.processInfo.environment, output: answers,
+            errors: URL(fileURLWithPath: "/dev/null"))
+        defer { loop.signal(SIGTERM) }
         sleep(15)
         try promote(2)
         let promoted = try String(contentsOf: production.appendingPathComponent("style_image/config.pbtxt"), encoding: .utf8)
@@ -312,7 +308,7 @@ final class ImagePipelineTests: XCTestCase {
         while !server.logText().contains("successfully unloaded 'style_image' version 1") && Date() < deadline { sleep(1) }
         sleep(10)
         FileManager.default.createFile(atPath: stop.path, contents: nil)
-        loop.waitUntilExit()
+        _ = loop.waitBlocking()
         let text = try String(contentsOf: answers, encoding: .utf8)
         let report = (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:]
         let served = report["answers"] as? [String] ?? []

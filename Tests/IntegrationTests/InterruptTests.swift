@@ -88,17 +88,14 @@ final class InterruptTests: XCTestCase {
         try FileManager.default.copyItem(
             at: packageRoot.appendingPathComponent("samples/python/identity_fp32"),
             to: repository.appendingPathComponent("identity_fp32"))
-        let process = Process()
-        process.executableURL = tritonpackExecutable
-        process.arguments = ["smoke", repository.path, "--model", "identity_fp32", "--requests", "1000000", "--format", "json"]
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("smoke-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: output) }
-        process.standardOutput = try FileHandle(forWritingTo: output)
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try SpawnedProcess(
+            tritonpackExecutable,
+            ["smoke", repository.path, "--model", "identity_fp32", "--requests", "1000000", "--format", "json"],
+            environment: ProcessInfo.processInfo.environment, output: output, errors: URL(fileURLWithPath: "/dev/null"))
         // The server is started from one of tritonpack's threads: look at the children of each.
-        let tasks = "/proc/\(process.processIdentifier)/task"
+        let tasks = "/proc/\(process.pid)/task"
         var server: Int32?
         let start = Date()
         while server == nil && process.isRunning && Date().timeIntervalSince(start) < 60 {
@@ -110,9 +107,8 @@ final class InterruptTests: XCTestCase {
         }
         let started = try XCTUnwrap(server, "smoke started no server")
         usleep(500_000)
-        kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 143)
+        kill(process.pid, SIGTERM)
+        XCTAssertEqual(process.terminationBlocking(), .exit(143))
         let document = try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [String: Any]
         XCTAssertEqual(document?["ok"] as? Bool, false)
         let message = (document?["errors"] as? [[String: Any]])?.first?["message"] as? String
@@ -142,34 +138,33 @@ final class InterruptTests: XCTestCase {
     private func interrupt(_ arguments: [String], at moment: Moment, watching folder: URL, with signal: Int32) throws -> (
         Int32, String
     ) {
-        let process = Process()
-        process.executableURL = tritonpackExecutable
-        process.arguments = arguments
         let errors = FileManager.default.temporaryDirectory.appendingPathComponent("interrupt-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: errors.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: errors) }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = try FileHandle(forWritingTo: errors)
         let baseline = bytes(under: folder)
         let start = Date()
-        try process.run()
+        let process = try SpawnedProcess(
+            tritonpackExecutable, arguments, environment: ProcessInfo.processInfo.environment,
+            output: URL(fileURLWithPath: "/dev/null"), errors: errors)
         while process.isRunning && Date().timeIntervalSince(start) < 120 {
             let due: Bool
             switch moment {
             // Not before tritonpack catches the signals: until then the signal's default action
             // ends the process before it has written anything (a slow start took over 0.2 s in CI).
             case .after(let seconds):
-                due = Date().timeIntervalSince(start) >= seconds && catchesSignals(process.processIdentifier)
+                due = Date().timeIntervalSince(start) >= seconds && catchesSignals(process.pid)
             case .written(let count): due = bytes(under: folder) - baseline >= count
             }
             if due {
-                kill(process.processIdentifier, signal)
+                kill(process.pid, signal)
                 break
             }
             usleep(5_000)
         }
-        process.waitUntilExit()
-        let status = process.terminationReason == .exit ? process.terminationStatus : -process.terminationStatus
+        let status: Int32 =
+            switch process.terminationBlocking() {
+            case .exit(let code): code
+            case .signal(let number): -number
+            }
         return (status, (try? String(contentsOf: errors, encoding: .utf8)) ?? "")
     }
 

@@ -80,7 +80,7 @@ final class OneFlowDemoTests: XCTestCase {
         let run = try RunningDemo(
             in: demo,
             [
-                "--tritonserver", packageRoot.appendingPathComponent("scripts/tritonserver").path,
+                "--tritonserver", tritonServerLauncher.path,
                 "--oneflow-python", oneflow.executable.path,
                 "--http-port", "\(httpPort)", "--grpc-port", "\(grpcPort)", "--metrics-port", "\(metricsPort)",
                 "--web-port", "\(webPort)", "--python", python.path, "--timeout", "300",
@@ -89,7 +89,7 @@ final class OneFlowDemoTests: XCTestCase {
         XCTAssertTrue(run.waitUntilRunning(seconds: 400), "run.sh did not come up:\n\(run.text)")
         guard run.process.isRunning else { return }
         XCTAssertTrue(run.text.contains("run.sh: serving with oneflow-python (no oneflow backend in"), run.text)
-        if SmokeTest.gpus().isEmpty {
+        if GPUs.names().isEmpty {
             XCTAssertTrue(run.text.contains("fast_neural_style: no GPU on this machine, so it runs on CPU (KIND_CPU)"), run.text)
         }
 
@@ -196,7 +196,7 @@ final class OneFlowDemoTests: XCTestCase {
         let run = try RunningDemo(
             in: demo,
             [
-                "--tritonserver", packageRoot.appendingPathComponent("scripts/tritonserver").path, "--no-web",
+                "--tritonserver", tritonServerLauncher.path, "--no-web",
                 "--http-port", "\(httpPort)", "--grpc-port", "\(grpcPort)", "--metrics-port", "\(metricsPort)",
                 "--python", python.path, "--timeout", "150",
             ],

@@ -160,7 +160,7 @@ final class OneFlowRuntimeTests: XCTestCase {
         let repository = try packed("fast_neural_style", [])
         let config = try String(contentsOf: repository.appendingPathComponent("fast_neural_style/config.pbtxt"), encoding: .utf8)
         XCTAssertTrue(config.contains("KIND_GPU"), config)
-        if SmokeTest.gpus().isEmpty {
+        if GPUs.names().isEmpty {
             let (refused, _) = try smoke(
                 repository, "fast_neural_style", inputs: golden("fast_neural_style"), expected: golden("fast_neural_style"))
             XCTAssertEqual(refused.status, 1, refused.stdout + refused.stderr)

@@ -123,7 +123,7 @@ final class PollingServerTests: XCTestCase {
         }
         try promote(1)
         let server = try TritonProcess(
-            launcher: packageRoot.appendingPathComponent("scripts/tritonserver"), repository: production,
+            launcher: tritonServerLauncher, repository: production,
             log: root.appendingPathComponent("server.log"), mode: "poll", extraArguments: ["--repository-poll-secs=1"])
         do {
             try server.waitUntilReady()

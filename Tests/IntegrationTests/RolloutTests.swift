@@ -69,7 +69,7 @@ final class RolloutTests: XCTestCase {
         let metrics = freePort()
         let http = freePort()
         let process = try TritonProcess(
-            launcher: packageRoot.appendingPathComponent("scripts/tritonserver"), repository: repository, log: log,
+            launcher: tritonServerLauncher, repository: repository, log: log,
             mode: "explicit", autoComplete: true,
             extraArguments: ["--load-model", "scaler", "--allow-metrics", "true", "--metrics-port", String(metrics)],
             httpPort: http)
@@ -80,34 +80,32 @@ final class RolloutTests: XCTestCase {
 
     /// The request loop against `urls`, running until `stop` is called, which returns its counts.
     final class Traffic {
-        let loop = Process()
+        let loop: SpawnedProcess
         let stopFile: URL
         let output: URL
 
         init(_ urls: [String], input: URL, work: URL) throws {
             stopFile = work.appendingPathComponent("stop-\(UUID().uuidString)")
             output = work.appendingPathComponent("loop-\(UUID().uuidString).json")
-            loop.executableURL = packageRoot.appendingPathComponent(".venv/bin/python")
-            loop.arguments =
+            loop = try SpawnedProcess(
+                packageRoot.appendingPathComponent(".venv/bin/python"),
                 [
                     packageRoot.appendingPathComponent("scripts/request-loop.py").path, "--model", "scaler", "--input",
                     input.path, "--stop-file", stopFile.path,
-                ] + urls.flatMap { ["--url", $0] }
-            FileManager.default.createFile(atPath: output.path, contents: nil)
-            loop.standardOutput = try FileHandle(forWritingTo: output)
-            try loop.run()
+                ] + urls.flatMap { ["--url", $0] }, environment: ProcessInfo.processInfo.environment, output: output,
+                errors: work.appendingPathComponent("loop-\(UUID().uuidString).log"))
             Thread.sleep(forTimeInterval: 1)
         }
 
         func stop() throws -> [String: Any] {
             FileManager.default.createFile(atPath: stopFile.path, contents: nil)
-            loop.waitUntilExit()
+            _ = loop.waitBlocking()
             return (try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [String: Any]) ?? [:]
         }
 
         deinit {
             FileManager.default.createFile(atPath: stopFile.path, contents: nil)
-            if loop.isRunning { loop.waitUntilExit() }
+            if loop.isRunning { _ = loop.waitBlocking() }
         }
     }
 
@@ -211,7 +209,7 @@ final class RolloutTests: XCTestCase {
         let (grpcPort, unused) = (freePort(), freePort())
         let (metrics, http) = (freePort(), freePort())
         let process = try TritonProcess(
-            launcher: packageRoot.appendingPathComponent("scripts/tritonserver"), repository: repository,
+            launcher: tritonServerLauncher, repository: repository,
             log: work.appendingPathComponent("server.log"), mode: "explicit", autoComplete: true,
             extraArguments: [
                 "--load-model", "scaler", "--allow-metrics", "true", "--metrics-port", String(metrics), "--allow-grpc", "true",
@@ -292,7 +290,7 @@ final class RolloutTests: XCTestCase {
         for name in ["one", "two"] {
             let http = freePort()
             let process = try TritonProcess(
-                launcher: packageRoot.appendingPathComponent("scripts/tritonserver"), repository: empty,
+                launcher: tritonServerLauncher, repository: empty,
                 log: work.appendingPathComponent("\(name).log"), mode: "explicit", autoComplete: true,
                 extraArguments: ["--model-repository", url, "--load-model", "scaler"], httpPort: http)
             try process.waitUntilReady(timeout: 120)

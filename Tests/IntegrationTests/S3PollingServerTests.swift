@@ -136,7 +136,7 @@ final class PollingTriton: @unchecked Sendable {
         self.log = log
         httpPort = freePort()
         process = try SpawnedProcess(
-            packageRoot.appendingPathComponent("scripts/tritonserver"),
+            tritonServerLauncher,
             [
                 "--model-repository", repository, "--model-control-mode=poll", "--repository-poll-secs=1",
                 "--disable-auto-complete-config", "--http-port", String(httpPort), "--grpc-port", String(freePort()),

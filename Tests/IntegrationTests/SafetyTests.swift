@@ -36,8 +36,8 @@ final class SafetyTests: XCTestCase {
         for attempt in 0..<10 {
             let process = try spawnTritonpack(["pack", graph.path, "--repo", repository.path])
             usleep(useconds_t(duration * 1_000_000 * Double(attempt) / 10))
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            process.signal(SIGKILL)
+            _ = process.waitBlocking()
             XCTAssertEqual(try POSIXFiles.entries(of: repository.path), [".tritonpack.lock", "big", ModelHistory.fileName])
             XCTAssertEqual(try POSIXFiles.entries(of: model.path).filter { $0.hasPrefix(".") }, [])
         }
@@ -52,15 +52,14 @@ final class SafetyTests: XCTestCase {
     func testConcurrentPacksProduceDistinctCompleteVersions() throws {
         let root = try temporaryDirectory(self)
         let repository = root.appendingPathComponent("repo")
-        let processes = try (0..<4).map { _ -> Process in
+        let processes = try (0..<4).map { _ -> SpawnedProcess in
             let process = try spawnTritonpack([
                 "pack", sample("fast_neural_style").path, "--repo", repository.path, "--name", "m",
             ])
             return process
         }
         for process in processes {
-            process.waitUntilExit()
-            XCTAssertEqual(process.terminationStatus, 0)
+            XCTAssertEqual(process.waitBlocking(), 0)
         }
         XCTAssertEqual(try ModelRepository(root: repository).versions(of: "m"), [1, 2, 3, 4])
         try assertVersionsVerify(repository.appendingPathComponent("m"))

@@ -121,7 +121,7 @@ final class SmokeTests: XCTestCase {
         let config = repository.appendingPathComponent("m/config.pbtxt")
         let text = try String(contentsOf: config, encoding: .utf8).replacingOccurrences(of: "KIND_CPU", with: "KIND_GPU")
         try text.write(to: config, atomically: true, encoding: .utf8)
-        guard SmokeTest.gpus().isEmpty else { return }  // the rest is about machines without a GPU
+        guard GPUs.names().isEmpty else { return }  // the rest is about machines without a GPU
         let refused = try tritonpack("smoke", repository.path, "--model", "m")
         XCTAssertEqual(refused.status, 1)
         XCTAssertTrue(refused.stderr.contains("pass --cpu"), refused.stderr)

@@ -12,6 +12,7 @@ import XCTest
 
 /// The `tritonpack` executable built beside the tests.
 let tritonpackExecutable: URL = {
+    _ = tritonServerLauncher
     let besideTests = Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("tritonpack")
     if FileManager.default.isExecutableFile(atPath: besideTests.path) { return besideTests }
     let inBundle = Bundle.main.bundleURL.appendingPathComponent("tritonpack")
@@ -20,14 +21,10 @@ let tritonpackExecutable: URL = {
 }()
 
 /// Starts tritonpack in the background (output discarded), for kill and concurrency tests.
-func spawnTritonpack(_ arguments: [String]) throws -> Process {
-    let process = Process()
-    process.executableURL = tritonpackExecutable
-    process.arguments = arguments
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    return process
+func spawnTritonpack(_ arguments: [String]) throws -> SpawnedProcess {
+    try SpawnedProcess(
+        tritonpackExecutable, arguments, environment: ProcessInfo.processInfo.environment,
+        output: URL(fileURLWithPath: "/dev/null"))
 }
 
 func tritonpack(_ arguments: String...) throws -> ProcessOutcome {
@@ -208,7 +205,7 @@ func stockBackends(in folder: URL) throws -> URL {
 /// Starts a stock server on `repository` (every model loaded at start) and waits for `models`.
 func stockServer(_ repository: URL, backends: URL, log: URL, models: [String]) throws -> TritonProcess {
     let server = try TritonProcess(
-        launcher: packageRoot.appendingPathComponent("scripts/tritonserver"), repository: repository, log: log,
+        launcher: tritonServerLauncher, repository: repository, log: log,
         mode: "none", autoComplete: true, extraArguments: ["--backend-directory", backends.path])
     try server.waitUntilReady(timeout: 600)
     for model in models { try server.waitForModel(model, timeout: 300) }

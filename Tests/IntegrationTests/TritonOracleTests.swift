@@ -338,7 +338,7 @@ final class TritonOracleTests: XCTestCase {
         guard FileManager.default.fileExists(atPath: packageRoot.appendingPathComponent(".venv/bin/python").path) else {
             throw TritonPackError.io(nil, "the project venv with tritonserver is missing: run `make setup` (make test does)")
         }
-        return packageRoot.appendingPathComponent("scripts/tritonserver")
+        return tritonServerLauncher
     }
 
     func testLintAgreesWithTheServer() throws {

@@ -12,7 +12,7 @@ import XCTest
 /// The real tritonserver (from the nvidia-pytriton wheel that `make setup` installs) as the judge
 /// of packed repositories.
 final class TritonServerTests: XCTestCase {
-    let launcher = packageRoot.appendingPathComponent("scripts/tritonserver")
+    let launcher = tritonServerLauncher
 
     /// With no OneFlow backend installed, the furthest a correct repository can get is the backend
     /// lookup: every check of the layout and config before it has passed.

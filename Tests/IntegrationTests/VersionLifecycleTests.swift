@@ -190,8 +190,8 @@ final class VersionLifecycleTests: XCTestCase {
                 "promote", "big", "--from", staging.path, "--to", production.path, "--model-version", "2",
             ])
             usleep(useconds_t(duration * 1_000_000 * Double(attempt) / 8))
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            process.signal(SIGKILL)
+            _ = process.waitBlocking()
             let now = Set(snapshot(production).keys.filter { !$0.hasSuffix(ModelHistory.fileName) })
             let versions = try ModelRepository(root: production).versions(of: "big")
             XCTAssertTrue(now == before || versions == [1, 2], "attempt \(attempt): \(versions)")
@@ -205,8 +205,8 @@ final class VersionLifecycleTests: XCTestCase {
         for attempt in 0..<6 {
             let process = try spawnTritonpack(["version", "prune", model.path, "--keep", "0"])
             usleep(useconds_t(20_000 * attempt))
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            process.signal(SIGKILL)
+            _ = process.waitBlocking()
             let versions = try ModelRepository(root: production).versions(of: "big")
             XCTAssertTrue(versions == [1, 2] || versions == [2], "prune attempt \(attempt): \(versions)")
             try assertVersionsVerify(model)
@@ -221,15 +221,14 @@ final class VersionLifecycleTests: XCTestCase {
         XCTAssertEqual(
             try tritonpack("promote", "tiny_mlp", "--from", staging.path, "--to", production.path, "--model-version", "1").status,
             0)
-        let processes = try (2...3).map { version -> Process in
+        let processes = try (2...3).map { version -> SpawnedProcess in
             let process = try spawnTritonpack([
                 "promote", "tiny_mlp", "--from", staging.path, "--to", production.path, "--model-version", String(version),
             ])
             return process
         }
         for process in processes {
-            process.waitUntilExit()
-            XCTAssertEqual(process.terminationStatus, 0)
+            XCTAssertEqual(process.waitBlocking(), 0)
         }
         XCTAssertEqual(try ModelRepository(root: production).versions(of: "tiny_mlp"), [1, 2, 3])
         try assertVersionsVerify(production.appendingPathComponent("tiny_mlp"))

@@ -7,6 +7,20 @@ import XCTest
 public let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
 
+/// The tritonserver the tests run: the checkout's launcher over the venv's nvidia-pytriton wheel.
+/// Reading it sets $TRITONSERVER and $TRITONSERVER_ROOT (the wheel's server folder) in this process,
+/// so every tritonpack the tests start is told which server to run.
+public let tritonServerLauncher: URL = {
+    let launcher = packageRoot.appendingPathComponent("scripts/tritonserver")
+    let lib = packageRoot.appendingPathComponent(".venv/lib")
+    let wheel = ((try? FileManager.default.contentsOfDirectory(atPath: lib.path)) ?? []).sorted()
+        .map { lib.appendingPathComponent("\($0)/site-packages/pytriton/tritonserver") }
+        .first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("backends").path) }
+    setenv(TritonServer.environmentVariable, launcher.path, 1)
+    if let wheel { setenv(TritonInstallation.rootEnvironmentVariable, wheel.path, 1) }
+    return launcher
+}()
+
 /// A bundled OneFlow sample's saved graph.
 public func sample(_ name: String) -> URL {
     packageRoot.appendingPathComponent("samples/oneflow/\(name)/model")
@@ -68,26 +82,6 @@ public struct ProcessOutcome {
 /// Runs a program to completion, capturing its output (through files, so large output cannot block).
 @discardableResult
 public func runProcess(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws -> ProcessOutcome {
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    let directory = FileManager.default.temporaryDirectory
-    let out = directory.appendingPathComponent("out-\(UUID().uuidString)")
-    let err = directory.appendingPathComponent("err-\(UUID().uuidString)")
-    FileManager.default.createFile(atPath: out.path, contents: nil)
-    FileManager.default.createFile(atPath: err.path, contents: nil)
-    defer {
-        try? FileManager.default.removeItem(at: out)
-        try? FileManager.default.removeItem(at: err)
-    }
-    process.standardOutput = try FileHandle(forWritingTo: out)
-    process.standardError = try FileHandle(forWritingTo: err)
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    return ProcessOutcome(
-        status: process.terminationStatus,
-        stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-        stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+    let result = try ChildProcess.run(executable, arguments, environment: environment)
+    return ProcessOutcome(status: result.status, stdout: result.stdout, stderr: result.stderr)
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TritonPackKit
 
 /// An archive as Python's `zipfile` reads it: an independent reader for checking what libzip wrote.
 public struct ZipListing: Decodable {
@@ -78,14 +79,7 @@ public func unzipEntry(_ name: String, of archive: URL, scratch: URL) throws -> 
 /// Runs a program found on PATH to completion and returns its exit status and standard output
 /// (with standard error, unless asked not to).
 func runCapturing(_ arguments: [String], mergingStandardError: Bool = true) throws -> (Int32, Data) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    if mergingStandardError { process.standardError = pipe }
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, data)
+    let result = try ChildProcess.run(
+        URL(fileURLWithPath: "/usr/bin/env"), arguments, mergingErrors: mergingStandardError)
+    return (result.status, Data(result.stdout.utf8))
 }

@@ -24,15 +24,13 @@ final class LintVariantsTests: XCTestCase {
             [String: [String: Verdict]].self, from: Data(contentsOf: fixtures.appendingPathComponent("expected.json")))
         let root = try temporaryDirectory(self)
         let repository = root.appendingPathComponent("variants")
-        let generator = Process()
-        generator.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        generator.arguments = [
-            "python3", packageRoot.appendingPathComponent("scripts/generate-lint-variants.py").path, repository.path, "160", "7",
-        ]
-        generator.standardOutput = FileHandle.nullDevice
-        try generator.run()
-        generator.waitUntilExit()
-        XCTAssertEqual(generator.terminationStatus, 0)
+        let generator = try runProcess(
+            URL(fileURLWithPath: "/usr/bin/env"),
+            [
+                "python3", packageRoot.appendingPathComponent("scripts/generate-lint-variants.py").path, repository.path, "160",
+                "7",
+            ])
+        XCTAssertEqual(generator.status, 0)
 
         var compared = 0
         var agreed = 0

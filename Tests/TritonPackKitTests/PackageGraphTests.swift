@@ -54,18 +54,11 @@ final class PackageGraphTests: XCTestCase {
     /// package's `.build` is locked by the `swift test` running this).
     func manifest() throws -> Manifest {
         let scratch = try temporaryDirectory(self)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "swift", "package", "--package-path", packageRoot.path, "--scratch-path", scratch.path, "dump-package",
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, "swift package dump-package failed")
+        let dump = try runProcess(
+            URL(fileURLWithPath: "/usr/bin/env"),
+            ["swift", "package", "--package-path", packageRoot.path, "--scratch-path", scratch.path, "dump-package"])
+        XCTAssertEqual(dump.status, 0, "swift package dump-package failed")
+        let data = Data(dump.stdout.utf8)
         return try JSONDecoder().decode(Manifest.self, from: data)
     }
 

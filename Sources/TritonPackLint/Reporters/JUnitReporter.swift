@@ -6,38 +6,22 @@ public struct JUnitReporter: LintReporter {
     public init() {}
 
     public func render(_ report: LintReport) -> String {
-        let escape = XMLText.escaped
         var byModel: [String: [Diagnostic]] = [:]
         for diagnostic in report.diagnostics { byModel[diagnostic.model ?? "(repository)", default: []].append(diagnostic) }
         var names = report.models
         names += byModel.keys.filter { !names.contains($0) }.sorted()
-        let failing = names.filter { byModel[$0, default: []].contains { $0.severity == .error } }
-        let total = report.seconds ?? 0
-        var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        xml +=
-            "<testsuite name=\"tritonpack lint\" tests=\"\(names.count)\" failures=\"\(failing.count)\" time=\"\(seconds(total))\">\n"
-        for name in names {
+        let cases = names.map { name in
             let diagnostics = byModel[name, default: []]
-            let time = seconds(report.modelSeconds?[name] ?? 0)
-            xml += "  <testcase classname=\"lint\" name=\"\(escape(name))\" time=\"\(time)\""
             let errors = diagnostics.filter { $0.severity == .error }
             let others = diagnostics.filter { $0.severity != .error }
-            if errors.isEmpty && others.isEmpty {
-                xml += "/>\n"
-                continue
-            }
-            xml += ">\n"
-            if let first = errors.first {
-                xml += "    <failure message=\"\(escape(first.message))\" type=\"\(escape(first.rule))\">"
-                xml += escape(errors.map(\.compilerStyle).joined(separator: "\n")) + "</failure>\n"
-            }
-            if !others.isEmpty {
-                xml += "    <system-out>\(escape(others.map(\.compilerStyle).joined(separator: "\n")))</system-out>\n"
-            }
-            xml += "  </testcase>\n"
+            return JUnitSuite.Case(
+                classname: "lint", name: name, seconds: report.modelSeconds?[name] ?? 0,
+                failure: errors.first.map { first in
+                    JUnitSuite.Failure(
+                        message: first.message, type: first.rule, text: errors.map(\.compilerStyle).joined(separator: "\n"))
+                },
+                systemOut: others.isEmpty ? nil : others.map(\.compilerStyle).joined(separator: "\n"))
         }
-        return xml + "</testsuite>\n"
+        return JUnitSuite(name: "tritonpack lint", seconds: report.seconds ?? 0, cases: cases).xml
     }
-
-    private func seconds(_ value: Double) -> String { String(format: "%.3f", value) }
 }

@@ -60,11 +60,13 @@ public struct OneFlowPython: Sendable, Equatable {
         return OneFlowPython(executable: executable, version: answer.version, libraryDirectories: answer.library_dirs)
     }
 
-    /// What a child running OneFlow needs: the CUDA libraries the wheel links (even on CPU) and
-    /// the interpreter's own library folder on the loader path.
+    /// The environment of a child running OneFlow: this process's, with the CUDA libraries the
+    /// wheel links (even on CPU) and the interpreter's own library folder on the loader path.
     package var runtimeEnvironment: [String: String] {
-        let inherited = ProcessInfo.processInfo.environment["LD_LIBRARY_PATH"].map { [$0] } ?? []
-        return ["LD_LIBRARY_PATH": (libraryDirectories + inherited).joined(separator: ":")]
+        var environment = ProcessInfo.processInfo.environment
+        let inherited = environment["LD_LIBRARY_PATH"].map { [$0] } ?? []
+        environment["LD_LIBRARY_PATH"] = (libraryDirectories + inherited).joined(separator: ":")
+        return environment
     }
 
     /// The launcher a model folder uses as its Python-backend stub (see `oneflow_runner.stub_launcher`).
@@ -85,18 +87,24 @@ public struct TritonInstallation: Sendable {
 
     public init(roots: [URL]) { self.roots = roots }
 
-    /// The installation of `executable`: `<root>/bin/tritonserver`, or the project's launcher
-    /// (`scripts/tritonserver`, a script) over the nvidia-pytriton wheel in the project venv.
+    /// The variable that names the installation root of a tritonserver started through a
+    /// launcher script (whose own folder says nothing about where the server lives).
+    public static let rootEnvironmentVariable = "TRITONSERVER_ROOT"
+
+    /// The installation of `executable`, the folders that hold `backends/`, in order:
+    /// $TRITONSERVER_ROOT; `<root>` of a `<root>/bin/tritonserver`; for a launcher script,
+    /// `tritonserver/` in tritonpack's home (`make setup` links the nvidia-pytriton wheel's server
+    /// folder there); `/opt/tritonserver`.
     public init(executable: URL) {
         let resolved = executable.resolvingSymlinksInPath()
-        var roots = [resolved.deletingLastPathComponent().deletingLastPathComponent()]
+        var roots: [URL] = []
+        if let explicit = ProcessInfo.processInfo.environment[Self.rootEnvironmentVariable], !explicit.isEmpty {
+            roots.append(URL(fileURLWithPath: explicit))
+        }
+        roots.append(resolved.deletingLastPathComponent().deletingLastPathComponent())
         let head = (try? FileHandle(forReadingFrom: resolved).read(upToCount: 2)) ?? nil
         if head == Data("#!".utf8) {
-            let project = resolved.deletingLastPathComponent().deletingLastPathComponent()
-            let lib = project.appendingPathComponent(".venv/lib")
-            for python in ((try? POSIXFiles.entries(of: lib.path)) ?? []).sorted() where python.hasPrefix("python") {
-                roots.append(lib.appendingPathComponent("\(python)/site-packages/pytriton/tritonserver"))
-            }
+            roots.append(TritonPackHome.url.appendingPathComponent("tritonserver"))
         }
         roots.append(URL(fileURLWithPath: "/opt/tritonserver"))
         self.roots = roots.filter { POSIXFiles.isDirectory($0.appendingPathComponent("backends").path) }
@@ -252,55 +260,5 @@ public enum ONNXRuntimePythonServing {
                     "this tritonserver has no onnxruntime backend (no libtriton_onnxruntime.so in its backends), so onnxruntime's Python package ran model.onnx through a Python-backend model"
             ), copy
         )
-    }
-}
-
-/// A short-lived child process whose output is read whole.
-package enum ChildProcess {
-    package struct Result {
-        package var status: Int32
-        package var stdout: String
-        package var stderr: String
-    }
-
-    package static func run(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws -> Result {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-        let output = Pipe()
-        let error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        process.standardInput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            throw TritonPackError.io(executable.path, "cannot run: \(error.localizedDescription)")
-        }
-        let errorData = ErrorCollector(error.fileHandleForReading)
-        let stdout = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: errorData.wait(), as: UTF8.self))
-    }
-
-    /// Drains a pipe on its own thread so that a chatty child cannot block on a full pipe.
-    private final class ErrorCollector: @unchecked Sendable {
-        private var data = Data()
-        private let done = DispatchSemaphore(value: 0)
-
-        init(_ handle: FileHandle) {
-            Thread.detachNewThread { [self] in
-                data = handle.readDataToEndOfFile()
-                done.signal()
-            }
-        }
-
-        func wait() -> Data {
-            done.wait()
-            return data
-        }
     }
 }

@@ -29,7 +29,7 @@ extension SmokeTest {
         let versions = try ModelDirectory.local(options.model, in: options.repository)
         try versions.requireModel()
         let config = try versions.config()
-        let gpus = try await OffPool.run { Self.gpus() }
+        let gpus = try await OffPool.run { GPUs.names() }
         var report = SmokeReport(
             model: options.model, device: gpus.isEmpty ? "CPU (no GPU on this machine)" : gpus.joined(separator: "; "))
         var repository = options.repository
@@ -49,7 +49,8 @@ extension SmokeTest {
         let servingCopy = work.appendingPathComponent("repository")
         if config.backend == OneFlowBackend.backendName {
             let (choice, served) = try await OffPool.run { [self, servingConfig] in
-                try oneflowRuntime(versions: versions, servingConfig: servingConfig, executable: executable, into: servingCopy)
+                try OneFlowRuntimeChoice.choose(
+                    options, versions: versions, servingConfig: servingConfig, executable: executable, into: servingCopy)
             }
             report.runtime = choice
             repository = served ?? repository

@@ -11,28 +11,31 @@ import TritonPackModels
 /// loopback), so that the two listening sockets are told apart by their address; metrics are off.
 public final class TritonServer: Sendable {
     public let logURL: URL
-    private let group: ProcessGroup
+    private let group: ChildProcess
     private let sharedMemoryBefore: Set<String>
 
-    /// The tritonserver to run: `--server`, $TRITONSERVER, PATH, or the project's own launcher.
+    public static let environmentVariable = "TRITONSERVER"
+
+    /// The tritonserver to run, the first of: `explicit` (`--server`), $TRITONSERVER, `tritonserver`
+    /// on PATH, and `bin/tritonserver` in tritonpack's home (`$TRITONPACK_HOME`, else
+    /// `${XDG_CACHE_HOME:-~/.cache}/tritonpack`), where `make setup` links the project's launcher.
     public static func locate(explicit: String?) throws -> URL {
         if let explicit { return URL(fileURLWithPath: explicit) }
-        if let fromEnvironment = ProcessInfo.processInfo.environment["TRITONSERVER"], !fromEnvironment.isEmpty {
+        let environment = ProcessInfo.processInfo.environment
+        if let fromEnvironment = environment[environmentVariable], !fromEnvironment.isEmpty {
             return URL(fileURLWithPath: fromEnvironment)
         }
-        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
-            let candidate = URL(fileURLWithPath: String(directory)).appendingPathComponent("tritonserver")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        let onPath = (environment["PATH"] ?? "").split(separator: ":").map {
+            URL(fileURLWithPath: String($0)).appendingPathComponent("tritonserver")
         }
-        // The project's launcher for its nvidia-pytriton install, found from this executable.
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<5 {
-            let launcher = directory.appendingPathComponent("scripts/tritonserver")
-            if FileManager.default.isExecutableFile(atPath: launcher.path) { return launcher }
-            directory = directory.deletingLastPathComponent()
+        let installed = TritonPackHome.url.appendingPathComponent("bin/tritonserver")
+        if let found = (onPath + [installed]).first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) {
+            return found
         }
         throw TritonPackError.io(
-            nil, "no tritonserver found: pass --server, set TRITONSERVER, put it on PATH, or run `make setup`")
+            nil,
+            "no tritonserver found: pass --server, set $\(environmentVariable), put it on PATH, or run `make setup` (it links \(installed.path))"
+        )
     }
 
     package static func sharedMemoryRegions() -> Set<String> {
@@ -50,7 +53,7 @@ public final class TritonServer: Sendable {
         let grpcPorts = grpc ? ["--grpc-address", Self.grpcAddress, "--grpc-port", "0"] : ["--allow-grpc", "false"]
         let ports = ["--http-address", "127.0.0.1", "--http-port", "0", "--allow-metrics", "false"] + grpcPorts
         do {
-            group = try ProcessGroup(
+            group = try ChildProcess(
                 executable: executable.path, arguments: ["--model-repository", repository.path] + ports + arguments,
                 output: log.path)
         } catch let error as TritonPackError {
