@@ -8,7 +8,8 @@ struct ServingOptions: ParsableArguments {
     var modelVersion: Int64?
 
     @Option(
-        help: "The tritonserver executable (default: $TRITONSERVER, PATH, or the project's own).", completion: .file(),
+        help: "The tritonserver executable (default: $TRITONSERVER, then PATH, then ~/.cache/tritonpack/bin/tritonserver).",
+        completion: .file(),
         transform: nonEmptyPath)
     var server: String?
 
