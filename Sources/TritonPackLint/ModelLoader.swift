@@ -107,7 +107,9 @@ package enum Triton251Proto {
 
     /// The first such field in the text, as libprotobuf's parser would report it: at the token
     /// after the field name (seen: `model_metrics {` on line 10 is reported as 10:15).
-    package static func unknownField(in document: TextProtoDocument<Inference_ModelConfig>, text: [UInt8]) -> TextProtoSyntaxError? {
+    package static func unknownField(in document: TextProtoDocument<Inference_ModelConfig>, text: [UInt8])
+        -> TextProtoSyntaxError?
+    {
         let found = newerFields.compactMap { field in document.positions[field.path].map { (field, $0) } }
         guard let (field, position) = found.min(by: { ($0.1.line, $0.1.column) < ($1.1.line, $1.1.column) }) else {
             return nil

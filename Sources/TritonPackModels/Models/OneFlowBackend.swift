@@ -1,4 +1,3 @@
-
 /// The Triton data types the OneFlow backend can serve.
 public enum OneFlowBackend {
     public static let servableTypes: Set<Inference_DataType> = [

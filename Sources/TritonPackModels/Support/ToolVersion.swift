@@ -1,4 +1,3 @@
-
 public enum TritonPack {
     public static let version = "0.1.0"
 }
