@@ -1,4 +1,5 @@
-# tritonpack: the two commands a fresh machine needs are `make demo` and `make test`.
+# tritonpack: the two commands a fresh machine needs are `make demo` and `make test` (`make test-unit`
+# alone: the fast lane, without servers).
 SWIFT ?= swift
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -11,10 +12,15 @@ MANPAGE = .build/plugins/GenerateManual/outputs/tritonpack/tritonpack.1
 export TRITONSERVER ?= $(CURDIR)/scripts/tritonserver
 export TRITONSERVER_ROOT ?= $(wildcard $(CURDIR)/.venv/lib/python*/site-packages/pytriton/tritonserver)
 
-.PHONY: setup build release man install uninstall dist demo test bench clean regenerate-proto templates format
+.PHONY: setup setup-unit build release man install uninstall dist demo test test-unit test-integration bench clean \
+	regenerate-proto templates format
 
 setup:
 	scripts/setup.sh
+
+# Only what building the package, the unit lane and `scripts/format.sh check` need.
+setup-unit:
+	scripts/setup.sh unit
 
 build: setup
 	$(SWIFT) build
@@ -49,8 +55,24 @@ dist: release man
 demo: build
 	scripts/make-demo.sh
 
-test: setup
-	$(SWIFT) test --disable-swift-testing
+# Both lanes, the unit lane first so that it fails fast.
+test:
+	$(MAKE) test-unit
+	$(MAKE) test-integration
+
+# The unit lane: no tritonserver, network, radosgw, browser or OneFlow; Swift's TritonPackKitTests
+# and the Python runtimes' and template's pure functions (pytest).
+test-unit: setup-unit
+	@echo "== unit lane: swift build, TritonPackKitTests, pytest"
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --disable-swift-testing --filter '^TritonPackKitTests\.'
+	.venv-tools/bin/python -m pytest -q -p no:cacheprovider Tests/python runtime/pipeline
+
+# The integration lane: the CLI, a real tritonserver, radosgw, OneFlow, Chromium, Triton's QA configs.
+test-integration: setup
+	@echo "== integration lane: IntegrationTests"
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --disable-swift-testing --filter '^IntegrationTests\.'
 
 bench: setup
 	$(SWIFT) build -c release

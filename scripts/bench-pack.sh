@@ -52,6 +52,8 @@ for _ in $(seq "$runs"); do
   [ -n "${BASELINE_BIN:-}" ] && ratio_oa+=("$(echo "${this[o]} / ${this[a]}" | bc -l)")
 done
 rm -rf "$work/out"
+# "${samples[x]}" is a space-separated list of numbers: split on purpose.
+# shellcheck disable=SC2086
 med() { printf '%s\n' $1 | median; }
 a=$(med "${samples[a]}"); b=$(med "${samples[b]}"); c=$(med "${samples[c]}")
 p=$(med "${samples[p]}"); n=$(med "${samples[n]}"); l=$(med "${samples[l]}")

@@ -36,7 +36,7 @@ server=$!
 trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
 start=$SECONDS
 until curl -sf -o /dev/null "http://127.0.0.1:$http/v2/health/ready"; do
-  kill -0 "$server" 2>/dev/null && [ $((SECONDS - start)) -lt 600 ] || { tail -n 30 "$work/server.log" >&2; exit 1; }
+  if ! kill -0 "$server" 2>/dev/null || [ $((SECONDS - start)) -ge 600 ]; then tail -n 30 "$work/server.log" >&2; exit 1; fi
   sleep 1
 done
 "$venv_python" - "127.0.0.1:$http" "$repository" "$photo" "$requests" <<'PY' | tee "$work/result.json"

@@ -36,7 +36,8 @@ fi
 cat "$model/weights.bin" >/dev/null
 
 new_bucket() {
-  local name="bench-$(date +%s%N)"
+  local name
+  name="bench-$(date +%s%N)"
   .venv/bin/aws --endpoint-url "$endpoint" s3 mb "s3://$name" >/dev/null
   echo "$name"
 }

@@ -5,8 +5,14 @@ seed. Usage: scripts/generate-lint-variants.py REPOSITORY N SEED (the tests use 
 Tests/Fixtures/lint-variants/expected.json holds the real 2.51 server's verdicts for them; regenerate
 with Tests/Fixtures/lint-variants/README.md.
 """
-import os, random, shutil, sys
-root = sys.argv[1]; n = int(sys.argv[2]); seed = int(sys.argv[3])
+import os
+import random
+import shutil
+import sys
+
+root = sys.argv[1]
+n = int(sys.argv[2])
+seed = int(sys.argv[3])
 random.seed(seed)
 shutil.rmtree(root, ignore_errors=True)
 STUB = "import triton_python_backend_utils as pb_utils\nclass TritonPythonModel:\n    def initialize(self, args):\n        pass\n    def execute(self, requests):\n        return [pb_utils.InferenceResponse(output_tensors=[]) for _ in requests]\n"
@@ -41,7 +47,8 @@ names = list(MUT)
 for i in range(n):
     c = {"mbs": random.choice([0, 4]), "in0": inp(), "out0": '{ name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 4 ] }', "backend": 'backend: "python"', "vdirs": ["1"]}
     applied = random.sample(names, random.choice([1, 1, 2, 2, 3]))
-    for m in applied: MUT[m](c)
+    for m in applied:
+        MUT[m](c)
     model = f"g{i:03d}_" + "_".join(applied)
     d = os.path.join(root, model)
     os.makedirs(d)
@@ -53,5 +60,6 @@ for i in range(n):
         os.makedirs(os.path.join(d, v))
         open(os.path.join(d, v, "model.py"), "w").write(AC if c.get("ac") else STUB)
     open(os.path.join(d, "labels.txt"), "w").write("a\nb\nc\nd\n")
-    os.makedirs(os.path.join(d, "warmup")); open(os.path.join(d, "warmup", "d.bin"), "wb").write(b"\0" * 8)
+    os.makedirs(os.path.join(d, "warmup"))
+    open(os.path.join(d, "warmup", "d.bin"), "wb").write(b"\0" * 8)
 print(n)

@@ -55,8 +55,10 @@ wait_for() {
 
 start() {
   if running; then cat "$home/env"; return; fi
-  command -v radosgw >/dev/null && command -v ceph-mon >/dev/null && command -v ceph-osd >/dev/null \
-    || { log "Ceph is not installed; run scripts/setup-s3.sh"; exit 1; }
+  if ! command -v radosgw >/dev/null || ! command -v ceph-mon >/dev/null || ! command -v ceph-osd >/dev/null; then
+    log "Ceph is not installed; run scripts/setup-s3.sh"
+    exit 1
+  fi
   stop
   mkdir -p "$home"/{run,log,mon,osd/ceph-0,rgw}
   local fsid mon_port rgw_port osd_uuid

@@ -7,7 +7,6 @@ Usage: request-loop.py --model M --url http://127.0.0.1:8000 [--url ...] --input
        [--stop-file F] [--seconds 300] [--version V]   (prints one JSON line at the end)
 """
 import argparse
-import base64
 import json
 import os
 import threading

@@ -6,12 +6,18 @@
 #     the Python backend, plus the Python backend stub for the venv's Python
 #   - OneFlow 0.9.0's runtime in a Python 3.10 venv outside the checkout (scripts/setup-oneflow.sh)
 #   - Ceph's radosgw, monitor and OSD, the real S3 server of the S3 tests (scripts/setup-s3.sh)
+#   - the lint and unit-test tools (.venv-tools, pinned in scripts/tools-requirements.txt: ruff,
+#     pytest and the modules the Python unit tests import) and shellcheck
+# `scripts/setup.sh unit` installs only what building the package, `make test-unit` and
+# `scripts/format.sh check` need (no server, browser, OneFlow or Ceph).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mode=${1:-all}
 
+# zip, unzip: the bundle tests read archives back with Info-ZIP.
+packages=(libprotobuf-dev protobuf-compiler libzip-dev libonnx-dev zip unzip shellcheck)
 # libb64-0d: perf_analyzer (the gRPC benchmark's baseline) links it.
-packages=(libprotobuf-dev protobuf-compiler libzip-dev libonnx-dev libonnx-testdata zip unzip chromium chromium-driver iproute2
-  libb64-0d)
+[ "$mode" = unit ] || packages+=(libonnx-testdata chromium chromium-driver iproute2 libb64-0d)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
@@ -24,8 +30,22 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q "${missing[@]}"
 fi
 
-pytriton_version=0.7.0
 python=${PYTHON:-python3}
+if [ ! -x .venv-tools/bin/python ]; then
+  echo "setup: creating .venv-tools"
+  "$python" -m venv .venv-tools
+fi
+if ! cmp -s scripts/tools-requirements.txt .venv-tools/requirements.txt; then
+  echo "setup: installing scripts/tools-requirements.txt into .venv-tools"
+  .venv-tools/bin/pip install -q --disable-pip-version-check -r scripts/tools-requirements.txt
+  cp scripts/tools-requirements.txt .venv-tools/requirements.txt
+fi
+if [ "$mode" = unit ]; then
+  echo "setup: ready for the unit lane"
+  exit 0
+fi
+
+pytriton_version=0.7.0
 if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv"
   "$python" -m venv .venv

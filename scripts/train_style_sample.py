@@ -31,7 +31,7 @@ import zipfile
 import numpy as np
 import oneflow as flow
 import oneflow.nn as nn
-from PIL import Image, ImageFilter, ImageOps
+from PIL import Image, ImageFilter
 
 # Freely licensed photos of skimage.data (see samples/oneflow/style_transfer/README.md).
 PHOTOS = ["astronaut.png", "coffee.png", "rocket.jpg", "hubble_deep_field.jpg"]

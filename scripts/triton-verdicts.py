@@ -108,7 +108,8 @@ def verdict(server, model):
     except ValueError:
         message = body
     if "failed to poll from model repository" in message:
-        lines = [l for l in log.splitlines() if l.startswith("E") and (f"'{model}'" in l or "repo agent" in l or "failed to read text proto" in l)]
+        lines = [line for line in log.splitlines()
+                 if line.startswith("E") and (f"'{model}'" in line or "repo agent" in line or "failed to read text proto" in line)]
         if lines:
             message = re.sub(r"^E\d{4} [0-9:.]+ +\d+ [^\]]+\] ", "", lines[0])
     return {"loaded": False, "crashed": False, "message": message}

@@ -85,3 +85,25 @@ public func runProcess(_ executable: URL, _ arguments: [String], environment: [S
     let result = try ChildProcess.run(executable, arguments, environment: environment)
     return ProcessOutcome(status: result.status, stdout: result.stdout, stderr: result.stderr)
 }
+
+/// Writes a model folder (files by relative path) into `repository`.
+public func writeModel(_ name: String, files: [String: String], into repository: URL) throws {
+    let directory = repository.appendingPathComponent(name)
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    for (path, content) in files {
+        let url = directory.appendingPathComponent(path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(content.utf8).write(to: url)
+    }
+}
+
+/// Gives a copied tree (the shared samples are read-only) writable folders and files.
+public func makeWritable(_ url: URL) throws {
+    try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
+    let enumerator = FileManager.default.enumerator(atPath: url.path)!
+    for case let relative as String in enumerator {
+        let path = url.appendingPathComponent(relative).path
+        let isDirectory = POSIXFiles.isDirectory(path)
+        try FileManager.default.setAttributes([.posixPermissions: isDirectory ? 0o755 : 0o644], ofItemAtPath: path)
+    }
+}

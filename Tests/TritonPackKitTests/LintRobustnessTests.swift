@@ -12,10 +12,15 @@ import XCTest
 /// Hostile inputs give diagnostics, never a crash or a hang.
 final class LintRobustnessTests: XCTestCase {
     func lintModel(configBytes: [UInt8]) throws -> [Diagnostic] {
+        try lintRepository(configBytes: configBytes).diagnostics
+    }
+
+    /// A repository of one Python model `m` with this config, and what lint says of it.
+    func lintRepository(configBytes: [UInt8]) throws -> (repository: URL, diagnostics: [Diagnostic]) {
         let repository = try temporaryDirectory(self)
         try writeModel("m", files: ["1/model.py": ""], into: repository)
         try Data(configBytes).write(to: repository.appendingPathComponent("m/config.pbtxt"))
-        return Linter().lint(path: repository).diagnostics
+        return (repository, Linter().lint(path: repository).diagnostics)
     }
 
     func testEmptyConfigIsAcceptedLikeTriton() throws {
@@ -24,11 +29,13 @@ final class LintRobustnessTests: XCTestCase {
     }
 
     func testBinaryConfigIsASyntaxError() throws {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<4096).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let diagnostics = try lintModel(configBytes: [0x00, 0xff, 0xfe] + bytes)
+        var generator = fuzzGenerator(self, defaultSeed: 4096)
+        let bytes = [0x00, 0xff, 0xfe] + (0..<4096).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let diagnostics = try lintModel(configBytes: bytes)
         XCTAssertEqual(diagnostics.first?.rule, "config-syntax")
-        XCTAssertNotNil(diagnostics.first?.line)
+        let line = try XCTUnwrap(diagnostics.first?.line)
+        let column = try XCTUnwrap(diagnostics.first?.column)
+        XCTAssertTrue(position(SourcePosition(line: line, column: column), isInside: bytes), "\(line):\(column)")
     }
 
     func testHugeConfigIsHandled() throws {
@@ -72,8 +79,11 @@ final class LintRobustnessTests: XCTestCase {
         XCTAssertEqual(report.models, ["fifo", "folder", "loop", "unreadable"])
     }
 
-    /// A few thousand mutations of real configs through the parser bridge, and some through the whole linter.
-    func testMutatedConfigsNeverCrash() throws {
+    /// A few thousand seeded mutations of real configs through the parser bridge, and some through
+    /// the whole linter: each parses to a message that prints back and re-parses to itself, or is
+    /// refused at a position inside its text; lint reports that refusal where the parser did, and
+    /// every position it reports lies inside the file it names.
+    func testMutatedConfigsRoundTripOrAreRefusedInsideTheText() throws {
         var seeds: [[UInt8]] = []
         for rule in RuleRegistry.all {
             for example in rule.description.triggering + rule.description.nonTriggering {
@@ -81,23 +91,39 @@ final class LintRobustnessTests: XCTestCase {
             }
         }
         seeds.append(Array(ConfigGeneratorTests.guideConfig.utf8))
-        let tokens = Array("{}[]<>:;,\"'#\\ \n-0123456789.eE_xTYPE_FP32 dims input ".utf8)
-        var generator = SystemRandomNumberGenerator()
+        let tokens = Array("{}[]<>:;,\"'#\\ \n\t-0123456789.eE_xTYPE_FP32 dims input ".utf8)
+        var generator = fuzzGenerator(self, defaultSeed: 26)
         var parsed = 0
+        var refused = 0
+        var linted = 0
         for iteration in 0..<3000 {
-            var bytes = seeds[iteration % seeds.count]
-            for _ in 0..<Int.random(in: 1...6, using: &generator) where !bytes.isEmpty {
-                let position = Int.random(in: 0..<bytes.count, using: &generator)
-                switch Int.random(in: 0..<4, using: &generator) {
-                case 0: bytes[position] = tokens.randomElement(using: &generator)!
-                case 1: bytes.remove(at: position)
-                case 2: bytes.insert(tokens.randomElement(using: &generator)!, at: position)
-                default: bytes = Array(bytes[..<position])
-                }
+            let bytes = mutated(seeds[iteration % seeds.count], tokens: tokens, using: &generator)
+            let refusal = assertParsesAndRoundTripsOrIsRefusedInside(bytes)
+            if refusal == nil { parsed += 1 } else { refused += 1 }
+            guard iteration % 20 == 0 else { continue }
+            linted += 1
+            let (repository, diagnostics) = try lintRepository(configBytes: bytes)
+            for diagnostic in diagnostics {
+                guard let line = diagnostic.line else { continue }
+                let file = try XCTUnwrap(diagnostic.file, "\(diagnostic.compilerStyle)")
+                let text = try file == "m/config.pbtxt" ? bytes : Array(Data(contentsOf: repository.appendingPathComponent(file)))
+                XCTAssertTrue(
+                    position(SourcePosition(line: line, column: diagnostic.column ?? 1), isInside: text),
+                    "\(diagnostic.compilerStyle) of \(String(decoding: bytes, as: UTF8.self).debugDescription)")
             }
-            if (try? Inference_ModelConfig.parse(bytes: bytes)) != nil { parsed += 1 }
-            if iteration % 20 == 0 { _ = try lintModel(configBytes: bytes) }
+            let syntax = diagnostics.filter { $0.rule == "config-syntax" }.map {
+                SourcePosition(line: $0.line ?? 0, column: $0.column ?? 0)
+            }
+            if let refusal {
+                XCTAssertEqual(syntax, [refusal.position])
+            } else {
+                let document = try Inference_ModelConfig.parse(bytes: bytes)
+                let newer = Triton251Proto.unknownField(in: document, text: bytes)
+                XCTAssertEqual(syntax, newer.map { [$0.position] } ?? [])
+            }
         }
-        XCTAssertGreaterThan(parsed, 0)
+        print("\(parsed) parsed, \(refused) refused, \(linted) linted")
+        XCTAssertGreaterThan(parsed, 100)
+        XCTAssertGreaterThan(refused, 100)
     }
 }

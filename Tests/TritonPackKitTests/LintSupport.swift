@@ -9,17 +9,6 @@ import XCTest
 @testable import TritonPackS3
 @testable import TritonPackServing
 
-/// Writes a model folder (files by relative path) into `repository`.
-func writeModel(_ name: String, files: [String: String], into repository: URL) throws {
-    let directory = repository.appendingPathComponent(name)
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    for (path, content) in files {
-        let url = directory.appendingPathComponent(path)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data(content.utf8).write(to: url)
-    }
-}
-
 /// Lints an example written into a fresh repository; returns the diagnostics of its model.
 func lint(_ example: LintExample, in test: XCTestCase, autoComplete: Bool? = nil) throws -> [Diagnostic] {
     let repository = try temporaryDirectory(test).appendingPathComponent("repo")

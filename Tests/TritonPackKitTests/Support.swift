@@ -18,16 +18,6 @@ func copyOfSample(_ name: String, into directory: URL) throws -> URL {
     return target
 }
 
-func makeWritable(_ url: URL) throws {
-    try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
-    let enumerator = FileManager.default.enumerator(atPath: url.path)!
-    for case let relative as String in enumerator {
-        let path = url.appendingPathComponent(relative).path
-        let isDirectory = POSIXFiles.isDirectory(path)
-        try FileManager.default.setAttributes([.posixPermissions: isDirectory ? 0o755 : 0o644], ofItemAtPath: path)
-    }
-}
-
 /// signature.json of a sample: [[shape, "oneflow.float32"], ...] for inputs and outputs.
 struct SampleSignature: Decodable {
     var inputs: [[JSONValue]]

@@ -12,21 +12,10 @@ import json
 import os
 import sys
 
-import numpy as np
 import triton_python_backend_utils as pb_utils
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import oneflow_runner  # noqa: E402
-
-
-def _index(name, prefix):
-    """The backend reads the index after the prefix with atoi: digits up to the first other character."""
-    digits = ""
-    for character in name[len(prefix):]:
-        if not character.isdigit():
-            break
-        digits += character
-    return int(digits) if digits else 0
 
 
 def _environment_python():
@@ -58,11 +47,11 @@ class TritonPythonModel:
         else:
             device = "cpu"
         self.max_batch_size = int(config.get("max_batch_size", 0))
-        self.inputs = [(entry["name"], _index(entry["name"], "INPUT_")) for entry in config["input"]]
-        self.outputs = [(entry["name"], _index(entry["name"], "OUTPUT_"),
+        self.inputs = [(entry["name"], oneflow_runner.name_index(entry["name"], "INPUT_")) for entry in config["input"]]
+        self.outputs = [(entry["name"], oneflow_runner.name_index(entry["name"], "OUTPUT_"),
                          pb_utils.triton_string_to_numpy(entry["data_type"])) for entry in config["output"]]
-        self.graph = oneflow_runner.SavedGraph(graph_dir, device=device, batch_size=self.max_batch_size,
-                                               cpu_slot=_index(args["model_instance_name"].rsplit("_", 1)[-1], ""))
+        cpu_slot = oneflow_runner.name_index(args["model_instance_name"].rsplit("_", 1)[-1], "")
+        self.graph = oneflow_runner.SavedGraph(graph_dir, device=device, batch_size=self.max_batch_size, cpu_slot=cpu_slot)
         self.device = device
 
     def _arrays(self, request):
@@ -81,9 +70,7 @@ class TritonPythonModel:
         except pb_utils.TritonModelException as error:
             return [pb_utils.InferenceResponse(error=pb_utils.TritonError(str(error))) for _ in requests]
         if self.max_batch_size > 0:
-            rows = [arrays[0].shape[0] for arrays in per_request]
-            joined = [np.concatenate([arrays[k] for arrays in per_request]) for k in range(len(per_request[0]))]
-            batches = [(joined, rows)]
+            batches = [oneflow_runner.join_requests(per_request)]
         else:
             batches = [(arrays, None) for arrays in per_request]
         responses = []
@@ -94,21 +81,9 @@ class TritonPythonModel:
                 count = len(rows) if rows else 1
                 responses += [pb_utils.InferenceResponse(error=pb_utils.TritonError(str(error)))] * count
                 continue
-            slices = [(0, None)] if rows is None else []
-            start = 0
-            for count in rows or []:
-                slices.append((start, start + count))
-                start += count
-            for begin, end in slices:
-                tensors = []
-                for name, position, numpy_type in self.outputs:
-                    value = results[position]
-                    if end is not None:
-                        value = value[begin:end]
-                    # The backend copies the graph's bytes under the config's type: mirror it.
-                    tensors.append(pb_utils.Tensor(name, np.ascontiguousarray(value).view(numpy_type)
-                                                   if value.dtype.itemsize == np.dtype(numpy_type).itemsize
-                                                   else value.astype(numpy_type)))
+            for values in oneflow_runner.split_rows(results, rows):
+                tensors = [pb_utils.Tensor(name, oneflow_runner.as_config_type(values[position], numpy_type))
+                           for name, position, numpy_type in self.outputs]
                 responses.append(pb_utils.InferenceResponse(output_tensors=tensors))
         return responses
 

@@ -47,6 +47,81 @@ def python_position(op_name):
     return tuple(int(part) for part in match.group(2).split("."))
 
 
+def name_index(name, prefix):
+    """The index in a tensor name after `prefix` as the backend reads it (atoi): the digits up to
+    the first other character, 0 without any (`INPUT_12x` -> 12)."""
+    digits = ""
+    for character in name[len(prefix):]:
+        if not character.isdigit():
+            break
+        digits += character
+    return int(digits) if digits else 0
+
+
+def fit_inputs(arrays, input_specs, batch_size):
+    """The arrays of one call as the graph takes them (`input_specs`: its (shape, numpy type) per
+    input) and how many of their rows are real (None without a batch size). With a batch size every
+    input needs the graph's shape past dimension 0 and 1 to batch_size rows, the same in all inputs,
+    and is padded with zero rows to batch_size; without one it needs the graph's shape exactly."""
+    if len(arrays) != len(input_specs):
+        raise ValueError(f"the graph takes {len(input_specs)} inputs, got {len(arrays)}")
+    rows = None
+    fitted = []
+    for index, (array, (shape, numpy_type)) in enumerate(zip(arrays, input_specs)):
+        array = np.ascontiguousarray(array, dtype=numpy_type)
+        if batch_size > 0:
+            if array.ndim != len(shape) or array.shape[1:] != shape[1:] or not 1 <= array.shape[0] <= batch_size:
+                raise ValueError(f"INPUT_{index}: shape {list(array.shape)} does not fit {list(shape)} "
+                                 f"with 1 to {batch_size} rows")
+            if rows is not None and array.shape[0] != rows:
+                raise ValueError("all inputs of one call need the same number of rows")
+            rows = array.shape[0]
+            if rows < batch_size:
+                padding = np.zeros((batch_size - rows,) + tuple(shape[1:]), dtype=numpy_type)
+                array = np.concatenate([array, padding])
+        elif tuple(array.shape) != shape:
+            raise ValueError(f"INPUT_{index}: shape {list(array.shape)}, but the saved graph takes {list(shape)}")
+        fitted.append(array)
+    return fitted, rows
+
+
+def real_rows(results, rows, batch_size):
+    """The graph's outputs without the padding rows fit_inputs added: outputs with batch_size rows
+    keep their first `rows`; others (and every output when rows is None) are returned as they are."""
+    if rows is None:
+        return results
+    return [result[:rows] if result.ndim and result.shape[0] == batch_size else result for result in results]
+
+
+def join_requests(per_request):
+    """A dynamic batch as the backend gathers it: each input of all requests (lists of arrays in the
+    same order) concatenated along dimension 0, and each request's number of rows."""
+    rows = [arrays[0].shape[0] for arrays in per_request]
+    joined = [np.concatenate([arrays[k] for arrays in per_request]) for k in range(len(per_request[0]))]
+    return joined, rows
+
+
+def split_rows(results, rows):
+    """The outputs of a joined batch handed back per request: request i gets rows[i] rows of each
+    output, in order; rows None (one request, no batching) gets the outputs whole."""
+    if rows is None:
+        return [list(results)]
+    per_request = []
+    start = 0
+    for count in rows:
+        per_request.append([result[start:start + count] for result in results])
+        start += count
+    return per_request
+
+
+def as_config_type(value, numpy_type):
+    """An output under the data type its config declares, as the backend copies it: the graph's
+    bytes reinterpreted where the sizes agree, else converted."""
+    if value.dtype.itemsize == np.dtype(numpy_type).itemsize:
+        return np.ascontiguousarray(value).view(numpy_type)
+    return value.astype(numpy_type)
+
+
 def describe():
     """This interpreter, as a server needs to know it to run OneFlow with it."""
     sites = [path for path in site.getsitepackages() if os.path.isdir(path)]
@@ -215,36 +290,15 @@ class SavedGraph:
     def run(self, arrays):
         """Runs the graph on numpy arrays in Python argument order; returns the outputs in Python
         return order. With a batch size, rows beyond the arrays' own are padding and are dropped."""
-        if len(arrays) != len(self.input_specs):
-            raise ValueError(f"the graph takes {len(self.input_specs)} inputs, got {len(arrays)}")
-        rows = None
-        tensors = []
-        for index, (array, (shape, numpy_type)) in enumerate(zip(arrays, self.input_specs)):
-            array = np.ascontiguousarray(array, dtype=numpy_type)
-            if self.batch_size > 0:
-                if array.ndim != len(shape) or array.shape[1:] != shape[1:] or not 1 <= array.shape[0] <= self.batch_size:
-                    raise ValueError(f"INPUT_{index}: shape {list(array.shape)} does not fit {list(shape)} "
-                                     f"with 1 to {self.batch_size} rows")
-                if rows is not None and array.shape[0] != rows:
-                    raise ValueError("all inputs of one call need the same number of rows")
-                rows = array.shape[0]
-                if rows < self.batch_size:
-                    padding = np.zeros((self.batch_size - rows,) + tuple(shape[1:]), dtype=numpy_type)
-                    array = np.concatenate([array, padding])
-            elif tuple(array.shape) != shape:
-                raise ValueError(f"INPUT_{index}: shape {list(array.shape)}, but the saved graph takes {list(shape)}")
-            tensors.append(self._flow.tensor(array, device=self.device))
+        fitted, rows = fit_inputs(arrays, self.input_specs, self.batch_size)
+        tensors = [self._flow.tensor(array, device=self.device) for array in fitted]
         self._internal.nn.graph.RunLazyNNGraph(self._tuple(tensors), self._outputs, self._variables, self._graph)
         # As nn.Graph does: copy the outputs out of the graph's buffers, then hand the buffers back
         # (SoftSync). Reading a buffer itself afterwards breaks the graph's execution order and
         # crashes OneFlow now and then.
         copies = [tensor.to(copy=True) for tensor in self._outputs]
         self._internal.nn.graph.SoftSyncNNGraphBuffers(self._outputs, self._graph)
-        results = [copy.numpy() for copy in copies]
-        if rows is not None:
-            results = [result[:rows] if result.ndim and result.shape[0] == self.batch_size else result
-                       for result in results]
-        return results
+        return real_rows([copy.numpy() for copy in copies], rows, self.batch_size)
 
     def close(self):
         """Releases the compiled graph; OneFlow aborts at exit when a graph is still alive."""

@@ -442,7 +442,7 @@ class Conversion:
             self.inputs.sort(key=lambda op: self.runner.python_position(op.name))
             self.outputs.sort(key=lambda op: self.runner.python_position(op.name))
         except ValueError as error:
-            raise Refusal("load_failed", f"{self.mlir}: {error}")
+            raise Refusal("load_failed", f"{self.mlir}: {error}") from error
         if not self.outputs:
             raise Refusal("load_failed", f"{self.mlir} declares no output op")
         self.input_specs = [(tuple(op.input_conf.blob_conf.shape.dim),
@@ -463,7 +463,7 @@ class Conversion:
         try:
             graph = self.runner.SavedGraph(self.graph_dir, batch_size=self.batch)
         except Exception as error:  # noqa: BLE001 (OneFlow's and the runner's own words)
-            raise Refusal("load_failed", f"OneFlow's runtime cannot build {self.graph_dir}: {error}")
+            raise Refusal("load_failed", f"OneFlow's runtime cannot build {self.graph_dir}: {error}") from error
         self.graphs.append(graph)
         self.oneflow_graph = graph
         compiled = job_pb2.Job()
@@ -510,7 +510,7 @@ class Conversion:
             from oneflow_onnx.oneflow2onnx.util import export_onnx_model
         except Exception as error:  # noqa: BLE001
             raise Refusal("invalid_model", f"the converter oneflow-onnx cannot be imported: {type(error).__name__}: {error}",
-                          stage="convert")
+                          stage="convert") from error
         if "empty_list_attribute" in enabled:
             _install_empty_list_attribute()
         _install_handlers(enabled)
@@ -653,7 +653,7 @@ class Conversion:
             onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
         except Exception as error:  # noqa: BLE001
             raise Refusal("invalid_model", f"{what} of {self.mlir} is not valid ONNX (opset {self.args.opset}, IR "
-                          f"{self.args.ir_version}): {type(error).__name__}: {str(error).strip()[:2000]}", stage="check")
+                          f"{self.args.ir_version}): {type(error).__name__}: {str(error).strip()[:2000]}", stage="check") from error
 
     # ---- verification
     def make_inputs(self):

@@ -62,4 +62,4 @@ expect_refusal "fast_neural_style without reduce_sum_axes" mismatch '"output": "
 expect_refusal "fast_neural_style without reflection_pad2d" unsupported_ops '"unsupported_ops": \["reflection_pad2d"\]' \
   "$style/model" --disable-fix reflection_pad2d
 
-[ "$failures" = 0 ] && echo "all passed" || { echo "$failures failed"; exit 1; }
+if [ "$failures" = 0 ]; then echo "all passed"; else echo "$failures failed"; exit 1; fi

@@ -289,6 +289,7 @@ work=""
 server_pid=""
 web_pid=""
 container_name=""
+# shellcheck disable=SC2317  # run only by the traps below, which shellcheck does not follow
 stop() {
   trap - EXIT INT TERM
   if [ -n "$web_pid" ]; then kill -TERM "$web_pid" 2>/dev/null || true; fi

@@ -120,7 +120,7 @@ def run_pipeline(triton_url, model, fields):
         else:
             result = {"image": triton_image_request.infer_image(triton_url, model["name"], data, {"format": "png"})}
     except triton_image_request.PipelineRequestError as error:
-        raise infer.InputError(str(error))
+        raise infer.InputError(str(error)) from error
     result["seconds"] = time.perf_counter() - started
     result["original"] = data
     return result
@@ -128,7 +128,7 @@ def run_pipeline(triton_url, model, fields):
 
 def pipeline_html(model, result):
     seconds = result["seconds"]
-    parts = [f"<p><a href='/'>back</a></p>",
+    parts = ["<p><a href='/'>back</a></p>",
              f"<p id='latency'>Triton answered in <b>{seconds * 1000:.1f} ms</b> (request and response included).</p>"]
     kind = (triton_image_request.image_format(result["original"]) or "png").lower()
     original = f"data:image/{kind};base64," + base64.b64encode(result["original"]).decode()
@@ -184,7 +184,7 @@ def run_model(bundle, triton_url, fields):
         except infer.InputError:
             raise
         except Exception as error:  # an upload that is no image Pillow can read, or a damaged .npy
-            raise infer.InputError(f"cannot read the upload: {error}")
+            raise infer.InputError(f"cannot read the upload: {error}") from error
         started = time.perf_counter()
         outputs = infer.infer(triton_url, model, arrays)
         seconds = time.perf_counter() - started
@@ -203,7 +203,7 @@ def outputs_json(model, outputs, seconds):
 
 
 def outputs_html(model, outputs, seconds, originals):
-    parts = [f"<p><a href='/'>back</a></p>",
+    parts = ["<p><a href='/'>back</a></p>",
              f"<p id='latency'>Triton answered in <b>{seconds * 1000:.1f} ms</b> (request and response included).</p>"]
     images = [spec for spec in model["outputs"] if spec.get("image")]
     if originals and images:

@@ -9,379 +9,371 @@ package enum ImagePipelineFiles {
     }
 
     package static let files: [File] = [
-        File(
-            path: "image_pipeline.py", executable: false,
-            text: #####"""
-                """The image steps of a tritonpack pipeline (`pack --pipeline image`), as plain functions of
-                numpy arrays and bytes, so they can be tested without a server and computed directly by a client.
+        File(path: "image_pipeline.py", executable: false, text: #####"""
+"""The image steps of a tritonpack pipeline (`pack --pipeline image`), as plain functions of
+numpy arrays and bytes, so they can be tested without a server and computed directly by a client.
 
-                preprocess: encoded image (JPEG, PNG or WebP) -> the model's input tensor and the image's size.
-                postprocess_image: the model's image tensor -> an encoded image (PNG, or JPEG) at a given size.
-                top_labels: the model's score vector -> the k best labels.
+preprocess: encoded image (JPEG, PNG or WebP) -> the model's input tensor and the image's size.
+postprocess_image: the model's image tensor -> an encoded image (PNG, or JPEG) at a given size.
+top_labels: the model's score vector -> the k best labels.
 
-                A `spec` describes the model's tensor: `layout` ("CHW" or "HWC"), `shape` (the full tensor shape,
-                leading dimensions of 1 included; -1 for a free height or width), `scale` (the value of a white
-                pixel: 255 for 0..255, 1 for 0..1) and `dtype` (a numpy type name: float32, uint8, ...).
-                """
-                import io
+A `spec` describes the model's tensor: `layout` ("CHW" or "HWC"), `shape` (the full tensor shape,
+leading dimensions of 1 included; -1 for a free height or width), `scale` (the value of a white
+pixel: 255 for 0..255, 1 for 0..1) and `dtype` (a numpy type name: float32, uint8, ...).
+"""
+import io
 
-                import numpy as np
-                from PIL import Image, ImageOps
+import numpy as np
+from PIL import Image, ImageOps
 
-                SIGNATURES = ((b"\xff\xd8\xff", "JPEG"), (b"\x89PNG\r\n\x1a\n", "PNG"))
-                FORMATS = {"png": "PNG", "jpeg": "JPEG", "jpg": "JPEG"}
+SIGNATURES = ((b"\xff\xd8\xff", "JPEG"), (b"\x89PNG\r\n\x1a\n", "PNG"))
+FORMATS = {"png": "PNG", "jpeg": "JPEG", "jpg": "JPEG"}
 
 
-                class PipelineError(ValueError):
-                    """A request the pipeline cannot serve; the message says what is wrong with it."""
+class PipelineError(ValueError):
+    """A request the pipeline cannot serve; the message says what is wrong with it."""
 
 
-                def image_format(data):
-                    """JPEG, PNG or WEBP from the first bytes; a PipelineError for anything else."""
-                    for magic, name in SIGNATURES:
-                        if data.startswith(magic):
-                            return name
-                    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-                        return "WEBP"
-                    shown = data[:8].hex() if data else "nothing"
-                    raise PipelineError(f"IMAGE is not a JPEG, PNG or WebP image ({len(data)} bytes starting with {shown})")
+def image_format(data):
+    """JPEG, PNG or WEBP from the first bytes; a PipelineError for anything else."""
+    for magic, name in SIGNATURES:
+        if data.startswith(magic):
+            return name
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    shown = data[:8].hex() if data else "nothing"
+    raise PipelineError(f"IMAGE is not a JPEG, PNG or WebP image ({len(data)} bytes starting with {shown})")
 
 
-                def decode(data):
-                    """The image in `data`, turned upright as its EXIF orientation says."""
-                    if isinstance(data, np.ndarray):
-                        data = data.tobytes()
-                    data = bytes(data)
-                    expected = image_format(data)
-                    try:
-                        image = Image.open(io.BytesIO(data))
-                        image.load()
-                    except Exception as error:
-                        raise PipelineError(f"IMAGE: cannot decode this {expected} image: {error}") from None
-                    return ImageOps.exif_transpose(image)
+def decode(data):
+    """The image in `data`, turned upright as its EXIF orientation says."""
+    if isinstance(data, np.ndarray):
+        data = data.tobytes()
+    data = bytes(data)
+    expected = image_format(data)
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except Exception as error:
+        raise PipelineError(f"IMAGE: cannot decode this {expected} image: {error}") from None
+    return ImageOps.exif_transpose(image)
 
 
-                def _axes(spec):
-                    """(channels, height, width) of the spec's shape, the image dimensions counted from the end."""
-                    shape = list(spec["shape"])
-                    if spec["layout"] == "CHW":
-                        return shape[-3], shape[-2], shape[-1]
-                    return shape[-1], shape[-3], shape[-2]
+def _axes(spec):
+    """(channels, height, width) of the spec's shape, the image dimensions counted from the end."""
+    shape = list(spec["shape"])
+    if spec["layout"] == "CHW":
+        return shape[-3], shape[-2], shape[-1]
+    return shape[-1], shape[-3], shape[-2]
 
 
-                def preprocess(data, spec):
-                    """The model's input for the encoded image `data`, and the image's (height, width)."""
-                    image = decode(data)
-                    size = (image.height, image.width)
-                    channels, height, width = _axes(spec)
-                    image = image.convert("L" if channels == 1 else "RGB")
-                    if height > 0 and width > 0 and image.size != (width, height):
-                        image = image.resize((width, height), Image.BILINEAR)
-                    pixels = np.asarray(image)
-                    if pixels.ndim == 2:
-                        pixels = pixels[:, :, None]
-                    if spec["layout"] == "CHW":
-                        pixels = pixels.transpose(2, 0, 1)
-                    dtype = np.dtype(spec["dtype"])
-                    if np.issubdtype(dtype, np.floating):
-                        array = pixels.astype(np.float32) * np.float32(float(spec["scale"]) / 255.0)
-                    else:
-                        array = pixels
-                    shape = [pixels.shape[k] if s < 0 else s for k, s in zip(range(-len(spec["shape"]), 0), spec["shape"])]
-                    leading = [1 if s < 0 else s for s in shape[:-3]]
-                    return np.ascontiguousarray(array.astype(dtype).reshape(leading + list(array.shape))), size
+def preprocess(data, spec):
+    """The model's input for the encoded image `data`, and the image's (height, width)."""
+    image = decode(data)
+    size = (image.height, image.width)
+    channels, height, width = _axes(spec)
+    image = image.convert("L" if channels == 1 else "RGB")
+    if height > 0 and width > 0 and image.size != (width, height):
+        image = image.resize((width, height), Image.BILINEAR)
+    pixels = np.asarray(image)
+    if pixels.ndim == 2:
+        pixels = pixels[:, :, None]
+    if spec["layout"] == "CHW":
+        pixels = pixels.transpose(2, 0, 1)
+    dtype = np.dtype(spec["dtype"])
+    if np.issubdtype(dtype, np.floating):
+        array = pixels.astype(np.float32) * np.float32(float(spec["scale"]) / 255.0)
+    else:
+        array = pixels
+    shape = [pixels.shape[k] if s < 0 else s for k, s in zip(range(-len(spec["shape"]), 0), spec["shape"])]
+    leading = [1 if s < 0 else s for s in shape[:-3]]
+    return np.ascontiguousarray(array.astype(dtype).reshape(leading + list(array.shape))), size
 
 
-                def to_pixels(array, spec):
-                    """The first image of the model's output as 8-bit pixels (HxWxC, C 1 or 3): scaled back to
-                    0..255, clamped and rounded."""
-                    array = np.asarray(array)
-                    while array.ndim > 3:
-                        array = array[0]
-                    if array.ndim != 3:
-                        raise PipelineError(f"the model's output has shape {list(np.asarray(array).shape)}, not an image")
-                    if spec["layout"] == "CHW":
-                        array = array.transpose(1, 2, 0)
-                    if array.shape[2] not in (1, 3):
-                        raise PipelineError(f"the model's output has {array.shape[2]} channels (an image has 1 or 3)")
-                    values = array.astype(np.float32) * np.float32(255.0 / float(spec["scale"]))
-                    return np.rint(np.clip(values, 0, 255)).astype(np.uint8)
+def to_pixels(array, spec):
+    """The first image of the model's output as 8-bit pixels (HxWxC, C 1 or 3): scaled back to
+    0..255, clamped and rounded."""
+    array = np.asarray(array)
+    while array.ndim > 3:
+        array = array[0]
+    if array.ndim != 3:
+        raise PipelineError(f"the model's output has shape {list(np.asarray(array).shape)}, not an image")
+    if spec["layout"] == "CHW":
+        array = array.transpose(1, 2, 0)
+    if array.shape[2] not in (1, 3):
+        raise PipelineError(f"the model's output has {array.shape[2]} channels (an image has 1 or 3)")
+    values = array.astype(np.float32) * np.float32(255.0 / float(spec["scale"]))
+    return np.rint(np.clip(values, 0, 255)).astype(np.uint8)
 
 
-                def encode(pixels, size=None, image_format="png", quality=90):
-                    """PNG (or JPEG) bytes of 8-bit pixels, resized to `size` (height, width) when given."""
-                    name = FORMATS.get(str(image_format).lower())
-                    if name is None:
-                        raise PipelineError(f"format '{image_format}': the pipeline returns png or jpeg")
-                    image = Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels)
-                    if size is not None:
-                        height, width = int(size[0]), int(size[1])
-                        if height > 0 and width > 0 and image.size != (width, height):
-                            image = image.resize((width, height), Image.BILINEAR)
-                    out = io.BytesIO()
-                    if name == "PNG":
-                        image.save(out, format="PNG", compress_level=3)
-                    else:
-                        image.save(out, format="JPEG", quality=int(quality))
-                    return out.getvalue()
+def encode(pixels, size=None, image_format="png", quality=90):
+    """PNG (or JPEG) bytes of 8-bit pixels, resized to `size` (height, width) when given."""
+    name = FORMATS.get(str(image_format).lower())
+    if name is None:
+        raise PipelineError(f"format '{image_format}': the pipeline returns png or jpeg")
+    image = Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels)
+    if size is not None:
+        height, width = int(size[0]), int(size[1])
+        if height > 0 and width > 0 and image.size != (width, height):
+            image = image.resize((width, height), Image.BILINEAR)
+    out = io.BytesIO()
+    if name == "PNG":
+        image.save(out, format="PNG", compress_level=3)
+    else:
+        image.save(out, format="JPEG", quality=int(quality))
+    return out.getvalue()
 
 
-                def postprocess_image(array, spec, size=None, image_format="png", quality=90):
-                    """The model's image output encoded at `size` (height, width): what the pipeline returns."""
-                    return encode(to_pixels(array, spec), size, image_format, quality)
+def postprocess_image(array, spec, size=None, image_format="png", quality=90):
+    """The model's image output encoded at `size` (height, width): what the pipeline returns."""
+    return encode(to_pixels(array, spec), size, image_format, quality)
 
 
-                def read_labels(path):
-                    """One label per line (blank lines kept as their index)."""
-                    with open(path, encoding="utf-8") as handle:
-                        return [line.rstrip("\n").rstrip("\r") for line in handle]
+def read_labels(path):
+    """One label per line (blank lines kept as their index)."""
+    with open(path, encoding="utf-8") as handle:
+        return [line.rstrip("\n").rstrip("\r") for line in handle]
 
 
-                def top_labels(scores, labels, k):
-                    """The k highest scores of a score vector as Triton's classification strings
-                    `<score>:<index>:<label>`, best first."""
-                    values = np.asarray(scores, dtype=np.float64).reshape(-1)
-                    k = max(1, min(int(k), values.size))
-                    order = np.argsort(-values, kind="stable")[:k]
-                    out = []
-                    for index in order:
-                        label = labels[index] if index < len(labels) else ""
-                        out.append(f"{values[index]:.6f}:{index}:{label}")
-                    return out
+def top_labels(scores, labels, k):
+    """The k highest scores of a score vector as Triton's classification strings
+    `<score>:<index>:<label>`, best first."""
+    values = np.asarray(scores, dtype=np.float64).reshape(-1)
+    k = max(1, min(int(k), values.size))
+    order = np.argsort(-values, kind="stable")[:k]
+    out = []
+    for index in order:
+        label = labels[index] if index < len(labels) else ""
+        out.append(f"{values[index]:.6f}:{index}:{label}")
+    return out
 
 
-                def reference(data, model, preprocess_spec, postprocess_spec, image_format="png"):
-                    """Preprocessing, `model` (a function of the input array) and postprocessing computed
-                    directly, as the pipeline computes them on a server."""
-                    array, size = preprocess(data, preprocess_spec)
-                    return postprocess_image(model(array), postprocess_spec, size, image_format)
+def reference(data, model, preprocess_spec, postprocess_spec, image_format="png"):
+    """Preprocessing, `model` (a function of the input array) and postprocessing computed
+    directly, as the pipeline computes them on a server."""
+    array, size = preprocess(data, preprocess_spec)
+    return postprocess_image(model(array), postprocess_spec, size, image_format)
 
-                """#####),
-        File(
-            path: "postprocess.py", executable: false,
-            text: #####"""
-                """The last step of a tritonpack image pipeline (`pack --pipeline image`), a Python-backend model
-                (`model.py` of `<name>_postprocess`). For an image model it turns `TENSOR` (the model's output)
-                back into an image: scaled back to 0..255, clamped, cast to 8 bits, resized to `ORIGINAL_SIZE`
-                (the photo's height and width) and encoded as PNG, or JPEG when the request's parameter `format`
-                is `jpeg`, in `IMAGE`. For a classifier (`labels` in the version's `pipeline.json` names a file
-                of the version, one label a line) it returns the top k in `LABELS` as `<score>:<index>:<label>`, k
-                from the request's parameter `top_k` (default: `top_k` of `pipeline.json`). `pipeline.json` also
-                holds the output's layout and scale. Written by tritonpack; the computation is
-                `image_pipeline.py`.
-                """
-                import json
-                import os
-                import sys
+"""#####),
+        File(path: "postprocess.py", executable: false, text: #####"""
+"""The last step of a tritonpack image pipeline (`pack --pipeline image`), a Python-backend model
+(`model.py` of `<name>_postprocess`). For an image model it turns `TENSOR` (the model's output)
+back into an image: scaled back to 0..255, clamped, cast to 8 bits, resized to `ORIGINAL_SIZE`
+(the photo's height and width) and encoded as PNG, or JPEG when the request's parameter `format`
+is `jpeg`, in `IMAGE`. For a classifier (`labels` in the version's `pipeline.json` names a file
+of the version, one label a line) it returns the top k in `LABELS` as `<score>:<index>:<label>`, k
+from the request's parameter `top_k` (default: `top_k` of `pipeline.json`). `pipeline.json` also
+holds the output's layout and scale. Written by tritonpack; the computation is
+`image_pipeline.py`.
+"""
+import json
+import os
+import sys
 
-                import numpy as np
-                import triton_python_backend_utils as pb_utils
+import numpy as np
+import triton_python_backend_utils as pb_utils
 
-                sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-                import image_pipeline  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import image_pipeline  # noqa: E402
 
 
-                def _settings(args):
-                    """This version's settings, written by tritonpack beside model.py."""
-                    path = os.path.join(args["model_repository"], args["model_version"], "pipeline.json")
-                    with open(path, encoding="utf-8") as handle:
-                        return json.load(handle)
+def _settings(args):
+    """This version's settings, written by tritonpack beside model.py."""
+    path = os.path.join(args["model_repository"], args["model_version"], "pipeline.json")
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
 
 
-                class TritonPythonModel:
-                    def initialize(self, args):
-                        self.spec = _settings(args)
-                        self.top_k = int(self.spec.get("top_k", 5))
-                        self.labels = None
-                        if self.spec.get("labels"):
-                            version_dir = os.path.join(args["model_repository"], args["model_version"])
-                            self.labels = image_pipeline.read_labels(os.path.join(version_dir, self.spec["labels"]))
+class TritonPythonModel:
+    def initialize(self, args):
+        self.spec = _settings(args)
+        self.top_k = int(self.spec.get("top_k", 5))
+        self.labels = None
+        if self.spec.get("labels"):
+            version_dir = os.path.join(args["model_repository"], args["model_version"])
+            self.labels = image_pipeline.read_labels(os.path.join(version_dir, self.spec["labels"]))
 
-                    def execute(self, requests):
-                        responses = []
-                        for request in requests:
-                            try:
-                                options = json.loads(request.parameters() or "{}")
-                                array = pb_utils.get_input_tensor_by_name(request, "TENSOR").as_numpy()
-                                if self.labels is not None:
-                                    k = int(options.get("top_k", self.top_k))
-                                    labels = image_pipeline.top_labels(array, self.labels, k)
-                                    output = pb_utils.Tensor("LABELS", np.array([s.encode() for s in labels], dtype=np.object_))
-                                else:
-                                    size = pb_utils.get_input_tensor_by_name(request, "ORIGINAL_SIZE").as_numpy().reshape(-1)
-                                    data = image_pipeline.postprocess_image(
-                                        array, self.spec, size, options.get("format", "png"), int(options.get("quality", 90)))
-                                    output = pb_utils.Tensor("IMAGE", np.array([data], dtype=np.object_))
-                            except Exception as error:  # answers that request only
-                                responses.append(pb_utils.InferenceResponse(error=pb_utils.TritonError(str(error))))
-                                continue
-                            responses.append(pb_utils.InferenceResponse(output_tensors=[output]))
-                        return responses
+    def execute(self, requests):
+        responses = []
+        for request in requests:
+            try:
+                options = json.loads(request.parameters() or "{}")
+                array = pb_utils.get_input_tensor_by_name(request, "TENSOR").as_numpy()
+                if self.labels is not None:
+                    k = int(options.get("top_k", self.top_k))
+                    labels = image_pipeline.top_labels(array, self.labels, k)
+                    output = pb_utils.Tensor("LABELS", np.array([s.encode() for s in labels], dtype=np.object_))
+                else:
+                    size = pb_utils.get_input_tensor_by_name(request, "ORIGINAL_SIZE").as_numpy().reshape(-1)
+                    data = image_pipeline.postprocess_image(
+                        array, self.spec, size, options.get("format", "png"), int(options.get("quality", 90)))
+                    output = pb_utils.Tensor("IMAGE", np.array([data], dtype=np.object_))
+            except Exception as error:  # answers that request only
+                responses.append(pb_utils.InferenceResponse(error=pb_utils.TritonError(str(error))))
+                continue
+            responses.append(pb_utils.InferenceResponse(output_tensors=[output]))
+        return responses
 
-                """#####),
-        File(
-            path: "preprocess.py", executable: false,
-            text: #####"""
-                """The first step of a tritonpack image pipeline (`pack --pipeline image`), a Python-backend model
-                (`model.py` of `<name>_preprocess`): decodes the request's `IMAGE` (one JPEG, PNG or WebP), converts
-                it to RGB or grey, resizes it to the model's height and width, lays it out (CHW or HWC), scales
-                and casts it into `TENSOR`, the model's input, and keeps the image's size in `ORIGINAL_SIZE`
-                (height, width) for the last step. Written by tritonpack; the computation is `image_pipeline.py`.
-                The version's `pipeline.json` describes the model's input (layout, shape, scale, dtype).
-                """
-                import json
-                import os
-                import sys
+"""#####),
+        File(path: "preprocess.py", executable: false, text: #####"""
+"""The first step of a tritonpack image pipeline (`pack --pipeline image`), a Python-backend model
+(`model.py` of `<name>_preprocess`): decodes the request's `IMAGE` (one JPEG, PNG or WebP), converts
+it to RGB or grey, resizes it to the model's height and width, lays it out (CHW or HWC), scales
+and casts it into `TENSOR`, the model's input, and keeps the image's size in `ORIGINAL_SIZE`
+(height, width) for the last step. Written by tritonpack; the computation is `image_pipeline.py`.
+The version's `pipeline.json` describes the model's input (layout, shape, scale, dtype).
+"""
+import json
+import os
+import sys
 
-                import numpy as np
-                import triton_python_backend_utils as pb_utils
+import numpy as np
+import triton_python_backend_utils as pb_utils
 
-                sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-                import image_pipeline  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import image_pipeline  # noqa: E402
 
 
-                def _settings(args):
-                    """This version's settings, written by tritonpack beside model.py."""
-                    path = os.path.join(args["model_repository"], args["model_version"], "pipeline.json")
-                    with open(path, encoding="utf-8") as handle:
-                        return json.load(handle)
+def _settings(args):
+    """This version's settings, written by tritonpack beside model.py."""
+    path = os.path.join(args["model_repository"], args["model_version"], "pipeline.json")
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
 
 
-                class TritonPythonModel:
-                    def initialize(self, args):
-                        self.spec = _settings(args)
+class TritonPythonModel:
+    def initialize(self, args):
+        self.spec = _settings(args)
 
-                    def execute(self, requests):
-                        responses = []
-                        for request in requests:
-                            try:
-                                images = pb_utils.get_input_tensor_by_name(request, "IMAGE").as_numpy().reshape(-1)
-                                if images.size != 1:
-                                    raise image_pipeline.PipelineError(f"IMAGE holds {images.size} images; send one per request")
-                                array, size = image_pipeline.preprocess(images[0], self.spec)
-                            except Exception as error:  # a bad image answers that request only
-                                responses.append(pb_utils.InferenceResponse(error=pb_utils.TritonError(str(error))))
-                                continue
-                            responses.append(pb_utils.InferenceResponse(output_tensors=[
-                                pb_utils.Tensor("TENSOR", array),
-                                pb_utils.Tensor("ORIGINAL_SIZE", np.array(size, dtype=np.int32)),
-                            ]))
-                        return responses
+    def execute(self, requests):
+        responses = []
+        for request in requests:
+            try:
+                images = pb_utils.get_input_tensor_by_name(request, "IMAGE").as_numpy().reshape(-1)
+                if images.size != 1:
+                    raise image_pipeline.PipelineError(f"IMAGE holds {images.size} images; send one per request")
+                array, size = image_pipeline.preprocess(images[0], self.spec)
+            except Exception as error:  # a bad image answers that request only
+                responses.append(pb_utils.InferenceResponse(error=pb_utils.TritonError(str(error))))
+                continue
+            responses.append(pb_utils.InferenceResponse(output_tensors=[
+                pb_utils.Tensor("TENSOR", array),
+                pb_utils.Tensor("ORIGINAL_SIZE", np.array(size, dtype=np.int32)),
+            ]))
+        return responses
 
-                """#####),
-        File(
-            path: "triton_image_request.py", executable: false,
-            text: #####"""
-                """One request to a Triton image pipeline with Python's standard library alone: the encoded image
-                as a BYTES tensor in Triton's binary tensor extension (a JSON header, then the tensor's bytes), the
-                answer's tensor read the same way. The bundle's client and web app carry this file.
-                """
-                import json
-                import struct
-                import urllib.error
-                import urllib.request
+"""#####),
+        File(path: "triton_image_request.py", executable: false, text: #####"""
+"""One request to a Triton image pipeline with Python's standard library alone: the encoded image
+as a BYTES tensor in Triton's binary tensor extension (a JSON header, then the tensor's bytes), the
+answer's tensor read the same way. The bundle's client and web app carry this file.
+"""
+import json
+import struct
+import urllib.error
+import urllib.request
 
 
-                class PipelineRequestError(Exception):
-                    """The server refused the request; the message is the server's."""
+class PipelineRequestError(Exception):
+    """The server refused the request; the message is the server's."""
 
 
-                def request_body(data, input_name="IMAGE", output_name="IMAGE", parameters=None):
-                    """The body and the JSON header's length for one encoded image (a BYTES element: its length as
-                    4 little-endian bytes, then the bytes)."""
-                    element = struct.pack("<I", len(data)) + data
-                    header = {
-                        "inputs": [{"name": input_name, "shape": [1], "datatype": "BYTES",
-                                    "parameters": {"binary_data_size": len(element)}}],
-                        "outputs": [{"name": output_name, "parameters": {"binary_data": True}}],
-                    }
-                    if parameters:
-                        header["parameters"] = parameters
-                    text = json.dumps(header).encode()
-                    return text + element, len(text)
+def request_body(data, input_name="IMAGE", output_name="IMAGE", parameters=None):
+    """The body and the JSON header's length for one encoded image (a BYTES element: its length as
+    4 little-endian bytes, then the bytes)."""
+    element = struct.pack("<I", len(data)) + data
+    header = {
+        "inputs": [{"name": input_name, "shape": [1], "datatype": "BYTES",
+                    "parameters": {"binary_data_size": len(element)}}],
+        "outputs": [{"name": output_name, "parameters": {"binary_data": True}}],
+    }
+    if parameters:
+        header["parameters"] = parameters
+    text = json.dumps(header).encode()
+    return text + element, len(text)
 
 
-                def read_answer(body, header_length, output_name="IMAGE"):
-                    """The elements of the output tensor `output_name` of an answer (bytes each)."""
-                    if header_length is None:
-                        header, binary = json.loads(body), b""
-                    else:
-                        header, binary = json.loads(body[:header_length]), body[header_length:]
-                    offset = 0
-                    for output in header.get("outputs", []):
-                        size = output.get("parameters", {}).get("binary_data_size")
-                        if output["name"] != output_name:
-                            offset += size or 0
-                            continue
-                        if size is None:  # sent as JSON
-                            return [value.encode() if isinstance(value, str) else value for value in output.get("data", [])]
-                        chunk, elements = binary[offset:offset + size], []
-                        position = 0
-                        while position < len(chunk):
-                            (length,) = struct.unpack_from("<I", chunk, position)
-                            elements.append(chunk[position + 4:position + 4 + length])
-                            position += 4 + length
-                        return elements
-                    raise PipelineRequestError(f"the answer has no output {output_name}")
+def read_answer(body, header_length, output_name="IMAGE"):
+    """The elements of the output tensor `output_name` of an answer (bytes each)."""
+    if header_length is None:
+        header, binary = json.loads(body), b""
+    else:
+        header, binary = json.loads(body[:header_length]), body[header_length:]
+    offset = 0
+    for output in header.get("outputs", []):
+        size = output.get("parameters", {}).get("binary_data_size")
+        if output["name"] != output_name:
+            offset += size or 0
+            continue
+        if size is None:  # sent as JSON
+            return [value.encode() if isinstance(value, str) else value for value in output.get("data", [])]
+        chunk, elements = binary[offset:offset + size], []
+        position = 0
+        while position < len(chunk):
+            (length,) = struct.unpack_from("<I", chunk, position)
+            elements.append(chunk[position + 4:position + 4 + length])
+            position += 4 + length
+        return elements
+    raise PipelineRequestError(f"the answer has no output {output_name}")
 
 
-                def infer(server, model, data, parameters=None, output_name="IMAGE", timeout=300):
-                    """Sends one encoded image to `model` on `server` (host:port) and returns the output's elements."""
-                    body, header_length = request_body(data, "IMAGE", output_name, parameters)
-                    url = f"http://{server}/v2/models/{model}/infer"
-                    request = urllib.request.Request(url, data=body, method="POST", headers={
-                        "Content-Type": "application/octet-stream", "Inference-Header-Content-Length": str(header_length)})
-                    try:
-                        with urllib.request.urlopen(request, timeout=timeout) as response:
-                            length = response.headers.get("Inference-Header-Content-Length")
-                            return read_answer(response.read(), int(length) if length else None, output_name)
-                    except urllib.error.HTTPError as error:
-                        text = error.read().decode(errors="replace")
-                        try:
-                            text = json.loads(text).get("error", text)
-                        except ValueError:
-                            pass
-                        raise PipelineRequestError(f"{model}: {text}") from None
+def infer(server, model, data, parameters=None, output_name="IMAGE", timeout=300):
+    """Sends one encoded image to `model` on `server` (host:port) and returns the output's elements."""
+    body, header_length = request_body(data, "IMAGE", output_name, parameters)
+    url = f"http://{server}/v2/models/{model}/infer"
+    request = urllib.request.Request(url, data=body, method="POST", headers={
+        "Content-Type": "application/octet-stream", "Inference-Header-Content-Length": str(header_length)})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            length = response.headers.get("Inference-Header-Content-Length")
+            return read_answer(response.read(), int(length) if length else None, output_name)
+    except urllib.error.HTTPError as error:
+        text = error.read().decode(errors="replace")
+        try:
+            text = json.loads(text).get("error", text)
+        except ValueError:
+            pass
+        raise PipelineRequestError(f"{model}: {text}") from None
 
 
-                def infer_image(server, model, data, parameters=None, timeout=300):
-                    """The encoded image a pipeline returns for the encoded image `data`."""
-                    return infer(server, model, data, parameters, "OUTPUT_IMAGE", timeout)[0]
+def infer_image(server, model, data, parameters=None, timeout=300):
+    """The encoded image a pipeline returns for the encoded image `data`."""
+    return infer(server, model, data, parameters, "OUTPUT_IMAGE", timeout)[0]
 
 
-                def infer_labels(server, model, data, top_k=None, timeout=300):
-                    """The labels (`<score>:<index>:<label>` strings) a classifier's pipeline returns."""
-                    parameters = {"top_k": int(top_k)} if top_k else None
-                    return [value.decode() for value in infer(server, model, data, parameters, "LABELS", timeout)]
+def infer_labels(server, model, data, top_k=None, timeout=300):
+    """The labels (`<score>:<index>:<label>` strings) a classifier's pipeline returns."""
+    parameters = {"top_k": int(top_k)} if top_k else None
+    return [value.decode() for value in infer(server, model, data, parameters, "LABELS", timeout)]
 
 
-                def is_pipeline(model):
-                    """Whether a model of a bundle's bundle.json is an image pipeline's ensemble (IMAGE in,
-                    OUTPUT_IMAGE or LABELS out)."""
-                    inputs = [(spec["name"], spec["datatype"]) for spec in model.get("inputs", [])]
-                    outputs = [spec["name"] for spec in model.get("outputs", [])]
-                    return model.get("backend") == "ensemble" and inputs == [("IMAGE", "BYTES")] and outputs[:1] in (
-                        ["OUTPUT_IMAGE"], ["LABELS"])
+def is_pipeline(model):
+    """Whether a model of a bundle's bundle.json is an image pipeline's ensemble (IMAGE in,
+    OUTPUT_IMAGE or LABELS out)."""
+    inputs = [(spec["name"], spec["datatype"]) for spec in model.get("inputs", [])]
+    outputs = [spec["name"] for spec in model.get("outputs", [])]
+    return model.get("backend") == "ensemble" and inputs == [("IMAGE", "BYTES")] and outputs[:1] in (
+        ["OUTPUT_IMAGE"], ["LABELS"])
 
 
-                def find_pipeline(bundle, name):
-                    """The pipeline for model `name` of a bundle (the model itself or `<name>_image`), or None."""
-                    for model in bundle.get("models", []):
-                        if model["name"] in (name, f"{name}_image") and is_pipeline(model):
-                            return model
-                    return None
+def find_pipeline(bundle, name):
+    """The pipeline for model `name` of a bundle (the model itself or `<name>_image`), or None."""
+    for model in bundle.get("models", []):
+        if model["name"] in (name, f"{name}_image") and is_pipeline(model):
+            return model
+    return None
 
 
-                def image_format(data):
-                    """JPEG, PNG or WEBP from an encoded image's first bytes (what the pipeline accepts), else None."""
-                    if data.startswith(b"\xff\xd8\xff"):
-                        return "JPEG"
-                    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-                        return "PNG"
-                    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-                        return "WEBP"
-                    return None
+def image_format(data):
+    """JPEG, PNG or WEBP from an encoded image's first bytes (what the pipeline accepts), else None."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    return None
 
-                """#####),
+"""#####),
     ]
 }

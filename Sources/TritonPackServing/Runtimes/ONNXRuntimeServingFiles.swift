@@ -40,7 +40,7 @@ class TritonPythonModel:
         try:
             self.session = onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
         except Exception as error:  # the load error names the file
-            raise pb_utils.TritonModelException(f"{path}: onnxruntime cannot load this model: {error}")
+            raise pb_utils.TritonModelException(f"{path}: onnxruntime cannot load this model: {error}") from error
         self.inputs = [entry["name"] for entry in config["input"]]
         self.outputs = [(entry["name"], pb_utils.triton_string_to_numpy(entry["data_type"])) for entry in config["output"]]
 
