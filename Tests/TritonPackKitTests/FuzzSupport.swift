@@ -51,7 +51,8 @@ func assertParsesAndRoundTripsOrIsRefusedInside(
     do {
         let message = try Inference_ModelConfig.parse(bytes: bytes).message
         let printed = message.pbtxt
-        XCTAssertEqual(try Inference_ModelConfig.parse(printed).message, message, "\(shown) printed as \(printed)", file: file, line: line)
+        XCTAssertEqual(
+            try Inference_ModelConfig.parse(printed).message, message, "\(shown) printed as \(printed)", file: file, line: line)
         return nil
     } catch let error as TextProtoSyntaxError {
         XCTAssertTrue(position(error.position, isInside: bytes), "\(error) outside \(shown)", file: file, line: line)
