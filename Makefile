@@ -6,7 +6,7 @@ DATADIR ?= $(PREFIX)/share
 # Where swift-argument-parser's generate-manual plugin writes the man page.
 MANPAGE = .build/plugins/GenerateManual/outputs/tritonpack/tritonpack.1
 
-.PHONY: setup build release man install uninstall dist demo test bench clean regenerate-proto templates format
+.PHONY: setup build release man install uninstall dist demo test bench clean regenerate-proto format
 
 setup:
 	scripts/setup.sh
@@ -67,10 +67,6 @@ regenerate-proto:
 # swift-format over the project's own sources (`scripts/format.sh check` is the CI lint step).
 format:
 	scripts/format.sh
-
-# Compiles templates/default (the built-in bundle template) into the binary.
-templates:
-	python3 scripts/embed-templates.py
 
 clean:
 	rm -rf .build demo-repository demo.zip demo-repository-python demo-python.zip demo-repository-onnx bench-work dist
