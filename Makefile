@@ -13,7 +13,7 @@ export TRITONSERVER ?= $(CURDIR)/scripts/tritonserver
 export TRITONSERVER_ROOT ?= $(wildcard $(CURDIR)/.venv/lib/python*/site-packages/pytriton/tritonserver)
 
 .PHONY: setup setup-unit build release man install uninstall dist demo test test-unit test-integration bench clean \
-	regenerate-proto templates format
+	regenerate-proto format
 
 setup:
 	scripts/setup.sh
@@ -94,10 +94,6 @@ regenerate-proto:
 # swift-format over the project's own sources (`scripts/format.sh check` is the CI lint step).
 format:
 	scripts/format.sh
-
-# Compiles templates/default (the built-in bundle template) into the binary.
-templates:
-	python3 scripts/embed-templates.py
 
 clean:
 	rm -rf .build demo-repository demo.zip demo-repository-python demo-python.zip demo-repository-onnx bench-work dist

@@ -35,6 +35,10 @@ let package = Package(
             cxxSettings: [.define("ONNX_ML", to: "1"), .define("ONNX_NAMESPACE", to: "onnx")],
             linkerSettings: [.linkedLibrary("onnx"), .linkedLibrary("onnx_proto")]
         ),
+        // Compiles templates/default and the Python runtimes under runtime/ into the targets that
+        // carry them, at build time, so the binary needs no resource files beside it.
+        .executableTarget(name: "embed-files"),
+        .plugin(name: "EmbedFiles", capability: .buildTool(), dependencies: ["embed-files"]),
         // The library's layers, each depending only on those above it in this list (a test reads
         // this graph and fails on an upward or sideways dependency; docs/design.md draws it).
         .target(
@@ -86,7 +90,8 @@ let package = Package(
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
-            ]
+            ],
+            plugins: ["EmbedFiles"]
         ),
         .target(
             name: "TritonPackBundle",
@@ -98,7 +103,8 @@ let package = Package(
                 "CLibzip",
                 "CZipSupport",
                 "CSystemShims",
-            ]
+            ],
+            plugins: ["EmbedFiles"]
         ),
         // The operations the commands call (pack, promote, smoke, tune, rollout), over every layer.
         .target(

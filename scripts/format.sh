@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# swift-format over the project's own Swift files (not the generated ones: protoc's output and the
-# templates compiled in by scripts/embed-templates.py); in check mode also shellcheck over its shell
-# scripts and ruff (ruff.toml) over its Python, both installed by scripts/setup.sh.
+# swift-format over the project's own Swift files (not protoc's generated output, nor Package.swift);
+# in check mode also shellcheck over its shell scripts and ruff (ruff.toml) over its Python, both
+# installed by scripts/setup.sh.
 #   scripts/format.sh        rewrites the Swift files in place
 #   scripts/format.sh check  fails, naming each place, where a Swift file is not formatted, or where
 #                            a shell script or a Python file has a problem (.ci/run runs it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mapfile -t files < <(git ls-files '*.swift' | grep -v -e '/Generated/' -e 'Bundle/DefaultTemplates.swift' -e 'Smoke/OneFlowRuntimeFiles.swift' -e 'Runtimes/EnvironmentPackerFiles.swift' -e 'Runtimes/ONNXConverterFiles.swift' -e 'Runtimes/ONNXRuntimeServingFiles.swift' -e 'Runtimes/ImagePipelineFiles.swift' -e '^Package.swift$')
+mapfile -t files < <(git ls-files '*.swift' | grep -v -e '/Generated/' -e '^Package.swift$')
 if [ "${1:-}" != check ]; then
   swift format format --configuration .swift-format --in-place --parallel "${files[@]}"
   exit 0

@@ -10,7 +10,7 @@ cd "$root"
 # in .build-dist, since `swift test` (which runs this through DistTests) holds .build's lock.
 bin=.build/release/tritonpack
 manpage=.build/plugins/GenerateManual/outputs/tritonpack/tritonpack.1
-if [ ! -x "$bin" ] || [ ! -f "$manpage" ] || [ -n "$(find Sources Package.swift -newer "$bin" -print -quit)" ]; then
+if [ ! -x "$bin" ] || [ ! -f "$manpage" ] || [ -n "$(find Sources Plugins templates runtime Package.swift -newer "$bin" -print -quit)" ]; then
     echo "test-dist: building a release in .build-dist (minutes the first time)" >&2
     swift build -c release --product tritonpack --scratch-path .build-dist >&2
     swift package --scratch-path .build-dist plugin generate-manual >&2

@@ -416,48 +416,49 @@ final class BundleTests: XCTestCase {
         XCTAssertFalse(POSIXFiles.exists(bundleOptions.output.path))
     }
 
-    func testTheCompiledInTemplateIsTemplatesDefault() throws {
+    // MARK: the files the binary carries (compiled in at build time by the EmbedFiles plugin)
+
+    /// The built-in template is templates/default as `--template templates/default` would load it:
+    /// the same files, bytes and executable bits.
+    func testTheBuiltInTemplateIsTemplatesDefault() throws {
         let folder = packageRoot.appendingPathComponent("templates/default")
         let onDisk = try BundleTemplate.load(directory: folder).files
-        XCTAssertEqual(
-            BundleTemplate.builtIn.files, onDisk,
-            "templates/default changed: run `make templates` (scripts/embed-templates.py) to compile it in")
+        XCTAssertEqual(BundleTemplate.builtIn.files.map(\.path), onDisk.map(\.path))
+        XCTAssertEqual(BundleTemplate.builtIn.files, onDisk, "the built-in template differs from templates/default")
     }
 
-    /// The environment packer, the ONNX converter, the onnxruntime serving model and the image
-    /// pipeline's steps, as compiled in.
-    func testTheCompiledInRuntimesAreTheirFolders() throws {
-        let sets: [(String, [(path: String, text: String)], (String) -> Bool)] = [
-            ("runtime/environment", EnvironmentPackerFiles.files.map { ($0.path, $0.text) }, { _ in true }),
-            ("runtime/onnx", ONNXConverterFiles.files.map { ($0.path, $0.text) }, { $0.hasSuffix(".py") }),
-            ("runtime/onnxruntime", ONNXRuntimeServingFiles.files.map { ($0.path, $0.text) }, { _ in true }),
-            (
-                "runtime/pipeline", ImagePipelineFiles.files.map { ($0.path, $0.text) },
-                { $0.hasSuffix(".py") && !$0.hasPrefix("test_") }
-            ),
-        ]
-        for (folder, files, embedded) in sets {
-            let directory = packageRoot.appendingPathComponent(folder)
-            let onDisk = try POSIXFiles.entries(of: directory.path).filter {
-                embedded($0) && POSIXFiles.isRegularFile(directory.appendingPathComponent($0).path)
-            }.sorted()
-            XCTAssertEqual(files.map(\.path), onDisk, folder)
-            for file in files {
-                XCTAssertEqual(
-                    file.text, try String(contentsOf: directory.appendingPathComponent(file.path), encoding: .utf8),
-                    "\(folder)/\(file.path) changed: run `make templates` (scripts/embed-templates.py) to compile it in")
-            }
+    /// Each runtime tritonpack writes into its home is its folder under runtime/, byte for byte
+    /// (without the READMEs and tests of the folders that carry only their Python modules).
+    func testTheRuntimesWrittenIntoTheHomeAreTheirFolders() throws {
+        let home = try temporaryDirectory(self)
+        let previousHome = ProcessInfo.processInfo.environment["TRITONPACK_HOME"]
+        setenv("TRITONPACK_HOME", home.path, 1)
+        defer {
+            if let previousHome { setenv("TRITONPACK_HOME", previousHome, 1) } else { unsetenv("TRITONPACK_HOME") }
         }
-    }
-
-    func testTheCompiledInOneFlowRuntimeIsRuntimeOneflow() throws {
-        let folder = packageRoot.appendingPathComponent("runtime/oneflow")
-        let onDisk = try POSIXFiles.entries(of: folder.path).filter { $0.hasSuffix(".py") }.sorted()
-        XCTAssertEqual(OneFlowPythonServing.runtimeFiles.map(\.path), onDisk)
-        for file in OneFlowPythonServing.runtimeFiles {
-            XCTAssertEqual(
-                file.text, try String(contentsOf: folder.appendingPathComponent(file.path), encoding: .utf8),
-                "runtime/oneflow/\(file.path) changed: run `make templates` (scripts/embed-templates.py) to compile it in")
+        let pythonModules: (String) -> Bool = { $0.hasSuffix(".py") && !$0.hasPrefix("test_") }
+        let runtimes: [(folder: String, files: [(path: String, text: String)], carried: (String) -> Bool)] = [
+            ("runtime/oneflow", OneFlowPythonServing.runtimeFiles, { _ in true }),
+            ("runtime/environment", EnvironmentPackerFiles.files.map { ($0.path, $0.text) }, { _ in true }),
+            ("runtime/onnx", ONNXConverterFiles.files.map { ($0.path, $0.text) }, pythonModules),
+            ("runtime/onnxruntime", ONNXRuntimeServingFiles.files.map { ($0.path, $0.text) }, { _ in true }),
+            ("runtime/pipeline", ImagePipelineFiles.files.map { ($0.path, $0.text) }, pythonModules),
+        ]
+        for runtime in runtimes {
+            let source = packageRoot.appendingPathComponent(runtime.folder)
+            let expected = try POSIXFiles.entries(of: source.path).filter {
+                runtime.carried($0) && !$0.hasPrefix(".") && POSIXFiles.isRegularFile(source.appendingPathComponent($0).path)
+            }.sorted()
+            XCTAssertFalse(expected.isEmpty, runtime.folder)
+            let written = try TritonPackHome.materialize(runtime.files, kind: source.lastPathComponent)
+            XCTAssertTrue(written.path.hasPrefix(home.path), written.path)
+            XCTAssertEqual(try POSIXFiles.entries(of: written.path).sorted(), expected, runtime.folder)
+            for path in expected {
+                XCTAssertEqual(
+                    FileManager.default.contents(atPath: written.appendingPathComponent(path).path),
+                    FileManager.default.contents(atPath: source.appendingPathComponent(path).path),
+                    "\(runtime.folder)/\(path) is not what tritonpack writes")
+            }
         }
     }
 }
