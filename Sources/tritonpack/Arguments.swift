@@ -21,7 +21,7 @@ func parseModelVersion(_ value: String) throws -> Int64 {
 
 /// A value the library knows how to read (an instance group, a version policy), read while the
 /// command line is parsed: a bad one is a usage error naming the option and what is wrong.
-func parsed<Value>(_ parse: @escaping (String) throws -> Value) -> (String) throws -> Value {
+func parsed<Value>(_ parse: @escaping @Sendable (String) throws -> Value) -> @Sendable (String) throws -> Value {
     { text in
         do {
             return try parse(text)
