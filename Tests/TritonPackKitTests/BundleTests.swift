@@ -360,6 +360,19 @@ final class BundleTests: XCTestCase {
         XCTAssertTrue(run.contains("image=${TRITON_IMAGE:-\(BundleDescription.oneflowImage)}"))
     }
 
+    /// The pipeline's steps read an image tensor as JSON with the tensor's keys and the image's.
+    func testImageTensorJSONHasTheTensorsKeysAndTheImagesAndReadsBack() throws {
+        let tensor = ImageTensor(name: "INPUT_0", dataType: .typeFp32, shape: [1, 3, 256, 256], layout: .chw, scale: 255)
+        let data = try JSONEncoder().encode(tensor)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        XCTAssertEqual(Set(object.keys), ["name", "data_type", "shape", "layout", "scale"])
+        XCTAssertEqual(object["data_type"] as? String, "TYPE_FP32")
+        XCTAssertEqual(object["layout"] as? String, "CHW")
+        XCTAssertEqual(try JSONDecoder().decode(ImageTensor.self, from: data), tensor)
+        let unknownType = Data(#"{"name":"x","data_type":"TYPE_NOPE","shape":[1],"layout":"HWC","scale":1}"#.utf8)
+        XCTAssertThrowsError(try JSONDecoder().decode(ImageTensor.self, from: unknownType))
+    }
+
     func testImageLayoutDetection() {
         XCTAssertEqual(ImageLayout.detect(dataType: .typeFp32, shape: [1, 3, 256, 256]), .chw)
         XCTAssertEqual(ImageLayout.detect(dataType: .typeUint8, shape: [-1, 224, 224, 3]), .hwc)

@@ -32,8 +32,7 @@ public struct ImageTensor: Codable, Equatable, Sendable {
     public var scale: Double
 
     package enum CodingKeys: String, CodingKey {
-        case name, shape, layout, scale
-        case dataType = "data_type"
+        case layout, scale
     }
 
     public init(name: String, dataType: Inference_DataType, shape: [Int64], layout: ImageLayout, scale: Double) {
@@ -44,25 +43,19 @@ public struct ImageTensor: Codable, Equatable, Sendable {
         self.scale = scale
     }
 
+    /// The tensor's fields as `TensorSpec` writes them, then the image's.
     public init(from decoder: any Decoder) throws {
+        let tensor = try TensorSpec(from: decoder)
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        name = try container.decode(String.self, forKey: .name)
-        let typeName = try container.decode(String.self, forKey: .dataType)
-        guard let type = Inference_DataType(configName: typeName) else {
-            throw DecodingError.dataCorruptedError(
-                forKey: .dataType, in: container, debugDescription: "unknown data type \(typeName)")
-        }
-        dataType = type
-        shape = try container.decode([Int64].self, forKey: .shape)
-        layout = try container.decode(ImageLayout.self, forKey: .layout)
-        scale = try container.decode(Double.self, forKey: .scale)
+        self.init(
+            name: tensor.name, dataType: tensor.dataType, shape: tensor.shape,
+            layout: try container.decode(ImageLayout.self, forKey: .layout),
+            scale: try container.decode(Double.self, forKey: .scale))
     }
 
     public func encode(to encoder: any Encoder) throws {
+        try TensorSpec(name: name, dataType: dataType, shape: shape).encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(name, forKey: .name)
-        try container.encode(dataType.configName, forKey: .dataType)
-        try container.encode(shape, forKey: .shape)
         try container.encode(layout, forKey: .layout)
         try container.encode(scale, forKey: .scale)
     }
