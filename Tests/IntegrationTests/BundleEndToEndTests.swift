@@ -44,7 +44,7 @@ final class BundleEndToEndTests: XCTestCase {
             ],
             log: root.appendingPathComponent("run.log"), test: self)
         XCTAssertTrue(run.waitUntilRunning(seconds: 150), "run.sh did not come up:\n\(run.text)")
-        guard run.process.isRunning else { return }
+        guard run.isRunning else { return }
 
         // The bundled client, with a .npy input.
         let work = root.appendingPathComponent("work")
@@ -142,7 +142,7 @@ final class BundleEndToEndTests: XCTestCase {
 
         // Ctrl-C's signal stops the web app and Triton; run.sh waits for both and exits cleanly.
         XCTAssertTrue(run.terminate(seconds: 60), "run.sh did not stop within 60 s")
-        XCTAssertEqual(run.process.terminationStatus, 0, run.text)
+        XCTAssertEqual(run.exitStatus, 0, run.text)
         XCTAssertTrue(run.text.contains("run.sh: stopped"))
         for port in [httpPort, webPort] {
             let probe = try runProcess(

@@ -138,7 +138,7 @@ final class ImagePipelineTests: XCTestCase {
             ],
             log: root.appendingPathComponent("run.log"), test: self)
         XCTAssertTrue(run.waitUntilRunning(seconds: 400), "run.sh did not come up:\n\(run.text)")
-        guard run.process.isRunning else { return }
+        guard run.isRunning else { return }
         XCTAssertTrue(run.text.contains("run.sh: web app at http://"), run.text)
         let photo = packageRoot.appendingPathComponent("samples/images/coffee.jpg")
 

@@ -87,7 +87,7 @@ final class OneFlowDemoTests: XCTestCase {
             ],
             log: root.appendingPathComponent("run.log"), test: self)
         XCTAssertTrue(run.waitUntilRunning(seconds: 400), "run.sh did not come up:\n\(run.text)")
-        guard run.process.isRunning else { return }
+        guard run.isRunning else { return }
         XCTAssertTrue(run.text.contains("run.sh: serving with oneflow-python (no oneflow backend in"), run.text)
         if GPUs.names().isEmpty {
             XCTAssertTrue(run.text.contains("fast_neural_style: no GPU on this machine, so it runs on CPU (KIND_CPU)"), run.text)
@@ -137,7 +137,7 @@ final class OneFlowDemoTests: XCTestCase {
 
         // SIGTERM stops everything run.sh started.
         XCTAssertTrue(run.terminate(seconds: 90), "run.sh did not stop within 90 s")
-        XCTAssertEqual(run.process.terminationStatus, 0, run.text)
+        XCTAssertEqual(run.exitStatus, 0, run.text)
         XCTAssertTrue(run.text.contains("run.sh: stopped"))
         assertNothingLeftBehind(by: demo, regionsBefore: regionsBefore)
     }
@@ -202,7 +202,7 @@ final class OneFlowDemoTests: XCTestCase {
             ],
             log: root.appendingPathComponent("run.log"), test: self)
         XCTAssertTrue(run.waitUntilRunning(seconds: 180), "run.sh did not come up:\n\(run.text)")
-        guard run.process.isRunning else { return }
+        guard run.isRunning else { return }
         XCTAssertTrue(run.text.contains("run.sh: serving with local (a local tritonserver: "), run.text)
         XCTAssertTrue(run.text.contains("so Triton gets a backend folder with the stub for Python 3.10 ("), run.text)
         XCTAssertTrue(run.text.contains("/python_backend_stubs/3.10/triton_python_backend_stub)"), run.text)
@@ -227,7 +227,7 @@ final class OneFlowDemoTests: XCTestCase {
         XCTAssertEqual(json["mismatched"] as? Int, 0, answers.stdout)
 
         XCTAssertTrue(run.terminate(seconds: 90), "run.sh did not stop within 90 s")
-        XCTAssertEqual(run.process.terminationStatus, 0, run.text)
+        XCTAssertEqual(run.exitStatus, 0, run.text)
         XCTAssertTrue(run.text.contains("run.sh: stopped"))
         if let backends {
             XCTAssertFalse(FileManager.default.fileExists(atPath: backends), "run.sh left \(backends) behind")

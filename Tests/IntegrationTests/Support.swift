@@ -77,29 +77,21 @@ func assertVersionsVerify(_ modelDirectory: URL, file: StaticString = #filePath,
     }
 }
 
-/// A bundle's `run.sh` started in its folder, its output going to a log file; the test's teardown
-/// stops it (SIGTERM, then SIGKILL after a minute) if the test did not.
+/// A bundle's `run.sh` started in its folder (through the library's spawner, by a shell that
+/// changes folder and execs it), its output going to a log file; the test's teardown stops it
+/// (SIGTERM, then SIGKILL after a minute) if the test did not.
 struct RunningDemo {
-    let process: Process
+    let process: ChildProcess
     let log: URL
 
     init(in demo: URL, _ arguments: [String], log: URL, test: XCTestCase) throws {
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        let process = Process()
-        process.executableURL = demo.appendingPathComponent("run.sh")
-        process.currentDirectoryURL = demo
-        process.arguments = arguments
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let process = try ChildProcess(
+            executable: "/bin/sh", arguments: ["-c", #"cd "$0" && exec ./run.sh "$@""#, demo.path] + arguments,
+            output: log.path)
         test.addTeardownBlock {
-            guard process.isRunning else { return }
-            kill(process.processIdentifier, SIGTERM)
-            let deadline = Date().addingTimeInterval(60)
-            while process.isRunning && Date() < deadline { usleep(100_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            guard !process.hasExited else { return }
+            process.signal(SIGTERM)
+            if !process.waitForExitBlocking(timeout: .seconds(60)) { process.signal(SIGKILL) }
         }
         self.process = process
         self.log = log
@@ -107,19 +99,22 @@ struct RunningDemo {
 
     var text: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
+    var isRunning: Bool { !process.hasExited }
+
+    /// run.sh's exit status once it has exited.
+    var exitStatus: Int32? { process.exitStatus }
+
     /// Waits until run.sh says it is running (true), exits, or `seconds` pass.
     func waitUntilRunning(seconds: TimeInterval) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
-        while !text.contains("run.sh: running") && process.isRunning && Date() < deadline { usleep(250_000) }
-        return text.contains("run.sh: running") && process.isRunning
+        while !text.contains("run.sh: running") && isRunning && Date() < deadline { usleep(250_000) }
+        return text.contains("run.sh: running") && isRunning
     }
 
     /// Sends SIGTERM and waits up to `seconds` for run.sh to exit; true when it did.
     func terminate(seconds: TimeInterval) -> Bool {
-        kill(process.processIdentifier, SIGTERM)
-        let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning && Date() < deadline { usleep(100_000) }
-        return !process.isRunning
+        process.signal(SIGTERM)
+        return process.waitForExitBlocking(timeout: .seconds(seconds))
     }
 }
 
