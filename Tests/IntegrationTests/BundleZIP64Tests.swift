@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import TritonPackBundle
@@ -7,19 +8,7 @@ import XCTest
 
 /// A bundle past ZIP's 4 GiB limits: a sparse 4 GiB file, 12 GiB of free disk, about a minute.
 final class BundleZIP64Tests: XCTestCase {
-    /// A writable copy of samples/python (identity_fp32 and invert_image) as a repository.
-    func pythonRepository(in root: URL) throws -> URL {
-        let repository = root.appendingPathComponent("repository")
-        try FileManager.default.copyItem(at: packageRoot.appendingPathComponent("samples/python"), to: repository)
-        try makeWritable(repository)
-        return repository
-    }
-
-    func options(_ repository: URL, _ output: URL) -> BundleOptions {
-        var options = BundleOptions(repository: repository, output: output)
-        options.sync = false
-        return options
-    }
+    func options(_ repository: URL, _ output: URL) -> BundleOptions { unsyncedBundleOptions(repository, output) }
 
     @discardableResult
     func bundle(_ options: BundleOptions) throws -> BundleReport { try BundleBuilder(options: options).build() }

@@ -107,3 +107,18 @@ public func makeWritable(_ url: URL) throws {
         try FileManager.default.setAttributes([.posixPermissions: isDirectory ? 0o755 : 0o644], ofItemAtPath: path)
     }
 }
+
+/// A writable copy of samples/python (identity_fp32 and invert_image) as a repository in `root`.
+public func pythonRepository(in root: URL) throws -> URL {
+    let repository = root.appendingPathComponent("repository")
+    try FileManager.default.copyItem(at: packageRoot.appendingPathComponent("samples/python"), to: repository)
+    try makeWritable(repository)
+    return repository
+}
+
+/// Bundle options for a test: `repository` into `output`, without fsync.
+public func unsyncedBundleOptions(_ repository: URL, _ output: URL) -> BundleOptions {
+    var options = BundleOptions(repository: repository, output: output)
+    options.sync = false
+    return options
+}

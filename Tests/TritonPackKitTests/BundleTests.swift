@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import TritonPackBundle
@@ -10,19 +11,7 @@ import XCTest
 @testable import TritonPackServing
 
 final class BundleTests: XCTestCase {
-    /// A writable copy of samples/python (identity_fp32 and invert_image) as a repository.
-    func pythonRepository(in root: URL) throws -> URL {
-        let repository = root.appendingPathComponent("repository")
-        try FileManager.default.copyItem(at: packageRoot.appendingPathComponent("samples/python"), to: repository)
-        try makeWritable(repository)
-        return repository
-    }
-
-    func options(_ repository: URL, _ output: URL) -> BundleOptions {
-        var options = BundleOptions(repository: repository, output: output)
-        options.sync = false
-        return options
-    }
+    func options(_ repository: URL, _ output: URL) -> BundleOptions { unsyncedBundleOptions(repository, output) }
 
     @discardableResult
     func bundle(_ options: BundleOptions) throws -> BundleReport { try BundleBuilder(options: options).build() }
